@@ -130,13 +130,18 @@ class SensorInfo:
             sample_rate_hz=sample_rate_hz,
             acc_range_g=acc_range_g,
             gyr_range_dps=gyr_range_dps,
-            acc_scale_mps2_per_lsb=acc_range_g * STANDARD_GRAVITY_MPS2 / 32768.0,
-            gyr_scale_radps_per_lsb=math.radians(gyr_range_dps) / 32768.0,
-            mag_scale_ut_per_lsb=0.15,
+            acc_scale_mps2_per_lsb=_f32(acc_range_g * STANDARD_GRAVITY_MPS2 / 32768.0),
+            gyr_scale_radps_per_lsb=_f32(math.radians(gyr_range_dps) / 32768.0),
+            mag_scale_ut_per_lsb=_f32(0.15),
             model=model,
             mag_available=mag_available,
             streaming=streaming,
         )
+
+
+def _f32(value: float) -> float:
+    """The value as the characteristic's float32 carries it, so info round-trips exactly."""
+    return float(np.float32(value))
 
 
 def encode_sensor_info(info: SensorInfo) -> bytes:
