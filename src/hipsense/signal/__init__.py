@@ -1,0 +1,1 @@
+"""Pure signal processing (numpy/scipy/vqf): orientation, calibration, angles, reps, quality."""
