@@ -1,0 +1,197 @@
+"""6D orientation (sensor-to-world quaternion, world z up) from gyro + accelerometer with VQF.
+
+Streaming (``OrientationEstimator``, batch by batch, constant memory) and offline
+(``estimate_orientation_offline``, acausal VQF) share one ``OrientationParams``.
+
+Gaps: a sample marked invalid (lost, NaN, saturated) is never used as an accelerometer
+reference. The caller passes it with a stand-in gyro (interpolated or held) and the
+estimator zeroes its accelerometer, which VQF treats as "no measurement": the orientation
+is propagated by the gyro alone and corrected once valid samples return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from vqf import VQF, offlineVQF
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class OrientationParams:
+    """VQF tuning in hipsense units (defaults = VQF's published defaults) plus output timing.
+
+    ``output_shift_samples`` moves each reported orientation along the bias-corrected gyro
+    rate by that many sample periods, so it describes the sample's timestamp. VQF integrates
+    sample i over the interval after the previous one: with ideal instantaneous samples the
+    result leads by half a period (shift -0.5); a gyro with about one period of group delay
+    (BROAD's myon aktos-t: best fit 0.5-0.75) lags by half a period (shift +0.5). At a
+    470 deg/s leg swing sampled at 100 Hz half a period is 2.4 deg, so this is not cosmetic.
+    """
+
+    tau_acc_s: float = 3.0
+    motion_bias_estimation: bool = True
+    rest_bias_estimation: bool = True
+    bias_sigma_init_dps: float = 0.5
+    bias_forgetting_time_s: float = 100.0
+    bias_clip_dps: float = 2.0
+    bias_sigma_motion_dps: float = 0.1
+    bias_vertical_forgetting_factor: float = 0.0001
+    bias_sigma_rest_dps: float = 0.03
+    rest_min_time_s: float = 1.5
+    rest_filter_tau_s: float = 0.5
+    rest_threshold_gyr_dps: float = 2.0
+    rest_threshold_acc_mps2: float = 0.5
+    output_shift_samples: float = 0.0
+
+    def vqf_kwargs(self) -> dict[str, float | bool]:
+        return {
+            "tauAcc": self.tau_acc_s,
+            "motionBiasEstEnabled": self.motion_bias_estimation,
+            "restBiasEstEnabled": self.rest_bias_estimation,
+            "magDistRejectionEnabled": False,
+            "biasSigmaInit": self.bias_sigma_init_dps,
+            "biasForgettingTime": self.bias_forgetting_time_s,
+            "biasClip": self.bias_clip_dps,
+            "biasSigmaMotion": self.bias_sigma_motion_dps,
+            "biasVerticalForgettingFactor": self.bias_vertical_forgetting_factor,
+            "biasSigmaRest": self.bias_sigma_rest_dps,
+            "restMinT": self.rest_min_time_s,
+            "restFilterTau": self.rest_filter_tau_s,
+            "restThGyr": self.rest_threshold_gyr_dps,
+            "restThAcc": self.rest_threshold_acc_mps2,
+        }
+
+
+VQF_DEFAULTS = OrientationParams()
+"""VQF's own published defaults, no timing alignment (the baseline)."""
+
+HIPSENSE_PARAMS = OrientationParams(output_shift_samples=-0.5)
+"""hipsense's parameters for instantaneously sampled sensors (the simulator, the protocol)."""
+
+BROAD_PARAMS = OrientationParams(output_shift_samples=0.5)
+"""Timing for BROAD's myon aktos-t, whose gyro lags by about one sample period."""
+
+
+def _prepare(
+    gyr_radps: npt.ArrayLike, acc_mps2: npt.ArrayLike, valid: BoolArray | None
+) -> tuple[FloatArray, FloatArray]:
+    """C-contiguous float64 copies; invalid samples lose their accelerometer (zeros)."""
+    gyr = np.array(gyr_radps, dtype=np.float64, order="C", copy=True)
+    acc = np.array(acc_mps2, dtype=np.float64, order="C", copy=True)
+    if gyr.ndim != 2 or gyr.shape[1] != 3 or acc.shape != gyr.shape:
+        raise ValueError(f"expected (N, 3) gyr and acc, got {gyr.shape} and {acc.shape}")
+    bad = ~np.isfinite(acc).all(axis=1) | ~np.isfinite(gyr).all(axis=1)
+    if valid is not None:
+        bad |= ~np.asarray(valid, dtype=bool)
+    acc[bad] = 0.0
+    # A non-finite gyro would poison the state forever: hold zero rate (callers interpolate).
+    gyr[~np.isfinite(gyr)] = 0.0
+    return gyr, acc
+
+
+def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Hamilton product of wxyz quaternions, broadcast over leading axes."""
+    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
+    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
+    return np.stack(
+        [
+            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        ],
+        axis=-1,
+    )
+
+
+def quat_from_rotvec(rotvec: FloatArray) -> FloatArray:
+    angle = np.linalg.norm(rotvec, axis=-1)
+    axis = rotvec / np.maximum(angle, 1e-15)[..., None]
+    return np.concatenate([np.cos(angle / 2)[..., None], axis * np.sin(angle / 2)[..., None]], -1)
+
+
+def _shift(vqf_out: dict[str, FloatArray], gyr: FloatArray, shift_s: float) -> FloatArray:
+    """Move each quaternion along its own bias-corrected rate by ``shift_s`` (timing)."""
+    quat = np.asarray(vqf_out["quat6D"], dtype=np.float64)
+    if shift_s == 0.0:
+        return quat
+    rate = gyr - np.asarray(vqf_out["bias"], dtype=np.float64)
+    return quat_multiply(quat, quat_from_rotvec(rate * shift_s))
+
+
+class OrientationEstimator:
+    """Streaming VQF: ``update`` batch by batch; results do not depend on the batch split."""
+
+    def __init__(self, rate_hz: float, params: OrientationParams = HIPSENSE_PARAMS) -> None:
+        if not rate_hz > 0:
+            raise ValueError(f"rate_hz must be positive, got {rate_hz}")
+        self.rate_hz = float(rate_hz)
+        self.params = params
+        self._vqf = VQF(1.0 / self.rate_hz, **params.vqf_kwargs())
+
+    def update(
+        self,
+        gyr_radps: npt.ArrayLike,
+        acc_mps2: npt.ArrayLike,
+        valid: BoolArray | None = None,
+    ) -> FloatArray:
+        """Sensor-to-world quaternions (N, 4) wxyz after each of the N samples."""
+        gyr, acc = _prepare(gyr_radps, acc_mps2, valid)
+        if gyr.shape[0] == 0:
+            return np.empty((0, 4))
+        out = self._vqf.updateBatch(gyr, acc)
+        return _shift(out, gyr, self.params.output_shift_samples / self.rate_hz)
+
+    @property
+    def gyro_bias_radps(self) -> FloatArray:
+        bias, _sigma = self._vqf.getBiasEstimate()
+        return np.asarray(bias, dtype=np.float64)
+
+    @property
+    def at_rest(self) -> bool:
+        return bool(self._vqf.getRestDetected())
+
+    def reset(self) -> None:
+        """Forget the orientation but keep the learnt gyro bias (used after long gaps)."""
+        bias, sigma = self._vqf.getBiasEstimate()
+        self._vqf.resetState()
+        self._vqf.setBiasEstimate(bias, sigma)
+
+
+def estimate_orientation_offline(
+    gyr_radps: npt.ArrayLike,
+    acc_mps2: npt.ArrayLike,
+    rate_hz: float,
+    params: OrientationParams = HIPSENSE_PARAMS,
+    valid: BoolArray | None = None,
+) -> FloatArray:
+    """Acausal (offline VQF) sensor-to-world quaternions (N, 4) wxyz for a whole recording."""
+    gyr, acc = _prepare(gyr_radps, acc_mps2, valid)
+    if gyr.shape[0] == 0:
+        return np.empty((0, 4))
+    out = offlineVQF(gyr, acc, None, 1.0 / rate_hz, params.vqf_kwargs())
+    return _shift(out, gyr, params.output_shift_samples / rate_hz)
+
+
+def estimate_orientation_causal(
+    gyr_radps: npt.ArrayLike,
+    acc_mps2: npt.ArrayLike,
+    rate_hz: float,
+    params: OrientationParams = HIPSENSE_PARAMS,
+    valid: BoolArray | None = None,
+) -> FloatArray:
+    """The streaming estimator run over a whole recording at once (the live result)."""
+    return OrientationEstimator(rate_hz, params).update(gyr_radps, acc_mps2, valid)
+
+
+def up_in_sensor(quat_wxyz: FloatArray) -> FloatArray:
+    """World up (z) expressed in the sensor frame, (N, 3): third row of R_WS."""
+    w, x, y, z = (quat_wxyz[..., i] for i in range(4))
+    return np.stack(
+        [2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], axis=-1
+    )

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from hipsense.signal.orientation import (
+    HIPSENSE_PARAMS,
+    OrientationEstimator,
+    OrientationParams,
+    estimate_orientation_causal,
+    estimate_orientation_offline,
+    up_in_sensor,
+)
+
+RATE_HZ = 100.0
+
+
+def _motion(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth random rotation rates with gravity-ish acc (consistency tests, not accuracy)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / RATE_HZ
+    gyr = np.stack([np.sin(2 * np.pi * f * t + p) for f, p in rng.uniform(0.1, 1.5, (3, 2))], 1)
+    acc = np.array([0.5, -0.3, 9.7]) + 0.3 * rng.standard_normal((n, 3))
+    return gyr, acc
+
+
+def test_random_batch_sizes_give_exactly_the_all_at_once_result() -> None:
+    gyr, acc = _motion(3000, 1)
+    whole = estimate_orientation_causal(gyr, acc, RATE_HZ)
+    rng = np.random.default_rng(7)
+    cuts = np.sort(rng.choice(np.arange(1, 3000), 40, replace=False))
+    est = OrientationEstimator(RATE_HZ)
+    parts = [
+        est.update(g, a) for g, a in zip(np.split(gyr, cuts), np.split(acc, cuts), strict=True)
+    ]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+@pytest.mark.parametrize("tilt_axis", [np.array([1.0, 0, 0]), np.array([0.3, 0.9, 0.1])])
+def test_still_sensor_sees_gravity_as_up(tilt_axis: np.ndarray) -> None:
+    g_in_sensor = np.cross(tilt_axis / np.linalg.norm(tilt_axis), [0.0, 0.0, 1.0])
+    g_in_sensor[2] += 1.0
+    g_in_sensor = 9.81 * g_in_sensor / np.linalg.norm(g_in_sensor)
+    acc = np.tile(g_in_sensor, (500, 1))
+    for quat in (
+        estimate_orientation_causal(np.zeros((500, 3)), acc, RATE_HZ),
+        estimate_orientation_offline(np.zeros((500, 3)), acc, RATE_HZ),
+    ):
+        np.testing.assert_allclose(up_in_sensor(quat[-1:])[0], g_in_sensor / 9.81, atol=1e-3)
+
+
+def test_invalid_samples_never_reach_the_accelerometer_correction() -> None:
+    gyr, acc = _motion(1000, 2)
+    valid = np.ones(1000, dtype=bool)
+    valid[300:400] = False
+    corrupted = acc.copy()
+    corrupted[300:400] = [50.0, -80.0, 1e6]
+    corrupted[350] = np.nan
+    a = estimate_orientation_causal(gyr, acc, RATE_HZ, valid=valid)
+    b = estimate_orientation_causal(gyr, corrupted, RATE_HZ, valid=valid)
+    np.testing.assert_array_equal(a, b)
+    assert np.isfinite(b).all()
+
+
+def test_nan_gyro_does_not_poison_the_state() -> None:
+    gyr, acc = _motion(600, 3)
+    gyr[100] = np.nan
+    quat = OrientationEstimator(RATE_HZ).update(gyr, acc)
+    assert np.isfinite(quat).all()
+
+
+def test_output_shift_rotates_along_the_rate() -> None:
+    gyr = np.tile([0.0, 0.0, 2.0], (200, 1))
+    acc = np.tile([0.0, 0.0, 9.81], (200, 1))
+    plain = estimate_orientation_causal(gyr, acc, RATE_HZ, OrientationParams())
+    shifted = estimate_orientation_causal(gyr, acc, RATE_HZ, HIPSENSE_PARAMS)
+    yaw = lambda q: 2 * np.arctan2(q[:, 3], q[:, 0])  # noqa: E731
+    step = np.angle(np.exp(1j * (yaw(shifted) - yaw(plain))))
+    np.testing.assert_allclose(step[50:], -0.5 * 2.0 / RATE_HZ, atol=2e-3)
+
+
+def test_rejects_bad_shapes_and_rate() -> None:
+    with pytest.raises(ValueError, match="rate_hz"):
+        OrientationEstimator(0.0)
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        OrientationEstimator(RATE_HZ).update(np.zeros((5, 2)), np.zeros((5, 2)))
+    assert OrientationEstimator(RATE_HZ).update(np.zeros((0, 3)), np.zeros((0, 3))).shape == (0, 4)
