@@ -14,7 +14,6 @@ All little-endian. Six-axis samples are 12 bytes, so one fits the 20-byte minimu
 
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass
 
@@ -22,15 +21,51 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.errors import ProtocolError
-from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.protocol.gatt import (
+    CONTROL_UUID,
+    IMU_DATA_UUID,
+    PROTOCOL_VERSION,
+    SENSOR_INFO_UUID,
+    SERVICE_UUID,
+)
+from hipsense.protocol.sensor_info import (
+    INFO_MAG_AVAILABLE,
+    INFO_STREAMING,
+    INFO_STRUCT,
+    MODEL_MAX_BYTES,
+    SensorInfo,
+    decode_sensor_info,
+    encode_sensor_info,
+)
 
-PROTOCOL_VERSION = 1
-
-_UUID_SUFFIX = "-5c4e-4b8e-9c3d-68697073656e"
-SERVICE_UUID = "7a1f0001" + _UUID_SUFFIX
-IMU_DATA_UUID = "7a1f0002" + _UUID_SUFFIX
-SENSOR_INFO_UUID = "7a1f0003" + _UUID_SUFFIX
-CONTROL_UUID = "7a1f0004" + _UUID_SUFFIX
+__all__ = [
+    "ATT_NOTIFY_OVERHEAD",
+    "CONTROL_UUID",
+    "COUNT_MASK",
+    "HEADER",
+    "IMU_DATA_UUID",
+    "INFO_MAG_AVAILABLE",
+    "INFO_STREAMING",
+    "INFO_STRUCT",
+    "MAG_FLAG",
+    "MAX_COUNT",
+    "MODEL_MAX_BYTES",
+    "PROTOCOL_VERSION",
+    "RESERVED_BIT",
+    "SAMPLE_DTYPE",
+    "SAMPLE_MAG_DTYPE",
+    "SENSOR_INFO_UUID",
+    "SEQ_MODULO",
+    "SERVICE_UUID",
+    "TIME_MODULO_US",
+    "ImuPacket",
+    "SensorInfo",
+    "decode_imu_packet",
+    "decode_sensor_info",
+    "encode_imu_packet",
+    "encode_sensor_info",
+    "max_samples_per_packet",
+]
 
 HEADER = struct.Struct("<BBHI")
 COUNT_MASK = 0x3F
@@ -91,125 +126,17 @@ class ImuPacket:
     __hash__ = None  # type: ignore[assignment]
 
 
-_INFO = struct.Struct("<BBHBHfffB")
-INFO_MAG_AVAILABLE = 0x01
-INFO_STREAMING = 0x02
-MODEL_MAX_BYTES = 16
-
-
-@dataclass(frozen=True)
-class SensorInfo:
-    """The sensor-info characteristic: what the host needs to turn counts into SI units."""
-
-    protocol_version: int
-    sample_rate_hz: int
-    acc_range_g: int
-    gyr_range_dps: int
-    acc_scale_mps2_per_lsb: float
-    gyr_scale_radps_per_lsb: float
-    mag_scale_ut_per_lsb: float
-    model: str
-    mag_available: bool = False
-    streaming: bool = False
-    axis_convention: int = 0
-
-    @classmethod
-    def for_ranges(
-        cls,
-        *,
-        sample_rate_hz: int,
-        acc_range_g: int = 16,
-        gyr_range_dps: int = 2000,
-        model: str = "hipsense",
-        mag_available: bool = False,
-        streaming: bool = False,
-    ) -> SensorInfo:
-        """Scales of an ideal int16 sensor whose full scale is the given range."""
-        return cls(
-            protocol_version=PROTOCOL_VERSION,
-            sample_rate_hz=sample_rate_hz,
-            acc_range_g=acc_range_g,
-            gyr_range_dps=gyr_range_dps,
-            acc_scale_mps2_per_lsb=_f32(acc_range_g * STANDARD_GRAVITY_MPS2 / 32768.0),
-            gyr_scale_radps_per_lsb=_f32(math.radians(gyr_range_dps) / 32768.0),
-            mag_scale_ut_per_lsb=_f32(0.15),
-            model=model,
-            mag_available=mag_available,
-            streaming=streaming,
-        )
-
-
-def _f32(value: float) -> float:
-    """The value as the characteristic's float32 carries it, so info round-trips exactly."""
-    return float(np.float32(value))
-
-
-def encode_sensor_info(info: SensorInfo) -> bytes:
-    flags = (INFO_MAG_AVAILABLE if info.mag_available else 0) | (
-        INFO_STREAMING if info.streaming else 0
-    )
-    model = info.model.encode("utf-8")[:MODEL_MAX_BYTES]
-    return (
-        _INFO.pack(
-            info.protocol_version,
-            flags,
-            info.sample_rate_hz,
-            info.acc_range_g,
-            info.gyr_range_dps,
-            info.acc_scale_mps2_per_lsb,
-            info.gyr_scale_radps_per_lsb,
-            info.mag_scale_ut_per_lsb,
-            info.axis_convention,
-        )
-        + model
-    )
-
-
-def decode_sensor_info(payload: bytes) -> SensorInfo:
-    if len(payload) < _INFO.size:
-        raise ProtocolError(
-            f"sensor info is {len(payload)} bytes, expected at least {_INFO.size}:"
-            " check the sensor firmware implements hipsense protocol 1"
-        )
-    version, flags, rate, acc_g, gyr_dps, acc_s, gyr_s, mag_s, axes = _INFO.unpack_from(payload)
-    if version != PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"sensor speaks hipsense protocol {version}; this hipsense understands"
-            f" {PROTOCOL_VERSION}: update hipsense or the sensor firmware"
-        )
-    scales = (acc_s, gyr_s, mag_s)
-    if not all(math.isfinite(s) and s > 0 for s in scales) or rate == 0:
-        raise ProtocolError(f"sensor info has invalid rate/scales: rate={rate}, scales={scales}")
-    try:
-        model = bytes(payload[_INFO.size :]).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProtocolError("sensor info model name is not UTF-8") from exc
-    return SensorInfo(
-        protocol_version=version,
-        sample_rate_hz=rate,
-        acc_range_g=acc_g,
-        gyr_range_dps=gyr_dps,
-        acc_scale_mps2_per_lsb=acc_s,
-        gyr_scale_radps_per_lsb=gyr_s,
-        mag_scale_ut_per_lsb=mag_s,
-        model=model,
-        mag_available=bool(flags & INFO_MAG_AVAILABLE),
-        streaming=bool(flags & INFO_STREAMING),
-        axis_convention=axes,
-    )
-
-
 def _scaled(raw: Int16Array, scale: float) -> FloatArray:
     return raw.astype(np.float64) * scale
 
 
-def decode_imu_packet(payload: bytes | bytearray | memoryview, info: SensorInfo) -> ImuPacket:
-    """Decode one IMU-data notification; raise ProtocolError for anything malformed."""
+def _sample_dtype(payload: bytes | bytearray | memoryview) -> tuple[int, np.dtype[np.void]]:
+    """Check the header and length; return the sample count and layout."""
     if len(payload) < HEADER.size:
         raise ProtocolError(
             f"IMU packet is {len(payload)} bytes, shorter than the {HEADER.size}-byte header"
         )
-    version, info_byte, seq, t0_us = HEADER.unpack_from(payload)
+    version, info_byte = payload[0], payload[1]
     if version != PROTOCOL_VERSION:
         raise ProtocolError(
             f"IMU packet has protocol version {version}; this hipsense understands"
@@ -220,14 +147,25 @@ def decode_imu_packet(payload: bytes | bytearray | memoryview, info: SensorInfo)
     count = info_byte & COUNT_MASK
     dtype = SAMPLE_MAG_DTYPE if info_byte & MAG_FLAG else SAMPLE_DTYPE
     expected = HEADER.size + count * dtype.itemsize
-    if count == 0 or len(payload) != expected:
+    if count == 0:
+        raise ProtocolError("IMU packet declares 0 samples; version 1 sends 1 to 63")
+    if len(payload) != expected:
         raise ProtocolError(
             f"IMU packet declares {count} samples ({expected} bytes) but is {len(payload)} bytes"
         )
+    return count, dtype
+
+
+def decode_imu_packet(payload: bytes | bytearray | memoryview, info: SensorInfo) -> ImuPacket:
+    """Decode one IMU-data notification; raise ProtocolError for anything malformed."""
+    payload = memoryview(payload).cast("B")
+    count, dtype = _sample_dtype(payload)
+    version, _, seq, t0_us = HEADER.unpack_from(payload)
     samples = np.frombuffer(payload, dtype=dtype, count=count, offset=HEADER.size)
+    # astype copies into native, contiguous arrays that do not alias the caller's buffer
     acc_raw = samples["acc"].astype(np.int16)
     gyr_raw = samples["gyr"].astype(np.int16)
-    mag_raw = samples["mag"].astype(np.int16) if "mag" in dtype.names else None  # type: ignore[operator]
+    mag_raw = samples["mag"].astype(np.int16) if dtype is SAMPLE_MAG_DTYPE else None
     return ImuPacket(
         version=version,
         seq=seq,
@@ -241,6 +179,15 @@ def decode_imu_packet(payload: bytes | bytearray | memoryview, info: SensorInfo)
     )
 
 
+def _int16_rows(values: npt.ArrayLike, name: str) -> Int16Array:
+    array = np.asarray(values)
+    if array.size % 3 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        raise ProtocolError(f"{name} must be integer counts of shape (N, 3)")
+    if array.size and (array.min() < -32768 or array.max() > 32767):
+        raise ProtocolError(f"{name} counts must lie in the int16 range -32768..32767")
+    return array.astype(np.int16).reshape(-1, 3)
+
+
 def encode_imu_packet(
     seq: int,
     t0_us: int,
@@ -248,18 +195,25 @@ def encode_imu_packet(
     gyr_raw: npt.ArrayLike,
     mag_raw: npt.ArrayLike | None = None,
 ) -> bytes:
-    """Encode raw int16 samples (shape (N, 3) each) into one IMU-data notification."""
-    acc = np.asarray(acc_raw, dtype=np.int16).reshape(-1, 3)
-    gyr = np.asarray(gyr_raw, dtype=np.int16).reshape(-1, 3)
+    """Encode raw int16 samples (shape (N, 3) each) into one IMU-data notification.
+
+    ``seq`` and ``t0_us`` are taken modulo their wire width, so callers may pass running counts.
+    """
+    acc = _int16_rows(acc_raw, "acc_raw")
+    gyr = _int16_rows(gyr_raw, "gyr_raw")
+    mag = None if mag_raw is None else _int16_rows(mag_raw, "mag_raw")
     count = acc.shape[0]
     if not 1 <= count <= MAX_COUNT or gyr.shape[0] != count:
-        raise ProtocolError(f"cannot encode {count} samples: 1..{MAX_COUNT} per packet")
-    dtype = SAMPLE_DTYPE if mag_raw is None else SAMPLE_MAG_DTYPE
-    samples = np.empty(count, dtype=dtype)
+        raise ProtocolError(
+            f"cannot encode {count} acc / {gyr.shape[0]} gyr samples: 1..{MAX_COUNT} each"
+        )
+    if mag is not None and mag.shape[0] != count:
+        raise ProtocolError(f"cannot encode {mag.shape[0]} mag samples with {count} acc samples")
+    samples = np.empty(count, dtype=SAMPLE_DTYPE if mag is None else SAMPLE_MAG_DTYPE)
     samples["acc"] = acc
     samples["gyr"] = gyr
-    if mag_raw is not None:
-        samples["mag"] = np.asarray(mag_raw, dtype=np.int16).reshape(-1, 3)
-    info_byte = count | (MAG_FLAG if mag_raw is not None else 0)
+    if mag is not None:
+        samples["mag"] = mag
+    info_byte = count | (0 if mag is None else MAG_FLAG)
     header = HEADER.pack(PROTOCOL_VERSION, info_byte, seq % SEQ_MODULO, t0_us % TIME_MODULO_US)
     return header + samples.tobytes()
