@@ -1,0 +1,185 @@
+"""Read a recording back, keeping everything before any damage."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hipsense.errors import RecordingError
+from hipsense.recording.model import (
+    MARKER_KINDS,
+    CalibrationRecord,
+    Marker,
+    Recording,
+    RecordingHeader,
+    header_from_json,
+)
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_recording(path: str | os.PathLike[str], *, salvage: bool = False) -> Recording:
+    """Read a ``.jsonl`` or ``.jsonl.gz`` recording (gzip is detected from the content).
+
+    A torn last line (the process was killed mid-write) is skipped and reported in
+    ``warnings``. Damage before the end raises RecordingError naming the line, unless
+    ``salvage`` is set: then the records before the damage come back with ``error`` set.
+    A missing or unreadable header, or a newer format version, always raises.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            raw = file.read()
+    except OSError as exc:
+        raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
+    text, stream_problem = _decompress(raw) if raw.startswith(_GZIP_MAGIC) else (raw, None)
+    builder = _Builder(name)
+    try:
+        _parse_lines(builder, text, stream_problem)
+    except RecordingError as exc:
+        if not salvage or builder.header is None:
+            raise
+        builder.error = exc
+    return builder.build()
+
+
+def _decompress(raw: bytes) -> tuple[bytes, str | None]:
+    """Gunzip all members; on damage return what decompressed before it and the problem."""
+    out: list[bytes] = []
+    rest = raw
+    while rest:
+        inflater = zlib.decompressobj(31)
+        try:
+            out.append(inflater.decompress(rest))
+        except zlib.error as exc:
+            return b"".join(out), f"compressed data is corrupt ({exc})"
+        if not inflater.eof:
+            return b"".join(out), "compressed stream ends early (recording was cut off)"
+        rest = inflater.unused_data.lstrip(b"\x00")
+    return b"".join(out), None
+
+
+@dataclass
+class _Builder:
+    path: str
+    header: RecordingHeader | None = None
+    times: list[float] = field(default_factory=list)
+    sensors: list[str] = field(default_factory=list)
+    payloads: list[bytes] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    calibrations: list[CalibrationRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_types: set[str] = field(default_factory=set)
+    error: RecordingError | None = None
+
+    def build(self) -> Recording:
+        assert self.header is not None
+        if self.unknown_types:
+            kinds = ", ".join(sorted(self.unknown_types))
+            self.warnings.append(f"skipped records of unknown type (newer hipsense?): {kinds}")
+        return Recording(
+            path=self.path,
+            header=self.header,
+            t_host_s=np.asarray(self.times, dtype=np.float64),
+            sensor_ids=np.asarray(self.sensors, dtype=np.str_),
+            payloads=tuple(self.payloads),
+            markers=tuple(self.markers),
+            calibrations=tuple(self.calibrations),
+            warnings=tuple(self.warnings),
+            error=self.error,
+        )
+
+
+def _parse_lines(builder: _Builder, text: bytes, stream_problem: str | None) -> None:
+    lines = text.split(b"\n")
+    tail = lines.pop()  # after the last newline: empty unless the last line is torn
+    if not lines and not tail.strip(b"\x00 \r\t"):
+        raise RecordingError(builder.path, stream_problem or "empty file: no header line", 1)
+    for number, line in enumerate(lines, start=1):
+        _add_line(builder, line, number)
+    last = len(lines) + 1
+    if tail.strip(b"\x00 \r\t"):
+        try:
+            _add_line(builder, tail, last)
+        except RecordingError as exc:
+            if builder.header is None:
+                raise
+            builder.warnings.append(f"line {last}: incomplete last line skipped ({exc.problem})")
+    if stream_problem is not None:
+        if "corrupt" in stream_problem:
+            raise RecordingError(builder.path, f"{stream_problem} after line {last - 1}", last)
+        builder.warnings.append(stream_problem)
+
+
+def _add_line(builder: _Builder, line: bytes, number: int) -> None:
+    obj = _loads(builder.path, line, number)
+    kind = obj.get("type")
+    if builder.header is None:
+        builder.header = header_from_json(obj, builder.path, number)
+    elif kind == "packet":
+        _add_packet(builder, obj, number)
+    elif kind == "marker":
+        _add_marker(builder, obj, number)
+    elif kind == "calibration":
+        calibration = obj.get("calibration")
+        if not isinstance(calibration, dict):
+            raise RecordingError(builder.path, "calibration record without a calibration", number)
+        builder.calibrations.append(CalibrationRecord(_time(builder, obj, number), calibration))
+    elif kind == "header":
+        raise RecordingError(builder.path, "a second header (two recordings joined?)", number)
+    else:
+        builder.unknown_types.add(str(kind))
+
+
+def _loads(path: str, line: bytes, number: int) -> dict[str, Any]:
+    try:
+        obj = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise RecordingError(path, f"not UTF-8 text ({exc.reason})", number) from exc
+    except (ValueError, RecursionError) as exc:
+        raise RecordingError(path, f"not a JSON object ({exc})", number) from exc
+    if not isinstance(obj, dict):
+        raise RecordingError(path, "not a JSON object", number)
+    return obj
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _add_packet(builder: _Builder, obj: dict[str, Any], number: int) -> None:
+    sensor = obj.get("sensor")
+    assert builder.header is not None
+    if not isinstance(sensor, str) or sensor not in {s.sensor_id for s in builder.header.sensors}:
+        raise RecordingError(builder.path, f"packet from unknown sensor {sensor!r}", number)
+    hex_text = obj.get("payload_hex")
+    try:
+        payload = bytes.fromhex(hex_text) if isinstance(hex_text, str) else None
+    except ValueError:
+        payload = None
+    if payload is None:
+        raise RecordingError(builder.path, "packet payload_hex is not hexadecimal", number)
+    builder.times.append(_time(builder, obj, number))
+    builder.sensors.append(sensor)
+    builder.payloads.append(payload)
+
+
+def _add_marker(builder: _Builder, obj: dict[str, Any], number: int) -> None:
+    kind = obj.get("kind")
+    if kind not in MARKER_KINDS:
+        raise RecordingError(builder.path, f"marker of unknown kind {kind!r}", number)
+    data = {k: v for k, v in obj.items() if k not in {"type", "t_host_s", "kind"}}
+    builder.markers.append(Marker(_time(builder, obj, number), str(kind), data))
+
+
+def _time(builder: _Builder, obj: dict[str, Any], number: int) -> float:
+    t = obj.get("t_host_s")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+        raise RecordingError(builder.path, f"t_host_s is {t!r}, not a number of seconds", number)
+    return float(t)
