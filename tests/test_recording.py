@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hipsense.errors import InputFileError, RecordingError
-from hipsense.protocol.hipsense_v1 import SensorInfo, encode_imu_packet
+from hipsense.protocol import SensorInfo, encode_imu_packet
 from hipsense.recording import (
     FORMAT_VERSION,
     RecordingHeader,

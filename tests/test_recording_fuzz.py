@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hipsense.errors import RecordingError
-from hipsense.protocol.hipsense_v1 import SensorInfo
+from hipsense.protocol import SensorInfo
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry, read_recording
 
 _HEADER = RecordingHeader(sensors=(SensorEntry("thigh", SensorInfo.for_ranges(sample_rate_hz=50)),))

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SI
 # Writes packets for argv[2] seconds reporting progress, then goes idle with data still buffered.
 CHILD = """
 import sys, time
-from hipsense.protocol.hipsense_v1 import SensorInfo
+from hipsense.protocol import SensorInfo
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
 info = SensorInfo.for_ranges(sample_rate_hz=100)
 writer = RecordingWriter(sys.argv[1], RecordingHeader(sensors=(SensorEntry("thigh", info),)))

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from hipsense import __version__
 from hipsense.errors import RecordingError
-from hipsense.protocol.hipsense_v1 import PROTOCOL_VERSION, SensorInfo
+from hipsense.protocol import PROTOCOL_VERSION, SensorInfo
 
 FORMAT_NAME = "hipsense-recording"
 FORMAT_VERSION = 1
