@@ -1,0 +1,177 @@
+"""Hip angles per sample: checked samples -> orientation -> calibrated thigh frame -> angles.
+
+Angles come only from the up direction in the calibrated thigh frame
+(``thigh_frame.angles_from_up``), so they never drift with heading. Invalid samples and
+samples before the calibration is known have NaN angles and ``valid`` False.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.exercises import Leg, Posture
+from hipsense.samples import SampleBatch
+from hipsense.signal.calibration import MountingCalibration, calibrate_mounting
+from hipsense.signal.calibration_tracker import CalibrationProgress, CalibrationTracker
+from hipsense.signal.data_quality import (
+    CheckedSamples,
+    DataQualityEvent,
+    DataQualityParams,
+    SampleChecker,
+)
+from hipsense.signal.gap_fill import Expanded, expand_gaps, hold_last_valid
+from hipsense.signal.orientation import (
+    HIPSENSE_PARAMS,
+    OrientationEstimator,
+    OrientationParams,
+    estimate_orientation_offline,
+    up_in_sensor,
+)
+from hipsense.signal.thigh_frame import angles_from_up
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class AngleBatch:
+    t_s: FloatArray
+    flexion_deg: FloatArray
+    abduction_deg: FloatArray
+    quat_wxyz: FloatArray
+    valid: BoolArray
+    events: tuple[DataQualityEvent, ...] = ()
+    progress: CalibrationProgress | None = None
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+def thigh_angles(
+    quat_wxyz: FloatArray, calibration: MountingCalibration
+) -> tuple[FloatArray, FloatArray]:
+    """(flexion_deg, abduction_deg) from sensor-to-world quaternions and the mounting."""
+    up_thigh = up_in_sensor(quat_wxyz) @ calibration.r_ts.T
+    return angles_from_up(up_thigh, calibration.leg, calibration.posture)
+
+
+def _expand(
+    checked: CheckedSamples, gyr: FloatArray, acc: FloatArray, last: FloatArray
+) -> Expanded:
+    held = hold_last_valid(gyr, checked.valid, last)
+    return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
+
+
+def _segments(x: Expanded, reset_before: BoolArray) -> list[slice]:
+    """Expanded-row slices between orientation resets (time jumps)."""
+    cuts = x.real_index[np.flatnonzero(reset_before)].tolist()
+    bounds = [0, *[c for c in cuts if c > 0], len(x.gyr_radps)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _batch(  # noqa: PLR0917
+    t_s: FloatArray,
+    quat: FloatArray,
+    valid: BoolArray,
+    calibration: MountingCalibration | None,
+    events: tuple[DataQualityEvent, ...],
+    progress: CalibrationProgress | None,
+) -> AngleBatch:
+    ok = valid & (calibration is not None)
+    if calibration is None:
+        flex = abd = np.full(len(t_s), np.nan)
+    else:
+        flex, abd = thigh_angles(quat, calibration)
+        flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
+    return AngleBatch(t_s, flex, abd, quat, ok, events, progress)
+
+
+class AnglePipeline:
+    """Streaming: ``update(SampleBatch) -> AngleBatch``; guides calibration if none is given."""
+
+    def __init__(
+        self,
+        rate_hz: float,
+        posture: Posture,
+        leg: Leg,
+        calibration: MountingCalibration | None = None,
+        *,
+        orientation: OrientationParams = HIPSENSE_PARAMS,
+        data_quality: DataQualityParams | None = None,
+    ) -> None:
+        self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
+        self.calibration = calibration
+        self._checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
+        self._orientation = OrientationEstimator(rate_hz, orientation)
+        self._tracker = None if calibration else CalibrationTracker(rate_hz, posture, leg)
+        self._last_gyr = np.zeros(3)
+
+    def update(self, batch: SampleBatch) -> AngleBatch:
+        gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
+        acc = np.asarray(batch.acc_mps2, dtype=np.float64)
+        checked = self._checker.check(batch.t_s, acc, gyr, batch.lost_before)
+        x = _expand(checked, gyr, acc, self._last_gyr)
+        if len(gyr):
+            self._last_gyr = x.gyr_radps[-1]
+        parts = []
+        for k, seg in enumerate(_segments(x, checked.reset_before)):
+            if k > 0 or (len(gyr) and checked.reset_before[0]):
+                self._orientation.reset()
+            parts.append(self._orientation.update(x.gyr_radps[seg], x.acc_mps2[seg], x.acc_ok[seg]))
+        quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
+        calibration = self.calibration  # angles use what was known before this batch
+        progress = self._track(gyr, acc, quat, checked.valid)
+        return _batch(batch.t_s, quat, checked.valid, calibration, checked.events, progress)
+
+    def _track(
+        self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
+    ) -> CalibrationProgress | None:
+        if self._tracker is None:
+            return None
+        progress = self._tracker.update(gyr[valid], acc[valid], quat[valid])
+        if self._tracker.calibration is not None:
+            self.calibration, self._tracker = self._tracker.calibration, None
+        return progress
+
+
+def compute_angles(
+    t_s: FloatArray,
+    acc_mps2: FloatArray,
+    gyr_radps: FloatArray,
+    rate_hz: float,
+    *,
+    posture: Posture,
+    leg: Leg,
+    calibration: MountingCalibration | None = None,
+    offline: bool = True,
+    orientation: OrientationParams = HIPSENSE_PARAMS,
+) -> AngleBatch:
+    """Angles for a whole recording (``analyze``). Without a calibration, the recording must
+    start with the calibration routine. ``offline=False`` gives exactly the live result."""
+    if not offline and calibration is not None:
+        pipe = AnglePipeline(rate_hz, posture, leg, calibration, orientation=orientation)
+        return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
+    checked = SampleChecker(rate_hz).check(t_s, acc_mps2, gyr_radps)
+    x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3))
+    estimate = estimate_orientation_offline if offline else _causal
+    parts = [
+        estimate(x.gyr_radps[s], x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s])
+        for s in _segments(x, checked.reset_before)
+    ]
+    quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
+    if calibration is None:
+        v = checked.valid
+        calibration = calibrate_mounting(
+            gyr_radps[v], acc_mps2[v], quat[v], rate_hz, posture=posture, leg=leg
+        )
+    return _batch(t_s, quat, checked.valid, calibration, checked.events, None)
+
+
+def _causal(
+    gyr: FloatArray, acc: FloatArray, rate_hz: float, p: OrientationParams, ok: BoolArray
+) -> FloatArray:
+    return OrientationEstimator(rate_hz, p).update(gyr, acc, ok)

@@ -1,0 +1,231 @@
+"""Mounting calibration: the thigh frame's axes in the sensor frame, from a short routine.
+
+Standing: hold still >= 2 s, swing the straight leg slowly forward and back 3 times, hold
+still >= 2 s again. Supine: lie still >= 2 s, then raise the leg (the first raise is used).
+
+The still phases give the up direction at the neutral posture (thigh z when standing,
+thigh x when supine). The swing/raise gives the flexion axis as the dominant gyro axis
+(PCA), orthogonalised against the neutral up. Signs: standing, the larger excursion is
+flexion; supine, the raise (against gravity) is flexion. y then points to the person's left
+(right-handed frame), which with ``thigh_frame.leg_sign`` makes abduction positive away
+from the midline for either leg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.errors import CalibrationError
+from hipsense.exercises import Leg, Posture
+from hipsense.signal.motion_phases import (
+    StillParams,
+    count_half_swings,
+    dominant_axis,
+    still_mask,
+    still_runs,
+)
+from hipsense.signal.orientation import up_in_sensor
+
+FloatArray = npt.NDArray[np.float64]
+Vec3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class CalibrationParams:
+    still: StillParams = field(default_factory=StillParams)
+    min_still_s: float = 2.0
+    min_swings: int = 3
+    swing_rate_min_dps: float = 30.0
+    max_off_plane_deg: float = 25.0
+    max_axis_tilt_deg: float = 30.0
+
+
+@dataclass(frozen=True)
+class MountingCalibration:
+    """R_TS (sensor -> thigh) as rows = thigh x, y, z axes in the sensor frame, plus quality."""
+
+    posture: Posture
+    leg: Leg
+    thigh_axes_in_sensor: tuple[Vec3, Vec3, Vec3]
+    still_motion_dps: float = 0.0
+    swing_off_plane_deg: float = 0.0
+    axis_residual_deg: float = 0.0
+    neutral_repeatability_deg: float = 0.0
+    n_swings: int = 0
+
+    @property
+    def r_ts(self) -> FloatArray:
+        return np.array(self.thigh_axes_in_sensor, dtype=np.float64)
+
+    @property
+    def quality(self) -> float:
+        """0 (unusable) .. 1 (textbook): the weakest of the per-metric scores."""
+        scores = (
+            1 - self.still_motion_dps / 6.0,
+            1 - self.swing_off_plane_deg / 30.0,
+            1 - self.axis_residual_deg / 35.0,
+            1 - self.neutral_repeatability_deg / 8.0,
+        )
+        return float(np.clip(min(scores), 0.0, 1.0))
+
+    @property
+    def grade(self) -> str:
+        q = self.quality
+        return "good" if q >= 0.6 else "fair" if q >= 0.3 else "poor"
+
+    @classmethod
+    def from_rotation(cls, r_ts: npt.ArrayLike, posture: Posture, leg: Leg) -> MountingCalibration:
+        """A calibration from a known mounting (e.g. the simulator's oracle)."""
+        m = np.asarray(r_ts, dtype=np.float64).reshape(3, 3)
+        axes = tuple(tuple(float(v) for v in row) for row in m)
+        return cls(posture, leg, axes)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["posture"], d["leg"] = self.posture.value, self.leg.value
+        d["thigh_axes_in_sensor"] = [list(row) for row in self.thigh_axes_in_sensor]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> MountingCalibration:
+        try:
+            axes = np.asarray(d["thigh_axes_in_sensor"], dtype=np.float64)
+            if axes.shape != (3, 3) or not np.allclose(axes @ axes.T, np.eye(3), atol=1e-6):
+                raise ValueError("thigh_axes_in_sensor is not a rotation matrix")
+            base = cls.from_rotation(axes, Posture(str(d["posture"])), Leg(str(d["leg"])))
+            extra = {k: d[k] for k in _METRICS if k in d}
+            return cls(base.posture, base.leg, base.thigh_axes_in_sensor, **extra)  # type: ignore[arg-type]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CalibrationError(
+                f"saved calibration is unusable ({exc}): calibrate again"
+            ) from exc
+
+
+_METRICS = (
+    "still_motion_dps",
+    "swing_off_plane_deg",
+    "axis_residual_deg",
+    "neutral_repeatability_deg",
+    "n_swings",
+)
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    return v / np.linalg.norm(v)
+
+
+def _still_up(acc: FloatArray) -> FloatArray:
+    return _unit(np.nanmean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0))
+
+
+def _segments(
+    gyr: FloatArray, acc: FloatArray, rate_hz: float, posture: Posture, p: CalibrationParams
+) -> tuple[slice, slice, slice | None]:
+    """(first still, movement, second still or None for supine)."""
+    still = still_runs(still_mask(gyr, acc, rate_hz, p.still), rate_hz, p.still.min_still_s)
+    where = "stand" if posture is Posture.STANDING else "lie"
+    first_long = [r for r in still if r[1] - r[0] >= p.min_still_s * rate_hz]
+    if not still or still[0][0] > 0.5 * rate_hz or not first_long or first_long[0] != still[0]:
+        raise CalibrationError(
+            f"you moved during the still phase: {where} still for 2 s before you start"
+        )
+    first = slice(*still[0])
+    later = [r for r in still[1:]]
+    if posture is Posture.SUPINE:
+        stop = later[0][0] if later else len(gyr)
+        return first, slice(first.stop, stop), None
+    long_later = [r for r in later if r[1] - r[0] >= p.min_still_s * rate_hz]
+    if not long_later:
+        raise CalibrationError("stand still again for 2 s after the swings, then finish")
+    last = long_later[0]
+    return first, slice(first.stop, last[0]), slice(*last)
+
+
+def _axis_and_metrics(
+    gyr_move: FloatArray, up: FloatArray, p: CalibrationParams
+) -> tuple[FloatArray, float, float]:
+    axis, off_plane_deg = dominant_axis(gyr_move)
+    tilt_deg = float(np.degrees(np.arcsin(min(1.0, abs(float(axis @ up))))))
+    if off_plane_deg > p.max_off_plane_deg or tilt_deg > p.max_axis_tilt_deg:
+        raise CalibrationError(
+            "that was not a forward swing: swing the leg straight forward and back"
+            f" (the motion left its plane by {off_plane_deg:.0f} deg,"
+            f" its axis tilted {tilt_deg:.0f} deg)"
+        )
+    return axis, off_plane_deg, tilt_deg
+
+
+def calibrate_mounting(
+    gyr_radps: npt.ArrayLike,
+    acc_mps2: npt.ArrayLike,
+    quat_wxyz: npt.ArrayLike,
+    rate_hz: float,
+    *,
+    posture: Posture,
+    leg: Leg,
+    params: CalibrationParams | None = None,
+) -> MountingCalibration:
+    """Mounting from a calibration recording (raw gyro/acc and the fused orientation)."""
+    params = params or CalibrationParams()
+    gyr, acc = np.asarray(gyr_radps, dtype=np.float64), np.asarray(acc_mps2, dtype=np.float64)
+    up_s = up_in_sensor(np.asarray(quat_wxyz, dtype=np.float64))
+    first, move, second = _segments(gyr, acc, rate_hz, posture, params)
+    bias = np.mean(gyr[first], axis=0)  # at rest the gyro reads its bias
+    still_idx = np.r_[first] if second is None else np.r_[first, second]
+    still_motion_dps = float(np.degrees(np.sqrt(np.mean(np.sum((gyr[still_idx] - bias) ** 2, 1)))))
+    up0 = _still_up(acc[still_idx])
+    repeat_deg = 0.0
+    if second is not None:
+        cos = float(_still_up(acc[first]) @ _still_up(acc[second]))
+        repeat_deg = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    gyr_move = gyr[move] - bias
+    axis, off_plane_deg, tilt_deg = _axis_and_metrics(gyr_move, up0, params)
+    y = _unit(axis - (axis @ up0) * up0)
+    half_swings = count_half_swings(gyr_move @ y, np.radians(params.swing_rate_min_dps))
+    r_ts = _frame(up0, y, posture)
+    r_ts = _sign_flexion_positive(r_ts, up_s[move], posture)
+    n_swings = half_swings // 2
+    if posture is Posture.STANDING and half_swings < 2 * params.min_swings - 1:
+        raise CalibrationError(
+            f"only {n_swings} swing(s) seen: swing the leg forward and back"
+            f" {params.min_swings} times, slowly, then stand still"
+        )
+    if posture is Posture.SUPINE and half_swings < 1:
+        raise CalibrationError("no leg raise seen: after lying still, raise the straight leg")
+    axes = tuple(tuple(float(v) for v in row) for row in r_ts)
+    return MountingCalibration(
+        posture,
+        leg,
+        axes,  # type: ignore[arg-type]
+        still_motion_dps=still_motion_dps,
+        swing_off_plane_deg=off_plane_deg,
+        axis_residual_deg=tilt_deg,
+        neutral_repeatability_deg=repeat_deg,
+        n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
+    )
+
+
+def _frame(up0: FloatArray, y: FloatArray, posture: Posture) -> FloatArray:
+    """Rows x, y, z of the thigh frame in sensor coordinates (right-handed)."""
+    if posture is Posture.STANDING:
+        z = up0
+        x = np.cross(y, z)
+    else:
+        x = up0
+        z = np.cross(x, y)
+    return np.stack([x, y, z])
+
+
+def _sign_flexion_positive(r_ts: FloatArray, up_s_move: FloatArray, posture: Posture) -> FloatArray:
+    """Flip the flexion axis (y) and its partner if the movement reads as mainly negative."""
+    up_t = up_s_move @ r_ts.T
+    offset = 0.0 if posture is Posture.STANDING else np.pi / 2
+    flex = np.arctan2(up_t[:, 0], up_t[:, 2]) - offset
+    flex = (flex + np.pi) % (2 * np.pi) - np.pi
+    if np.nanmax(flex) >= -np.nanmin(flex):
+        return r_ts
+    flip = np.diag([-1.0, -1.0, 1.0]) if posture is Posture.STANDING else np.diag([1.0, -1.0, -1.0])
+    return flip @ r_ts

@@ -1,0 +1,150 @@
+"""Vectorised checks of incoming IMU samples: non-finite, saturated, gaps, time jumps, disorder.
+
+Bad samples are marked invalid (their angles become NaN, their accelerometer never corrects
+the orientation) and reported as ``DataQualityEvent``s; nothing here raises on bad data.
+``SampleChecker`` keeps the last timestamp so gaps across batch boundaries are seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.samples import STANDARD_GRAVITY_MPS2
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+class DataQualityKind(StrEnum):
+    NON_FINITE = "non_finite"
+    SATURATED = "saturated"
+    GAP = "gap"
+    TIME_JUMP = "time_jump"
+    NON_MONOTONIC = "non_monotonic"
+
+
+@dataclass(frozen=True)
+class DataQualityEvent:
+    kind: DataQualityKind
+    t_s: float
+    n_samples: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DataQualityParams:
+    """Full scales default to the protocol's +-16 g and +-2000 deg/s ranges."""
+
+    acc_full_scale_mps2: float = 16.0 * STANDARD_GRAVITY_MPS2
+    gyr_full_scale_radps: float = float(np.radians(2000.0))
+    saturation_fraction: float = 0.995
+    gap_factor: float = 1.5
+    max_fill_s: float = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class CheckedSamples:
+    """Per-sample verdicts for one batch."""
+
+    valid: BoolArray
+    acc_ok: BoolArray
+    missing_before: IntArray
+    reset_before: BoolArray
+    events: tuple[DataQualityEvent, ...]
+
+
+_MESSAGES = {
+    DataQualityKind.NON_FINITE: "{n} sample(s) with NaN/inf values ignored",
+    DataQualityKind.SATURATED: "{n} sample(s) at the sensor's full scale (clipped) ignored",
+    DataQualityKind.GAP: "{n} sample(s) lost; orientation carried over by the gyro",
+    DataQualityKind.TIME_JUMP: "time jumped by {dt:.2f} s; orientation restarted",
+    DataQualityKind.NON_MONOTONIC: "{n} sample(s) with time going backwards ignored",
+}
+
+
+def _run_events(kind: DataQualityKind, mask: BoolArray, t_s: FloatArray) -> list[DataQualityEvent]:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [
+        DataQualityEvent(kind, float(t_s[a]), int(b - a), _MESSAGES[kind].format(n=b - a, dt=0))
+        for a, b in zip(starts, stops, strict=True)
+    ]
+
+
+class SampleChecker:
+    """Streaming checker; ``check`` is vectorised over a batch and remembers the last time."""
+
+    def __init__(self, rate_hz: float, params: DataQualityParams = DataQualityParams()) -> None:
+        self.rate_hz = float(rate_hz)
+        self.params = params
+        self._last_t_s: float | None = None
+        self._open_runs: set[DataQualityKind] = set()
+
+    def _continued(
+        self, kind: DataQualityKind, mask: BoolArray, t_s: FloatArray
+    ) -> list[DataQualityEvent]:
+        """Run events; a run that continues from the previous batch is not reported again."""
+        events = _run_events(kind, mask, t_s)
+        if kind in self._open_runs and len(mask) and mask[0]:
+            events = events[1:]
+        if len(mask):
+            self._open_runs.discard(kind)
+            if mask[-1]:
+                self._open_runs.add(kind)
+        return events
+
+    def check(
+        self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray, lost_before: int = 0
+    ) -> CheckedSamples:
+        p, n = self.params, len(t_s)
+        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
+        with np.errstate(invalid="ignore"):
+            sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
+            sat_gyr = (np.abs(gyr_radps) >= p.saturation_fraction * p.gyr_full_scale_radps).any(1)
+        saturated = finite & (sat_acc | sat_gyr)
+        last = np.nan if self._last_t_s is None else self._last_t_s
+        # Compare with the latest time so far: one backwards glitch flags one sample only.
+        t_ok = np.where(np.isfinite(t_s), t_s, np.nan)
+        dt = t_ok - np.fmax.accumulate(np.concatenate([[last], t_ok]))[:-1]
+        backwards = finite & (dt <= 0)
+        period = 1.0 / self.rate_hz
+        with np.errstate(invalid="ignore"):
+            gap_steps = np.where(finite & ~backwards, np.rint(dt / period) - 1, 0).astype(np.int64)
+        gap_steps = np.where(dt > p.gap_factor * period, np.maximum(gap_steps, 1), 0)
+        if n:
+            gap_steps[0] = max(int(gap_steps[0]), lost_before)
+        jump = gap_steps * period > p.max_fill_s
+        runs = {
+            DataQualityKind.NON_FINITE: ~finite,
+            DataQualityKind.SATURATED: saturated,
+            DataQualityKind.NON_MONOTONIC: backwards,
+        }
+        events = [e for k, m in runs.items() for e in self._continued(k, m, t_s)]
+        events += self._gap_events(t_s, gap_steps, jump, dt)
+        valid = finite & ~saturated & ~backwards
+        finite_t = t_s[np.isfinite(t_s)]
+        if finite_t.size:  # bad values still come with a real timestamp
+            self._last_t_s = float(np.fmax(np.max(finite_t), last))
+        return CheckedSamples(
+            valid=valid,
+            acc_ok=valid,
+            missing_before=np.where(jump, 0, gap_steps),
+            reset_before=jump,
+            events=tuple(sorted(events, key=lambda e: e.t_s)),
+        )
+
+    @staticmethod
+    def _gap_events(
+        t_s: FloatArray, gap_steps: IntArray, jump: BoolArray, dt: FloatArray
+    ) -> list[DataQualityEvent]:
+        out = []
+        for i in np.flatnonzero(gap_steps > 0):
+            kind = DataQualityKind.TIME_JUMP if jump[i] else DataQualityKind.GAP
+            msg = _MESSAGES[kind].format(n=int(gap_steps[i]), dt=float(np.nan_to_num(dt[i])))
+            out.append(DataQualityEvent(kind, float(t_s[i]), int(gap_steps[i]), msg))
+        return out

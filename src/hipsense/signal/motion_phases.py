@@ -1,0 +1,71 @@
+"""Vectorised still/motion segmentation and swing counting used by the mounting calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+from hipsense.samples import STANDARD_GRAVITY_MPS2
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class StillParams:
+    """What counts as holding still: a slow gyro and an accelerometer that reads only gravity.
+
+    The gyro limit tolerates breathing and a few deg/s of uncalibrated bias; the slowest
+    calibration swing turns at well over 30 deg/s, so the two never meet.
+    """
+
+    window_s: float = 0.25
+    gyr_max_dps: float = 12.0
+    acc_dev_max_mps2: float = 0.8
+    min_still_s: float = 0.5
+
+
+def still_mask(
+    gyr_radps: FloatArray, acc_mps2: FloatArray, rate_hz: float, p: StillParams
+) -> BoolArray:
+    """True where the sensor is held still (window-smoothed; NaN samples count as moving)."""
+    win = max(1, round(p.window_s * rate_hz))
+    gyr_dps = np.degrees(np.linalg.norm(np.nan_to_num(gyr_radps, nan=1e3), axis=1))
+    acc_dev = np.abs(
+        np.linalg.norm(np.nan_to_num(acc_mps2, nan=1e3), axis=1) - STANDARD_GRAVITY_MPS2
+    )
+    slow = uniform_filter1d(gyr_dps, win, mode="nearest") < p.gyr_max_dps
+    calm = maximum_filter1d(acc_dev, win, mode="nearest") < p.acc_dev_max_mps2
+    return np.asarray(slow & calm, dtype=bool)
+
+
+def runs(mask: BoolArray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the True runs of a boolean mask."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+def still_runs(mask: BoolArray, rate_hz: float, min_s: float) -> list[tuple[int, int]]:
+    return [(a, b) for a, b in runs(mask) if (b - a) >= min_s * rate_hz]
+
+
+def dominant_axis(gyr_radps: FloatArray) -> tuple[FloatArray, float]:
+    """Principal rotation axis (unit, sign arbitrary) and the out-of-plane RMS angle in degrees."""
+    moment = gyr_radps.T @ gyr_radps
+    eigval, eigvec = np.linalg.eigh(moment)
+    lam = np.maximum(eigval, 0.0)
+    off_plane_deg = float(np.degrees(np.arctan(np.sqrt((lam[0] + lam[1]) / max(lam[2], 1e-12)))))
+    return eigvec[:, 2], off_plane_deg
+
+
+def count_half_swings(rate_on_axis_radps: FloatArray, threshold_radps: float) -> int:
+    """Number of alternating lobes (forward, back, ...) of the rate about the swing axis."""
+    strong = np.abs(rate_on_axis_radps) > threshold_radps
+    signs = np.sign(rate_on_axis_radps[strong])
+    if signs.size == 0:
+        return 0
+    return int(1 + np.count_nonzero(np.diff(signs)))
