@@ -1,0 +1,173 @@
+"""The live app: consumes session events in a worker, redraws on a frame timer, keys → control."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import ClassVar, Literal
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from hipsense.errors import HipsenseError
+from hipsense.events import AngleUpdate, ExerciseChanged, SessionControl, SessionEvent
+from hipsense.exercises import CATALOGUE
+from hipsense.routines import (
+    Action,
+    SelectExercise,
+    SlrAssessment,
+    StartSet,
+    SwitchLeg,
+    WarmupRoutine,
+    apply_actions,
+    other_leg,
+)
+from hipsense.tui.messages import EventsEnded, SessionEventReceived
+from hipsense.tui.model import SessionModel
+from hipsense.tui.screens.help import HelpScreen
+from hipsense.tui.screens.main import MainScreen
+from hipsense.tui.screens.picker import WARMUP_ID, ExercisePicker
+
+Mode = Literal["live", "demo", "replay"]
+FRAME_S = 1 / 30
+
+
+class HipsenseApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "hipsense"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_set", "Set", key_display="space"),
+        Binding("l", "switch_leg", "Leg"),
+        Binding("n", "next_exercise", "Next"),
+        Binding("e", "pick_exercise", "Exercise"),
+        Binding("r", "toggle_recording", "Rec"),
+        Binding("c", "recalibrate", "Calibrate"),
+        Binding("w", "warmup", "Warm-up", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        events: AsyncIterator[SessionEvent],
+        control: SessionControl,
+        *,
+        sensors: list[str],
+        exercise_id: str = "swing-forward",
+        leg: str = "left",
+        mode: Mode = "live",
+    ) -> None:
+        super().__init__()
+        self._events = events
+        self.control = control
+        self.mode = mode
+        self.model = SessionModel(sensors, exercise_id, leg)
+        self.routine: WarmupRoutine | None = None
+        self.slr_test = SlrAssessment(leg) if exercise_id == "slr" else None
+        self.main = MainScreen(sensors, mode)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main)
+        self.set_interval(FRAME_S, self.refresh_views)
+        self.consume_events()
+
+    @work(exclusive=True, group="session-events")
+    async def consume_events(self) -> None:
+        """Never blocks on the UI: angles extend a trace, other events become messages."""
+        try:
+            async for event in self._events:
+                if isinstance(event, AngleUpdate):
+                    self.model.add_angles(event)
+                else:
+                    self.post_message(SessionEventReceived(event))
+        except HipsenseError as exc:
+            self.post_message(EventsEnded(str(exc)))
+        else:
+            self.post_message(EventsEnded())
+
+    def refresh_views(self) -> None:
+        """One frame: redraw from the model if anything changed since the last frame."""
+        model = self.model
+        if not (model.angles_dirty or model.state_dirty) or not self.main.is_mounted:
+            return
+        if model.state_dirty:
+            self.main.show_state(model, routine=self.routine, slr_test=self.slr_test)
+        self.main.show_angles(model)
+        model.angles_dirty = model.state_dirty = False
+
+    def on_session_event_received(self, message: SessionEventReceived) -> None:
+        event, previous = message.event, self.model.exercise.id
+        self.model.apply(event)
+        if isinstance(event, ExerciseChanged):
+            self._exercise_shown(previous)
+        for flow in (self.routine, self.slr_test):
+            if flow is not None:
+                self._do(flow.on_event(event))
+
+    def on_events_ended(self, message: EventsEnded) -> None:
+        ended = "Replay finished" if self.mode == "replay" else "Sensor stream ended"
+        self.model.notice = message.error or ended
+        self.model.state_dirty = True
+
+    def _do(self, actions: Iterable[Action]) -> None:
+        """Carry out a flow's actions: show them at once, then ask the session."""
+        for action in actions:
+            previous = self.model.exercise.id
+            if isinstance(action, SelectExercise):
+                self.model.select(action.exercise_id, self.model.leg)
+            elif isinstance(action, SwitchLeg):
+                self.model.select(previous, other_leg(self.model.leg))
+            elif isinstance(action, StartSet):
+                self.model.start_set(self.model.leg)
+            apply_actions([action], self.control)
+            self._exercise_shown(previous)
+
+    def _exercise_shown(self, previous_id: str) -> None:
+        current = self.model.exercise.id
+        if current != "slr":
+            self.slr_test = None
+        elif previous_id != "slr" or self.slr_test is None:
+            self.slr_test = SlrAssessment(self.model.leg)
+        self.model.state_dirty = True
+
+    def action_toggle_set(self) -> None:
+        if self.model.set_active:
+            self.model.stop_set()
+            self.control.stop_set()
+        else:
+            self._do([StartSet()])
+
+    def action_switch_leg(self) -> None:
+        self._do([SwitchLeg()])
+
+    def action_next_exercise(self) -> None:
+        if self.routine is not None and not self.routine.finished:
+            self._do(self.routine.skip())
+            return
+        ids = list(CATALOGUE)
+        current = ids.index(self.model.exercise.id) if self.model.exercise.id in ids else -1
+        self._do([SelectExercise(ids[(current + 1) % len(ids)])])
+
+    def action_pick_exercise(self) -> None:
+        self.push_screen(ExercisePicker(self.model.exercise.id), callback=self._picked)
+
+    def _picked(self, choice: str | None) -> None:
+        if choice == WARMUP_ID:
+            self.action_warmup()
+        elif choice is not None:
+            self.routine = None
+            self._do([SelectExercise(choice)])
+
+    def action_warmup(self) -> None:
+        self.routine = WarmupRoutine(self.model.leg)
+        self._do(self.routine.start())
+
+    def action_toggle_recording(self) -> None:
+        self.model.set_recording(self.control.toggle_recording())
+
+    def action_recalibrate(self) -> None:
+        self.control.recalibrate()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())

@@ -1,0 +1,185 @@
+"""What the screen shows, folded from session events (plain Python, no Textual).
+
+High-rate ``AngleUpdate`` batches only extend a short trace per sensor; the app redraws from
+this model on a frame timer, so many updates between two frames cost one redraw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from hipsense.events import (
+    AngleUpdate,
+    CalibrationUpdate,
+    ExerciseChanged,
+    FloatArray,
+    LinkUpdate,
+    QualityUpdate,
+    RepUpdate,
+    SessionEvent,
+    SetUpdate,
+    SlrUpdate,
+)
+from hipsense.exercises import Angle, Exercise, get_exercise
+from hipsense.routines import symmetry_index_pct
+
+TRACE_WINDOW_S = 12.0
+PLOT_WINDOW_S = 10.0
+LEGS = ("left", "right")
+
+
+@dataclass
+class AngleTrace:
+    """The last ``TRACE_WINDOW_S`` seconds of one sensor's angles."""
+
+    t_s: FloatArray = field(default_factory=lambda: np.empty(0))
+    flexion_deg: FloatArray = field(default_factory=lambda: np.empty(0))
+    abduction_deg: FloatArray = field(default_factory=lambda: np.empty(0))
+
+    def extend(self, update: AngleUpdate) -> None:
+        t = np.concatenate((self.t_s, update.t_s))
+        keep = t >= t[-1] - TRACE_WINDOW_S if t.size else slice(None)
+        self.t_s = t[keep]
+        self.flexion_deg = np.concatenate((self.flexion_deg, update.flexion_deg))[keep]
+        self.abduction_deg = np.concatenate((self.abduction_deg, update.abduction_deg))[keep]
+
+    def values(self, angle: Angle) -> FloatArray:
+        return self.flexion_deg if angle is Angle.FLEXION else self.abduction_deg
+
+    def latest(self, angle: Angle) -> float | None:
+        values = self.values(angle)
+        return float(values[-1]) if values.size else None
+
+
+class SessionModel:
+    """The session as the user sees it; ``apply`` folds one event in."""
+
+    def __init__(self, roles: list[str], exercise_id: str, leg: str) -> None:
+        self.roles = list(roles)
+        self.traces: dict[str, AngleTrace] = {role: AngleTrace() for role in roles}
+        self.links: dict[str, LinkUpdate] = {}
+        self.calibration: dict[str, CalibrationUpdate] = {}
+        self.slr: dict[str, SlrUpdate] = {}
+        self.notice: str | None = None
+        self.recording = False
+        self.angles_dirty = True
+        self.state_dirty = True
+        self.exercise: Exercise = get_exercise(exercise_id)
+        self._reset_sets()
+        self.select(exercise_id, leg)
+
+    def select(
+        self,
+        exercise_id: str,
+        leg: str,
+        target_reps: int | None = None,
+        target_deg: float | None = None,
+    ) -> None:
+        """Show an exercise (or the other leg): bests reset; set tallies reset on a new drill."""
+        if exercise_id != self.exercise.id:
+            self.exercise = get_exercise(exercise_id)
+            self._reset_sets()
+        self.leg = leg
+        self.target_reps = target_reps or self.exercise.target_reps
+        self.target_deg = target_deg if target_deg is not None else self.exercise.target_deg
+        self.best_deg: dict[str, float] = {}
+        self.last_rep: RepUpdate | None = None
+        self.state_dirty = True
+
+    def _reset_sets(self) -> None:
+        self.reps = dict.fromkeys(LEGS, 0)
+        self.set_open = dict.fromkeys(LEGS, False)
+        self.sets_done: dict[str, SetUpdate] = {}
+        self.last_set: SetUpdate | None = None
+
+    @property
+    def calibrating(self) -> bool:
+        return any(c.phase != "done" for c in self.calibration.values())
+
+    def primary_angle(self, role: str) -> float | None:
+        trace = self.traces.get(role)
+        return trace.latest(self.exercise.primary) if trace else None
+
+    def add_angles(self, update: AngleUpdate) -> None:
+        if update.role not in self.traces:
+            self.roles.append(update.role)
+            self.traces[update.role] = AngleTrace()
+        self.traces[update.role].extend(update)
+        self.angles_dirty = True
+
+    def apply(self, event: SessionEvent) -> None:
+        self.state_dirty = True
+        match event:
+            case AngleUpdate():
+                self.add_angles(event)
+            case ExerciseChanged():
+                self.select(event.exercise_id, event.leg, event.target_reps, event.target_deg)
+            case RepUpdate():
+                self._rep(event)
+            case SetUpdate():
+                self._set(event)
+            case SlrUpdate():
+                self.slr[event.leg] = event
+            case LinkUpdate():
+                self.links[event.role] = event
+                self.recording = event.recording
+            case CalibrationUpdate():
+                self.calibration[event.role] = event
+            case QualityUpdate():
+                self.notice = event.message
+
+    def _rep(self, rep: RepUpdate) -> None:
+        if rep.exercise_id != self.exercise.id:
+            return
+        if rep.kind == "completed":
+            if not self.set_open.get(rep.leg, False):
+                self.reps[rep.leg] = 0
+                self.set_open[rep.leg] = True
+            self.reps[rep.leg] = self.reps.get(rep.leg, 0) + 1
+            self.last_rep = rep
+        if rep.peak_deg is not None:
+            self.best_deg[rep.role] = max(self.best_deg.get(rep.role, rep.peak_deg), rep.peak_deg)
+
+    def _set(self, update: SetUpdate) -> None:
+        if update.exercise_id != self.exercise.id:
+            return
+        self.reps[update.leg] = update.rep_count
+        self.target_reps = update.target_reps
+        self.set_open[update.leg] = not update.done
+        if update.done:
+            self.last_set = update
+            self.sets_done[update.leg] = update
+
+    def start_set(self, leg: str) -> None:
+        """A set starts now on ``leg``: its counter restarts."""
+        self.reps[leg] = 0
+        self.set_open[leg] = True
+        self.last_rep = None
+        self.state_dirty = True
+
+    @property
+    def set_active(self) -> bool:
+        return self.set_open.get(self.leg, False)
+
+    def stop_set(self) -> None:
+        self.set_open[self.leg] = False
+        self.state_dirty = True
+
+    def set_recording(self, on: bool) -> None:
+        """Show the recording state at once (the next LinkUpdate confirms it)."""
+        self.recording = on
+        self.links = {role: replace(link, recording=on) for role, link in self.links.items()}
+        self.state_dirty = True
+
+    def symmetry_pct(self) -> float | None:
+        """Left/right symmetry of the mean range of the last finished set on each leg."""
+        if self.last_set is not None and self.last_set.symmetry_index_pct is not None:
+            return self.last_set.symmetry_index_pct
+        left, right = self.sets_done.get("left"), self.sets_done.get("right")
+        if left is None or right is None or left.mean_rom_deg is None:
+            return None
+        if right.mean_rom_deg is None:
+            return None
+        return symmetry_index_pct(left.mean_rom_deg, right.mean_rom_deg)

@@ -1,0 +1,108 @@
+"""Plain words for what the session reports (pure functions, easy to test and reuse)."""
+
+from __future__ import annotations
+
+from hipsense.events import CalibrationPhase, LinkUpdate, RepUpdate, SetUpdate, SlrUpdate
+
+FLAG_WORDS: dict[str, str] = {
+    "short-range": "short range",
+    "rushed": "rushed",
+    "slow-lowering-missed": "lower more slowly",
+    "off-plane": "stay in line",
+    "no-hold": "hold at the top",
+}
+
+CALIBRATION_TITLES: dict[CalibrationPhase, str] = {
+    "still": "Stand still",
+    "swings": "3 slow forward swings",
+    "still-again": "Stand still again",
+    "lie-still": "Lie still",
+    "first-raise": "Raise the leg once, slowly",
+    "done": "Calibrated",
+    "failed": "Calibration failed",
+}
+
+STANDING_STEPS: tuple[CalibrationPhase, ...] = ("still", "swings", "still-again")
+SUPINE_STEPS: tuple[CalibrationPhase, ...] = ("lie-still", "first-raise")
+
+SYMMETRIC_BELOW_PCT = 10.0
+
+
+def role_name(role: str) -> str:
+    return role.replace("-", " ").replace("_", " ")
+
+
+def flag_words(flags: tuple[str, ...]) -> str:
+    if not flags:
+        return "good rep"
+    return ", ".join(FLAG_WORDS.get(f, f.replace("-", " ")) for f in flags)
+
+
+def deg(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}°"
+
+
+def rep_line(rep: RepUpdate) -> str:
+    parts = [f"Rep {rep.index}"]
+    if rep.rom_deg is not None:
+        parts.append(f"{rep.rom_deg:.0f}° range")
+    if rep.duration_s is not None:
+        parts.append(f"{rep.duration_s:.1f} s")
+    return " · ".join(parts)
+
+
+def set_summary(update: SetUpdate) -> list[str]:
+    lines = [f"Set done: {update.rep_count} of {update.target_reps} reps"]
+    if update.mean_rom_deg is not None:
+        spread = f" ±{update.rom_cv_pct:.0f}%" if update.rom_cv_pct is not None else ""
+        lines.append(f"range {deg(update.mean_rom_deg)}{spread}, best {deg(update.best_rom_deg)}")
+    if update.mean_duration_s is not None:
+        lines.append(f"{update.mean_duration_s:.1f} s per rep")
+    flagged = [f"{FLAG_WORDS.get(f, f)} ×{n}" for f, n in update.flag_counts if n]
+    lines.append(", ".join(flagged) if flagged else "clean set")
+    return lines
+
+
+def symmetry_line(si_pct: float | None) -> str:
+    if si_pct is None:
+        return "Left/right: finish a set on each leg"
+    verdict = "symmetric" if abs(si_pct) < SYMMETRIC_BELOW_PCT else "uneven"
+    return f"Left/right SI {si_pct:+.0f}% ({verdict})"
+
+
+def link_line(role: str, link: LinkUpdate | None) -> str:
+    """Status bar markup for one sensor."""
+    if link is None:
+        return f"[b]{role_name(role)}[/b]  waiting for the sensor…"
+    state = {
+        "connected": "[green]● connected[/]",
+        "reconnecting": "[yellow]◌ reconnecting…[/]",
+        "disconnected": "[red]○ disconnected[/]",
+    }.get(link.state, f"◌ {link.state}…")
+    battery = "battery —" if link.battery_pct is None else f"battery {link.battery_pct}%"
+    rate = "— Hz" if link.rate_hz is None else f"{link.rate_hz:.0f} Hz"
+    rec = "  [b red]● REC[/]" if link.recording else ""
+    return (
+        f"[b]{link.name}[/b] ({role_name(role)})  {state}  {battery}  {rate}"
+        f"  loss {link.loss_pct:.1f}%{rec}"
+    )
+
+
+def slr_leg_lines(leg: str, result: SlrUpdate | None, trials: int) -> list[str]:
+    title = f"[b]{leg.capitalize()} leg[/b]"
+    if result is None:
+        return [title, "not tested yet"]
+    peaks = [f"{p:.0f}°" for p in result.trial_peaks_deg]
+    peaks += ["—"] * max(0, trials - len(peaks))
+    lines = [f"{title}  trials {'  '.join(peaks)}", f"best {deg(result.best_deg)}"]
+    if result.grade is not None:
+        lines[-1] += f" · grade {result.grade}"
+    if result.passed is not None:
+        line = "passes" if result.passed else "below"
+        lines.append(f"{line} the {deg(result.pass_line_deg)} line")
+    if result.previous_best_deg is not None and result.change_deg is not None:
+        real = "real change" if result.real_change else "within error"
+        lines.append(
+            f"last test {deg(result.previous_best_deg)}: {result.change_deg:+.0f}° ({real})"
+        )
+    return lines

@@ -1,0 +1,44 @@
+"""The calibration view: one big instruction, progress, and the steps ahead."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, Static
+
+from hipsense.events import CalibrationUpdate
+from hipsense.tui.text import CALIBRATION_TITLES, STANDING_STEPS, SUPINE_STEPS, role_name
+
+
+class CalibrationView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(id="cal-title")
+        yield Static(id="cal-message")
+        yield ProgressBar(total=100, show_eta=False, id="cal-progress")
+        yield Static(id="cal-steps")
+
+    def show(self, updates: dict[str, CalibrationUpdate]) -> None:
+        if not updates:
+            return
+        current = min(updates.values(), key=lambda u: (u.phase == "done", u.fraction))
+        title = CALIBRATION_TITLES[current.phase]
+        if len(updates) > 1:
+            title = f"{title} ({role_name(current.role)})"
+        self.query_one("#cal-title", Static).update(title)
+        message = current.message
+        if current.phase == "failed":
+            message = f"{message}\nPress c to calibrate again."
+        self.query_one("#cal-message", Static).update(message)
+        self.query_one(ProgressBar).update(progress=round(100 * current.fraction))
+        self.query_one("#cal-steps", Static).update(self._steps(current))
+
+    @staticmethod
+    def _steps(current: CalibrationUpdate) -> str:
+        steps = SUPINE_STEPS if current.phase in SUPINE_STEPS else STANDING_STEPS
+        now = steps.index(current.phase) if current.phase in steps else len(steps)
+        lines = []
+        for i, phase in enumerate(steps):
+            mark = "✓" if i < now else ("▶" if i == now else "·")
+            text = f"{mark} {i + 1}. {CALIBRATION_TITLES[phase]}"
+            lines.append(f"[b]{text}[/]" if i == now else text)
+        return "\n".join(lines)

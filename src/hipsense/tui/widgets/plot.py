@@ -1,0 +1,96 @@
+"""A braille plot of the last seconds of one angle (2×4 dots per cell, no dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from hipsense.events import FloatArray
+
+# Bit of each dot in a braille cell, by (column, row).
+_DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+LABEL_WIDTH = 5
+
+
+@dataclass(frozen=True, eq=False)
+class PlotData:
+    """Samples to draw; ``eq=False`` so every new instance triggers a redraw."""
+
+    t_s: FloatArray
+    values_deg: FloatArray
+    window_s: float
+    low_deg: float
+    high_deg: float
+    target_deg: float | None = None
+
+
+def braille_rows(data: PlotData, width: int, height: int) -> list[str]:
+    """Rasterise ``data`` into ``height`` rows of ``width`` braille cells."""
+    cols, rows = 2 * width, 4 * height
+    grid = np.zeros((rows, cols), dtype=bool)
+    if data.target_deg is not None:
+        grid[_row(data, data.target_deg, rows), ::4] = True
+    if data.t_s.size:
+        t0 = data.t_s[-1] - data.window_s
+        x = ((data.t_s - t0) / data.window_s * (cols - 1)).round().astype(int)
+        inside = x >= 0
+        _draw(grid, x[inside], _row(data, data.values_deg[inside], rows))
+    return [_cells(grid, r, width) for r in range(height)]
+
+
+def _row(data: PlotData, value_deg: float | FloatArray, rows: int) -> np.ndarray:
+    span = max(data.high_deg - data.low_deg, 1e-9)
+    frac = (data.high_deg - np.asarray(value_deg)) / span
+    return np.asarray(np.clip(np.round(frac * (rows - 1)), 0, rows - 1), dtype=int)
+
+
+def _draw(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Each column spans its samples' range, joined to the previous column's last sample."""
+    if x.size == 0:
+        return
+    grid[y, x] = True
+    for i in range(1, x.size):
+        if x[i] != x[i - 1] or abs(int(y[i]) - int(y[i - 1])) > 1:
+            lo, hi = sorted((int(y[i - 1]), int(y[i])))
+            grid[lo : hi + 1, x[i]] = True
+
+
+def _cells(grid: np.ndarray, cell_row: int, width: int) -> str:
+    block = grid[4 * cell_row : 4 * cell_row + 4]
+    chars = []
+    for c in range(width):
+        bits = 0
+        for dx in range(2):
+            for dy in range(4):
+                if block[dy, 2 * c + dx]:
+                    bits |= _DOT_BITS[dx][dy]
+        chars.append(chr(0x2800 + bits))
+    return "".join(chars)
+
+
+class AnglePlot(Widget):
+    """The last ~10 s of the primary angle, with the scale on the left and the target dotted."""
+
+    DEFAULT_CSS = """
+    AnglePlot { height: 1fr; min-height: 2; width: 1fr; }
+    """
+
+    data: reactive[PlotData | None] = reactive(None)
+
+    def render(self) -> Text:
+        width, height = self.size.width - LABEL_WIDTH, max(1, self.size.height)
+        if self.data is None or width < 4:
+            return Text("")
+        rows = braille_rows(self.data, width, height)
+        labels = [""] * height
+        labels[0] = f"{self.data.high_deg:.0f}°"
+        labels[-1] = f"{self.data.low_deg:.0f}°" if height > 1 else labels[0]
+        lines = [
+            Text(label.rjust(LABEL_WIDTH - 1) + " ", style="grey62") + Text(row, style="cyan")
+            for label, row in zip(labels, rows, strict=True)
+        ]
+        return Text("\n").join(lines)

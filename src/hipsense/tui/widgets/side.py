@@ -1,0 +1,85 @@
+"""The side panel: rep counter and set feedback, or the straight leg raise test."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Static
+
+from hipsense.routines import SLR_TRIALS_PER_LEG, SlrAssessment, symmetry_index_pct
+from hipsense.tui.model import LEGS, SessionModel
+from hipsense.tui.text import flag_words, rep_line, set_summary, slr_leg_lines, symmetry_line
+
+
+class RepPanel(Vertical):
+    """The current leg's count in big digits against the target, then words on quality."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="rep-row"):
+            yield Digits("0", id="rep-count")
+            yield Static(id="rep-of")
+        yield Static(id="set-state")
+        yield Static(id="legs")
+        yield Static(id="last-rep")
+        yield Static(id="set-summary")
+        yield Static(id="symmetry")
+        yield Static(id="notice")
+
+    def show(self, model: SessionModel) -> None:
+        count = str(model.reps.get(model.leg, 0))
+        digits = self.query_one("#rep-count", Digits)
+        if digits.value != count:
+            digits.update(count)
+        self._set("#rep-of", f"/ {model.target_reps} reps\n{model.leg} leg")
+        running = "[b green]● set running[/]" if model.set_active else "space starts a set"
+        self._set("#set-state", running)
+        self._set("#legs", "   ".join(self._leg(model, leg) for leg in LEGS))
+        self._set("#last-rep", self._last_rep(model))
+        summary = set_summary(model.last_set) if model.last_set else []
+        self._set("#set-summary", "\n".join(summary))
+        self._set("#symmetry", symmetry_line(model.symmetry_pct()))
+        self._set("#notice", f"[yellow]⚠ {model.notice}[/]" if model.notice else "")
+
+    def _set(self, selector: str, content: str) -> None:
+        self.query_one(selector, Static).update(content)
+
+    @staticmethod
+    def _leg(model: SessionModel, leg: str) -> str:
+        reps, target = model.reps.get(leg, 0), model.target_reps
+        done = " ✓" if reps >= target else ""
+        text = f"{leg.capitalize()} {reps}/{target}{done}"
+        return f"[b reverse] {text} [/]" if leg == model.leg else f" {text} "
+
+    @staticmethod
+    def _last_rep(model: SessionModel) -> str:
+        rep = model.last_rep
+        if rep is None:
+            return "Last rep: —"
+        words = flag_words(rep.flags)
+        colour = "green" if not rep.flags else "yellow"
+        return f"{rep_line(rep)}\n[b {colour}]{words}[/]"
+
+
+class SlrPanel(Vertical):
+    """Straight leg raise test: the prompt, each leg's trials, best, grade and change."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="slr-prompt")
+        yield Static(id="slr-left", classes="slr-leg")
+        yield Static(id="slr-right", classes="slr-leg")
+        yield Static(id="slr-compare")
+
+    def show(self, model: SessionModel, test: SlrAssessment | None) -> None:
+        prompt = test.prompt() if test else "Select the SLR test (e) to start."
+        self.query_one("#slr-prompt", Static).update(f"[b]{prompt}[/]")
+        for leg in LEGS:
+            lines = slr_leg_lines(leg, model.slr.get(leg), SLR_TRIALS_PER_LEG)
+            self.query_one(f"#slr-{leg}", Static).update("\n".join(lines))
+        self.query_one("#slr-compare", Static).update(self._compare(model))
+
+    @staticmethod
+    def _compare(model: SessionModel) -> str:
+        left, right = model.slr.get("left"), model.slr.get("right")
+        if not left or not right or left.best_deg is None or right.best_deg is None:
+            return ""
+        return symmetry_line(symmetry_index_pct(left.best_deg, right.best_deg))

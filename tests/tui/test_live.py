@@ -1,0 +1,109 @@
+"""Pilot tests: what the runner sees, and what the keys ask of the session."""
+
+from __future__ import annotations
+
+from textual.widgets import Digits, Static
+
+from hipsense.tui.widgets.status import LinkStatus
+
+from .fakes import calibration, link, make_app, rep, set_update, settle, swing_angles
+
+
+def text(app: object, selector: str) -> str:
+    widget = app.screen.query_one(selector, Static)  # type: ignore[attr-defined]
+    return str(widget.render())
+
+
+async def test_angles_reps_and_flags_are_shown() -> None:
+    app, source, _ = make_app(link(), *swing_angles("right-thigh"))
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        assert app.screen.query_one(".angle-digits", Digits).value == "8"
+        source.push(rep(1), rep(2, flags=("rushed", "off-plane"), peak=70.0))
+        await settle(pilot, source)
+        assert app.screen.query_one("#rep-count", Digits).value == "2"
+        assert "/ 15 reps" in text(app, "#rep-of")
+        assert "rushed, stay in line" in text(app, "#last-rep")
+        assert "best 70°" in text(app, ".angle-side")
+        assert "connected" in str(app.screen.query_one(LinkStatus).render())
+
+
+async def test_set_summary_and_symmetry_after_both_legs() -> None:
+    app, source, _ = make_app(set_update("right", 15))
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        summary = text(app, "#set-summary")
+        assert "Set done: 15 of 15 reps" in summary
+        assert "rushed ×2, stay in line ×1" in summary
+        source.push(set_update("left", 15, si=-12.0))
+        await settle(pilot, source)
+        assert "SI -12% (uneven)" in text(app, "#symmetry")
+
+
+async def test_keys_call_the_session_control() -> None:
+    app, source, control = make_app(link())
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        await pilot.press("space")
+        await settle(pilot, source)
+        assert "set running" in text(app, "#set-state")
+        await pilot.press("space", "l", "r", "c", "n")
+        await settle(pilot, source)
+        assert control.calls == [
+            "start_set",
+            "stop_set",
+            "switch_leg",
+            "toggle_recording",
+            "recalibrate",
+            "select:swing-lateral",
+        ]
+        assert "REC" in str(app.screen.query_one(LinkStatus).render())
+        assert "Lateral leg swings · left leg" in text(app, "#exercise")
+
+
+async def test_exercise_picker_and_help() -> None:
+    app, source, control = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        await pilot.press("e", "down", "enter")
+        await settle(pilot, source)
+        assert control.calls == ["select:swing-lateral"]
+        await pilot.press("e", "escape", "question_mark")
+        assert "lower more slowly" in str(app.screen.query_one(Static).render())
+        await pilot.press("escape", "q")
+    assert control.calls == ["select:swing-lateral"]
+
+
+async def test_calibration_flow_then_live() -> None:
+    app, source, _ = make_app(calibration("still", 0.2, "Stand tall, hand on the wall"))
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        assert app.screen.query_one("#views").current == "calibration"  # type: ignore[attr-defined]
+        assert "Stand still" in text(app, "#cal-title")
+        assert "▶ 1. Stand still" in text(app, "#cal-steps")
+        source.push(calibration("swings", 0.5, "Swing forward slowly: 1 of 3"))
+        await settle(pilot, source)
+        assert "3 slow forward swings" in text(app, "#cal-title")
+        assert "✓ 1. Stand still" in text(app, "#cal-steps")
+        source.push(calibration("failed", 0.0, "The sensor slipped"))
+        await settle(pilot, source)
+        assert "Press c to calibrate again" in text(app, "#cal-message")
+        source.push(calibration("done", 1.0))
+        await settle(pilot, source)
+        assert app.screen.query_one("#views").current == "live"  # type: ignore[attr-defined]
+
+
+async def test_two_sensors_get_two_panels_and_end_of_replay_is_said() -> None:
+    roles = ("left-thigh", "right-thigh")
+    app, source, _ = make_app(link("left-thigh", "HS-1"), link(), sensors=roles, mode="replay")
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        assert [p.border_title for p in app.screen.query(".angle-panel")] == [
+            "left thigh",
+            "right thigh",
+        ]
+        source.close()
+        await pilot.pause()
+        await pilot.pause()
+        app.refresh_views()
+        assert "Replay finished" in text(app, "#notice")
