@@ -1,0 +1,181 @@
+"""Replay a recording as the stream live data gives: SampleBatches on the host clock.
+
+Payloads go through the same code as live data: hipsense sensors through
+``link_health.PacketAssembler`` (protocol decoder, sequence tracking, device-to-host clock
+mapping), so sample times, ``lost_before`` and duplicate handling match a live session;
+the recording's ``t_host_s`` (seconds since it started) is the host clock. WitMotion
+frames carry no counter or clock: the frames of one notification end at its arrival time,
+spaced at the sensor's rate. Malformed payloads are counted and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Collection, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hipsense.errors import ProtocolError
+from hipsense.protocol import SensorInfo
+from hipsense.protocol.witmotion import decode_witmotion
+from hipsense.recording import Recording
+from hipsense.samples import SampleBatch
+from hipsense.sources.link_health import PacketAssembler
+
+# One sync chunk: up to this many consecutive packets of a sensor become one batch.
+SYNC_CHUNK_PACKETS = 256
+# Timed replay releases packets in windows this long (recording seconds).
+TIMED_WINDOW_S = 0.02
+
+
+@dataclass(frozen=True)
+class ReplayStats:
+    """What the replay skipped or found missing, over all sensors."""
+
+    packets: int
+    malformed_packets: int
+    lost_samples: int
+    duplicate_packets: int
+    out_of_order_packets: int
+
+
+def parse_speed(text: str) -> float | None:
+    """``"max"`` -> None (as fast as possible); otherwise a positive factor like 1 or 4."""
+    if text.strip().lower() in {"max", "inf", "0"}:
+        return None
+    speed = float(text)
+    if not speed > 0:
+        raise ValueError(f"replay speed must be positive or 'max', not {text!r}")
+    return speed
+
+
+class _WitMotionAssembler:
+    def __init__(self, sensor_id: str, info: SensorInfo) -> None:
+        self.sensor_id = sensor_id
+        self.period_s = 1.0 / info.sample_rate_hz
+        self.malformed = 0
+        self._last_s = -np.inf
+
+    def assemble(self, items: list[tuple[float, bytes]]) -> list[SampleBatch]:
+        batches = []
+        for arrival_s, payload in items:
+            try:
+                frames = decode_witmotion(payload)
+            except ProtocolError:
+                self.malformed += 1
+                continue
+            n = frames.sample_count
+            if n == 0:
+                continue  # register replies only
+            t_s = arrival_s - self.period_s * np.arange(n - 1, -1, -1, dtype=np.float64)
+            t_s = np.maximum(t_s, self._last_s + 1e-6 + self.period_s * np.arange(n))
+            self._last_s = float(t_s[-1])
+            batches.append(SampleBatch(self.sensor_id, t_s, frames.acc_mps2, frames.gyr_radps))
+        return batches
+
+
+class RecordingReplay:
+    """Batches from a recording, all sensors interleaved in arrival order (or ``sensor_ids``)."""
+
+    def __init__(self, recording: Recording, sensor_ids: Collection[str] | None = None) -> None:
+        self.recording = recording
+        known = [s.sensor_id for s in recording.header.sensors]
+        wanted = known if sensor_ids is None else list(sensor_ids)
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise ValueError(f"no sensor {unknown} in the recording; it has {known}")
+        self._wanted = set(wanted)
+        self._assemblers: dict[str, PacketAssembler | _WitMotionAssembler] = {}
+
+    def batches(self) -> Iterator[SampleBatch]:
+        """Everything, as fast as possible (for analysis)."""
+        self._reset()
+        for sensor, items in self._chunks(SYNC_CHUNK_PACKETS, np.inf):
+            yield from self._assemblers[sensor].assemble(items)
+
+    async def stream(self, speed: float | None = 1.0) -> AsyncIterator[SampleBatch]:
+        """Batches released when their last packet arrived, at ``speed`` times real time
+        (None: as fast as possible, yielding to the event loop between chunks)."""
+        self._reset()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        t_first = float(self.recording.t_host_s[0]) if len(self.recording) else 0.0
+        window_s = np.inf if speed is None else TIMED_WINDOW_S
+        for sensor, items in self._chunks(SYNC_CHUNK_PACKETS, window_s):
+            if speed is None:
+                await asyncio.sleep(0)
+            else:
+                delay = start + (items[-1][0] - t_first) / speed - loop.time()
+                await asyncio.sleep(max(0.0, delay))
+            for batch in self._assemblers[sensor].assemble(items):
+                yield batch
+
+    @property
+    def stats(self) -> ReplayStats:
+        hipsense = [a for a in self._assemblers.values() if isinstance(a, PacketAssembler)]
+        return ReplayStats(
+            packets=int(np.isin(self.recording.sensor_ids, list(self._wanted)).sum()),
+            malformed_packets=sum(a.malformed for a in self._assemblers.values()),
+            lost_samples=sum(a.seq.lost_samples for a in hipsense),
+            duplicate_packets=sum(a.seq.duplicates for a in hipsense),
+            out_of_order_packets=sum(a.seq.out_of_order for a in hipsense),
+        )
+
+    def _reset(self) -> None:
+        self._assemblers = {}
+        for entry in self.recording.header.sensors:
+            if entry.kind == "witmotion":
+                self._assemblers[entry.sensor_id] = _WitMotionAssembler(entry.sensor_id, entry.info)
+            else:
+                self._assemblers[entry.sensor_id] = PacketAssembler(entry.sensor_id, entry.info)
+
+    def _chunks(
+        self, max_packets: int, window_s: float
+    ) -> Iterator[tuple[str, list[tuple[float, bytes]]]]:
+        """Runs of consecutive packets of one sensor, at most ``max_packets`` long and
+        ``window_s`` wide. At a reconnect marker the run ends and the sensor's assembler
+        resumes (a sensor that rebooted meanwhile starts a new counter epoch, as live)."""
+        rec = self.recording
+        reconnects = _reconnect_times(rec)
+        sensor = ""
+        items: list[tuple[float, bytes]] = []
+        for t_s, sid, payload in zip(rec.t_host_s, rec.sensor_ids, rec.payloads, strict=True):
+            if sid not in self._wanted:
+                continue
+            t = float(t_s)
+            resume = _due(reconnects.get(str(sid)), t)
+            full = len(items) >= max_packets or (items and t - items[0][0] > window_s)
+            if items and (sid != sensor or resume or full):
+                yield sensor, items
+                items = []
+            assembler = self._assemblers[str(sid)]
+            if resume and isinstance(assembler, PacketAssembler):
+                assembler.resume(assembler.info)
+            sensor = str(sid)
+            items.append((t, payload))
+        if items:
+            yield sensor, items
+
+
+def _reconnect_times(rec: Recording) -> dict[str, deque[float]]:
+    """Reconnect marker times per sensor; a marker without ``sensor`` applies to all."""
+    times: dict[str, list[float]] = {s.sensor_id: [] for s in rec.header.sensors}
+    for marker in rec.markers:
+        if marker.kind != "reconnect":
+            continue
+        target = marker.data.get("sensor")
+        for sid, found in times.items():
+            if target is None or target == sid:
+                found.append(marker.t_host_s)
+    return {sid: deque(sorted(found)) for sid, found in times.items()}
+
+
+def _due(pending: deque[float] | None, t_s: float) -> bool:
+    """Pop the reconnects at or before ``t_s``; True if there were any."""
+    popped = False
+    while pending and pending[0] <= t_s:
+        pending.popleft()
+        popped = True
+    return popped
