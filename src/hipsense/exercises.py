@@ -1,8 +1,13 @@
-"""The exercise catalogue: ids used by the CLI, API and UI, posture, primary angle, targets."""
+"""The exercise catalogue: ids used by the CLI, API and UI, posture, primary angle, targets.
+
+Each exercise also carries the rep-detector parameters (``RepParams``) and per-rep quality
+expectations (``QualityParams``) that suit its movement, so the signal layer needs nothing
+but the exercise to count and judge reps.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -21,6 +26,47 @@ class Leg(StrEnum):
     RIGHT = "right"
 
 
+class RepShape(StrEnum):
+    """How one rep looks in the primary angle."""
+
+    RAISE = "raise"  # rest low, go up, come back down (excursion above a rest level)
+    LOWER = "lower"  # rest high, go down, come back up (excursion below a rest level)
+    SWING = "swing"  # continuous oscillation; one rep = one back-forward-back cycle
+    CIRCLE = "circle"  # one full turn of the (abduction, flexion) pair
+
+
+@dataclass(frozen=True)
+class RepParams:
+    """Rep-detector settings for one exercise (angles in degrees, times in seconds).
+
+    A rep starts when the primary angle (sign-flipped for ``LOWER``) rises ``start_rise_deg``
+    above the current valley, where ``start_rise_deg = max(min_rise_deg, start_frac ×
+    typical range)`` adapts to the user's own reps; it completes when the angle falls back
+    below ``valley + return_frac × (peak − valley)``.
+    """
+
+    shape: RepShape = RepShape.RAISE
+    min_rise_deg: float = 8.0  # smallest genuine rep; fidgets and weight shifts stay below
+    start_frac: float = 0.35  # of the typical rep range, once reps are known
+    return_frac: float = 0.4  # completion level as a fraction of this rep's range
+    min_rep_s: float = 0.8  # shorter excursions are twitches, not reps
+    max_rep_s: float = 30.0  # longer and the candidate is dropped (it was a posture change)
+    refractory_s: float = 0.2  # dead time after a completed rep
+    valley_leak_dps: float = 0.5  # the valley follows slow offset drift at up to this rate
+    smoothing_s: float = 0.04  # one-pole low-pass on the angle before thresholds
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    """Per-rep quality expectations; ratios are against the set's reference rep."""
+
+    short_range_ratio: float = 0.8  # ROM below this × reference ROM -> "short-range"
+    rushed_ratio: float = 0.6  # duration below this × reference duration -> "rushed"
+    min_descent_s: float | None = None  # lowering faster than this -> "slow-lowering-missed"
+    min_hold_s: float | None = None  # hold at the top shorter than this -> "no-hold"
+    max_off_plane_deg: float | None = None  # secondary-angle wander above this -> "off-plane"
+
+
 @dataclass(frozen=True)
 class Exercise:
     id: str
@@ -31,7 +77,27 @@ class Exercise:
     target_reps: int
     target_deg: float | None
     instructions: str
+    rep: RepParams = field(default_factory=RepParams)
+    quality: QualityParams = field(default_factory=QualityParams)
 
+    @property
+    def secondary(self) -> Angle:
+        return Angle.FLEXION if self.primary is Angle.ABDUCTION else Angle.ABDUCTION
+
+
+# Supine raises: a deliberately small rep (10° when the usual is 70°) must still count, so the
+# start threshold barely adapts; lying still, only the leg's own raise moves the thigh this much.
+_SUPINE_RAISE = RepParams(min_rise_deg=8.0, start_frac=0.1, min_rep_s=0.5, max_rep_s=40.0)
+_SWING = RepParams(
+    shape=RepShape.SWING,
+    min_rise_deg=15.0,
+    start_frac=0.45,
+    return_frac=0.5,
+    min_rep_s=0.5,
+    max_rep_s=8.0,
+    valley_leak_dps=1.0,
+)
+_STEP = RepParams(min_rise_deg=15.0, start_frac=0.3, min_rep_s=0.4, max_rep_s=10.0)
 
 CATALOGUE: dict[str, Exercise] = {
     e.id: e
@@ -46,6 +112,7 @@ CATALOGUE: dict[str, Exercise] = {
             75.0,
             "Lie on your back, both legs straight. Raise the strapped leg as high as it goes"
             " with the knee straight and the other leg flat, hold a moment, lower.",
+            _SUPINE_RAISE,
         ),
         Exercise(
             "assisted-slr",
@@ -57,6 +124,8 @@ CATALOGUE: dict[str, Exercise] = {
             None,
             "Loop a band round the foot. Pull the straight leg up to a firm stretch and"
             " breathe slowly for 3-5 breaths there, then let it down.",
+            RepParams(min_rise_deg=8.0, start_frac=0.25, min_rep_s=2.0, max_rep_s=90.0),
+            QualityParams(min_hold_s=10.0),
         ),
         Exercise(
             "leg-lowering",
@@ -68,6 +137,14 @@ CATALOGUE: dict[str, Exercise] = {
             None,
             "Start with the leg raised. Lower it slowly, taking at least 3 s,"
             " breathe at the bottom, then bring it back up.",
+            RepParams(
+                shape=RepShape.LOWER,
+                min_rise_deg=10.0,
+                start_frac=0.3,
+                min_rep_s=2.0,
+                max_rep_s=40.0,
+            ),
+            QualityParams(min_descent_s=3.0),
         ),
         Exercise(
             "swing-forward",
@@ -79,6 +156,8 @@ CATALOGUE: dict[str, Exercise] = {
             None,
             "Hand on a wall, stand tall. Swing the straight leg forward and back"
             " through a comfortable range; don't force past discomfort.",
+            _SWING,
+            QualityParams(max_off_plane_deg=15.0),
         ),
         Exercise(
             "swing-lateral",
@@ -90,6 +169,8 @@ CATALOGUE: dict[str, Exercise] = {
             None,
             "Face the wall, hands on it. Swing the leg out to the side and back across"
             " in front of the other leg.",
+            _SWING,
+            QualityParams(max_off_plane_deg=20.0),
         ),
         Exercise(
             "knee-drive",
@@ -100,6 +181,7 @@ CATALOGUE: dict[str, Exercise] = {
             15,
             90.0,
             "Stand tall. Drive the knee up to hip height, then put the foot back down.",
+            _STEP,
         ),
         Exercise(
             "straight-leg-march",
@@ -110,6 +192,19 @@ CATALOGUE: dict[str, Exercise] = {
             10,
             90.0,
             "Walk forward, kicking each straight leg up in front of you as high as is comfortable.",
+            _STEP,
+        ),
+        Exercise(
+            "hip-circles",
+            "Hip circles",
+            Posture.STANDING,
+            Angle.FLEXION,
+            "one full circle drawn with the knee (flexion and abduction together)",
+            10,
+            None,
+            "Hand on a wall, lift the knee and draw slow, wide circles with it;"
+            " do them in one direction, then the other.",
+            RepParams(shape=RepShape.CIRCLE, min_rise_deg=10.0, min_rep_s=0.8, max_rep_s=15.0),
         ),
     )
 }

@@ -1,0 +1,216 @@
+"""Per-rep metrics, live quality flags and the set summary.
+
+Flags that compare a rep with "the user's typical good rep" (``short-range``, ``rushed``)
+use a reference taken from the reps so far in the set, including the rep being judged: the
+75th percentile of their ranges and of their durations. An upper quantile rather than the
+median keeps the reference on the good reps even when half the set is rushed or short.
+The first ``min_reference_reps - 1`` reps of a set get no relative flags (there is no
+reference yet: a first rep is neither short nor rushed compared with itself); every rep is
+judged once, when completed, and never re-judged. Absolute flags (descent, hold, plane)
+depend on the rep alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.exercises import QualityParams
+from hipsense.signal.sparc import sparc
+
+FloatArray = npt.NDArray[np.float64]
+
+SHORT_RANGE = "short-range"
+RUSHED = "rushed"
+SLOW_LOWERING_MISSED = "slow-lowering-missed"
+OFF_PLANE = "off-plane"
+NO_HOLD = "no-hold"
+
+REFERENCE_QUANTILE = 0.75
+TOP_BAND_FRAC = 0.1  # within 10% of the range from the extreme counts as "at the top"
+TOP_BAND_MIN_DEG = 1.5
+MOVE_LO_FRAC, MOVE_HI_FRAC = 0.05, 0.95
+MIN_JERK_5_95_SPAN = 0.6215  # fraction of a minimum-jerk movement between 5 % and 95 %
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One counted rep. Angles in the exercise's primary angle unless named otherwise.
+
+    ``peak_deg`` is the extreme reached in the rep's direction (the lowest point for leg
+    lowering), ``low_deg`` the rest/valley level it started from, ``descent_s`` the time
+    spent lowering the leg, ``hold_s`` the longest stay near the peak, ``off_plane_deg``
+    the range of the secondary angle during the rep and ``detected_s`` when the streaming
+    detector confirmed it.
+    """
+
+    index: int
+    start_s: float
+    end_s: float
+    duration_s: float
+    peak_deg: float
+    low_deg: float
+    rom_deg: float
+    hold_s: float
+    descent_s: float
+    off_plane_deg: float
+    sparc: float
+    flags: tuple[str, ...]
+    detected_s: float
+
+
+def _longest_run_s(t_s: FloatArray, mask: npt.NDArray[np.bool_]) -> float:
+    """Longest contiguous time span where ``mask`` holds."""
+    if not mask.any():
+        return 0.0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return float(np.max(t_s[ends] - t_s[starts]))
+
+
+def _movement_time_s(t_s: FloatArray, y_deg: FloatArray, low_y_deg: float, rom: float) -> float:
+    """Duration of the first rise from ``low`` to ``low + rom``, from its 5-95 % crossing time.
+
+    A smooth human movement follows a minimum-jerk profile closely; for it the 5 % and 95 %
+    crossings are 62.2 % of the movement apart, so dividing by that gives the whole duration
+    while staying clear of the noise at both ends.
+    """
+    level = (y_deg - low_y_deg) / rom
+    i95 = int(np.argmax(level >= MOVE_HI_FRAC))
+    i05 = int(np.flatnonzero(level[: i95 + 1] <= MOVE_LO_FRAC)[-1]) if i95 else 0
+    return float(t_s[i95] - t_s[i05]) / MIN_JERK_5_95_SPAN
+
+
+def speed_sparc(t_s: FloatArray, primary: FloatArray, secondary: FloatArray) -> float:
+    """SPARC of the angular speed, resampled onto a uniform grid (gaps are interpolated)."""
+    if t_s.size < 4:
+        return math.nan
+    dt_s = float(np.median(np.diff(t_s)))
+    grid = np.arange(t_s[0], t_s[-1], dt_s)
+    if grid.size < 4:
+        return math.nan
+    p = np.interp(grid, t_s, primary)
+    s = np.interp(grid, t_s, np.nan_to_num(secondary, nan=float(np.nanmedian(secondary))))
+    speed = np.hypot(np.gradient(p, dt_s), np.gradient(s, dt_s))
+    return sparc(speed, 1.0 / dt_s)
+
+
+def measure_rep(
+    index: int,
+    t_s: FloatArray,
+    y_deg: FloatArray,
+    primary_deg: FloatArray,
+    secondary_deg: FloatArray,
+    *,
+    sign: float,
+    low_y_deg: float,
+    detected_s: float,
+) -> Rep:
+    """Metrics of one rep from its samples (start to confirmation), before any flags.
+
+    ``y_deg`` is the smoothed primary angle times ``sign`` (so the rep always goes up);
+    ``low_y_deg`` is the valley it started from, in the same units.
+    """
+    peak_y = float(np.max(y_deg))
+    rom = peak_y - low_y_deg
+    band = max(TOP_BAND_MIN_DEG, TOP_BAND_FRAC * rom)
+    at_top = y_deg >= peak_y - band
+    if sign > 0:  # raise: only the lowering seen before confirmation (top edge -> now)
+        descent_s = float(t_s[-1] - t_s[np.flatnonzero(at_top)[-1]])
+    else:  # lower: the whole lowering is over before the rep can complete
+        descent_s = _movement_time_s(t_s, y_deg, low_y_deg, rom)
+    secondary = secondary_deg[np.isfinite(secondary_deg)]
+    off_plane = float(np.ptp(secondary)) if secondary.size else math.nan
+    return Rep(
+        index=index,
+        start_s=float(t_s[0]),
+        end_s=float(t_s[-1]),
+        duration_s=float(t_s[-1] - t_s[0]),
+        peak_deg=sign * peak_y,
+        low_deg=sign * low_y_deg,
+        rom_deg=rom,
+        hold_s=_longest_run_s(t_s, at_top),
+        descent_s=descent_s,
+        off_plane_deg=off_plane,
+        sparc=speed_sparc(t_s, primary_deg, secondary_deg),
+        flags=(),
+        detected_s=detected_s,
+    )
+
+
+@dataclass
+class RepJudge:
+    """Flags each completed rep against the reps so far (live, decided once per rep)."""
+
+    params: QualityParams
+    min_reference_reps: int = 3
+    roms_deg: list[float] = field(default_factory=list)
+    durations_s: list[float] = field(default_factory=list)
+
+    def judge(self, rep: Rep) -> Rep:
+        """Return ``rep`` with its flags; it joins the reference for the reps after it."""
+        roms, durations = self.roms_deg, self.durations_s
+        roms.append(rep.rom_deg)
+        durations.append(rep.duration_s)
+        p = self.params
+        flags = list(rep.flags)
+        if len(roms) >= self.min_reference_reps:
+            if rep.rom_deg < p.short_range_ratio * float(np.quantile(roms, REFERENCE_QUANTILE)):
+                flags.append(SHORT_RANGE)
+            ref_s = float(np.quantile(durations, REFERENCE_QUANTILE))
+            if rep.duration_s < p.rushed_ratio * ref_s:
+                flags.append(RUSHED)
+        if p.min_descent_s is not None and rep.descent_s < p.min_descent_s:
+            flags.append(SLOW_LOWERING_MISSED)
+        if p.min_hold_s is not None and rep.hold_s < p.min_hold_s:
+            flags.append(NO_HOLD)
+        if p.max_off_plane_deg is not None and rep.off_plane_deg > p.max_off_plane_deg:
+            flags.append(OFF_PLANE)
+        return replace(rep, flags=tuple(flags))
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    count: int
+    target_reps: int
+    mean_rom_deg: float
+    best_rom_deg: float
+    best_peak_deg: float
+    rom_cv_pct: float
+    mean_duration_s: float
+    flag_counts: tuple[tuple[str, int], ...]
+
+    @property
+    def target_met(self) -> bool:
+        return self.count >= self.target_reps
+
+
+def summarise_set(reps: list[Rep], target_reps: int) -> SetSummary:
+    """Count against target, range (mean, best, consistency as CV %), tempo and flags."""
+    if not reps:
+        return SetSummary(0, target_reps, math.nan, math.nan, math.nan, math.nan, math.nan, ())
+    roms = np.array([r.rom_deg for r in reps])
+    mean_rom = float(roms.mean())
+    peaks = np.array([r.peak_deg for r in reps])
+    best_peak = float(peaks[np.argmax(np.abs(peaks))])
+    counts = Counter(f for r in reps for f in r.flags)
+    return SetSummary(
+        count=len(reps),
+        target_reps=target_reps,
+        mean_rom_deg=mean_rom,
+        best_rom_deg=float(roms.max()),
+        best_peak_deg=best_peak,
+        rom_cv_pct=float(100.0 * roms.std() / mean_rom) if mean_rom > 0 else math.nan,
+        mean_duration_s=float(np.mean([r.duration_s for r in reps])),
+        flag_counts=tuple(sorted(counts.items())),
+    )
+
+
+def symmetry_index(left: float, right: float) -> float:
+    """SI = (R − L) / (0.5 (R + L)) × 100 %; below 10 % is usually called symmetric."""
+    mean = 0.5 * (right + left)
+    return math.nan if mean == 0 else 100.0 * (right - left) / mean
