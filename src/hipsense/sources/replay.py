@@ -2,10 +2,10 @@
 
 Payloads go through the same code as live data: hipsense sensors through
 ``link_health.PacketAssembler`` (protocol decoder, sequence tracking, device-to-host clock
-mapping), so sample times, ``lost_before`` and duplicate handling match a live session;
-the recording's ``t_host_s`` (seconds since it started) is the host clock. WitMotion
-frames carry no counter or clock: the frames of one notification end at its arrival time,
-spaced at the sensor's rate. Malformed payloads are counted and skipped.
+mapping), WitMotion sensors through ``link_health.WitMotionAssembler`` (arrival-time
+based), so sample times, ``lost_before`` and duplicate handling match a live session. The
+recording's ``t_host_s`` (seconds since it started) is the host clock. Malformed payloads
+are counted and skipped.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipsense.errors import ProtocolError
-from hipsense.protocol import SensorInfo
-from hipsense.protocol.witmotion import decode_witmotion
 from hipsense.recording import Recording
 from hipsense.samples import SampleBatch
-from hipsense.sources.link_health import PacketAssembler
+from hipsense.sources.link_health import HealthCounts, PacketAssembler, WitMotionAssembler
 
 # One sync chunk: up to this many consecutive packets of a sensor become one batch.
 SYNC_CHUNK_PACKETS = 256
@@ -51,31 +48,6 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
-class _WitMotionAssembler:
-    def __init__(self, sensor_id: str, info: SensorInfo) -> None:
-        self.sensor_id = sensor_id
-        self.period_s = 1.0 / info.sample_rate_hz
-        self.malformed = 0
-        self._last_s = -np.inf
-
-    def assemble(self, items: list[tuple[float, bytes]]) -> list[SampleBatch]:
-        batches = []
-        for arrival_s, payload in items:
-            try:
-                frames = decode_witmotion(payload)
-            except ProtocolError:
-                self.malformed += 1
-                continue
-            n = frames.sample_count
-            if n == 0:
-                continue  # register replies only
-            t_s = arrival_s - self.period_s * np.arange(n - 1, -1, -1, dtype=np.float64)
-            t_s = np.maximum(t_s, self._last_s + 1e-6 + self.period_s * np.arange(n))
-            self._last_s = float(t_s[-1])
-            batches.append(SampleBatch(self.sensor_id, t_s, frames.acc_mps2, frames.gyr_radps))
-        return batches
-
-
 class RecordingReplay:
     """Batches from a recording, all sensors interleaved in arrival order (or ``sensor_ids``)."""
 
@@ -87,7 +59,7 @@ class RecordingReplay:
         if unknown:
             raise ValueError(f"no sensor {unknown} in the recording; it has {known}")
         self._wanted = set(wanted)
-        self._assemblers: dict[str, PacketAssembler | _WitMotionAssembler] = {}
+        self._assemblers: dict[str, PacketAssembler | WitMotionAssembler] = {}
 
     def batches(self) -> Iterator[SampleBatch]:
         """Everything, as fast as possible (for analysis)."""
@@ -114,20 +86,20 @@ class RecordingReplay:
 
     @property
     def stats(self) -> ReplayStats:
-        hipsense = [a for a in self._assemblers.values() if isinstance(a, PacketAssembler)]
+        counts = [a.counts() for a in self._assemblers.values()] or [HealthCounts()]
         return ReplayStats(
             packets=int(np.isin(self.recording.sensor_ids, list(self._wanted)).sum()),
-            malformed_packets=sum(a.malformed for a in self._assemblers.values()),
-            lost_samples=sum(a.seq.lost_samples for a in hipsense),
-            duplicate_packets=sum(a.seq.duplicates for a in hipsense),
-            out_of_order_packets=sum(a.seq.out_of_order for a in hipsense),
+            malformed_packets=sum(c.malformed for c in counts),
+            lost_samples=sum(c.lost_samples for c in counts),
+            duplicate_packets=sum(c.duplicates for c in counts),
+            out_of_order_packets=sum(c.out_of_order for c in counts),
         )
 
     def _reset(self) -> None:
         self._assemblers = {}
         for entry in self.recording.header.sensors:
             if entry.kind == "witmotion":
-                self._assemblers[entry.sensor_id] = _WitMotionAssembler(entry.sensor_id, entry.info)
+                self._assemblers[entry.sensor_id] = WitMotionAssembler(entry.sensor_id)
             else:
                 self._assemblers[entry.sensor_id] = PacketAssembler(entry.sensor_id, entry.info)
 
@@ -150,13 +122,19 @@ class RecordingReplay:
             if items and (sid != sensor or resume or full):
                 yield sensor, items
                 items = []
-            assembler = self._assemblers[str(sid)]
-            if resume and isinstance(assembler, PacketAssembler):
-                assembler.resume(assembler.info)
+            if resume:
+                self._resume(str(sid))
             sensor = str(sid)
             items.append((t, payload))
         if items:
             yield sensor, items
+
+    def _resume(self, sensor_id: str) -> None:
+        assembler = self._assemblers[sensor_id]
+        if isinstance(assembler, PacketAssembler):
+            assembler.resume(assembler.info)
+        else:
+            assembler.resume()
 
 
 def _reconnect_times(rec: Recording) -> dict[str, deque[float]]:
