@@ -1,0 +1,310 @@
+"""Link health, pure: sequence unwrapping, loss accounting and device-to-host clock mapping.
+
+A sensor counts samples with a wrapping u16 and stamps packets with a wrapping u32 µs clock.
+``SequenceTracker`` turns the counter into an absolute sample index and classifies each packet
+(new, after a gap, duplicate, out of order). ``ClockMapper`` maps device time to host time
+along the lower envelope of (arrival - device time): radio and scheduling delays only ever
+add, so the smallest offsets are the truest, and a line through them follows crystal drift.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.errors import ProtocolError
+from hipsense.protocol import ImuPacket, SensorInfo, decode_imu_packet
+from hipsense.protocol.witmotion import WitMotionBatch, decode_witmotion
+from hipsense.samples import SampleBatch
+
+FloatArray = npt.NDArray[np.float64]
+Payload = bytes | bytearray
+
+SEQ_MODULO = 1 << 16
+TIME_MODULO_US = 1 << 32
+MAX_DRIFT_PPM = 500.0
+
+
+class PacketVerdict(enum.Enum):
+    ACCEPT = "accept"
+    DUPLICATE = "duplicate"
+    OUT_OF_ORDER = "out_of_order"
+
+
+@dataclass(frozen=True)
+class SeqResult:
+    verdict: PacketVerdict
+    first_index: int
+    lost_before: int
+
+
+def unwrap(value: int, reference: int, modulo: int) -> int:
+    """The integer congruent to ``value`` (mod ``modulo``) nearest to ``reference``."""
+    delta = (value - reference) % modulo
+    if delta >= modulo // 2:
+        delta -= modulo
+    return reference + delta
+
+
+class SequenceTracker:
+    """Absolute sample indices and loss/duplicate/out-of-order counts for one sensor."""
+
+    def __init__(self, recent_packets: int = 256) -> None:
+        self.next_index: int | None = None
+        self.first_index: int | None = None
+        self.received_samples = 0
+        self.lost_samples = 0
+        self.duplicates = 0
+        self.out_of_order = 0
+        self._recent: deque[int] = deque(maxlen=recent_packets)
+
+    def observe(self, seq_u16: int, count: int) -> SeqResult:
+        """Classify one packet whose first sample has counter ``seq_u16``."""
+        if self.next_index is None:
+            self.next_index = self.first_index = seq_u16
+            return self._accept(seq_u16, count, 0)
+        index = unwrap(seq_u16, self.next_index, SEQ_MODULO)
+        if index >= self.next_index:
+            return self._accept(index, count, index - self.next_index)
+        if index in self._recent:
+            self.duplicates += 1
+            return SeqResult(PacketVerdict.DUPLICATE, index, 0)
+        self.out_of_order += 1
+        return SeqResult(PacketVerdict.OUT_OF_ORDER, index, 0)
+
+    def _accept(self, index: int, count: int, lost: int) -> SeqResult:
+        self.next_index = index + count
+        self.received_samples += count
+        self.lost_samples += lost
+        self._recent.append(index)
+        return SeqResult(PacketVerdict.ACCEPT, index, lost)
+
+    @property
+    def loss_pct(self) -> float:
+        total = self.received_samples + self.lost_samples
+        return 100.0 * self.lost_samples / total if total else 0.0
+
+
+class DeviceClock:
+    """Unwraps the sensor's u32 µs clock into an ever-increasing integer."""
+
+    def __init__(self) -> None:
+        self._last_us: int | None = None
+
+    def unwrap_us(self, t_u32: int) -> int:
+        self._last_us = (
+            t_u32 if self._last_us is None else unwrap(t_u32, self._last_us, TIME_MODULO_US)
+        )
+        return self._last_us
+
+
+class ClockMapper:
+    """Device seconds -> host seconds along the lower envelope of arrival offsets.
+
+    Offsets are kept as per-window minima; once two windows exist a line through the window
+    minima (least squares, slope clamped to ``MAX_DRIFT_PPM``) corrects for clock drift.
+    """
+
+    def __init__(self, window_s: float = 2.0, windows: int = 30) -> None:
+        self.window_s = window_s
+        self._minima: deque[tuple[float, float]] = deque(maxlen=windows)
+        self._window_start_s: float | None = None
+        self._slope = 0.0
+        self._intercept_s: float | None = None
+
+    def observe(self, device_s: float, host_arrival_s: float) -> None:
+        """Record that a packet stamped ``device_s`` arrived at host time ``host_arrival_s``."""
+        offset_s = host_arrival_s - device_s
+        if self._window_start_s is None or device_s - self._window_start_s >= self.window_s:
+            self._window_start_s = device_s
+            self._minima.append((device_s, offset_s))
+            self._fit()
+        elif offset_s < self._minima[-1][1]:
+            self._minima[-1] = (self._minima[-1][0], offset_s)
+        # The envelope stays below every packet: no sample may be mapped after its arrival.
+        if self._intercept_s is None or offset_s < self._offset_at(device_s):
+            self._intercept_s = offset_s - self._slope * device_s
+
+    def _offset_at(self, device_s: float) -> float:
+        assert self._intercept_s is not None
+        return self._intercept_s + self._slope * device_s
+
+    def _fit(self) -> None:
+        if len(self._minima) < 3:
+            return  # too little history for a slope: keep the lowest offset seen
+        # The newest window is still filling, so it is left out of the line.
+        t, off = np.array(list(self._minima)[:-1]).T
+        slope = float(np.polyfit(t - t[0], off, 1)[0])
+        limit = MAX_DRIFT_PPM * 1e-6
+        self._slope = min(max(slope, -limit), limit)
+        t_all, off_all = np.array(self._minima).T
+        self._intercept_s = float(np.min(off_all - self._slope * t_all))
+
+    @property
+    def ready(self) -> bool:
+        return self._intercept_s is not None
+
+    def to_host_s(self, device_s: FloatArray) -> FloatArray:
+        if self._intercept_s is None:
+            raise RuntimeError("ClockMapper.to_host_s called before any observation")
+        return device_s + self._intercept_s + self._slope * device_s
+
+
+@dataclass(frozen=True)
+class HealthCounts:
+    received_samples: int = 0
+    lost_samples: int = 0
+    duplicates: int = 0
+    out_of_order: int = 0
+    malformed: int = 0
+
+    @property
+    def loss_pct(self) -> float:
+        total = self.received_samples + self.lost_samples
+        return 100.0 * self.lost_samples / total if total else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class _Accepted:
+    lost_before: int
+    first_index: int
+    packet: ImuPacket
+    device_s: FloatArray
+
+
+class PacketAssembler:
+    """Payloads of one hipsense sensor (with arrival times) -> SampleBatches on the host clock.
+
+    Pure and synchronous: the BLE consumer hands it whatever the notification queue held.
+    Batches split where samples are missing, and ``lost_before`` says how many.
+    """
+
+    def __init__(self, sensor_id: str, info: SensorInfo, time_origin_s: float = 0.0) -> None:
+        self.sensor_id = sensor_id
+        self.info = info
+        self.time_origin_s = time_origin_s
+        self.seq = SequenceTracker()
+        self.clock = DeviceClock()
+        self.mapper = ClockMapper()
+        self.malformed = 0
+        self._last_host_s = -np.inf
+        self._resuming = False
+
+    def resume(self, info: SensorInfo) -> None:
+        """A new connection to the same sensor: keep the time base, re-check the counter."""
+        self.info = info
+        self._resuming = True
+
+    def counts(self) -> HealthCounts:
+        return HealthCounts(
+            received_samples=self.seq.received_samples,
+            lost_samples=self.seq.lost_samples,
+            duplicates=self.seq.duplicates,
+            out_of_order=self.seq.out_of_order,
+            malformed=self.malformed,
+        )
+
+    def assemble(self, items: Sequence[tuple[float, Payload]]) -> list[SampleBatch]:
+        runs: list[list[_Accepted]] = []
+        for arrival_s, payload in items:
+            try:
+                packet = decode_imu_packet(payload, self.info)
+            except ProtocolError:
+                self.malformed += 1
+                continue
+            accepted = self._observe(packet, arrival_s)
+            if accepted is None:
+                continue
+            if accepted.lost_before or not runs:
+                runs.append([])
+            runs[-1].append(accepted)
+        return [self._batch(run) for run in runs]
+
+    def _observe(self, packet: ImuPacket, arrival_s: float) -> _Accepted | None:
+        if self._resuming:
+            self._resuming = False
+            self._check_restart(packet)
+        result = self.seq.observe(packet.seq, packet.sample_count)
+        if result.verdict is not PacketVerdict.ACCEPT:
+            return None
+        t0_s = self.clock.unwrap_us(packet.t0_us) * 1e-6
+        device_s = t0_s + np.arange(packet.sample_count) / self.info.sample_rate_hz
+        self.mapper.observe(float(device_s[-1]), arrival_s)
+        return _Accepted(result.lost_before, result.first_index, packet, device_s)
+
+    def _check_restart(self, packet: ImuPacket) -> None:
+        """A sensor that rebooted while away counts from zero again: start a new epoch."""
+        if self.seq.next_index is None:
+            return
+        if unwrap(packet.seq, self.seq.next_index, SEQ_MODULO) < self.seq.next_index:
+            self.seq, self.clock, self.mapper = SequenceTracker(), DeviceClock(), ClockMapper()
+
+    def _batch(self, run: list[_Accepted]) -> SampleBatch:
+        device_s = np.concatenate([a.device_s for a in run])
+        host_s = self.mapper.to_host_s(device_s) - self.time_origin_s
+        if host_s[0] <= self._last_host_s:
+            # A refined clock estimate must never move time backwards: shift, keep spacing.
+            host_s = host_s + (self._last_host_s - host_s[0]) + 1e-6
+        self._last_host_s = float(host_s[-1])
+        return SampleBatch(
+            sensor_id=self.sensor_id,
+            t_s=host_s,
+            acc_mps2=np.concatenate([a.packet.acc_mps2 for a in run]),
+            gyr_radps=np.concatenate([a.packet.gyr_radps for a in run]),
+            lost_before=run[0].lost_before,
+            meta={"first_index": run[0].first_index, "device_t0_s": float(device_s[0])},
+        )
+
+
+class WitMotionAssembler:
+    """WitMotion notifications -> SampleBatches. Frames carry no counter or clock, so times
+    come from arrival, spaced by the observed frame period; loss cannot be detected."""
+
+    def __init__(self, sensor_id: str, time_origin_s: float = 0.0) -> None:
+        self.sensor_id = sensor_id
+        self.time_origin_s = time_origin_s
+        self.received_samples = 0
+        self.malformed = 0
+        self.period_s: float | None = None
+        self._last_arrival_s: float | None = None
+        self._last_host_s = -np.inf
+
+    def resume(self) -> None:
+        self._last_arrival_s = None
+
+    def counts(self) -> HealthCounts:
+        return HealthCounts(received_samples=self.received_samples, malformed=self.malformed)
+
+    def assemble(self, items: Sequence[tuple[float, Payload]]) -> list[SampleBatch]:
+        batches = []
+        for arrival_s, payload in items:
+            try:
+                frames = decode_witmotion(payload)
+            except ProtocolError:
+                self.malformed += 1
+                continue
+            if frames.sample_count:
+                batches.append(self._batch(arrival_s, frames))
+        return batches
+
+    def _batch(self, arrival_s: float, frames: WitMotionBatch) -> SampleBatch:
+        n = frames.sample_count
+        if self._last_arrival_s is not None:
+            period = (arrival_s - self._last_arrival_s) / n
+            self.period_s = (
+                period if self.period_s is None else 0.95 * self.period_s + 0.05 * period
+            )
+        self._last_arrival_s = arrival_s
+        back_s = np.arange(n - 1, -1, -1, dtype=np.float64) * (self.period_s or 0.0)
+        host_s: FloatArray = arrival_s - self.time_origin_s - back_s
+        if host_s[0] <= self._last_host_s:
+            host_s = host_s + (self._last_host_s - host_s[0]) + 1e-6
+        self._last_host_s = float(host_s[-1])
+        self.received_samples += n
+        acc = frames.acc_mps2.astype(np.float64)
+        return SampleBatch(self.sensor_id, host_s, acc, frames.gyr_radps.astype(np.float64))

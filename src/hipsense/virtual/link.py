@@ -1,0 +1,121 @@
+"""The virtual radio: an in-process Bumble LocalLink with one controller + host per device.
+
+Every virtual sensor is a Bumble peripheral and every bleak scanner/client made from
+``radio.bleak_backend`` is a Bumble central on the same link, so the client code runs against
+a real Bluetooth host stack (HCI, L2CAP, ATT, GATT) without a radio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from bumble.controller import Controller
+from bumble.device import Device
+from bumble.hci import Address
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from hipsense.virtual.sensor import VirtualSensor
+
+ATT_MTU_MAX = 247
+ATT_MTU_MIN = 23
+
+
+@dataclass(frozen=True)
+class BleakBackend:
+    """Backend classes to pass to ``BleakScanner(backend=...)`` / ``BleakClient(backend=...)``."""
+
+    scanner: type[BaseBleakScanner]
+    client: type[BaseBleakClient]
+
+
+class VirtualRadio:
+    """A shared virtual radio; use ``async with VirtualRadio() as radio``."""
+
+    def __init__(self, *, central_mtu: int = ATT_MTU_MAX) -> None:
+        if not ATT_MTU_MIN <= central_mtu <= ATT_MTU_MAX:
+            raise ValueError(f"central_mtu must be {ATT_MTU_MIN}..{ATT_MTU_MAX}, not {central_mtu}")
+        self.central_mtu = central_mtu
+        self.link = LocalLink()  # type: ignore[no-untyped-call]
+        self.sensors: list[VirtualSensor] = []
+        self._centrals: list[Device] = []
+        self._serial = itertools.count(1)
+        self._backend: BleakBackend | None = None
+
+    async def __aenter__(self) -> VirtualRadio:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def next_address(self) -> str:
+        """A fresh random static address (top bits 11), unique on this radio."""
+        serial = next(self._serial)
+        return "C0:00:00:00:" + f"{serial >> 8:02X}:{serial & 0xFF:02X}"
+
+    async def new_device(self, name: str) -> Device:
+        """A powered-on Bumble device attached to this radio."""
+        address = self.next_address()
+        controller = Controller(name, link=self.link, public_address=address)
+        device = Device(
+            name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
+        )
+        await device.power_on()
+        return device
+
+    async def new_central(self) -> Device:
+        device = await self.new_device(f"hipsense-host-{len(self._centrals)}")
+        self._centrals.append(device)
+        return device
+
+    async def add_sensor(self, name: str, motion: Any = None, **options: Any) -> VirtualSensor:
+        """Create, power on and start advertising a hipsense-profile virtual sensor."""
+        from hipsense.virtual.sensor import VirtualSensor
+
+        sensor = VirtualSensor(name, motion, **options)
+        await sensor.attach(self)
+        self.sensors.append(sensor)
+        return sensor
+
+    @property
+    def bleak_backend(self) -> BleakBackend:
+        if self._backend is None:
+            from hipsense.virtual.bleak_backend import backend_for
+
+            self._backend = backend_for(self)
+        return self._backend
+
+    async def close(self) -> None:
+        """Stop sensors and drop connections, then let in-flight HCI traffic settle."""
+        for sensor in self.sensors:
+            await sensor.close()
+        for central in self._centrals:
+            for connection in list(central.connections.values()):
+                await _quietly(connection.disconnect())
+            if central.scanning:
+                await _quietly(central.stop_scanning())
+        # Pending controller responses are delivered with call_soon: give them a few turns.
+        for _ in range(5):
+            await asyncio.sleep(0.001)
+
+
+async def _quietly(awaitable: Any) -> None:
+    """Teardown must not fail on a link that already went away."""
+    try:
+        await awaitable
+    except Exception:
+        return
