@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from typing import ClassVar, Literal
 
@@ -81,6 +82,7 @@ class HipsenseApp(App[None]):
                     self.model.add_angles(event)
                 else:
                     self.post_message(SessionEventReceived(event))
+                await asyncio.sleep(0)  # let a frame in even when the source has a backlog
         except HipsenseError as exc:
             self.post_message(EventsEnded(str(exc)))
         else:
