@@ -1,0 +1,147 @@
+"""CSV exports of an analysis: angles and orientation per sample, one row per rep.
+
+Files are created owner-only (0600; an existing file is replaced and tightened too).
+Per-sample files are written with ``np.savetxt`` in one call; samples without a valid
+estimate are written as ``nan``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.errors import HipsenseError
+from hipsense.fileperms import create_private_file
+
+ANGLES_HEADER = "time_s,flexion_deg,abduction_deg"
+ORIENTATION_HEADER = "time_s,qw,qx,qy,qz"
+REP_COLUMNS = (
+    "index",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "peak_deg",
+    "low_deg",
+    "rom_deg",
+    "hold_s",
+    "descent_s",
+    "off_plane_deg",
+    "sparc",
+    "flags",
+)
+
+
+class ExportError(HipsenseError, OSError):
+    """An export file could not be written; the message names the file and the reason."""
+
+
+class RepLike(Protocol):
+    """What a rep row needs (``hipsense.signal.quality.Rep`` has it all)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def peak_deg(self) -> float: ...
+    @property
+    def low_deg(self) -> float: ...
+    @property
+    def rom_deg(self) -> float: ...
+    @property
+    def hold_s(self) -> float: ...
+    @property
+    def descent_s(self) -> float: ...
+    @property
+    def off_plane_deg(self) -> float: ...
+    @property
+    def sparc(self) -> float: ...
+    @property
+    def flags(self) -> Iterable[str]: ...
+
+
+def write_angles_csv(
+    path: str | os.PathLike[str],
+    t_s: npt.ArrayLike,
+    flexion_deg: npt.ArrayLike,
+    abduction_deg: npt.ArrayLike,
+) -> None:
+    """``time_s,flexion_deg,abduction_deg``, one row per sample."""
+    table = _columns(path, t_s, flexion_deg, abduction_deg)
+    _savetxt(path, table, ANGLES_HEADER, ["%.6f", "%.3f", "%.3f"])
+
+
+def write_orientation_csv(
+    path: str | os.PathLike[str], t_s: npt.ArrayLike, quat_wxyz: npt.ArrayLike
+) -> None:
+    """``time_s,qw,qx,qy,qz`` (sensor-to-world unit quaternions), one row per sample."""
+    quat = np.asarray(quat_wxyz, dtype=np.float64)
+    if quat.ndim != 2 or quat.shape[1] != 4:
+        raise ValueError(f"quat_wxyz must have shape (N, 4), not {quat.shape}")
+    table = _columns(path, t_s, *quat.T)
+    _savetxt(path, table, ORIENTATION_HEADER, ["%.6f"] + ["%.8f"] * 4)
+
+
+def write_reps_csv(path: str | os.PathLike[str], reps: Sequence[RepLike]) -> None:
+    """One row per rep (``REP_COLUMNS``); flags joined by ``;``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REP_COLUMNS)
+    for rep in reps:
+        values = [getattr(rep, name) for name in REP_COLUMNS[1:-1]]
+        writer.writerow([rep.index, *map(_number, values), ";".join(rep.flags)])
+    _write(path, lambda file: file.write(buffer.getvalue()))
+
+
+def _number(value: float) -> str:
+    return "nan" if not math.isfinite(value) else f"{value:.3f}"
+
+
+def _columns(path: str | os.PathLike[str], *columns: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    arrays = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
+    lengths = {a.shape[0] for a in arrays}
+    if len(lengths) != 1:
+        raise ValueError(f"{os.fspath(path)}: columns differ in length: {sorted(lengths)}")
+    return np.column_stack(arrays)
+
+
+def _savetxt(
+    path: str | os.PathLike[str], table: npt.NDArray[np.float64], header: str, fmt: list[str]
+) -> None:
+    _write(
+        path,
+        lambda file: np.savetxt(file, table, fmt=fmt, delimiter=",", header=header, comments=""),
+    )
+
+
+def _write(path: str | os.PathLike[str], fill: Callable[[IO[str]], object]) -> None:
+    name = os.fspath(path)
+    try:
+        fd = create_private_file(name, overwrite=True)
+        with open(fd, "w", encoding="utf-8", newline="\n") as file:
+            fill(file)
+    except OSError as exc:
+        raise ExportError(f"{name}: cannot write: {exc.strerror or exc}") from exc
+
+
+__all__ = [
+    "ANGLES_HEADER",
+    "ORIENTATION_HEADER",
+    "REP_COLUMNS",
+    "ExportError",
+    "RepLike",
+    "write_angles_csv",
+    "write_orientation_csv",
+    "write_reps_csv",
+]

@@ -1,0 +1,84 @@
+"""CSV exports: headers, one row per sample or rep, owner-only files."""
+
+from __future__ import annotations
+
+import csv
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hipsense.exports import (
+    REP_COLUMNS,
+    ExportError,
+    write_angles_csv,
+    write_orientation_csv,
+    write_reps_csv,
+)
+
+
+@dataclass(frozen=True)
+class _Rep:
+    index: int
+    start_s: float
+    end_s: float
+    duration_s: float
+    peak_deg: float
+    low_deg: float
+    rom_deg: float
+    hold_s: float
+    descent_s: float
+    off_plane_deg: float
+    sparc: float
+    flags: tuple[str, ...]
+
+
+def test_angles_csv_one_row_per_sample(tmp_path: Path) -> None:
+    path = tmp_path / "angles.csv"
+    t = np.arange(1000) / 100
+    write_angles_csv(path, t, np.sin(t) * 40, np.full(1000, np.nan))
+    lines = path.read_text().splitlines()
+    assert lines[0] == "time_s,flexion_deg,abduction_deg" and len(lines) == 1001
+    assert lines[2] == "0.010000,0.400,nan"
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    np.testing.assert_allclose(data["flexion_deg"], np.sin(t) * 40, atol=5e-4)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_orientation_csv_and_replacing_tightens_mode(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("old")
+    path.chmod(0o644)
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (3, 1))
+    write_orientation_csv(path, [0.0, 0.01, 0.02], quat)
+    assert path.read_text().splitlines() == [
+        "time_s,qw,qx,qy,qz",
+        "0.000000,1.00000000,0.00000000,0.00000000,0.00000000",
+        "0.010000,1.00000000,0.00000000,0.00000000,0.00000000",
+        "0.020000,1.00000000,0.00000000,0.00000000,0.00000000",
+    ]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reps_csv_one_row_per_rep_flags_joined(tmp_path: Path) -> None:
+    path = tmp_path / "reps.csv"
+    reps = [
+        _Rep(1, 1.0, 4.5, 3.5, 72.04, 0.5, 71.54, 0.8, 1.9, 2.0, -1.6, ("rushed", "low-rom")),
+        _Rep(2, 5.0, 9.0, 4.0, 80.0, 0.0, 80.0, 1.0, 3.2, 1.0, float("nan"), ()),
+    ]
+    write_reps_csv(path, reps)
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert tuple(rows[0]) == REP_COLUMNS
+    assert rows[0]["flags"] == "rushed;low-rom" and rows[0]["peak_deg"] == "72.040"
+    assert rows[1]["flags"] == "" and rows[1]["sparc"] == "nan" and rows[1]["index"] == "2"
+
+
+def test_bad_shapes_and_unwritable_paths(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        write_angles_csv(tmp_path / "a.csv", [0, 1], [0, 1, 2], [0, 1])
+    with pytest.raises(ValueError, match=r"shape \(N, 4\)"):
+        write_orientation_csv(tmp_path / "o.csv", [0], [[1, 0, 0]])
+    with pytest.raises(ExportError, match=r"no-such-dir/a\.csv: cannot write"):
+        write_angles_csv(tmp_path / "no-such-dir" / "a.csv", [0], [0], [0])
