@@ -2,7 +2,7 @@
 
 Smooth movements have a compact, single-lobed speed spectrum, so a short arc length; jerky
 ones add spectral bumps and lengthen it. Values are negative: closer to 0 is smoother
-(about -1.6 for a minimum-jerk reach). Chosen over log dimensionless jerk because it is
+(about -1.4 for a minimum-jerk reach). Chosen over log dimensionless jerk because it is
 robust to measurement noise.
 """
 

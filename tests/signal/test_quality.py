@@ -1,0 +1,103 @@
+"""Per-rep metrics, live flags against the reps so far, set summary, SPARC."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hipsense.exercises import QualityParams
+from hipsense.signal.quality import (
+    NO_HOLD,
+    OFF_PLANE,
+    RUSHED,
+    SHORT_RANGE,
+    SLOW_LOWERING_MISSED,
+    Rep,
+    RepJudge,
+    measure_rep,
+    summarise_set,
+    symmetry_index,
+)
+from hipsense.signal.sparc import sparc
+
+
+def rep(index: int, rom_deg: float = 60.0, duration_s: float = 4.0, **kw: float) -> Rep:
+    fields: dict[str, float] = {"hold_s": 1.0, "descent_s": 1.5, "off_plane_deg": 2.0} | kw
+    return Rep(
+        index, 0.0, duration_s, duration_s, rom_deg, 0.0, rom_deg, fields["hold_s"],
+        fields["descent_s"], fields["off_plane_deg"], -2.0, (), duration_s,
+    )  # fmt: skip
+
+
+def min_jerk(n: int) -> np.ndarray:
+    tau = np.linspace(0.0, 1.0, n)
+    return 10 * tau**3 - 15 * tau**4 + 6 * tau**5
+
+
+def test_first_reps_have_no_relative_flags_then_the_reference_is_the_good_reps() -> None:
+    judge = RepJudge(QualityParams())
+    rom_and_duration = [(30, 1.0), (60, 4.0), (60, 4.0), (62, 4.2), (61, 1.5), (40, 4.0), (60, 4.1)]
+    flags = [judge.judge(rep(i, rom, d)).flags for i, (rom, d) in enumerate(rom_and_duration, 1)]
+    assert flags[:2] == [(), ()]  # no reference yet, even for a small quick first rep
+    assert flags[4] == (RUSHED,)
+    assert flags[5] == (SHORT_RANGE,)
+    assert flags[6] == ()
+
+
+def test_reference_survives_a_half_set_of_bad_reps() -> None:
+    judge = RepJudge(QualityParams())
+    reps = [rep(i, 60, 5.0) for i in range(10)] + [rep(10 + i, 60, 2.0) for i in range(10)]
+    flagged = [RUSHED in judge.judge(r).flags for r in reps]
+    assert flagged == [False] * 10 + [True] * 10
+
+
+def test_absolute_flags() -> None:
+    p = QualityParams(min_descent_s=3.0, min_hold_s=10.0, max_off_plane_deg=15.0)
+    flags = RepJudge(p).judge(rep(1, hold_s=4.0, descent_s=2.0, off_plane_deg=20.0)).flags
+    assert set(flags) == {SLOW_LOWERING_MISSED, NO_HOLD, OFF_PLANE}
+
+
+def test_measure_rep_of_a_minimum_jerk_lowering() -> None:
+    rate_hz, top, bottom = 50.0, 80.0, 5.0
+    down = top - (top - bottom) * min_jerk(int(4.0 * rate_hz))
+    up = bottom + (top - bottom) * min_jerk(int(1.5 * rate_hz))
+    flexion = np.concatenate([np.full(20, top), down, np.full(250, bottom), up[: int(0.6 * 75)]])
+    t = np.arange(flexion.size) / rate_hz
+    r = measure_rep(1, t, -flexion, flexion, np.zeros_like(t), sign=-1.0, low_y_deg=-top,
+                    detected_s=float(t[-1]))  # fmt: skip
+    assert r.peak_deg == pytest.approx(bottom)
+    assert r.low_deg == pytest.approx(top)
+    assert r.rom_deg == pytest.approx(top - bottom)
+    assert r.descent_s == pytest.approx(4.0, abs=0.1)
+    assert 5.0 <= r.hold_s <= 6.0  # the hold plus the slow ends of the movements (3 % band)
+
+
+def test_summary_and_symmetry() -> None:
+    reps = [rep(1, 50, 2.0), rep(2, 60, 4.0), replace_flags(rep(3, 70, 6.0), (RUSHED,))]
+    s = summarise_set(reps, target_reps=3)
+    assert (s.count, s.target_met, s.best_rom_deg) == (3, True, 70)
+    assert s.mean_rom_deg == pytest.approx(60)
+    assert s.rom_cv_pct == pytest.approx(100 * np.std([50, 60, 70]) / 60)
+    assert s.mean_duration_s == pytest.approx(4.0)
+    assert s.flag_counts == ((RUSHED, 1),)
+    assert summarise_set([], 5).count == 0
+    assert symmetry_index(left=70.0, right=80.0) == pytest.approx(100 * 10 / 75)
+    assert math.isnan(symmetry_index(0.0, 0.0))
+
+
+def replace_flags(r: Rep, flags: tuple[str, ...]) -> Rep:
+    from dataclasses import replace
+
+    return replace(r, flags=flags)
+
+
+def test_sparc_prefers_smooth_movements() -> None:
+    rate_hz = 100.0
+    speed = np.gradient(min_jerk(200), 1 / rate_hz)
+    smooth = sparc(speed, rate_hz)
+    assert smooth == pytest.approx(-1.4, abs=0.1)
+    jerky = speed + 0.3 * speed.max() * np.sin(np.linspace(0, 16 * np.pi, 200)) ** 2
+    assert sparc(jerky, rate_hz) < smooth - 0.5
+    assert math.isnan(sparc(np.zeros(50), rate_hz))

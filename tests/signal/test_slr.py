@@ -1,0 +1,52 @@
+"""SLR assessment: geometry of the grade lines, FMS-like grades, symmetry against the MDC."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hipsense.exercises import Leg
+from hipsense.signal.slr import (
+    DEFAULT_LINES,
+    MDC_DEG,
+    GradeLines,
+    assess,
+    assess_leg,
+    change_is_real,
+    fms_grade,
+)
+
+
+def test_default_lines_match_the_domain_numbers() -> None:
+    assert DEFAULT_LINES.knee_line_deg == pytest.approx(60.0, abs=0.1)
+    assert DEFAULT_LINES.mid_thigh_deg == pytest.approx(75.5, abs=0.1)
+    assert GradeLines.from_height(1.60) == pytest.approx(GradeLines.from_height(1.95))
+
+
+def test_lines_personalise_from_segment_lengths() -> None:
+    long_shank = GradeLines.from_segments(thigh_m=0.40, shank_m=0.50)
+    assert long_shank.knee_line_deg == pytest.approx(math.degrees(math.acos(0.4 / 0.9)))
+    assert long_shank.knee_line_deg > DEFAULT_LINES.knee_line_deg
+    with pytest.raises(ValueError, match="positive"):
+        GradeLines.from_segments(0.0, 0.4)
+
+
+@pytest.mark.parametrize(("peak_deg", "grade"), [(40, 1), (59.9, 1), (60.1, 2), (75, 2), (76, 3)])
+def test_fms_grade(peak_deg: float, grade: int) -> None:
+    assert fms_grade(peak_deg) == grade
+
+
+def test_assessment_keeps_the_best_trial_and_compares_legs_against_the_mdc() -> None:
+    left = assess_leg(Leg.LEFT, [70.0, 72.5, 71.0])
+    right = assess_leg(Leg.RIGHT, [78.0, 80.0])
+    assert (left.best_deg, left.grade, left.passed) == (72.5, 2, False)
+    assert (right.best_deg, right.grade, right.passed) == (80.0, 3, True)
+    a = assess(left, right)
+    assert a.difference_deg == pytest.approx(7.5)
+    assert a.symmetry_index_pct == pytest.approx(100 * 7.5 / 76.25)
+    assert a.difference_is_real and a.mdc_deg == MDC_DEG == 3.3
+    assert not assess(left, assess_leg(Leg.RIGHT, [75.0])).difference_is_real
+    assert change_is_real(70.0, 74.0) and not change_is_real(70.0, 72.0)
+    with pytest.raises(ValueError, match="at least once"):
+        assess_leg(Leg.LEFT, [])
