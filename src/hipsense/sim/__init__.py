@@ -1,0 +1,40 @@
+"""A physically consistent simulator of a thigh-worn IMU, with ground truth.
+
+Pure numpy/scipy. ``plan_set``/``plan_warmup`` describe what the person does,
+``Conditions`` which nuisances happen, ``simulate`` produces samples and truth.
+"""
+
+from hipsense.sim.conditions import Conditions
+from hipsense.sim.kinematics import Mounting, MountingSite
+from hipsense.sim.plan import (
+    HIP_CIRCLES,
+    SIM_EXERCISES,
+    PlanStep,
+    RepSpec,
+    SegmentKind,
+    SessionPlan,
+    plan_reps,
+    plan_set,
+    plan_warmup,
+)
+from hipsense.sim.session import Segment, SimSession, TruthRep, simulate, truth_angles
+
+__all__ = [
+    "HIP_CIRCLES",
+    "SIM_EXERCISES",
+    "Conditions",
+    "Mounting",
+    "MountingSite",
+    "PlanStep",
+    "RepSpec",
+    "Segment",
+    "SegmentKind",
+    "SessionPlan",
+    "SimSession",
+    "TruthRep",
+    "plan_reps",
+    "plan_set",
+    "plan_warmup",
+    "simulate",
+    "truth_angles",
+]

@@ -1,0 +1,234 @@
+"""``simulate``: a plan plus conditions and a seed become IMU samples with ground truth."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial.transform import Rotation
+
+from hipsense.exercises import Angle, Leg, Posture
+from hipsense.protocol.hipsense_v1 import SensorInfo
+from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up
+from hipsense.sim import motions
+from hipsense.sim.conditions import Conditions
+from hipsense.sim.keyframes import CH, KeyframeBuilder, RepWindow, SegmentRecord
+from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu, thigh_attitude
+from hipsense.sim.plan import SegmentKind, SessionPlan
+from hipsense.sim.sensor import (
+    BoolArray,
+    Int16Array,
+    acc_errors,
+    gyro_errors,
+    lost_mask,
+    quantise,
+    sensor_info,
+)
+from hipsense.sim.tracks import FloatArray, QuinticTrack, smooth_noise
+from hipsense.sim.wobble import WobbleParams, thigh_wobble
+
+_CHUNK = 1 << 16
+_PEAK_GRID_HZ = 1000.0
+
+
+@dataclass(frozen=True)
+class TruthRep:
+    """One rep as performed: window, and the extremes of its primary angle (degrees)."""
+
+    exercise_id: str
+    leg: Leg
+    index: int
+    start_s: float
+    end_s: float
+    peak_deg: float
+    low_deg: float
+    peak_s: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: SegmentKind
+    start_s: float
+    end_s: float
+    exercise_id: str | None
+    posture: Posture
+    leg: Leg
+
+
+@dataclass(frozen=True, eq=False)
+class SimSession:
+    """Simulated samples (sensor frame) and the truth behind them.
+
+    ``acc_mps2``/``gyr_radps`` are exactly the decoder's SI values of ``acc_raw``/``gyr_raw``.
+    Truth angles are the thigh's relative to the body (thigh_frame convention), never the
+    sensor's wobble; ``quat_wxyz`` is the sensor's real sensor-to-world attitude. Samples
+    flagged in ``lost`` stay in the arrays; consumers drop them.
+    """
+
+    rate_hz: float
+    t_s: FloatArray
+    acc_raw: Int16Array
+    gyr_raw: Int16Array
+    info: SensorInfo
+    acc_mps2: FloatArray
+    gyr_radps: FloatArray
+    flexion_deg: FloatArray
+    abduction_deg: FloatArray
+    quat_wxyz: FloatArray
+    thigh_quat_wxyz: FloatArray
+    body_quat_wxyz: FloatArray
+    posture: npt.NDArray[np.str_]
+    mounting: Mounting
+    reps: tuple[TruthRep, ...]
+    segments: tuple[Segment, ...]
+    lost: BoolArray
+    plan: SessionPlan
+    conditions: Conditions
+    seed: int
+
+    @property
+    def leg(self) -> Leg:
+        """The leg whose thigh carries the sensor."""
+        return self.mounting.leg
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    def primary_deg(self, primary: Angle) -> FloatArray:
+        return self.flexion_deg if primary is Angle.FLEXION else self.abduction_deg
+
+
+def _build_keyframes(
+    plan: SessionPlan, conditions: Conditions, rng: np.random.Generator
+) -> KeyframeBuilder:
+    b = KeyframeBuilder(plan.posture)
+    for i, step in enumerate(plan.steps):
+        start = b.now_s
+        if step.kind in ("still", "pause"):
+            motions.still(b, step.duration_s)
+            b.segment(step.kind, start, step.posture, step.leg, None)
+        elif step.kind == "fidget":
+            motions.fidget(b, rng)
+            b.segment("fidget", start, step.posture, step.leg, None)
+        elif step.kind == "transition":
+            motions.transition(b, step)
+            b.segment("transition", start, step.posture, step.leg, None)
+        elif step.kind == "calibration-swings":
+            motions.calibration_swings(b, step)
+        else:
+            n = len(step.reps)
+            pause_after = None
+            if conditions.mid_set_pause and n >= 4:
+                pause_after = n // 2 + int(rng.integers(-1, 2))
+            motions.exercise_set(b, step, plan.leg, pause_after, float(rng.uniform(2.0, 3.0)))
+            following = plan.steps[i + 1] if i + 1 < len(plan.steps) else None
+            if conditions.fidgets and following is not None and following.kind == "still":
+                start = b.now_s
+                motions.fidget(b, rng)
+                b.segment("fidget", start, following.posture, plan.leg, None)
+    return b
+
+
+def _sway(track: QuinticTrack, c: Conditions, rng: np.random.Generator) -> QuinticTrack:
+    """Postural sway (roll, pitch in degrees): larger standing than lying."""
+    noise = smooth_noise(rng, track.end_s, 2, knot_s=0.8)
+    standing = track(noise.t_s)[:, CH["pitch"]] > -45.0
+    amp = np.where(standing, c.sway_standing_deg, c.sway_supine_deg)[:, None]
+    return QuinticTrack(noise.t_s, noise.value * amp, noise.vel * amp, noise.acc * amp)
+
+
+def _posture_per_sample(t_s: FloatArray, segments: list[SegmentRecord]) -> npt.NDArray[np.str_]:
+    starts = np.array([s.start_s for s in segments])
+    labels = np.array([str(s.posture) for s in segments])
+    return labels[np.clip(np.searchsorted(starts, t_s, side="right") - 1, 0, len(labels) - 1)]
+
+
+def truth_angles(
+    values: FloatArray, leg: Leg, posture: npt.NDArray[np.str_]
+) -> tuple[FloatArray, FloatArray]:
+    """Thigh flexion/abduction (degrees) relative to the body, by ``angles_from_up``."""
+    r_bt = thigh_attitude(values, leg)
+    flex, abd = np.zeros(len(values)), np.zeros(len(values))
+    for p in Posture:
+        sel = posture == str(p)
+        up_in_thigh = np.einsum("nji,j->ni", r_bt[sel], UP_IN_BODY[p])
+        flex[sel], abd[sel] = angles_from_up(up_in_thigh, leg, p)
+    return flex, abd
+
+
+def _truth_rep(w: RepWindow, track: QuinticTrack, sensor_leg: Leg, posture: str) -> TruthRep:
+    t = np.linspace(w.start_s, w.end_s, max(3, math.ceil((w.end_s - w.start_s) * _PEAK_GRID_HZ)))
+    flex, abd = truth_angles(track(t), w.leg, np.full(len(t), posture))
+    angle = flex if w.primary is Angle.FLEXION else abd
+    k = int(np.argmax(angle))
+    low = float(np.min(angle[k:] if w.swing_like else angle))
+    peak = float(angle[k])
+    if w.leg is not sensor_leg:  # the other thigh is not simulated: keep its intention
+        peak, low = w.planned_peak_deg, w.planned_low_deg
+    return TruthRep(w.exercise_id, w.leg, w.index, w.start_s, w.end_s, peak, low, float(t[k]))
+
+
+def _quat_wxyz(r: FloatArray) -> FloatArray:
+    return np.asarray(Rotation.from_matrix(r).as_quat(scalar_first=True), dtype=np.float64)
+
+
+def simulate(
+    plan: SessionPlan,
+    *,
+    rate_hz: float = 100.0,
+    seed: int = 0,
+    conditions: Conditions | None = None,
+) -> SimSession:
+    """Simulate ``plan`` sampled at ``rate_hz`` (25-400 Hz); deterministic given ``seed``."""
+    if not 1.0 <= rate_hz <= 2000.0:
+        raise ValueError(f"rate_hz={rate_hz} is outside the supported 1-2000 Hz")
+    c = conditions or Conditions.clean()
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    mounting = Mounting.random(plan.leg, rngs[0]) if c.random_mounting else Mounting.make(
+        plan.leg, "front"
+    )  # fmt: skip
+    b = _build_keyframes(plan, c, rngs[1])
+    track = b.track()
+    model = MotionModel(track, plan.leg, mounting, float(rngs[2].uniform(-np.pi, np.pi)),
+                        _sway(track, c, rngs[3]) if c.sway else None)  # fmt: skip
+    n = math.floor(track.end_s * rate_hz) + 1
+    t = np.arange(n) / rate_hz
+    wobble = wobble_rate = None
+    if c.soft_tissue:
+        params = WobbleParams.random(rngs[4], c.wobble_max_deg)
+        theta_t, rate_t = thigh_wobble(track, plan.leg, n, rate_hz, params)
+        wobble, wobble_rate = theta_t @ mounting.r_ts, rate_t @ mounting.r_ts
+    gyr, acc = np.empty((n, 3)), np.empty((n, 3))
+    quat, thigh_q, body_q = np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))
+    for lo in range(0, n, _CHUNK):
+        sl = slice(lo, min(n, lo + _CHUNK))
+        imu = ideal_imu(model, t[sl], None if wobble is None else wobble[sl],
+                        None if wobble_rate is None else wobble_rate[sl])  # fmt: skip
+        gyr[sl], acc[sl] = imu.gyr_radps, imu.acc_mps2
+        quat[sl], thigh_q[sl], body_q[sl] = map(_quat_wxyz, (imu.r_ws, imu.r_wt, imu.r_wb))
+    posture = _posture_per_sample(t, b.segments)
+    flex, abd = truth_angles(track(t), plan.leg, posture)
+    info = sensor_info(rate_hz, c)
+    sensor_rng = rngs[5]
+    gyr_raw, gyr_si = quantise(gyr + gyro_errors(sensor_rng, n, rate_hz, c),
+                               info.gyr_scale_radps_per_lsb)  # fmt: skip
+    acc_raw, acc_si = quantise(acc + acc_errors(sensor_rng, n, rate_hz, c),
+                               info.acc_scale_mps2_per_lsb)  # fmt: skip
+    reps = tuple(_truth_rep(w, track, plan.leg, _posture_at(b.segments, w.start_s)) for w in b.reps)
+    segments = tuple(
+        Segment(s.kind, s.start_s, s.end_s, s.exercise_id, s.posture, s.leg) for s in b.segments
+    )
+    return SimSession(
+        rate_hz, t, acc_raw, gyr_raw, info, acc_si, gyr_si, flex, abd, quat, thigh_q, body_q,
+        posture, mounting, reps, segments,
+        lost_mask(sensor_rng, n, c.lost_fraction, c.lost_burst), plan, c, seed,
+    )  # fmt: skip
+
+
+def _posture_at(segments: list[SegmentRecord], t_s: float) -> str:
+    for s in segments:
+        if s.start_s <= t_s < s.end_s:
+            return str(s.posture)
+    return str(segments[-1].posture)
