@@ -149,13 +149,18 @@ def compute_angles(
     calibration: MountingCalibration | None = None,
     offline: bool = True,
     orientation: OrientationParams = HIPSENSE_PARAMS,
+    data_quality: DataQualityParams | None = None,
 ) -> AngleBatch:
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
     start with the calibration routine. ``offline=False`` gives exactly the live result."""
     if not offline and calibration is not None:
-        pipe = AnglePipeline(rate_hz, posture, leg, calibration, orientation=orientation)
+        pipe = AnglePipeline(
+            rate_hz, posture, leg, calibration, orientation=orientation, data_quality=data_quality
+        )
         return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
-    checked = SampleChecker(rate_hz).check(t_s, acc_mps2, gyr_radps)
+    checked = SampleChecker(rate_hz, data_quality or DataQualityParams()).check(
+        t_s, acc_mps2, gyr_radps
+    )
     x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3))
     estimate = estimate_orientation_offline if offline else _causal
     parts = [

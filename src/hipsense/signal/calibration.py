@@ -41,6 +41,7 @@ class CalibrationParams:
     swing_rate_min_dps: float = 30.0
     max_off_plane_deg: float = 25.0
     max_axis_tilt_deg: float = 30.0
+    min_raise_deg: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,12 @@ def calibrate_mounting(
             f"only {n_swings} swing(s) seen: swing the leg forward and back"
             f" {params.min_swings} times, slowly, then stand still"
         )
-    if posture is Posture.SUPINE and half_swings < 1:
-        raise CalibrationError("no leg raise seen: after lying still, raise the straight leg")
+    raise_deg = float(np.degrees(np.max(np.abs(np.cumsum(gyr_move @ y))) / rate_hz))
+    if posture is Posture.SUPINE and raise_deg < params.min_raise_deg:
+        raise CalibrationError(
+            f"no leg raise seen (only {raise_deg:.0f} deg): after lying still,"
+            " raise the straight leg"
+        )
     axes = tuple(tuple(float(v) for v in row) for row in r_ts)
     return MountingCalibration(
         posture,
