@@ -1,0 +1,159 @@
+"""History store: a real SQLite file, owner-only, versioned, with useful errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hipsense.errors import StoreError
+from hipsense.store import SCHEMA_VERSION, HistoryStore, default_history_path
+
+WED = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday noon: same ISO week in any zone
+
+
+@dataclass(frozen=True)
+class _Rep:
+    index: int
+    start_s: float
+    end_s: float
+    peak_deg: float
+    rom_deg: float
+    flags: tuple[str, ...] = ()
+
+
+def _reps(*roms: float) -> list[_Rep]:
+    return [
+        _Rep(i + 1, i * 4.0, i * 4.0 + 3.0, rom + 5, rom, ("rushed",)) for i, rom in enumerate(roms)
+    ]
+
+
+def test_file_and_folder_are_owner_only_wal_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "hipsense" / "history.sqlite3"
+    with HistoryStore(path) as store:
+        store.add_session(WED)
+        for side in path.parent.glob("history.sqlite3-*"):  # WAL and shared-memory files
+            assert stat.S_IMODE(side.stat().st_mode) == 0o600, side
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        db.close()
+    assert {"sessions", "sets", "reps", "slr_tests"} <= tables
+
+
+def test_sets_and_reps_feed_weekly_progress(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        session = store.add_session(WED, source="replay", recording="a.jsonl")
+        store.add_set(session, "swing-forward", "left", _reps(60, 70), started_utc=WED)
+        store.add_set(
+            session, "swing-forward", "left", _reps(80), started_utc=WED + timedelta(hours=1)
+        )
+        store.add_set(session, "swing-forward", "right", _reps(10), started_utc=WED)
+        store.add_set(
+            session, "swing-forward", "left", _reps(90, 50), started_utc=WED + timedelta(days=7)
+        )
+        weeks = store.weekly_progress("swing-forward", "left")
+        both = store.weekly_progress("swing-forward")
+        reps = (
+            sqlite3.connect(store.path).execute("SELECT COUNT(*), MIN(flags) FROM reps").fetchone()
+        )
+    assert [(w.iso_week, w.count, w.reps) for w in weeks] == [(45, 2, 3), (46, 1, 2)]
+    assert weeks[0].best_deg == 80 and weeks[0].mean_deg == pytest.approx(70.0)
+    assert weeks[0].metric == "rom_deg" and str(weeks[0].week_start) == "2026-11-02"
+    assert both[0].count == 3
+    assert reps == (6, "rushed")
+
+
+def test_slr_tests_last_compare_and_weekly(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        assert store.last_slr("right") is None
+        first = store.compare_slr("right", 70.0)
+        assert first.previous is None and not first.real_change
+        store.add_slr_test("right", [68.0, 71.5, 70.0], tested_utc=WED)
+        store.add_slr_test("left", [80.0], tested_utc=WED)
+        small = store.compare_slr("right", 73.0)
+        big = store.compare_slr("right", 75.0)
+        store.add_slr_test("right", [75.0], tested_utc=WED + timedelta(days=7))
+        last = store.last_slr("right")
+        weeks = store.weekly_progress("slr", "right")
+    assert small.change_deg == pytest.approx(1.5) and not small.real_change
+    assert big.change_deg == pytest.approx(3.5) and big.real_change and big.mdc_deg == 3.3
+    assert (
+        last is not None
+        and last.best_peak_deg == 75.0
+        and last.tested_utc == WED + timedelta(days=7)
+    )
+    assert [(w.best_deg, w.count, w.reps, w.metric) for w in weeks] == [
+        (71.5, 1, 3, "peak_deg"),
+        (75.0, 1, 1, "peak_deg"),
+    ]
+
+
+def test_reopening_keeps_data_and_naive_times_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(path) as store:
+        store.add_slr_test("left", [66.0], tested_utc=WED)
+        with pytest.raises(ValueError, match="aware"):
+            store.add_session(datetime(2026, 1, 1))
+    with HistoryStore(path) as store:
+        last = store.last_slr("left")
+    assert last is not None and last.trials_deg == (66.0,)
+
+
+def test_corrupt_database_is_a_store_error_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 200)
+    with pytest.raises(StoreError, match=r"damaged.*move the file aside"):
+        HistoryStore(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match=r"newer than this hipsense understands.*update hipsense"):
+        HistoryStore(path)
+
+
+def test_locked_database_is_a_store_error_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        with (
+            HistoryStore(path, busy_timeout_s=0.05) as store,
+            pytest.raises(StoreError, match="locked by another program"),
+        ):
+            store.add_session(WED)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot open"):
+        HistoryStore(blocker / "h.sqlite3")
+
+
+def test_default_path_follows_xdg_and_override(tmp_path: Path) -> None:
+    assert default_history_path({"HIPSENSE_HISTORY": str(tmp_path / "x.db")}) == tmp_path / "x.db"
+    env = {"HOME": "/home/r", "XDG_DATA_HOME": "/data"}
+    if sys.platform.startswith("linux"):
+        assert default_history_path(env) == Path("/data/hipsense/history.sqlite3")
+        assert default_history_path({"HOME": "/home/r"}) == Path(
+            "/home/r/.local/share/hipsense/history.sqlite3"
+        )
