@@ -1,64 +1,56 @@
-"""Helpers for the virtual-BLE end-to-end tests: collect a link's stream into arrays."""
+"""Helpers for the virtual-BLE end-to-end tests: gather one link's stream into arrays."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 import numpy as np
-import pytest
 
 from hipsense.samples import SampleBatch
 from hipsense.sources.ble import LinkStatus, SensorLink
 
 
-@dataclass
-class Collected:
-    batches: list[SampleBatch] = field(default_factory=list)
-    statuses: list[LinkStatus] = field(default_factory=list)
+class Collector:
+    """Reads one ``link.stream()`` (a single iterator, so nothing is dropped between waits)."""
+
+    def __init__(self, link: SensorLink) -> None:
+        self.stream = link.stream()
+        self.batches: list[SampleBatch] = []
+        self.statuses: list[LinkStatus] = []
 
     @property
     def samples(self) -> int:
         return sum(len(b) for b in self.batches)
 
     def indices(self) -> np.ndarray:
-        return np.concatenate(
-            [b.meta["first_index"] + np.arange(len(b)) for b in self.batches]  # type: ignore[operator]
-        )
+        parts = [int(b.meta["first_index"]) + np.arange(len(b)) for b in self.batches]  # type: ignore[call-overload]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
     def cat(self, name: str) -> np.ndarray:
         return np.concatenate([getattr(b, name) for b in self.batches])
 
+    async def until(
+        self,
+        done: Callable[[Collector], bool],
+        timeout_s: float = 30.0,
+        on_item: Callable[[Collector], Awaitable[None]] | None = None,
+    ) -> Collector:
+        async def run() -> None:
+            while not done(self):
+                item = await anext(self.stream)
+                if isinstance(item, LinkStatus):
+                    self.statuses.append(item)
+                else:
+                    self.batches.append(item)
+                if on_item is not None:
+                    await on_item(self)
 
-Collect = Callable[..., Awaitable[Collected]]
+        await asyncio.wait_for(run(), timeout_s)
+        return self
 
+    async def samples_at_least(self, count: int, timeout_s: float = 30.0) -> Collector:
+        return await self.until(lambda c: c.samples >= count, timeout_s)
 
-async def _collect(
-    link: SensorLink,
-    samples: int,
-    *,
-    timeout_s: float = 30.0,
-    on_item: Callable[[Collected], Awaitable[None]] | None = None,
-) -> Collected:
-    """Stream until ``samples`` samples arrived (fails after ``timeout_s``)."""
-    got = Collected()
-
-    async def run() -> None:
-        async for item in link.stream():
-            if isinstance(item, LinkStatus):
-                got.statuses.append(item)
-            else:
-                got.batches.append(item)
-            if on_item is not None:
-                await on_item(got)
-            if got.samples >= samples:
-                return
-
-    await asyncio.wait_for(run(), timeout_s)
-    return got
-
-
-@pytest.fixture
-def collect() -> Collect:
-    return _collect
+    async def close(self) -> None:
+        await self.stream.aclose()

@@ -9,6 +9,8 @@ from hipsense.protocol import max_samples_per_packet
 from hipsense.sources.ble import SensorLink, scan_sensors
 from hipsense.virtual import RampSource, VirtualRadio, ramp_block
 
+from .conftest import Collector
+
 SAMPLES_60_S_AT_200_HZ = 12_000
 
 
@@ -22,13 +24,14 @@ async def test_scan_finds_sensor_with_name_kind_and_battery() -> None:
 
 
 @pytest.mark.parametrize("mtu", [247, 23])
-async def test_60_s_at_200_hz_arrive_once_in_order_with_exact_values(mtu: int, collect) -> None:
+async def test_60_s_at_200_hz_arrive_once_in_order_with_exact_values(mtu: int) -> None:
     async with VirtualRadio(central_mtu=mtu) as radio:
         await radio.add_sensor(
             "hipsense-0001", RampSource(SAMPLES_60_S_AT_200_HZ), rate_hz=200, pacing="fast"
         )
         async with SensorLink("hipsense-0001", "right_thigh", backend=radio.bleak_backend) as link:
-            got = await collect(link, SAMPLES_60_S_AT_200_HZ, timeout_s=60)
+            got = await Collector(link).samples_at_least(SAMPLES_60_S_AT_200_HZ, timeout_s=60)
+            await got.close()
             status = link.status()
             assert link.info is not None
             info = link.info

@@ -89,9 +89,11 @@ class VirtualBleakScanner(BaseBleakScanner):
         await self._central.start_scanning(filter_duplicates=False)
 
     async def stop(self) -> None:
-        if self._central is not None:
-            self._central.remove_listener(self._central.EVENT_ADVERTISEMENT, self._on_advertisement)
-            await self._central.stop_scanning()
+        central, self._central = self._central, None
+        if central is not None:
+            central.remove_listener(central.EVENT_ADVERTISEMENT, self._on_advertisement)
+            await central.stop_scanning()
+            self.radio.release_central(central)
 
     def _on_advertisement(self, adv: Advertisement) -> None:
         address = str(adv.address)
@@ -142,6 +144,7 @@ class VirtualBleakClient(BaseBleakClient):
         try:
             connection = await self._central.connect(self.address, timeout=self._timeout)
         except Exception as exc:
+            self.radio.release_central(self._central)
             raise BleakError(f"could not connect to {self.address}: {exc}") from exc
         self._connection = connection
         self._disconnecting = False
@@ -181,6 +184,9 @@ class VirtualBleakClient(BaseBleakClient):
     def _on_disconnection(self, _reason: int) -> None:
         self._connection = None
         self._subscribers.clear()
+        if self._central is not None:
+            self.radio.release_central(self._central)
+            self._central = None
         if not self._disconnecting and self._disconnected_callback is not None:
             self._disconnected_callback()
 

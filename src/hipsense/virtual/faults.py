@@ -66,9 +66,9 @@ class FaultInjector:
             if self._fires(f.duplicate_every):
                 self.stats.duplicated += 1
                 out.append(payload)
-        if self._held is not None:
-            out.append(self._held[0])
-            self._held = None
+            if self._held is not None:  # overtaken by a packet that arrives whole
+                out.append(self._held[0])
+                self._held = None
         if self._fires(f.garbage_every):
             self.stats.garbage += 1
             out.append(self._garbage(len(payload)))

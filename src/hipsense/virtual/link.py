@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
 
+    from hipsense.virtual.peripheral import VirtualPeripheral
     from hipsense.virtual.sensor import VirtualSensor
+    from hipsense.virtual.witmotion import VirtualWitMotion
 
 ATT_MTU_MAX = 247
 ATT_MTU_MIN = 23
@@ -46,8 +48,9 @@ class VirtualRadio:
             raise ValueError(f"central_mtu must be {ATT_MTU_MIN}..{ATT_MTU_MAX}, not {central_mtu}")
         self.central_mtu = central_mtu
         self.link = LocalLink()  # type: ignore[no-untyped-call]
-        self.sensors: list[VirtualSensor] = []
+        self.sensors: list[VirtualPeripheral] = []
         self._centrals: list[Device] = []
+        self._controllers: dict[int, Controller] = {}
         self._serial = itertools.count(1)
         self._backend: BleakBackend | None = None
 
@@ -75,6 +78,7 @@ class VirtualRadio:
             name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
         )
         await device.power_on()
+        self._controllers[id(device)] = controller
         return device
 
     async def new_central(self) -> Device:
@@ -82,11 +86,28 @@ class VirtualRadio:
         self._centrals.append(device)
         return device
 
+    def release_central(self, device: Device) -> None:
+        """Take a scanner's or client's central off the air once it is done with."""
+        if device in self._centrals:
+            self._centrals.remove(device)
+            self.link.remove_controller(self._controllers.pop(id(device)))
+
     async def add_sensor(self, name: str, motion: Any = None, **options: Any) -> VirtualSensor:
         """Create, power on and start advertising a hipsense-profile virtual sensor."""
         from hipsense.virtual.sensor import VirtualSensor
 
         sensor = VirtualSensor(name, motion, **options)
+        await sensor.attach(self)
+        self.sensors.append(sensor)
+        return sensor
+
+    async def add_witmotion(
+        self, name: str = "WT901BLE67", motion: Any = None, **options: Any
+    ) -> VirtualWitMotion:
+        """Create, power on and start advertising a WitMotion-profile virtual sensor."""
+        from hipsense.virtual.witmotion import VirtualWitMotion
+
+        sensor = VirtualWitMotion(name, motion, **options)
         await sensor.attach(self)
         self.sensors.append(sensor)
         return sensor

@@ -70,6 +70,7 @@ class VirtualSensor(VirtualPeripheral):
         self.samples_sent = 0
         self.packets_sent = 0
         self._pending_loss = 0
+        self.disconnect_indices: list[int] = []  # sample index at each link loss
         self._stream_start_index = 0
         self._imu_char: gatt.Characteristic[bytes] | None = None
 
@@ -151,6 +152,10 @@ class VirtualSensor(VirtualPeripheral):
     async def drop_link(self, lost_samples: int = 0) -> None:
         self.lose_samples(lost_samples)
         await super().drop_link()
+
+    def _on_disconnection(self) -> None:
+        super()._on_disconnection()
+        self.disconnect_indices.append(self.sample_index)
 
     def _on_stream_start(self) -> None:
         self._stream_start_index = self.sample_index
