@@ -11,14 +11,17 @@ are counted and skipped.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Collection, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from hipsense.recording import Recording
+from hipsense.errors import RecordingError
+from hipsense.recording import Recording, read_recording
 from hipsense.samples import SampleBatch
+from hipsense.sources.csv_import import read_imu_csv, to_uniform_batches
 from hipsense.sources.link_health import HealthCounts, PacketAssembler, WitMotionAssembler
 
 # One sync chunk: up to this many consecutive packets of a sensor become one batch.
@@ -157,3 +160,48 @@ def _due(pending: deque[float] | None, t_s: float) -> bool:
         pending.popleft()
         popped = True
     return popped
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedInput:
+    """One sensor's samples from a recording or an IMU CSV, for ``hipsense analyze``."""
+
+    path: str
+    sensor_id: str
+    rate_hz: float
+    batches: tuple[SampleBatch, ...]
+    warnings: tuple[str, ...]
+    recording: Recording | None = None
+
+
+def load_input(
+    path: str | os.PathLike[str], *, sensor_id: str | None = None, salvage: bool = False
+) -> LoadedInput:
+    """A ``.csv`` is imported (resampled, split at gaps); anything else is read as a
+    recording and replayed. ``sensor_id`` picks a recording's sensor (default: the first).
+    With ``salvage``, damage ends the data early and becomes a warning instead of an error."""
+    name = os.fspath(path)
+    if name.lower().endswith(".csv"):
+        series = read_imu_csv(name, salvage=salvage)
+        notes = [f"gap of {g.missing_samples} samples at {g.start_s:.3f} s" for g in series.gaps]
+        if series.error is not None:
+            notes.append(f"data ends early: {series.error}")
+        resampled = tuple(to_uniform_batches(series, sensor_id or "thigh"))
+        return LoadedInput(name, sensor_id or "thigh", series.rate_hz, resampled, tuple(notes))
+    rec = read_recording(name, salvage=salvage)
+    sid = sensor_id or rec.header.sensors[0].sensor_id
+    known = [s.sensor_id for s in rec.header.sensors]
+    if sid not in known:
+        raise RecordingError(name, f"no sensor {sid!r} in this recording; it has {known}")
+    replay = RecordingReplay(rec, [sid])
+    batches = tuple(replay.batches())
+    stats = replay.stats
+    notes = list(rec.warnings)
+    if rec.error is not None:
+        notes.append(f"data ends early: {rec.error}")
+    if stats.malformed_packets or stats.lost_samples:
+        notes.append(
+            f"{stats.malformed_packets} malformed packets, {stats.lost_samples} lost samples"
+        )
+    rate_hz = float(rec.header.sensor(sid).info.sample_rate_hz)
+    return LoadedInput(name, sid, rate_hz, batches, tuple(notes), rec)
