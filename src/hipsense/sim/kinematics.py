@@ -51,9 +51,13 @@ class Mounting:
 
     @classmethod
     def make(
-        cls, leg: Leg, site: MountingSite, skin_angle_deg: float = 0.0,
-        along_thigh_m: float = 0.2, skin_offset_m: float = 0.075,
-    ) -> Mounting:  # fmt: skip
+        cls,
+        leg: Leg,
+        site: MountingSite,
+        skin_angle_deg: float = 0.0,
+        along_thigh_m: float = 0.2,
+        skin_offset_m: float = 0.075,
+    ) -> Mounting:
         """Sensor z = outward skin normal, x = up the thigh, then turned about the normal."""
         lateral = np.array([0.0, -leg_sign(leg), 0.0])  # right leg: lateral is -y
         normal = np.array([1.0, 0.0, 0.0]) if site == "front" else lateral
@@ -66,8 +70,13 @@ class Mounting:
     @classmethod
     def random(cls, leg: Leg, rng: np.random.Generator) -> Mounting:
         site: MountingSite = "front" if rng.random() < 0.5 else "outer"
-        return cls.make(leg, site, float(rng.uniform(-180.0, 180.0)),
-                        float(rng.uniform(0.15, 0.25)), float(rng.uniform(0.06, 0.09)))  # fmt: skip
+        return cls.make(
+            leg,
+            site,
+            float(rng.uniform(-180.0, 180.0)),
+            float(rng.uniform(0.15, 0.25)),
+            float(rng.uniform(0.06, 0.09)),
+        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,8 +20,13 @@ def fidget(b: KeyframeBuilder, rng: np.random.Generator) -> None:
     """A weight shift or fidget of 4-7 degrees that returns to neutral (never a rep)."""
     size, direction = rng.uniform(4.0, 7.0), rng.uniform(0.0, 2 * np.pi)
     duration = rng.uniform(1.0, 2.5)
-    b.key(duration * 0.5, turn=True, flex=size * np.cos(direction),
-          abd=size * np.sin(direction), twist=rng.uniform(-3.0, 3.0))  # fmt: skip
+    b.key(
+        duration * 0.5,
+        turn=True,
+        flex=size * np.cos(direction),
+        abd=size * np.sin(direction),
+        twist=rng.uniform(-3.0, 3.0),
+    )
     b.key(duration * 0.5, flex=0.0, abd=0.0, twist=0.0)
 
 
@@ -31,11 +36,23 @@ def transition(b: KeyframeBuilder, step: PlanStep) -> None:
     hip_x = b.current("hip_x")
     if step.posture is Posture.SUPINE:
         b.key(0.4 * step.duration_s, flex=85.0, abd=0.0, twist=0.0, hip_z=0.5)
-        b.key(0.6 * step.duration_s, flex=0.0, pitch=target["pitch"], hip_z=target["hip_z"],
-              hip_x=hip_x - 0.3)  # fmt: skip
+        b.key(
+            0.6 * step.duration_s,
+            flex=0.0,
+            pitch=target["pitch"],
+            hip_z=target["hip_z"],
+            hip_x=hip_x - 0.3,
+        )
     else:
-        b.key(0.6 * step.duration_s, flex=85.0, abd=0.0, twist=0.0, pitch=target["pitch"],
-              hip_z=0.5, hip_x=hip_x + 0.3)  # fmt: skip
+        b.key(
+            0.6 * step.duration_s,
+            flex=85.0,
+            abd=0.0,
+            twist=0.0,
+            pitch=target["pitch"],
+            hip_z=0.5,
+            hip_x=hip_x + 0.3,
+        )
         b.key(0.4 * step.duration_s, flex=0.0, hip_z=target["hip_z"])
 
 
@@ -63,38 +80,64 @@ def exercise_set(
         for i, rep in enumerate(b.reps[-len(reps) :]):
             original = step.reps[i]
             b.reps[-len(reps) + i] = RepWindow(
-                rep.exercise_id, rep.leg, rep.index, rep.start_s, rep.end_s, rep.primary,
-                rep.swing_like, original.peak_deg, original.low_deg,
-            )  # fmt: skip
+                rep.exercise_id,
+                rep.leg,
+                rep.index,
+                rep.start_s,
+                rep.end_s,
+                rep.primary,
+                rep.swing_like,
+                original.peak_deg,
+                original.low_deg,
+            )
 
 
 def _scaled(rep: RepSpec, factor: float) -> RepSpec:
-    return RepSpec(rep.peak_deg * factor, rep.low_deg * factor, rep.rise_s, rep.hold_s,
-                   rep.fall_s, rep.rest_s, rep.off_plane_deg * factor, rep.twist_deg * factor,
-                   rep.clockwise)  # fmt: skip
+    return RepSpec(
+        rep.peak_deg * factor,
+        rep.low_deg * factor,
+        rep.rise_s,
+        rep.hold_s,
+        rep.fall_s,
+        rep.rest_s,
+        rep.off_plane_deg * factor,
+        rep.twist_deg * factor,
+        rep.clockwise,
+    )
 
 
 def _record(b: KeyframeBuilder, step: PlanStep, index: int, start: float, rep: RepSpec) -> None:
     assert step.exercise_id is not None
-    b.reps.append(RepWindow(
-        step.exercise_id, step.leg, index, start, b.now_s,
-        SIM_EXERCISES[step.exercise_id].primary, step.exercise_id in SWING_LIKE,
-        rep.peak_deg, rep.low_deg,
-    ))  # fmt: skip
+    b.reps.append(
+        RepWindow(
+            step.exercise_id,
+            step.leg,
+            index,
+            start,
+            b.now_s,
+            SIM_EXERCISES[step.exercise_id].primary,
+            step.exercise_id in SWING_LIKE,
+            rep.peak_deg,
+            rep.low_deg,
+        )
+    )
 
 
 def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first: int) -> None:
     """Continuous swings from rest; a rep runs from the previous back extreme to its own."""
-    primary, secondary = ("abd", "flex") if step.exercise_id == "swing-lateral" else ("flex", "abd")
+    lateral = step.exercise_id == "swing-lateral"
+    primary, secondary = ("abd", "flex") if lateral else ("flex", "abd")
     march = step.exercise_id == "straight-leg-march"
     speed = 0.8 if march else 0.0
     bob = 0.025 if march else 0.0
     hip_z = b.current("hip_z")
     start = b.now_s
     for i, rep in enumerate(reps):
+        # swinging across the midline needs a little flexion to clear the standing leg
+        side_low = 0.4 * abs(rep.low_deg) if lateral else -0.5 * rep.off_plane_deg
         for dt, angle, side, twist, walk, lift in (
             (rep.rise_s, rep.peak_deg, rep.off_plane_deg, rep.twist_deg, i > 0, bob),
-            (rep.fall_s, rep.low_deg, -0.5 * rep.off_plane_deg, -0.5 * rep.twist_deg, True, -bob),
+            (rep.fall_s, rep.low_deg, side_low, -0.5 * rep.twist_deg, True, -bob),
         ):
             hip_x = b.current("hip_x") + speed * dt * (1.0 if walk else 0.5)
             pose = {primary: angle, secondary: side, "twist": twist, "hip_x": hip_x}
@@ -102,8 +145,14 @@ def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
         _record(b, step, first + i, start, rep)
         start = b.now_s
     settle = 0.6 * reps[-1].fall_s
-    b.key(settle, flex=0.0, abd=0.0, twist=0.0, hip_z=hip_z,
-          hip_x=b.current("hip_x") + 0.5 * speed * settle)  # fmt: skip
+    b.key(
+        settle,
+        flex=0.0,
+        abd=0.0,
+        twist=0.0,
+        hip_z=hip_z,
+        hip_x=b.current("hip_x") + 0.5 * speed * settle,
+    )
 
 
 def _raises(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first: int) -> None:
@@ -141,9 +190,13 @@ def _lowerings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], fi
         start = b.now_s
         b.key(rep.fall_s, flex=rep.low_deg, abd=rep.off_plane_deg, twist=rep.twist_deg)
         n_breaths = 1 if rep.hold_s < 6.0 else 2
+        dip = min(0.3, rep.low_deg)  # the leg cannot sink below the floor
         for k in range(2 * n_breaths):
-            b.key(rep.hold_s / (2 * n_breaths), turn=True,
-                  flex=rep.low_deg + (0.8 if k % 2 == 0 else -0.3))  # fmt: skip
+            b.key(
+                rep.hold_s / (2 * n_breaths),
+                turn=True,
+                flex=rep.low_deg + (0.8 if k % 2 == 0 else -dip),
+            )
         b.key(0.3, flex=rep.low_deg)
         b.key(rep.rise_s, flex=rep.peak_deg, abd=0.0, twist=0.0)
         _record(b, step, first + i, start, rep)
@@ -164,12 +217,20 @@ def _circles(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], firs
         for k in range(1, 5):
             theta = k * np.pi / 2
             moving = 0.0 if (k == 4 and stops) else 1.0
-            b.key(np.pi / 2 / rate, flex=centre - half * np.cos(theta),
-                  abd=width * np.sin(theta), twist=rep.twist_deg * np.sin(theta / 2) ** 2,
-                  vel={"flex": moving * half * np.sin(theta) * rate,
-                       "abd": moving * width * np.cos(theta) * rate},
-                  acc={"flex": moving * half * np.cos(theta) * rate**2,
-                       "abd": -moving * width * np.sin(theta) * rate**2})  # fmt: skip
+            b.key(
+                np.pi / 2 / rate,
+                flex=centre - half * np.cos(theta),
+                abd=width * np.sin(theta),
+                twist=rep.twist_deg * np.sin(theta / 2) ** 2,
+                vel={
+                    "flex": moving * half * np.sin(theta) * rate,
+                    "abd": moving * width * np.cos(theta) * rate,
+                },
+                acc={
+                    "flex": moving * half * np.cos(theta) * rate**2,
+                    "abd": -moving * width * np.sin(theta) * rate**2,
+                },
+            )
         _record(b, step, first + i, start, rep)
     b.key(0.6, flex=0.0, abd=0.0, twist=0.0)
 
@@ -189,7 +250,11 @@ _RUNNERS = {
 def calibration_swings(b: KeyframeBuilder, step: PlanStep) -> None:
     start = b.now_s
     n_reps = len(b.reps)
-    _swings(b, PlanStep("set", step.posture, step.leg, exercise_id="swing-forward",
-                        reps=step.reps), step.reps, 0)  # fmt: skip
+    _swings(
+        b,
+        PlanStep("set", step.posture, step.leg, exercise_id="swing-forward", reps=step.reps),
+        step.reps,
+        0,
+    )
     del b.reps[n_reps:]  # calibration swings are not reps
     b.segment("calibration-swings", start, step.posture, step.leg, None)

@@ -337,3 +337,40 @@ def plan_warmup(leg: Leg, rng: np.random.Generator, *, both_legs: bool = False) 
         )
         steps.append(PlanStep("still", Posture.SUPINE, leg, _u(rng, 2.5, 4.0)))
     return SessionPlan(leg, standing, tuple(steps))
+
+
+STANDING_DRILLS = (
+    "swing-forward",
+    "swing-lateral",
+    "knee-drive",
+    "straight-leg-march",
+    HIP_CIRCLES,
+)
+SUPINE_DRILLS = ("slr", "assisted-slr", "leg-lowering")
+
+
+def planned_duration_s(steps: list[PlanStep] | tuple[PlanStep, ...]) -> float:
+    """Roughly how long the steps take (fidgets, pauses and lead-ins not counted)."""
+    return sum(
+        s.duration_s + sum(r.rise_s + r.hold_s + r.fall_s + r.rest_s for r in s.reps) for s in steps
+    )
+
+
+def plan_session(leg: Leg, rng: np.random.Generator, *, duration_s: float = 3600.0) -> SessionPlan:
+    """A long session for benchmarks: calibration, then blocks of standing drills, lying
+    down, supine drills, standing up, until at least ``duration_s`` is planned."""
+    steps = set_steps("swing-forward", leg, int(rng.integers(10, 16)), rng, with_calibration=True)
+    while planned_duration_s(steps) < duration_s:
+        for exercise_id in rng.permutation(STANDING_DRILLS):
+            steps += set_steps(
+                str(exercise_id), leg, int(rng.integers(8, 16)), rng, with_calibration=False
+            )[1:]
+        steps.append(PlanStep("transition", Posture.SUPINE, leg, _u(rng, 4.0, 6.0)))
+        steps.append(PlanStep("still", Posture.SUPINE, leg, _u(rng, 2.0, 4.0)))
+        for exercise_id in SUPINE_DRILLS:
+            steps += set_steps(
+                exercise_id, leg, int(rng.integers(3, 7)), rng, with_calibration=False
+            )[1:]
+        steps.append(PlanStep("transition", Posture.STANDING, leg, _u(rng, 4.0, 6.0)))
+        steps.append(PlanStep("still", Posture.STANDING, leg, _u(rng, 2.0, 4.0)))
+    return SessionPlan(leg, Posture.STANDING, tuple(steps))

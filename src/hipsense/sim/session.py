@@ -11,6 +11,7 @@ from scipy.spatial.transform import Rotation
 
 from hipsense.exercises import Angle, Leg, Posture
 from hipsense.protocol.hipsense_v1 import SensorInfo
+from hipsense.samples import SampleBatch
 from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up
 from hipsense.sim import motions
 from hipsense.sim.conditions import Conditions
@@ -30,7 +31,7 @@ from hipsense.sim.tracks import FloatArray, QuinticTrack, smooth_noise
 from hipsense.sim.wobble import WobbleParams, thigh_wobble
 
 _CHUNK = 1 << 16
-_PEAK_GRID_HZ = 1000.0
+_PEAK_GRID_HZ = 400.0  # peaks are flat: sampling error < 0.001 degree
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,28 @@ class SimSession:
 
     def primary_deg(self, primary: Angle) -> FloatArray:
         return self.flexion_deg if primary is Angle.FLEXION else self.abduction_deg
+
+    def batches(self, samples_per_batch: int = 10, sensor_id: str = "sim") -> list[SampleBatch]:
+        """The received samples as consecutive batches, as a decoder would hand them on: lost
+        samples are dropped and counted in the next batch's ``lost_before``."""
+        received = np.flatnonzero(~self.lost)
+        if received.size == 0:
+            return []
+        run_start = np.concatenate([[True], np.diff(received) > 1])
+        run_first = np.maximum.accumulate(np.where(run_start, np.arange(received.size), 0))
+        cut = (np.arange(received.size) - run_first) % samples_per_batch == 0
+        starts = np.flatnonzero(cut)
+        lost_before = received[starts] - np.concatenate([[-1], received])[starts] - 1
+        return [
+            SampleBatch(
+                sensor_id,
+                self.t_s[idx],
+                self.acc_mps2[idx],
+                self.gyr_radps[idx],
+                lost_before=int(gap),
+            )
+            for idx, gap in zip(np.split(received, starts[1:]), lost_before, strict=True)
+        ]
 
 
 def _build_keyframes(
@@ -186,13 +209,20 @@ def simulate(
         raise ValueError(f"rate_hz={rate_hz} is outside the supported 1-2000 Hz")
     c = conditions or Conditions.clean()
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
-    mounting = Mounting.random(plan.leg, rngs[0]) if c.random_mounting else Mounting.make(
-        plan.leg, "front"
-    )  # fmt: skip
+    mounting = (
+        Mounting.random(plan.leg, rngs[0])
+        if c.random_mounting
+        else Mounting.make(plan.leg, "front")
+    )
     b = _build_keyframes(plan, c, rngs[1])
     track = b.track()
-    model = MotionModel(track, plan.leg, mounting, float(rngs[2].uniform(-np.pi, np.pi)),
-                        _sway(track, c, rngs[3]) if c.sway else None)  # fmt: skip
+    model = MotionModel(
+        track,
+        plan.leg,
+        mounting,
+        float(rngs[2].uniform(-np.pi, np.pi)),
+        _sway(track, c, rngs[3]) if c.sway else None,
+    )
     n = math.floor(track.end_s * rate_hz) + 1
     t = np.arange(n) / rate_hz
     wobble = wobble_rate = None
@@ -204,27 +234,50 @@ def simulate(
     quat, thigh_q, body_q = np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, min(n, lo + _CHUNK))
-        imu = ideal_imu(model, t[sl], None if wobble is None else wobble[sl],
-                        None if wobble_rate is None else wobble_rate[sl])  # fmt: skip
+        imu = ideal_imu(
+            model,
+            t[sl],
+            None if wobble is None else wobble[sl],
+            None if wobble_rate is None else wobble_rate[sl],
+        )
         gyr[sl], acc[sl] = imu.gyr_radps, imu.acc_mps2
         quat[sl], thigh_q[sl], body_q[sl] = map(_quat_wxyz, (imu.r_ws, imu.r_wt, imu.r_wb))
     posture = _posture_per_sample(t, b.segments)
     flex, abd = truth_angles(track(t), plan.leg, posture)
     info = sensor_info(rate_hz, c)
     sensor_rng = rngs[5]
-    gyr_raw, gyr_si = quantise(gyr + gyro_errors(sensor_rng, n, rate_hz, c),
-                               info.gyr_scale_radps_per_lsb)  # fmt: skip
-    acc_raw, acc_si = quantise(acc + acc_errors(sensor_rng, n, rate_hz, c),
-                               info.acc_scale_mps2_per_lsb)  # fmt: skip
+    gyr_raw, gyr_si = quantise(
+        gyr + gyro_errors(sensor_rng, n, rate_hz, c), info.gyr_scale_radps_per_lsb
+    )
+    acc_raw, acc_si = quantise(
+        acc + acc_errors(sensor_rng, n, rate_hz, c), info.acc_scale_mps2_per_lsb
+    )
     reps = tuple(_truth_rep(w, track, plan.leg, _posture_at(b.segments, w.start_s)) for w in b.reps)
     segments = tuple(
         Segment(s.kind, s.start_s, s.end_s, s.exercise_id, s.posture, s.leg) for s in b.segments
     )
     return SimSession(
-        rate_hz, t, acc_raw, gyr_raw, info, acc_si, gyr_si, flex, abd, quat, thigh_q, body_q,
-        posture, mounting, reps, segments,
-        lost_mask(sensor_rng, n, c.lost_fraction, c.lost_burst), plan, c, seed,
-    )  # fmt: skip
+        rate_hz,
+        t,
+        acc_raw,
+        gyr_raw,
+        info,
+        acc_si,
+        gyr_si,
+        flex,
+        abd,
+        quat,
+        thigh_q,
+        body_q,
+        posture,
+        mounting,
+        reps,
+        segments,
+        lost_mask(sensor_rng, n, c.lost_fraction, c.lost_burst),
+        plan,
+        c,
+        seed,
+    )
 
 
 def _posture_at(segments: list[SegmentRecord], t_s: float) -> str:

@@ -20,7 +20,7 @@ from hipsense.signal.thigh_frame import leg_sign
 from hipsense.sim.keyframes import CH
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
-QUASI_STATIC_S2 = 1.75e-4  # deflection per angular acceleration: 100 rad/s^2 -> 1 degree
+QUASI_STATIC_S2 = 3.5e-4  # deflection per angular acceleration: 50 rad/s^2 -> 1 degree
 MIN_GRID_HZ = 400.0
 _CHUNK = 1 << 18
 
