@@ -111,6 +111,12 @@ def test_salvage_keeps_the_rows_before_the_bad_one(tmp_path: Path) -> None:
         read_imu_csv(path)
 
 
+def test_salvage_checks_time_before_a_later_bad_cell(tmp_path: Path) -> None:
+    rows = "0,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n0.02,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n0.03,x,2,3,4,5,6\n"
+    series = read_imu_csv(_csv(tmp_path, SI_HEADER + "\n" + rows), salvage=True)
+    assert len(series) == 3 and series.error is not None and series.error.line == 5
+
+
 def test_gaps_are_reported_and_not_interpolated_across(tmp_path: Path) -> None:
     t = np.concatenate([np.arange(0, 50) * 0.01, 1.0 + np.arange(0, 50) * 0.01])
     series = read_imu_csv(_csv(tmp_path, SI_HEADER + "\n" + _rows(t)))

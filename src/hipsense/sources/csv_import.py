@@ -90,8 +90,8 @@ def read_imu_csv(path: str | os.PathLike[str], *, salvage: bool = False) -> ImuS
     if not rows:
         raise CsvFormatError(name, "no data rows after the header", header_at + 2)
     data, error = _parse_rows(name, rows, line_of, layout)
-    if error is None:
-        error = _check_time(name, data[:, 0], line_of)
+    # data holds only rows before a parse error, so a time error there comes first
+    error = _check_time(name, data[:, 0], line_of) or error
     if error is None and len(data) < 2:
         raise CsvFormatError(name, "only one data row: need at least two samples", int(line_of[0]))
     if error is not None:
