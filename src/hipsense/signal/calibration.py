@@ -42,6 +42,8 @@ class CalibrationParams:
     max_off_plane_deg: float = 25.0
     max_axis_tilt_deg: float = 30.0
     min_raise_deg: float = 5.0
+    clear_raise_deg: float = 15.0
+    rest_return_deg: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,44 @@ def _unit(v: FloatArray) -> FloatArray:
     return v / np.linalg.norm(v)
 
 
+def _angle_deg(a: FloatArray, b: FloatArray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
+
+
 def _still_up(acc: FloatArray) -> FloatArray:
     return _unit(np.nanmean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0))
 
 
-def _segments(
-    gyr: FloatArray, acc: FloatArray, rate_hz: float, posture: Posture, p: CalibrationParams
+def _raise_span(
+    acc: FloatArray,
+    up_s: FloatArray,
+    first: slice,
+    later: list[tuple[int, int]],
+    p: CalibrationParams,
+) -> slice:
+    """From the end of the first rest to the leg's return to rest after a clear raise.
+
+    A small first raise can wander sideways as much as it rises, so raises are taken until
+    one reached ``clear_raise_deg``; the axis fit weights them by their rise.
+    """
+    up0 = _still_up(acc[first])
+    rise_deg = np.degrees(np.arccos(np.clip(up_s @ up0, -1.0, 1.0)))
+    stop = len(acc)
+    for a, b in later:
+        if _angle_deg(_still_up(acc[a:b]), up0) < p.rest_return_deg:
+            stop = a
+            if np.max(rise_deg[first.stop : a], initial=0.0) >= p.clear_raise_deg:
+                break
+    return slice(first.stop, stop)
+
+
+def _segments(  # noqa: PLR0917
+    gyr: FloatArray,
+    acc: FloatArray,
+    up_s: FloatArray,
+    rate_hz: float,
+    posture: Posture,
+    p: CalibrationParams,
 ) -> tuple[slice, slice, slice | None]:
     """(first still, movement, second still or None for supine)."""
     still = still_runs(still_mask(gyr, acc, rate_hz, p.still), rate_hz, p.still.min_still_s)
@@ -136,8 +170,7 @@ def _segments(
     first = slice(*still[0])
     later = [r for r in still[1:]]
     if posture is Posture.SUPINE:
-        stop = later[0][0] if later else len(gyr)
-        return first, slice(first.stop, stop), None
+        return first, _raise_span(acc, up_s, first, later, p), None
     long_later = [r for r in later if r[1] - r[0] >= p.min_still_s * rate_hz]
     if not long_later:
         raise CalibrationError("stand still again for 2 s after the swings, then finish")
@@ -173,7 +206,7 @@ def calibrate_mounting(
     params = params or CalibrationParams()
     gyr, acc = np.asarray(gyr_radps, dtype=np.float64), np.asarray(acc_mps2, dtype=np.float64)
     up_s = up_in_sensor(np.asarray(quat_wxyz, dtype=np.float64))
-    first, move, second = _segments(gyr, acc, rate_hz, posture, params)
+    first, move, second = _segments(gyr, acc, up_s, rate_hz, posture, params)
     bias = np.mean(gyr[first], axis=0)  # at rest the gyro reads its bias
     still_idx = np.r_[first] if second is None else np.r_[first, second]
     still_motion_dps = float(np.degrees(np.sqrt(np.mean(np.sum((gyr[still_idx] - bias) ** 2, 1)))))
@@ -185,6 +218,8 @@ def calibrate_mounting(
     gyr_move = gyr[move] - bias
     axis, off_plane_deg, tilt_deg = _axis_and_metrics(gyr_move, up0, params)
     y = _unit(axis - (axis @ up0) * up0)
+    if posture is Posture.SUPINE:
+        y = _raise_axis(up_s[move], up0, fallback=y)
     half_swings = count_half_swings(gyr_move @ y, np.radians(params.swing_rate_min_dps))
     r_ts = _frame(up0, y, posture)
     r_ts = _sign_flexion_positive(r_ts, up_s[move], posture)
@@ -211,6 +246,19 @@ def calibrate_mounting(
         neutral_repeatability_deg=repeat_deg,
         n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
     )
+
+
+def _raise_axis(up_s_move: FloatArray, up0: FloatArray, fallback: FloatArray) -> FloatArray:
+    """Flexion axis from gravity alone: the rise takes up0 towards u, so y ~ up0 x u.
+
+    A leg raise often rolls the thigh a little; the gyro sees that roll rate directly,
+    while the up vector's path barely leaves the flexion plane. Signed by the rise itself.
+    """
+    rise = np.cross(up0, up_s_move)
+    weight = np.linalg.norm(rise, axis=1)
+    if weight.max(initial=0.0) < np.sin(np.radians(3.0)):
+        return fallback
+    return _unit(np.sum(rise * weight[:, None], axis=0))
 
 
 def _frame(up0: FloatArray, y: FloatArray, posture: Posture) -> FloatArray:
