@@ -199,3 +199,26 @@ def test_unknown_record_types_are_skipped_with_a_warning(tmp_path: Path) -> None
         file.write('{"type":"heart-rate","t_host_s":1.0,"bpm":70}\n')
     rec = read_recording(path)
     assert len(rec) == 1 and "heart-rate" in rec.warnings[0]
+
+
+def test_disk_full_is_reported_on_the_next_write_and_on_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from hipsense.recording import writer as writer_module
+
+    def full(fd: int, data: bytes | bytearray | memoryview) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    path = tmp_path / "full.jsonl"
+    writer = RecordingWriter(path, HEADER)
+    monkeypatch.setattr(writer_module, "write_all", full)
+    writer.write_packet("thigh", _payload(0), t_host_s=0.0)
+    with pytest.raises(RecordingError, match=r"full\.jsonl: cannot write: No space left"):
+        writer.flush()
+    with pytest.raises(RecordingError, match="No space left"):
+        writer.write_packet("thigh", _payload(1), t_host_s=0.1)
+    with pytest.raises(RecordingError, match="No space left"):
+        writer.close()
+    writer.close()  # closing twice is harmless

@@ -14,7 +14,7 @@ from hipsense.sources.csv_import import read_imu_csv, to_uniform_batches
 HEADER = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps\n"
 _CELL = st.sampled_from(["0", "1.5", "-2", "1e3", "", "x", "nan", " 3 ", '"4"', "1e400"])
 _ROW = st.lists(_CELL, min_size=0, max_size=8).map(",".join)
-_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _read(text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -66,6 +67,7 @@ class RecordingWriter:
         self._last_flush_s = time.monotonic()
         self._last_fsync_s = self._last_flush_s
         self._closed = False
+        self._failure: str | None = None
         self._write_line(_dumps(header.to_json()))
         self.flush()
         self._stop = threading.Event()
@@ -117,13 +119,16 @@ class RecordingWriter:
         self._stop.set()
         self._thread.join()
         with self._lock:
-            self._closed = True
-            if self._compressor is not None:
-                self._pending += self._compressor.flush(zlib.Z_FINISH)
-            write_all(self._fd, self._pending)
-            self._pending.clear()
-            os.fsync(self._fd)
-            os.close(self._fd)
+            try:
+                if self._compressor is not None:
+                    self._pending += self._compressor.flush(zlib.Z_FINISH)
+                self._write_pending()
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._fail(exc)
+            finally:
+                self._closed = True
+                os.close(self._fd)
 
     def __enter__(self) -> Self:
         return self
@@ -147,6 +152,8 @@ class RecordingWriter:
         with self._lock:
             if self._closed:
                 raise ValueError(f"{self.path}: recording is closed")
+            if self._failure is not None:
+                raise RecordingError(str(self.path), self._failure)
             if self._compressor is not None:
                 data = self._compressor.compress(data)
             self._pending += data
@@ -160,19 +167,39 @@ class RecordingWriter:
             return
         if self._compressor is not None and self._dirty:
             self._pending += self._compressor.flush(zlib.Z_SYNC_FLUSH)
-        write_all(self._fd, self._pending)
-        self._pending.clear()
+        self._write_pending()
         self._dirty = False
         self._last_flush_s = time.monotonic()
+
+    def _write_pending(self) -> None:
+        if self._failure is not None:
+            raise RecordingError(str(self.path), self._failure)
+        try:
+            write_all(self._fd, self._pending)
+        except OSError as exc:
+            self._fail(exc)
+        self._pending.clear()
+
+    def _fail(self, exc: OSError) -> None:
+        """Remember a write failure (disk full...): every later write and close reports it."""
+        self._failure = self._failure or f"cannot write: {exc.strerror or exc}"
+        raise RecordingError(str(self.path), self._failure) from exc
 
     def _flush_loop(self) -> None:
         # Half the interval, so data waits at most one interval even when the timer drifts.
         while not self._stop.wait(self._flush_interval_s / 2):
-            self.flush()
-            now = time.monotonic()
-            if now - self._last_fsync_s >= self._fsync_interval_s:
-                self._last_fsync_s = now
-                os.fsync(self._fd)  # outside the lock: writers need not wait for the disk
+            try:
+                self.flush()
+                now = time.monotonic()
+                if now - self._last_fsync_s >= self._fsync_interval_s:
+                    self._last_fsync_s = now
+                    os.fsync(self._fd)  # outside the lock: writers need not wait for the disk
+            except RecordingError:
+                return  # remembered; the next write or close raises it
+            except OSError as exc:
+                with contextlib.suppress(RecordingError):
+                    self._fail(exc)
+                return
 
 
 def _dumps(obj: dict[str, Any]) -> str:
