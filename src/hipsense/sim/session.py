@@ -9,15 +9,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
-from hipsense.exercises import Angle, Leg, Posture
+from hipsense.exercises import Angle, Leg
 from hipsense.protocol.hipsense_v1 import SensorInfo
 from hipsense.samples import SampleBatch
-from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up
 from hipsense.sim import motions
 from hipsense.sim.conditions import Conditions
-from hipsense.sim.keyframes import CH, KeyframeBuilder, RepWindow, SegmentRecord
-from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu, thigh_attitude
-from hipsense.sim.plan import SegmentKind, SessionPlan
+from hipsense.sim.keyframes import CH, KeyframeBuilder
+from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu
+from hipsense.sim.plan import SessionPlan
 from hipsense.sim.sensor import (
     BoolArray,
     Int16Array,
@@ -28,34 +27,19 @@ from hipsense.sim.sensor import (
     sensor_info,
 )
 from hipsense.sim.tracks import FloatArray, QuinticTrack, smooth_noise
+from hipsense.sim.truth import (
+    Segment,
+    TruthRep,
+    posture_at,
+    posture_per_sample,
+    truth_angles,
+    truth_rep,
+)
 from hipsense.sim.wobble import WobbleParams, thigh_wobble
 
+__all__ = ["Segment", "SimSession", "TruthRep", "simulate", "truth_angles"]
+
 _CHUNK = 1 << 16
-_PEAK_GRID_HZ = 400.0  # peaks are flat: sampling error < 0.001 degree
-
-
-@dataclass(frozen=True)
-class TruthRep:
-    """One rep as performed: window, and the extremes of its primary angle (degrees)."""
-
-    exercise_id: str
-    leg: Leg
-    index: int
-    start_s: float
-    end_s: float
-    peak_deg: float
-    low_deg: float
-    peak_s: float
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: SegmentKind
-    start_s: float
-    end_s: float
-    exercise_id: str | None
-    posture: Posture
-    leg: Leg
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,37 +146,6 @@ def _sway(track: QuinticTrack, c: Conditions, rng: np.random.Generator) -> Quint
     return QuinticTrack(noise.t_s, noise.value * amp, noise.vel * amp, noise.acc * amp)
 
 
-def _posture_per_sample(t_s: FloatArray, segments: list[SegmentRecord]) -> npt.NDArray[np.str_]:
-    starts = np.array([s.start_s for s in segments])
-    labels = np.array([str(s.posture) for s in segments])
-    return labels[np.clip(np.searchsorted(starts, t_s, side="right") - 1, 0, len(labels) - 1)]
-
-
-def truth_angles(
-    values: FloatArray, leg: Leg, posture: npt.NDArray[np.str_]
-) -> tuple[FloatArray, FloatArray]:
-    """Thigh flexion/abduction (degrees) relative to the body, by ``angles_from_up``."""
-    r_bt = thigh_attitude(values, leg)
-    flex, abd = np.zeros(len(values)), np.zeros(len(values))
-    for p in Posture:
-        sel = posture == str(p)
-        up_in_thigh = np.einsum("nji,j->ni", r_bt[sel], UP_IN_BODY[p])
-        flex[sel], abd[sel] = angles_from_up(up_in_thigh, leg, p)
-    return flex, abd
-
-
-def _truth_rep(w: RepWindow, track: QuinticTrack, sensor_leg: Leg, posture: str) -> TruthRep:
-    t = np.linspace(w.start_s, w.end_s, max(3, math.ceil((w.end_s - w.start_s) * _PEAK_GRID_HZ)))
-    flex, abd = truth_angles(track(t), w.leg, np.full(len(t), posture))
-    angle = flex if w.primary is Angle.FLEXION else abd
-    k = int(np.argmax(angle))
-    low = float(np.min(angle[k:] if w.swing_like else angle))
-    peak = float(angle[k])
-    if w.leg is not sensor_leg:  # the other thigh is not simulated: keep its intention
-        peak, low = w.planned_peak_deg, w.planned_low_deg
-    return TruthRep(w.exercise_id, w.leg, w.index, w.start_s, w.end_s, peak, low, float(t[k]))
-
-
 def _quat_wxyz(r: FloatArray) -> FloatArray:
     return np.asarray(Rotation.from_matrix(r).as_quat(scalar_first=True), dtype=np.float64)
 
@@ -242,7 +195,7 @@ def simulate(
         )
         gyr[sl], acc[sl] = imu.gyr_radps, imu.acc_mps2
         quat[sl], thigh_q[sl], body_q[sl] = map(_quat_wxyz, (imu.r_ws, imu.r_wt, imu.r_wb))
-    posture = _posture_per_sample(t, b.segments)
+    posture = posture_per_sample(t, b.segments)
     flex, abd = truth_angles(track(t), plan.leg, posture)
     info = sensor_info(rate_hz, c)
     sensor_rng = rngs[5]
@@ -252,7 +205,7 @@ def simulate(
     acc_raw, acc_si = quantise(
         acc + acc_errors(sensor_rng, n, rate_hz, c), info.acc_scale_mps2_per_lsb
     )
-    reps = tuple(_truth_rep(w, track, plan.leg, _posture_at(b.segments, w.start_s)) for w in b.reps)
+    reps = tuple(truth_rep(w, track, plan.leg, posture_at(b.segments, w.start_s)) for w in b.reps)
     segments = tuple(
         Segment(s.kind, s.start_s, s.end_s, s.exercise_id, s.posture, s.leg) for s in b.segments
     )
@@ -278,10 +231,3 @@ def simulate(
         c,
         seed,
     )
-
-
-def _posture_at(segments: list[SegmentRecord], t_s: float) -> str:
-    for s in segments:
-        if s.start_s <= t_s < s.end_s:
-            return str(s.posture)
-    return str(segments[-1].posture)
