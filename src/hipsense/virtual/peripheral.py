@@ -55,6 +55,7 @@ class VirtualPeripheral:
         self.connection: Connection | None = None
         self.connections_made = 0
         self._stream_task: asyncio.Task[None] | None = None
+        self.stream_started_s: float | None = None  # host monotonic time streaming last began
         self._battery_char: gatt.Characteristic[bytes] | None = None
         self.ended = asyncio.Event()  # set when the motion source is exhausted
 
@@ -135,7 +136,7 @@ class VirtualPeripheral:
             self._stream_task = None
 
     async def _stream(self) -> None:
-        start_wall_s = time.monotonic()
+        self.stream_started_s = start_wall_s = time.monotonic()
         self._on_stream_start()
         while self.connection is not None:
             if self.pacing == "realtime":

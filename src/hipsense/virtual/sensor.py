@@ -71,7 +71,7 @@ class VirtualSensor(VirtualPeripheral):
         self.packets_sent = 0
         self._pending_loss = 0
         self.disconnect_indices: list[int] = []  # sample index at each link loss
-        self._stream_start_index = 0
+        self.stream_start_index = 0
         self._imu_char: gatt.Characteristic[bytes] | None = None
 
     # --- GATT ------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ class VirtualSensor(VirtualPeripheral):
         self.disconnect_indices.append(self.sample_index)
 
     def _on_stream_start(self) -> None:
-        self._stream_start_index = self.sample_index
+        self.stream_start_index = self.sample_index
         if self._pending_loss:
             self._skip(self._pending_loss)
             self._pending_loss = 0
@@ -171,7 +171,7 @@ class VirtualSensor(VirtualPeripheral):
     def _due_samples(self, elapsed_s: float) -> int | None:
         if self.pacing == "fast":
             return None
-        due_index = self._stream_start_index + int(elapsed_s * self.info.sample_rate_hz)
+        due_index = self.stream_start_index + int(elapsed_s * self.info.sample_rate_hz)
         return due_index - self.sample_index
 
     async def _stream_once(self, connection: Connection, due: int | None) -> bool:
