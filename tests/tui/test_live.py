@@ -33,7 +33,7 @@ async def test_set_summary_and_symmetry_after_both_legs() -> None:
     async with app.run_test() as pilot:
         await settle(pilot, source)
         summary = text(app, "#set-summary")
-        assert "Set done: 15 of 15 reps" in summary
+        assert "Right leg set: 15 of 15 reps" in summary
         assert "rushed ×2, stay in line ×1" in summary
         source.push(set_update("left", 15, si=-12.0))
         await settle(pilot, source)

@@ -153,7 +153,8 @@ class SessionModel:
             self.sets_done[update.leg] = update
 
     def start_set(self, leg: str) -> None:
-        """A set starts now on ``leg``: its counter restarts."""
+        """A set starts now on ``leg``: its counter restarts and old notices go."""
+        self.notice = None
         self.reps[leg] = 0
         self.set_open[leg] = True
         self.last_rep = None

@@ -52,7 +52,7 @@ def rep_line(rep: RepUpdate) -> str:
 
 
 def set_summary(update: SetUpdate) -> list[str]:
-    lines = [f"Set done: {update.rep_count} of {update.target_reps} reps"]
+    lines = [f"{update.leg.capitalize()} leg set: {update.rep_count} of {update.target_reps} reps"]
     if update.mean_rom_deg is not None:
         spread = f" ±{update.rom_cv_pct:.0f}%" if update.rom_cv_pct is not None else ""
         lines.append(f"range {deg(update.mean_rom_deg)}{spread}, best {deg(update.best_rom_deg)}")
@@ -65,7 +65,7 @@ def set_summary(update: SetUpdate) -> list[str]:
 
 def symmetry_line(si_pct: float | None) -> str:
     if si_pct is None:
-        return "Left/right: finish a set on each leg"
+        return "Symmetry: after both legs"
     verdict = "symmetric" if abs(si_pct) < SYMMETRIC_BELOW_PCT else "uneven"
     return f"Left/right SI {si_pct:+.0f}% ({verdict})"
 

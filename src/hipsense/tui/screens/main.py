@@ -26,6 +26,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="header"):
             yield Static(id="exercise")
             yield Static(id="routine")
+        yield Static(id="notice")
         with ContentSwitcher(id="views", initial="live"):
             yield CalibrationView(id="calibration")
             with Horizontal(id="live"):
@@ -54,6 +55,9 @@ class MainScreen(Screen[None]):
             f"[b reverse] {self.mode.upper()} [/] [b]{exercise.name}[/b] · {model.leg} leg"
         )
         self.query_one("#routine", Static).update(routine.describe() if routine else "")
+        notice = self.query_one("#notice", Static)
+        notice.display = model.notice is not None
+        notice.update(f"⚠ {model.notice}" if model.notice else "")
         views = self.query_one("#views", ContentSwitcher)
         views.current = "calibration" if model.calibrating else "live"
         if model.calibrating:

@@ -8,11 +8,14 @@ from textual.widgets import Digits, Static
 
 from hipsense.routines import SLR_TRIALS_PER_LEG, SlrAssessment, symmetry_index_pct
 from hipsense.tui.model import LEGS, SessionModel
-from hipsense.tui.text import flag_words, rep_line, set_summary, slr_leg_lines, symmetry_line
+from hipsense.tui.text import deg, flag_words, rep_line, set_summary, slr_leg_lines, symmetry_line
 
 
 class RepPanel(Vertical):
     """The current leg's count in big digits against the target, then words on quality."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Set"
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="rep-row"):
@@ -23,7 +26,6 @@ class RepPanel(Vertical):
         yield Static(id="last-rep")
         yield Static(id="set-summary")
         yield Static(id="symmetry")
-        yield Static(id="notice")
 
     def show(self, model: SessionModel) -> None:
         count = str(model.reps.get(model.leg, 0))
@@ -33,12 +35,11 @@ class RepPanel(Vertical):
         self._set("#rep-of", f"/ {model.target_reps} reps\n{model.leg} leg")
         running = "[b green]● set running[/]" if model.set_active else "space starts a set"
         self._set("#set-state", running)
-        self._set("#legs", "   ".join(self._leg(model, leg) for leg in LEGS))
+        self._set("#legs", "\n".join(self._leg(model, leg) for leg in LEGS))
         self._set("#last-rep", self._last_rep(model))
         summary = set_summary(model.last_set) if model.last_set else []
         self._set("#set-summary", "\n".join(summary))
-        self._set("#symmetry", symmetry_line(model.symmetry_pct()))
-        self._set("#notice", f"[yellow]⚠ {model.notice}[/]" if model.notice else "")
+        self._set("#symmetry", self._symmetry(model))
 
     def _set(self, selector: str, content: str) -> None:
         self.query_one(selector, Static).update(content)
@@ -47,8 +48,16 @@ class RepPanel(Vertical):
     def _leg(model: SessionModel, leg: str) -> str:
         reps, target = model.reps.get(leg, 0), model.target_reps
         done = " ✓" if reps >= target else ""
-        text = f"{leg.capitalize()} {reps}/{target}{done}"
-        return f"[b reverse] {text} [/]" if leg == model.leg else f" {text} "
+        text = f"{leg.capitalize():<6}{reps:>3} / {target}{done}"
+        return f"[b]▸ {text}[/]" if leg == model.leg else f"  {text}"
+
+    @staticmethod
+    def _symmetry(model: SessionModel) -> str:
+        left, right = model.sets_done.get("left"), model.sets_done.get("right")
+        line = symmetry_line(model.symmetry_pct())
+        if left is None or right is None:
+            return line
+        return f"Range L {deg(left.mean_rom_deg)} · R {deg(right.mean_rom_deg)}\n{line}"
 
     @staticmethod
     def _last_rep(model: SessionModel) -> str:
@@ -62,6 +71,9 @@ class RepPanel(Vertical):
 
 class SlrPanel(Vertical):
     """Straight leg raise test: the prompt, each leg's trials, best, grade and change."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Straight leg raise test"
 
     def compose(self) -> ComposeResult:
         yield Static(id="slr-prompt")

@@ -1,0 +1,90 @@
+"""Pure pieces of the app: the braille plot, the gauge scale, the words, the model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from hipsense.events import AngleUpdate, QualityUpdate, RepUpdate
+from hipsense.tui.model import TRACE_WINDOW_S, SessionModel
+from hipsense.tui.text import flag_words, link_line, set_summary
+from hipsense.tui.widgets.gauge import gauge_top_deg
+from hipsense.tui.widgets.plot import PlotData, braille_rows
+
+from .fakes import link, set_update
+
+
+def test_braille_plot_draws_a_ramp_corner_to_corner() -> None:
+    t = np.linspace(0.0, 10.0, 201)
+    data = PlotData(t, np.linspace(0.0, 100.0, 201), 10.0, 0.0, 100.0)
+    rows = braille_rows(data, width=10, height=3)
+    assert [len(r) for r in rows] == [10, 10, 10]
+    assert rows[2][0] != "⠀"  # bottom left: the start
+    assert rows[0][-1] != "⠀"  # top right: the end
+    assert rows[0][0] == "⠀"
+    assert rows[2][-1] == "⠀"
+
+
+def test_braille_plot_target_line_and_empty_data() -> None:
+    data = PlotData(np.empty(0), np.empty(0), 10.0, 0.0, 90.0, target_deg=90.0)
+    rows = braille_rows(data, width=4, height=2)
+    assert rows[0] == "⠁⠀⠁⠀"
+    assert rows[1] == "⠀⠀⠀⠀"
+
+
+def test_gauge_scale_grows_past_the_target_and_best() -> None:
+    assert gauge_top_deg(None, 75.0) == 120.0
+    assert gauge_top_deg(110.0, floor=120.0) == 135.0
+    assert gauge_top_deg(None, floor=60.0) == 60.0
+
+
+def test_flag_words_are_plain() -> None:
+    assert flag_words(()) == "good rep"
+    flags = ("short-range", "rushed", "slow-lowering-missed", "off-plane", "no-hold", "new-flag")
+    assert flag_words(flags) == (
+        "short range, rushed, lower more slowly, stay in line, hold at the top, new flag"
+    )
+
+
+def test_link_line_states() -> None:
+    assert "waiting for the sensor" in link_line("right-thigh", None)
+    line = link_line("right-thigh", link(state="reconnecting", battery_pct=None, rate_hz=None))
+    assert "reconnecting…" in line
+    assert "battery —" in line
+    assert "— Hz" in line
+    assert "REC" in link_line("right-thigh", link(recording=True))
+
+
+def test_set_summary_without_metrics() -> None:
+    bare = replace(set_update("left", 0), mean_rom_deg=None, mean_duration_s=None, flag_counts=())
+    assert set_summary(bare) == ["Left leg set: 0 of 15 reps", "clean set"]
+
+
+def test_model_keeps_a_short_trace_and_counts_reps_per_set() -> None:
+    model = SessionModel(["thigh"], "knee-drive", "left")
+    t = np.arange(0.0, 30.0, 0.01)
+    model.add_angles(AngleUpdate("thigh", t, t, -t))
+    trace = model.traces["thigh"]
+    assert trace.t_s[0] >= 30.0 - 0.01 - TRACE_WINDOW_S
+    assert model.primary_angle("thigh") == t[-1]
+    model.apply(AngleUpdate("other", t[:3], t[:3], t[:3]))
+    assert model.roles == ["thigh", "other"]
+
+    def done(i: int) -> RepUpdate:
+        return RepUpdate("thigh", "knee-drive", "left", "completed", i, 0.0, 80.0, 75.0, 1.2)
+
+    model.apply(done(1))
+    model.apply(done(2))
+    assert model.reps["left"] == 2
+    model.apply(RepUpdate("thigh", "swing-forward", "left", "completed", 3, 0.0))
+    assert model.reps["left"] == 2
+    model.apply(set_update("left", 2, exercise_id="knee-drive"))
+    model.apply(done(1))
+    assert model.reps["left"] == 1
+    assert model.best_deg["thigh"] == 80.0
+    model.apply(QualityUpdate("thigh", "clipping", 1.0, "gyro clipped"))
+    assert model.notice == "gyro clipped"
+    model.start_set("left")
+    assert model.notice is None
+    assert model.reps["left"] == 0
