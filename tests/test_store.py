@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 import sys
@@ -58,20 +59,29 @@ def test_sets_and_reps_feed_weekly_progress(tmp_path: Path) -> None:
         store.add_set(
             session, "swing-forward", "left", _reps(80), started_utc=WED + timedelta(hours=1)
         )
-        store.add_set(session, "swing-forward", "right", _reps(10), started_utc=WED)
+        store.add_set(
+            session,
+            "swing-forward",
+            "right",
+            _reps(10),
+            started_utc=WED,
+            summary={"rom_cv_pct": float("nan"), "flag_counts": (("rushed", 1),)},
+        )
         store.add_set(
             session, "swing-forward", "left", _reps(90, 50), started_utc=WED + timedelta(days=7)
         )
         weeks = store.weekly_progress("swing-forward", "left")
         both = store.weekly_progress("swing-forward")
-        reps = (
-            sqlite3.connect(store.path).execute("SELECT COUNT(*), MIN(flags) FROM reps").fetchone()
-        )
+        db = sqlite3.connect(store.path)
+        reps = db.execute("SELECT COUNT(*), MIN(flags) FROM reps").fetchone()
+        summary = db.execute("SELECT summary_json FROM sets WHERE leg = 'right'").fetchone()[0]
+        db.close()
     assert [(w.iso_week, w.count, w.reps) for w in weeks] == [(45, 2, 3), (46, 1, 2)]
     assert weeks[0].best_deg == 80 and weeks[0].mean_deg == pytest.approx(70.0)
     assert weeks[0].metric == "rom_deg" and str(weeks[0].week_start) == "2026-11-02"
     assert both[0].count == 3
     assert reps == (6, "rushed")
+    assert json.loads(summary) == {"rom_cv_pct": None, "flag_counts": [["rushed", 1]]}
 
 
 def test_slr_tests_last_compare_and_weekly(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ class HistoryStore:
         peaks = [r.peak_deg for r in reps if math.isfinite(r.peak_deg)]
         row = (session_id, exercise, leg, to_utc_text(started_utc), len(reps), target_reps)
         stats = (max(roms, default=None), mean_or_none(roms), max(peaks, default=None))
-        text = json.dumps(dict(summary or {}), allow_nan=False, default=str)
+        text = json.dumps(_json_safe(dict(summary or {})), allow_nan=False, default=str)
         sql = (
             "INSERT INTO sets (session_id, exercise, leg, started_utc, rep_count, target_reps,"
             " best_rom_deg, mean_rom_deg, best_peak_deg, summary_json)"
@@ -210,6 +210,17 @@ class HistoryStore:
             raise StoreError(_advice(self.path, action, exc)) from exc
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot {action}: {exc.strerror or exc}") from exc
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf (e.g. a spread over one rep) become null, so the summary stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _advice(path: Path, action: str, exc: sqlite3.Error) -> str:
