@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from textual.widgets import Digits, Static
 
+from hipsense.errors import SensorError, SensorNotFoundError
+from hipsense.events import SessionEvent
+from hipsense.tui import HipsenseApp
 from hipsense.tui.widgets.status import LinkStatus
 
-from .fakes import calibration, link, make_app, rep, set_update, settle, swing_angles
+from .fakes import (
+    FakeControl,
+    ScriptedEvents,
+    calibration,
+    link,
+    make_app,
+    rep,
+    set_update,
+    settle,
+    swing_angles,
+)
 
 
 def text(app: object, selector: str) -> str:
@@ -107,3 +122,35 @@ async def test_two_sensors_get_two_panels_and_end_of_replay_is_said() -> None:
         await pilot.pause()
         app.refresh_views()
         assert "Replay finished" in text(app, "#notice")
+
+
+async def test_session_errors_become_notices_not_crashes() -> None:
+    app, source, control = make_app(link())
+
+    def refuse() -> None:
+        raise SensorError("The sensor is not connected: move it closer and try again.")
+
+    control.recalibrate = refuse  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        await pilot.press("c")
+        await settle(pilot, source)
+        assert "move it closer" in text(app, "#notice")
+        await pilot.press("space")
+        await settle(pilot, source)
+        assert not app.screen.query_one("#notice").display
+
+
+async def test_a_failing_source_is_reported() -> None:
+    async def failing() -> AsyncIterator[SessionEvent]:
+        yield link()
+        raise SensorNotFoundError("No sensor named HS-7F2A: is it switched on?")
+
+    control = FakeControl(ScriptedEvents(), "knee-drive", "left")
+    app = HipsenseApp(failing(), control, sensors=["right-thigh"], exercise_id="knee-drive")
+    async with app.run_test() as pilot:
+        for _ in range(5):
+            await pilot.pause()
+        app.refresh_views()
+        assert "No sensor named HS-7F2A" in text(app, "#notice")
+        assert "Knee drives · left leg" in text(app, "#exercise")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from typing import ClassVar, Literal
+from collections.abc import AsyncIterator, Callable, Iterable
+from functools import partial
+from typing import ClassVar, Literal, TypeVar
 
 from textual import work
 from textual.app import App
@@ -30,6 +31,7 @@ from hipsense.tui.screens.main import MainScreen
 from hipsense.tui.screens.picker import WARMUP_ID, ExercisePicker
 
 Mode = Literal["live", "demo", "replay"]
+T = TypeVar("T")
 FRAME_S = 1 / 30
 
 
@@ -122,8 +124,17 @@ class HipsenseApp(App[None]):
                 self.model.select(previous, other_leg(self.model.leg))
             elif isinstance(action, StartSet):
                 self.model.start_set(self.model.leg)
-            apply_actions([action], self.control)
+            self._ask(partial(apply_actions, [action], self.control), None)
             self._exercise_shown(previous)
+
+    def _ask(self, call: Callable[[], T], default: T) -> T:
+        """Call the session; a refusal (HipsenseError) becomes a notice, never a crash."""
+        try:
+            return call()
+        except HipsenseError as exc:
+            self.model.notice = str(exc)
+            self.model.state_dirty = True
+            return default
 
     def _exercise_shown(self, previous_id: str) -> None:
         current = self.model.exercise.id
@@ -136,7 +147,7 @@ class HipsenseApp(App[None]):
     def action_toggle_set(self) -> None:
         if self.model.set_active:
             self.model.stop_set()
-            self.control.stop_set()
+            self._ask(self.control.stop_set, None)
         else:
             self._do([StartSet()])
 
@@ -166,10 +177,10 @@ class HipsenseApp(App[None]):
         self._do(self.routine.start())
 
     def action_toggle_recording(self) -> None:
-        self.model.set_recording(self.control.toggle_recording())
+        self.model.set_recording(self._ask(self.control.toggle_recording, self.model.recording))
 
     def action_recalibrate(self) -> None:
-        self.control.recalibrate()
+        self._ask(self.control.recalibrate, None)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

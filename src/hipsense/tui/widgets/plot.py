@@ -11,8 +11,8 @@ from textual.widget import Widget
 
 from hipsense.events import FloatArray
 
-# Bit of each dot in a braille cell, by (column, row).
-_DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+# Bit of each dot in a braille cell, by (row, column).
+_DOT_WEIGHTS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
 LABEL_WIDTH = 5
 
 
@@ -39,7 +39,7 @@ def braille_rows(data: PlotData, width: int, height: int) -> list[str]:
         x = ((data.t_s - t0) / data.window_s * (cols - 1)).round().astype(int)
         inside = x >= 0
         _draw(grid, x[inside], _row(data, data.values_deg[inside], rows))
-    return [_cells(grid, r, width) for r in range(height)]
+    return _cells(grid, width, height)
 
 
 def _row(data: PlotData, value_deg: float | FloatArray, rows: int) -> np.ndarray:
@@ -59,17 +59,10 @@ def _draw(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
             grid[lo : hi + 1, x[i]] = True
 
 
-def _cells(grid: np.ndarray, cell_row: int, width: int) -> str:
-    block = grid[4 * cell_row : 4 * cell_row + 4]
-    chars = []
-    for c in range(width):
-        bits = 0
-        for dx in range(2):
-            for dy in range(4):
-                if block[dy, 2 * c + dx]:
-                    bits |= _DOT_BITS[dx][dy]
-        chars.append(chr(0x2800 + bits))
-    return "".join(chars)
+def _cells(grid: np.ndarray, width: int, height: int) -> list[str]:
+    cells = grid.reshape(height, 4, width, 2).astype(np.int64)
+    codes = np.einsum("hywx,yx->hw", cells, _DOT_WEIGHTS) + 0x2800
+    return ["".join(map(chr, row)) for row in codes.tolist()]
 
 
 class AnglePlot(Widget):
