@@ -150,6 +150,53 @@ def _quat_wxyz(r: FloatArray) -> FloatArray:
     return np.asarray(Rotation.from_matrix(r).as_quat(scalar_first=True), dtype=np.float64)
 
 
+@dataclass(frozen=True, eq=False)
+class _Ideal:
+    gyr_radps: FloatArray
+    acc_mps2: FloatArray
+    quat_wxyz: FloatArray
+    thigh_quat_wxyz: FloatArray
+    body_quat_wxyz: FloatArray
+    flexion_deg: FloatArray
+    abduction_deg: FloatArray
+
+
+def _ideal_samples(
+    model: MotionModel,
+    t_s: FloatArray,
+    posture: npt.NDArray[np.str_],
+    wobble: tuple[FloatArray, FloatArray] | None,
+) -> _Ideal:
+    """Noise-free readings, attitudes and truth angles, chunk by chunk to bound memory."""
+    n = len(t_s)
+    out = _Ideal(
+        np.empty((n, 3)), np.empty((n, 3)), np.empty((n, 4)), np.empty((n, 4)),
+        np.empty((n, 4)), np.empty(n), np.empty(n),
+    )  # fmt: skip
+    for lo in range(0, n, _CHUNK):
+        sl = slice(lo, min(n, lo + _CHUNK))
+        w = None if wobble is None else (wobble[0][sl], wobble[1][sl])
+        imu = ideal_imu(model, t_s[sl], *(w or (None, None)))
+        out.gyr_radps[sl], out.acc_mps2[sl] = imu.gyr_radps, imu.acc_mps2
+        out.quat_wxyz[sl] = _quat_wxyz(imu.r_ws)
+        out.thigh_quat_wxyz[sl] = _quat_wxyz(imu.r_wt)
+        out.body_quat_wxyz[sl] = _quat_wxyz(imu.r_wb)
+        truth = truth_angles(model.track(t_s[sl]), model.leg, posture[sl])
+        out.flexion_deg[sl], out.abduction_deg[sl] = truth
+    return out
+
+
+def _sensor_wobble(
+    model: MotionModel, n: int, rate_hz: float, c: Conditions, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray] | None:
+    """Soft-tissue wobble rotation vector and rate in the sensor frame, if enabled."""
+    if not c.soft_tissue:
+        return None
+    params = WobbleParams.random(rng, c.wobble_max_deg)
+    theta_t, rate_t = thigh_wobble(model.track, model.leg, n, rate_hz, params)
+    return theta_t @ model.mounting.r_ts, rate_t @ model.mounting.r_ts
+
+
 def simulate(
     plan: SessionPlan,
     *,
@@ -169,65 +216,27 @@ def simulate(
     )
     b = _build_keyframes(plan, c, rngs[1])
     track = b.track()
+    heading = float(rngs[2].uniform(-np.pi, np.pi))
     model = MotionModel(
-        track,
-        plan.leg,
-        mounting,
-        float(rngs[2].uniform(-np.pi, np.pi)),
-        _sway(track, c, rngs[3]) if c.sway else None,
+        track, plan.leg, mounting, heading, _sway(track, c, rngs[3]) if c.sway else None
     )
     n = math.floor(track.end_s * rate_hz) + 1
     t = np.arange(n) / rate_hz
-    wobble = wobble_rate = None
-    if c.soft_tissue:
-        params = WobbleParams.random(rngs[4], c.wobble_max_deg)
-        theta_t, rate_t = thigh_wobble(track, plan.leg, n, rate_hz, params)
-        wobble, wobble_rate = theta_t @ mounting.r_ts, rate_t @ mounting.r_ts
-    gyr, acc = np.empty((n, 3)), np.empty((n, 3))
-    quat, thigh_q, body_q = np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))
-    for lo in range(0, n, _CHUNK):
-        sl = slice(lo, min(n, lo + _CHUNK))
-        imu = ideal_imu(
-            model,
-            t[sl],
-            None if wobble is None else wobble[sl],
-            None if wobble_rate is None else wobble_rate[sl],
-        )
-        gyr[sl], acc[sl] = imu.gyr_radps, imu.acc_mps2
-        quat[sl], thigh_q[sl], body_q[sl] = map(_quat_wxyz, (imu.r_ws, imu.r_wt, imu.r_wb))
     posture = posture_per_sample(t, b.segments)
-    flex, abd = truth_angles(track(t), plan.leg, posture)
+    ideal = _ideal_samples(model, t, posture, _sensor_wobble(model, n, rate_hz, c, rngs[4]))
     info = sensor_info(rate_hz, c)
-    sensor_rng = rngs[5]
-    gyr_raw, gyr_si = quantise(
-        gyr + gyro_errors(sensor_rng, n, rate_hz, c), info.gyr_scale_radps_per_lsb
-    )
-    acc_raw, acc_si = quantise(
-        acc + acc_errors(sensor_rng, n, rate_hz, c), info.acc_scale_mps2_per_lsb
-    )
+    gyr = ideal.gyr_radps + gyro_errors(rngs[5], n, rate_hz, c)
+    acc = ideal.acc_mps2 + acc_errors(rngs[5], n, rate_hz, c)
+    gyr_raw, gyr_si = quantise(gyr, info.gyr_scale_radps_per_lsb)
+    acc_raw, acc_si = quantise(acc, info.acc_scale_mps2_per_lsb)
     reps = tuple(truth_rep(w, track, plan.leg, posture_at(b.segments, w.start_s)) for w in b.reps)
     segments = tuple(
         Segment(s.kind, s.start_s, s.end_s, s.exercise_id, s.posture, s.leg) for s in b.segments
     )
     return SimSession(
-        rate_hz,
-        t,
-        acc_raw,
-        gyr_raw,
-        info,
-        acc_si,
-        gyr_si,
-        flex,
-        abd,
-        quat,
-        thigh_q,
-        body_q,
-        posture,
-        mounting,
-        reps,
-        segments,
-        lost_mask(sensor_rng, n, c.lost_fraction, c.lost_burst),
-        plan,
-        c,
-        seed,
-    )
+        rate_hz, t, acc_raw, gyr_raw, info, acc_si, gyr_si,
+        ideal.flexion_deg, ideal.abduction_deg,
+        ideal.quat_wxyz, ideal.thigh_quat_wxyz, ideal.body_quat_wxyz,
+        posture, mounting, reps, segments,
+        lost_mask(rngs[5], n, c.lost_fraction, c.lost_burst), plan, c, seed,
+    )  # fmt: skip
