@@ -110,3 +110,31 @@ def test_soft_tissue_wobble_moves_the_sensor_but_not_the_truth() -> None:
     assert 0.2 < wobble_deg.max() <= Conditions().wobble_max_deg + 1e-9
     rigid_clean = _rot(clean.thigh_quat_wxyz) * Rotation.from_matrix(clean.mounting.r_ts)
     assert np.degrees((rigid_clean.inv() * _rot(clean.quat_wxyz)).magnitude()).max() < 1e-6
+
+
+def test_march_accelerations_integrate_to_the_sensors_displacement() -> None:
+    from scipy.integrate import cumulative_trapezoid
+
+    from hipsense.sim.keyframes import CH, KeyframeBuilder
+    from hipsense.sim.kinematics import body_attitude, rot_z, thigh_attitude
+    from hipsense.sim.motions import exercise_set, still
+
+    plan = plan_set("straight-leg-march", Leg.RIGHT, 5, np.random.default_rng(1))
+    builder = KeyframeBuilder(Posture.STANDING)
+    still(builder, 1.0)
+    exercise_set(builder, plan.steps[3], Leg.RIGHT, None, 0.0)
+    still(builder, 1.0)
+    mounting = Mounting.make(Leg.RIGHT, "outer", 20.0)
+    model = MotionModel(builder.track(), Leg.RIGHT, mounting, heading_rad=1.1)
+    t = np.arange(0.0, builder.now_s, 1 / 400)
+    imu = ideal_imu(model, t)
+    acc_world = np.einsum("nij,nj->ni", imu.r_ws, imu.acc_mps2) - [0, 0, STANDARD_GRAVITY_MPS2]
+    vel = cumulative_trapezoid(acc_world, t, axis=0, initial=0.0)
+    displacement = np.trapezoid(vel, t, axis=0)
+    values = model.track(t[[0, -1]])
+    hip = np.column_stack([values[:, CH["hip_x"]], np.zeros(2), values[:, CH["hip_z"]]])
+    r_wt = body_attitude(model, t[[0, -1]], values) @ thigh_attitude(values, Leg.RIGHT)
+    sensor = hip @ rot_z(1.1).T + r_wt @ mounting.lever_arm_m
+    assert np.linalg.norm(sensor[1] - sensor[0]) > 3.0  # it walked
+    np.testing.assert_allclose(vel[-1], 0.0, atol=1e-3)
+    np.testing.assert_allclose(displacement, sensor[1] - sensor[0], atol=0.01)

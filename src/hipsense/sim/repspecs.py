@@ -108,7 +108,9 @@ def _swing_reps(
 def _raise_reps(n: int, rng: np.random.Generator, exercise_id: str) -> tuple[RepSpec, ...]:
     reps = []
     if exercise_id == "slr":
-        kinds = rng.permutation(["fast", "low"] + ["normal"] * max(0, n - 2))[:n]
+        # the first rep calibrates the supine mounting, so it is a full one
+        extras = ["fast", "low"] if n >= 3 else []
+        kinds = ["normal", *rng.permutation(extras + ["normal"] * (n - 1 - len(extras)))]
         final = _u(rng, 50.0, 90.0)
         for factor, kind in zip(_ramp(n, rng), kinds, strict=True):
             peak = _u(rng, 10.0, 25.0) if kind == "low" else min(90.0, final * factor)

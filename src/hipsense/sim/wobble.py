@@ -21,7 +21,7 @@ from hipsense.sim.keyframes import CH
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
 QUASI_STATIC_S2 = 3.5e-4  # deflection per angular acceleration: 50 rad/s^2 -> 1 degree
-MIN_GRID_HZ = 400.0
+MIN_GRID_HZ = 1000.0  # exact for a piecewise-constant drive; 1 ms steps keep it smooth
 _CHUNK = 1 << 18
 
 
