@@ -175,6 +175,7 @@ class _Accepted:
     first_index: int
     packet: ImuPacket
     device_s: FloatArray
+    arrival_s: float
 
 
 class PacketAssembler:
@@ -235,7 +236,7 @@ class PacketAssembler:
         t0_s = self.clock.unwrap_us(packet.t0_us) * 1e-6
         device_s = t0_s + np.arange(packet.sample_count) / self.info.sample_rate_hz
         self.mapper.observe(float(device_s[-1]), arrival_s)
-        return _Accepted(result.lost_before, result.first_index, packet, device_s)
+        return _Accepted(result.lost_before, result.first_index, packet, device_s, arrival_s)
 
     def _check_restart(self, packet: ImuPacket) -> None:
         """A sensor that rebooted while away counts from zero again: start a new epoch."""
@@ -257,7 +258,11 @@ class PacketAssembler:
             acc_mps2=np.concatenate([a.packet.acc_mps2 for a in run]),
             gyr_radps=np.concatenate([a.packet.gyr_radps for a in run]),
             lost_before=run[0].lost_before,
-            meta={"first_index": run[0].first_index, "device_t0_s": float(device_s[0])},
+            meta={
+                "first_index": run[0].first_index,
+                "device_t0_s": float(device_s[0]),
+                "arrival_s": run[-1].arrival_s,  # host monotonic time the last packet came in
+            },
         )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -28,8 +30,52 @@ if TYPE_CHECKING:
     from hipsense.virtual.sensor import VirtualSensor
     from hipsense.virtual.witmotion import VirtualWitMotion
 
+_controller_log = logging.getLogger("bumble.controller")
+_host_log = logging.getLogger("bumble.host")
 ATT_MTU_MAX = 247
 ATT_MTU_MIN = 23
+LL_DATA_LENGTH_MAX = 251
+
+
+class _Controller(Controller):
+    """Bumble's controller formats every HCI packet into a debug line even with debug logging
+    off; skipping that when nobody listens halves the virtual radio's CPU cost."""
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().send_hci_packet(packet)
+        elif self.host:
+            asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Command):
+            self.on_hci_command_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
+
+
+class _Host(Host):
+    """Same eager debug formatting as in ``_Controller``, on the host side of HCI."""
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().send_hci_packet(packet)
+        elif self.hci_sink:
+            self.hci_sink.on_packet(bytes(packet))
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Event):
+            self.on_hci_event_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
 
 
 @dataclass(frozen=True)
@@ -73,9 +119,12 @@ class VirtualRadio:
     async def new_device(self, name: str) -> Device:
         """A powered-on Bumble device attached to this radio."""
         address = self.next_address()
-        controller = Controller(name, link=self.link, public_address=address)
+        controller = _Controller(name, link=self.link, public_address=address)
+        # Data Length Extension, as on nRF52 sensors and current phones: a 247-byte ATT MTU
+        # then travels in one link-layer packet instead of ten 27-byte fragments.
+        controller.le_acl_data_packet_length = LL_DATA_LENGTH_MAX
         device = Device(
-            name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
+            name=name, address=Address(address), host=_Host(controller, AsyncPipeSink(controller))
         )
         await device.power_on()
         self._controllers[id(device)] = controller

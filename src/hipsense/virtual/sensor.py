@@ -7,6 +7,7 @@ reconnects, and each notification carries as many samples as the negotiated MTU 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bumble import att, gatt
@@ -73,6 +74,8 @@ class VirtualSensor(VirtualPeripheral):
         self.disconnect_indices: list[int] = []  # sample index at each link loss
         self.stream_start_index = 0
         self._imu_char: gatt.Characteristic[bytes] | None = None
+        # For latency benchmarks: index of a packet's last sample -> monotonic send time.
+        self.send_log: dict[int, float] | None = None
 
     # --- GATT ------------------------------------------------------------------------------
 
@@ -197,6 +200,8 @@ class VirtualSensor(VirtualPeripheral):
             )
             for data in self.faults.apply(payload, start + first, stop - first):
                 assert self._imu_char is not None
+                if self.send_log is not None:
+                    self.send_log[start + stop - 1] = time.monotonic()
                 await self.notify(connection, self._imu_char, data)
                 self.packets_sent += 1
             self.samples_sent += stop - first
