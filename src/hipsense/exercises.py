@@ -32,7 +32,7 @@ class RepShape(StrEnum):
     RAISE = "raise"  # rest low, go up, come back down (excursion above a rest level)
     LOWER = "lower"  # rest high, go down, come back up (excursion below a rest level)
     SWING = "swing"  # continuous oscillation; one rep = one back-forward-back cycle
-    CIRCLE = "circle"  # one full turn of the (abduction, flexion) pair
+    CIRCLE = "circle"  # one full turn of the knee = one flexion cycle; direction from abduction
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,15 @@ CATALOGUE: dict[str, Exercise] = {
             None,
             "Hand on a wall, lift the knee and draw slow, wide circles with it;"
             " do them in one direction, then the other.",
-            RepParams(shape=RepShape.CIRCLE, min_rise_deg=10.0, min_rep_s=0.8, max_rep_s=15.0),
+            RepParams(
+                shape=RepShape.CIRCLE,
+                min_rise_deg=15.0,
+                start_frac=0.45,
+                return_frac=0.5,
+                min_rep_s=0.8,
+                max_rep_s=8.0,
+                valley_leak_dps=1.0,
+            ),
         ),
     )
 }

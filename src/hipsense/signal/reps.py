@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from hipsense.exercises import Exercise, RepParams, RepShape, get_exercise
-from hipsense.signal.circles import CircleCounter
+from hipsense.exercises import Exercise, Leg, RepParams, RepShape, get_exercise
+from hipsense.signal.circles import circle_direction
 from hipsense.signal.quality import Rep, RepJudge, measure_rep
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,15 +68,18 @@ RepEvent = RepStarted | RepPeak | RepCompleted
 class RepDetector:
     """``update(t_s, primary_deg, secondary_deg)`` per batch; ``finish()`` at the end.
 
-    NaN samples (invalid or lost) are skipped. ``params`` defaults to the exercise's own.
+    NaN samples (invalid or lost) are skipped. ``params`` defaults to the exercise's own;
+    ``leg`` only names the direction of hip circles (the right leg is assumed without it).
     """
 
-    def __init__(self, exercise: Exercise | str, params: RepParams | None = None) -> None:
+    def __init__(
+        self, exercise: Exercise | str, params: RepParams | None = None, *, leg: Leg | None = None
+    ) -> None:
         self.exercise = get_exercise(exercise) if isinstance(exercise, str) else exercise
         self.params = params or self.exercise.rep
         self._sign = -1.0 if self.params.shape is RepShape.LOWER else 1.0
         self._judge = RepJudge(self.exercise.quality)
-        self._circles = CircleCounter(self.params) if self.params.shape is RepShape.CIRCLE else None
+        self._leg = leg
         self.reps: list[Rep] = []
         self._roms: deque[float] = deque(maxlen=TYPICAL_ROM_WINDOW)
         self._smooth: float | None = None
@@ -109,10 +112,6 @@ class RepDetector:
         if not t.shape == p.shape == s.shape:
             raise ValueError(f"update: t_s {t.shape}, primary {p.shape}, secondary {s.shape}")
         events: list[RepEvent] = []
-        if self._circles is not None:
-            for rep in self._circles.update(t, p, s):
-                events.append(self._complete(rep))
-            return events
         ok = np.isfinite(t) & np.isfinite(p)
         for ti, pi, si in zip(t[ok].tolist(), p[ok].tolist(), s[ok].tolist(), strict=True):
             self._step(ti, pi, si, events)
@@ -185,7 +184,7 @@ class RepDetector:
 
     def _measure(self, t: float) -> Rep:
         cols = np.array(self._buf, dtype=np.float64)
-        return measure_rep(
+        rep = measure_rep(
             self.count + 1,
             cols[:, 0],
             cols[:, 1],
@@ -195,6 +194,10 @@ class RepDetector:
             low_y_deg=self._start_valley,
             detected_s=t,
         )
+        if self.params.shape is RepShape.CIRCLE:  # one flexion cycle per circle
+            direction = circle_direction(cols[:, 2], cols[:, 3], self._leg)
+            rep = replace(rep, flags=(direction,))
+        return rep
 
     def _complete(self, rep: Rep) -> RepCompleted:
         rep = self._judge.judge(rep)
@@ -209,9 +212,11 @@ def detect_reps(
     secondary_deg: npt.ArrayLike,
     exercise: Exercise | str,
     params: RepParams | None = None,
+    *,
+    leg: Leg | None = None,
 ) -> list[Rep]:
     """Offline: the streaming detector over the whole recording, returning its reps."""
-    detector = RepDetector(exercise, params)
+    detector = RepDetector(exercise, params, leg=leg)
     detector.update(t_s, primary_deg, secondary_deg)
     detector.finish()
     return list(detector.reps)
