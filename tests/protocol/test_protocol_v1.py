@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -41,3 +43,96 @@ def test_length_disagreeing_with_count_is_rejected() -> None:
 
 def test_sensor_info_roundtrip() -> None:
     assert decode_sensor_info(encode_sensor_info(INFO)) == INFO
+
+
+def test_max_samples_per_packet_follows_the_mtu() -> None:
+    assert [max_samples_per_packet(m) for m in (0, 22, 23, 34, 35, 247, 1000)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        19,
+        63,
+    ]
+    assert max_samples_per_packet(28, with_mag=True) == 0
+    assert max_samples_per_packet(29, with_mag=True) == 1
+
+
+def test_magnetometer_packet_roundtrip() -> None:
+    acc, gyr, mag = ([[i, -i, 2 * i]] * 3 for i in (1, 2, 3))
+    payload = encode_imu_packet(10, 20, acc, gyr, mag)
+    assert payload[1] == 0x80 | 3 and len(payload) == 8 + 3 * 18
+    packet = decode_imu_packet(payload, INFO)
+    assert packet.mag_raw is not None and packet.mag_ut is not None
+    np.testing.assert_array_equal(packet.mag_raw, mag)
+    np.testing.assert_allclose(packet.mag_ut, np.asarray(mag) * INFO.mag_scale_ut_per_lsb)
+    assert packet == decode_imu_packet(payload, INFO)
+    assert packet != decode_imu_packet(encode_imu_packet(10, 20, acc, gyr), INFO)
+
+
+def test_decoded_arrays_do_not_alias_the_callers_buffer() -> None:
+    buffer = bytearray(encode_imu_packet(0, 0, [[1, 2, 3]], [[4, 5, 6]]))
+    packet = decode_imu_packet(buffer, INFO)
+    buffer[8:20] = bytes(12)
+    np.testing.assert_array_equal(packet.acc_raw, [[1, 2, 3]])
+
+
+def test_seq_and_time_are_taken_modulo_their_width() -> None:
+    packet = decode_imu_packet(encode_imu_packet(65536 + 5, 2**32 + 7, [[0] * 3], [[0] * 3]), INFO)
+    assert (packet.seq, packet.t0_us) == (5, 7)
+
+
+@pytest.mark.parametrize(
+    ("acc", "gyr", "mag", "message"),
+    [
+        ([], [], None, "cannot encode 0"),
+        ([[0, 0, 0]] * 64, [[0, 0, 0]] * 64, None, "cannot encode 64"),
+        ([[0, 0, 0]], [[0, 0, 0]] * 2, None, "1 acc / 2 gyr"),
+        ([[40000, 0, 0]], [[0, 0, 0]], None, "int16 range"),
+        ([[0.5, 0, 0]], [[0, 0, 0]], None, "integer counts"),
+        ([[0, 0, 0]], [[0, 0, 0]], [[0, 0, 0]] * 2, "2 mag samples"),
+    ],
+)
+def test_encoder_rejects_what_the_wire_cannot_carry(
+    acc: list[list[float]], gyr: list[list[int]], mag: list[list[int]] | None, message: str
+) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        encode_imu_packet(0, 0, acc, gyr, mag)
+
+
+def test_sensor_info_model_is_cut_on_a_character_boundary() -> None:
+    info = SensorInfo.for_ranges(sample_rate_hz=50, model="Sensör-ü-ßenß-long")
+    payload = encode_sensor_info(info)
+    assert len(payload) == 20 + 15
+    assert decode_sensor_info(payload).model == "Sensör-ü-ßen"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda b: b[:19], "expected at least 20"),
+        (lambda b: b + b"x" * 17, "at most 36"),
+        (lambda b: b"\x02" + b[1:], "protocol 2"),
+        (lambda b: b[:2] + b"\x00\x00" + b[4:], "invalid rate"),
+        (lambda b: b[:7] + b"\x00\x00\xc0\x7f" + b[11:], "invalid rate/scales"),
+        (lambda b: b[:19] + b"\x01" + b[20:], "axis convention 1"),
+        (lambda b: b + b"\xff", "not UTF-8"),
+    ],
+)
+def test_sensor_info_rejects_malformed_payloads(
+    mutate: Callable[[bytes], bytes], message: str
+) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        decode_sensor_info(mutate(encode_sensor_info(INFO)))
+
+
+def test_sensor_info_ignores_reserved_flag_bits() -> None:
+    payload = bytearray(encode_sensor_info(INFO))
+    payload[1] |= 0xFC
+    assert decode_sensor_info(payload) == INFO
+
+
+def test_sensor_info_fields_out_of_wire_range_are_protocol_errors() -> None:
+    with pytest.raises(ProtocolError, match="out of range"):
+        encode_sensor_info(SensorInfo.for_ranges(sample_rate_hz=70_000))
