@@ -16,17 +16,18 @@ def still(b: KeyframeBuilder, duration_s: float) -> None:
     b.key(duration_s, flex=0.0, abd=0.0, twist=0.0)
 
 
-def fidget(b: KeyframeBuilder, rng: np.random.Generator) -> None:
-    """A weight shift or fidget of 4-7 degrees that returns to neutral (never a rep)."""
-    size, direction = rng.uniform(4.0, 7.0), rng.uniform(0.0, 2 * np.pi)
-    duration = rng.uniform(1.0, 2.5)
-    b.key(
-        duration * 0.5,
-        turn=True,
-        flex=size * np.cos(direction),
-        abd=size * np.sin(direction),
-        twist=rng.uniform(-3.0, 3.0),
-    )
+def fidget(b: KeyframeBuilder, rng: np.random.Generator, posture: Posture) -> None:
+    """A fidget or (standing) a held weight shift of 4-7 degrees, back to neutral; never a rep."""
+    size = rng.uniform(4.0, 7.0)
+    if posture is Posture.STANDING and rng.random() < 0.5:  # pelvis drops: the thigh abducts
+        shift = size * rng.choice([-1.0, 1.0])
+        b.key(rng.uniform(0.6, 1.0), abd=shift, flex=rng.uniform(-1.5, 1.5))
+        b.hold(rng.uniform(1.0, 3.0))
+        b.key(rng.uniform(0.6, 1.0), abd=0.0, flex=0.0)
+        return
+    direction, duration = rng.uniform(0.0, 2 * np.pi), rng.uniform(1.0, 2.5)
+    turn = {"flex": size * np.cos(direction), "abd": size * np.sin(direction)}
+    b.key(duration * 0.5, turn, turn=True, twist=rng.uniform(-3.0, 3.0))
     b.key(duration * 0.5, flex=0.0, abd=0.0, twist=0.0)
 
 

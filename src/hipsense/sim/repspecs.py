@@ -21,9 +21,18 @@ class SimExercise:
     primary: Angle
 
 
+STANDING_DRILLS = (
+    "swing-forward",
+    "swing-lateral",
+    "knee-drive",
+    "straight-leg-march",
+    HIP_CIRCLES,
+)
+SUPINE_DRILLS = ("slr", "assisted-slr", "leg-lowering")
+_EXTRA = {HIP_CIRCLES: SimExercise(HIP_CIRCLES, Posture.STANDING, Angle.FLEXION)}
 SIM_EXERCISES: dict[str, SimExercise] = {
-    **{e.id: SimExercise(e.id, e.posture, e.primary) for e in CATALOGUE.values()},
-    HIP_CIRCLES: SimExercise(HIP_CIRCLES, Posture.STANDING, Angle.FLEXION),
+    i: SimExercise(i, CATALOGUE[i].posture, CATALOGUE[i].primary) if i in CATALOGUE else _EXTRA[i]
+    for i in STANDING_DRILLS + SUPINE_DRILLS
 }
 
 
@@ -48,16 +57,6 @@ class RepSpec:
     off_plane_deg: float = 0.0
     twist_deg: float = 0.0
     clockwise: bool = True
-
-
-STANDING_DRILLS = (
-    "swing-forward",
-    "swing-lateral",
-    "knee-drive",
-    "straight-leg-march",
-    HIP_CIRCLES,
-)
-SUPINE_DRILLS = ("slr", "assisted-slr", "leg-lowering")
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:

@@ -117,7 +117,7 @@ def _build_keyframes(
             motions.still(b, step.duration_s)
             b.segment(step.kind, start, step.posture, step.leg, None)
         elif step.kind == "fidget":
-            motions.fidget(b, rng)
+            motions.fidget(b, rng, step.posture)
             b.segment("fidget", start, step.posture, step.leg, None)
         elif step.kind == "transition":
             motions.transition(b, step)
@@ -133,7 +133,7 @@ def _build_keyframes(
             following = plan.steps[i + 1] if i + 1 < len(plan.steps) else None
             if conditions.fidgets and following is not None and following.kind == "still":
                 start = b.now_s
-                motions.fidget(b, rng)
+                motions.fidget(b, rng, following.posture)
                 b.segment("fidget", start, following.posture, plan.leg, None)
     return b
 
