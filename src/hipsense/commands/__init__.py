@@ -15,7 +15,13 @@ def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    from hipsense.commands import analyze
+
+    return analyze.run(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    name: _not_yet(name)
-    for name in ("demo", "live", "scan", "record", "replay", "analyze", "history")
+    name: _not_yet(name) for name in ("demo", "live", "scan", "record", "replay", "history")
 }
+HANDLERS["analyze"] = _analyze

@@ -1,0 +1,149 @@
+"""``hipsense analyze PATH --exercise EX --leg L``: counts, quality and exports for a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from hipsense.analysis import AnalysisResult, analyze
+from hipsense.exercises import Leg
+from hipsense.exports import write_angles_csv, write_orientation_csv, write_reps_csv
+from hipsense.signal.quality import Rep
+from hipsense.signal.slr import assess_leg
+from hipsense.sources.replay import load_input
+
+PROGRESS_MIN_BATCHES = 2000  # shorter inputs finish before a bar is worth drawing
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_input(args.path, sensor_id=args.sensor, salvage=True)
+    leg = Leg(args.leg)
+    show_bar = sys.stderr.isatty() and len(loaded.batches) >= PROGRESS_MIN_BATCHES
+    result = analyze(loaded, args.exercise, leg, _progress_bar if show_bar else None)
+    _write_exports(args, result)
+    if args.json:
+        print(json.dumps(to_json(result, loaded.path, loaded.warnings), allow_nan=False))
+    else:
+        print(render_table(result, loaded.path))
+    for warning in loaded.warnings:
+        print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
+    if result.calibration_error is not None:
+        print(f"hipsense: {loaded.path}: {result.calibration_error}", file=sys.stderr)
+        return 2
+    damaged = loaded.recording is not None and loaded.recording.error is not None
+    return 2 if damaged or any("data ends early" in w for w in loaded.warnings) else 0
+
+
+def _write_exports(args: argparse.Namespace, result: AnalysisResult) -> None:
+    if args.orientation_csv:
+        write_orientation_csv(args.orientation_csv, result.t_s, result.quat_wxyz)
+    if args.angles_csv and result.calibration_error is None:
+        write_angles_csv(args.angles_csv, result.t_s, result.flexion_deg, result.abduction_deg)
+    if args.reps_csv:
+        write_reps_csv(args.reps_csv, result.reps)
+
+
+def _progress_bar(fraction: float) -> None:
+    width = 40
+    done = round(fraction * width)
+    end = "\n" if fraction >= 1.0 else ""
+    print(
+        f"\ranalysing [{'#' * done}{'.' * (width - done)}] {fraction:4.0%}",
+        end=end,
+        file=sys.stderr,
+    )
+
+
+def _num(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def rep_json(rep: Rep) -> dict[str, Any]:
+    return {
+        "index": rep.index,
+        "start_s": _num(rep.start_s, 3),
+        "end_s": _num(rep.end_s, 3),
+        "duration_s": _num(rep.duration_s, 3),
+        "peak_deg": _num(rep.peak_deg),
+        "low_deg": _num(rep.low_deg),
+        "rom_deg": _num(rep.rom_deg),
+        "hold_s": _num(rep.hold_s, 3),
+        "descent_s": _num(rep.descent_s, 3),
+        "off_plane_deg": _num(rep.off_plane_deg),
+        "sparc": _num(rep.sparc, 3),
+        "flags": list(rep.flags),
+        "detected_s": _num(rep.detected_s, 3),
+    }
+
+
+def to_json(result: AnalysisResult, path: str, warnings: tuple[str, ...]) -> dict[str, Any]:
+    s = result.summary
+    summary = None
+    if s is not None:
+        summary = {
+            "count": s.count,
+            "target_reps": s.target_reps,
+            "target_met": s.target_met,
+            "mean_rom_deg": _num(s.mean_rom_deg),
+            "best_rom_deg": _num(s.best_rom_deg),
+            "best_peak_deg": _num(s.best_peak_deg),
+            "rom_cv_pct": _num(s.rom_cv_pct, 1),
+            "mean_duration_s": _num(s.mean_duration_s, 3),
+            "flag_counts": dict(s.flag_counts),
+        }
+    out: dict[str, Any] = {
+        "path": path,
+        "exercise": result.exercise_id,
+        "leg": result.leg.value,
+        "rate_hz": _num(result.rate_hz, 3),
+        "rep_count": len(result.reps),
+        "reps": [rep_json(r) for r in result.reps],
+        "summary": summary,
+        "calibration": _calibration_json(result),
+        "data_quality": [
+            {"kind": q.kind, "t_s": _num(q.t_s, 3), "message": q.message} for q in result.quality
+        ],
+        "warnings": list(warnings),
+    }
+    if result.exercise_id == "slr" and result.reps:
+        slr = assess_leg(result.leg, result.reps)
+        out["slr"] = {"best_deg": _num(slr.best_deg), "grade": slr.grade, "passed": slr.passed}
+    return out
+
+
+def _calibration_json(result: AnalysisResult) -> dict[str, Any] | None:
+    if result.calibration_error is not None:
+        return {"ok": False, "error": str(result.calibration_error)}
+    cal = result.calibration
+    if cal is None:
+        return None
+    return {"ok": True, "quality": _num(cal.quality, 3), "grade": cal.grade, **cal.to_dict()}
+
+
+def render_table(result: AnalysisResult, path: str) -> str:
+    lines = [f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"]
+    if result.calibration is not None:
+        lines.append(
+            f"calibration: {result.calibration.grade} (quality {result.calibration.quality:.2f})"
+        )
+    lines.append(
+        f"{'rep':>4} {'start s':>8} {'end s':>8} {'dur s':>6} {'peak°':>7} {'ROM°':>6}  flags"
+    )
+    for r in result.reps:
+        lines.append(
+            f"{r.index:>4} {r.start_s:8.2f} {r.end_s:8.2f} {r.duration_s:6.2f}"
+            f" {r.peak_deg:7.1f} {r.rom_deg:6.1f}  {', '.join(r.flags)}"
+        )
+    s = result.summary
+    if s is not None and s.count:
+        lines.append(
+            f"{s.count} reps (target {s.target_reps}); ROM mean {s.mean_rom_deg:.1f}°,"
+            f" best {s.best_rom_deg:.1f}°, CV {s.rom_cv_pct:.0f} %;"
+            f" mean tempo {s.mean_duration_s:.1f} s"
+        )
+    elif result.exercise_id != "none":
+        lines.append("no reps found")
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""The session: one or more sensor pipelines, the current exercise and leg, sets and the SLR
+test. It implements ``SessionControl`` for the live app and turns everything into events."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hipsense.events import ExerciseChanged, SessionEvent, SetUpdate, SlrUpdate
+from hipsense.exercises import Exercise, Leg, Posture, get_exercise
+from hipsense.samples import SampleBatch
+from hipsense.session.pipeline import SensorPipeline
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.quality import Rep, summarise_set, symmetry_index
+from hipsense.signal.slr import DEFAULT_LINES, GradeLines, assess_leg, change_is_real
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    grade_lines: GradeLines = DEFAULT_LINES
+    previous_slr_deg: dict[Leg, float] = field(default_factory=dict)  # from the history
+
+
+def leg_of_role(role: str, default: Leg) -> Leg:
+    """``right_thigh`` -> right, ``left_thigh`` -> left; any other role wears ``default``."""
+    for leg in Leg:
+        if role.startswith(leg.value):
+            return leg
+    return default
+
+
+class Session:
+    """Feed batches from any source (``feed``); call the control methods from the UI."""
+
+    def __init__(
+        self,
+        exercise_id: str,
+        leg: Leg,
+        sensors: dict[str, float],
+        *,
+        calibrations: dict[tuple[str, Posture], MountingCalibration] | None = None,
+        options: SessionOptions | None = None,
+    ) -> None:
+        self.exercise: Exercise = get_exercise(exercise_id)
+        self.leg = leg
+        self.rates_hz = dict(sensors)
+        self.options = options or SessionOptions()
+        self.calibrations = dict(calibrations or {})
+        self.pipelines: dict[str, SensorPipeline] = {}
+        self.finished_sets: list[tuple[str, Leg, list[Rep]]] = []
+        self._pending: list[SessionEvent] = []
+        self.recording = False
+        self._build_pipelines()
+
+    # -- data ---------------------------------------------------------------------------
+    def feed(self, batch: SampleBatch) -> list[SessionEvent]:
+        events = self.drain()
+        pipe = self.pipelines.get(batch.sensor_id)
+        if pipe is None:
+            return events
+        before = pipe.detector.count
+        events += pipe.feed(batch)
+        self._remember_calibration(pipe)
+        if pipe.detector.count != before and pipe.leg is self.leg:
+            events += self._set_events(pipe, done=False)
+        return events
+
+    def finish(self) -> list[SessionEvent]:
+        """End of input: close the running set and report it."""
+        events = self.drain()
+        for pipe in self.pipelines.values():
+            events += pipe.finish()
+        self.stop_set()
+        return events + self.drain()
+
+    def drain(self) -> list[SessionEvent]:
+        events, self._pending = self._pending, []
+        return events
+
+    # -- SessionControl -----------------------------------------------------------------
+    def start_set(self) -> None:
+        for pipe in self._active():
+            if not pipe.counting or pipe.reps:
+                self._close_set(pipe)
+                pipe.new_set()
+            pipe.counting = True
+
+    def stop_set(self) -> None:
+        for pipe in self._active():
+            if pipe.counting:
+                self._close_set(pipe)
+                pipe.new_set()
+            pipe.counting = False
+
+    def switch_leg(self) -> None:
+        self.stop_set()
+        self.leg = Leg.LEFT if self.leg is Leg.RIGHT else Leg.RIGHT
+        if len(self.pipelines) == 1:  # one sensor: it has moved to the other thigh
+            self._build_pipelines()
+        self._announce()
+        self.start_set()
+
+    def select_exercise(self, exercise_id: str) -> None:
+        self.stop_set()
+        self.exercise = get_exercise(exercise_id)
+        self._build_pipelines()
+        self._announce()
+
+    def toggle_recording(self) -> bool:
+        self.recording = not self.recording
+        return self.recording
+
+    def recalibrate(self) -> None:
+        self.stop_set()
+        self.calibrations = {
+            k: v for k, v in self.calibrations.items() if k[1] != self.exercise.posture
+        }
+        self._build_pipelines()
+
+    # -- internals ----------------------------------------------------------------------
+    def _build_pipelines(self) -> None:
+        for role, rate_hz in self.rates_hz.items():
+            leg = leg_of_role(role, self.leg)
+            known = self.calibrations.get((role, self.exercise.posture))
+            if known is not None and known.leg is not leg:
+                known = None
+            self.pipelines[role] = SensorPipeline(role, rate_hz, self.exercise, leg, known)
+
+    def _active(self) -> list[SensorPipeline]:
+        return [p for p in self.pipelines.values() if p.leg is self.leg]
+
+    def _remember_calibration(self, pipe: SensorPipeline) -> None:
+        if pipe.calibration is not None:
+            self.calibrations[(pipe.role, pipe.exercise.posture)] = pipe.calibration
+
+    def _announce(self) -> None:
+        e = self.exercise
+        self._pending.append(ExerciseChanged(e.id, self.leg.value, e.target_reps, e.target_deg))
+
+    def _close_set(self, pipe: SensorPipeline) -> None:
+        if pipe.reps:
+            self.finished_sets.append((pipe.exercise.id, pipe.leg, list(pipe.reps)))
+            self._pending += self._set_events(pipe, done=True)
+
+    def _set_events(self, pipe: SensorPipeline, *, done: bool) -> list[SessionEvent]:
+        reps = pipe.reps
+        s = summarise_set(reps, pipe.exercise.target_reps)
+        update = SetUpdate(
+            role=pipe.role,
+            exercise_id=pipe.exercise.id,
+            leg=pipe.leg.value,
+            rep_count=s.count,
+            target_reps=s.target_reps,
+            mean_rom_deg=_finite(s.mean_rom_deg),
+            best_rom_deg=_finite(s.best_rom_deg),
+            rom_cv_pct=_finite(s.rom_cv_pct),
+            mean_duration_s=_finite(s.mean_duration_s),
+            flag_counts=s.flag_counts,
+            symmetry_index_pct=self._symmetry(pipe.exercise.id, pipe.leg, s.mean_rom_deg),
+            done=done,
+        )
+        events: list[SessionEvent] = [update]
+        if pipe.exercise.id == "slr" and reps:
+            events.append(self._slr_update(pipe.leg, reps))
+        return events
+
+    def _symmetry(self, exercise_id: str, leg: Leg, mean_rom_deg: float) -> float | None:
+        other = [r for ex, lg, r in self.finished_sets if ex == exercise_id and lg is not leg]
+        if not other or not math.isfinite(mean_rom_deg):
+            return None
+        other_rom = summarise_set(other[-1], 1).mean_rom_deg
+        left, right = (mean_rom_deg, other_rom) if leg is Leg.LEFT else (other_rom, mean_rom_deg)
+        return _finite(symmetry_index(left, right))
+
+    def _slr_update(self, leg: Leg, reps: list[Rep]) -> SlrUpdate:
+        lines = self.options.grade_lines
+        result = assess_leg(leg, reps, lines)
+        previous = self.options.previous_slr_deg.get(leg)
+        change = None if previous is None else result.best_deg - previous
+        return SlrUpdate(
+            leg=leg.value,
+            trial_peaks_deg=result.trials_deg,
+            best_deg=result.best_deg,
+            grade=result.grade,
+            passed=result.passed,
+            pass_line_deg=lines.mid_thigh_deg,
+            knee_line_deg=lines.knee_line_deg,
+            previous_best_deg=previous,
+            change_deg=change,
+            real_change=None if previous is None else change_is_real(previous, result.best_deg),
+        )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None

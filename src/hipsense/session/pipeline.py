@@ -1,0 +1,150 @@
+"""One sensor's pipeline: samples -> mounting calibration -> angles -> reps, as events."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.events import (
+    AngleUpdate,
+    CalibrationPhase,
+    CalibrationUpdate,
+    QualityUpdate,
+    RepUpdate,
+)
+from hipsense.exercises import Angle, Exercise, Leg, Posture
+from hipsense.samples import SampleBatch
+from hipsense.signal.angles import AngleBatch, AnglePipeline, thigh_angles
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.calibration_tracker import CalibrationProgress
+from hipsense.signal.quality import Rep
+from hipsense.signal.reps import RepCompleted, RepDetector, RepEvent, RepPeak, RepStarted
+
+FloatArray = npt.NDArray[np.float64]
+PipelineEvent = AngleUpdate | CalibrationUpdate | QualityUpdate | RepUpdate
+
+_PHASES: dict[tuple[Posture, str], CalibrationPhase] = {
+    (Posture.STANDING, "still"): "still",
+    (Posture.STANDING, "move"): "swings",
+    (Posture.STANDING, "still_again"): "still-again",
+    (Posture.SUPINE, "still"): "lie-still",
+    (Posture.SUPINE, "move"): "first-raise",
+    (Posture.SUPINE, "still_again"): "first-raise",
+}
+
+
+class SensorPipeline:
+    """Feed ``SampleBatch``es of one sensor; get events. Sets are counted while ``counting``.
+
+    Standing, the calibration swings are never counted. Supine, the first raise *is* the
+    calibration: once it is known the buffered quaternions are turned into angles, so that
+    raise is counted like every later one.
+    """
+
+    def __init__(
+        self,
+        role: str,
+        rate_hz: float,
+        exercise: Exercise,
+        leg: Leg,
+        calibration: MountingCalibration | None = None,
+    ) -> None:
+        self.role, self.rate_hz, self.exercise, self.leg = role, float(rate_hz), exercise, leg
+        self.angles = AnglePipeline(rate_hz, exercise.posture, leg, calibration)
+        self.detector = RepDetector(exercise, leg=leg)
+        self.counting = True
+        self._backlog: list[tuple[FloatArray, FloatArray]] = []  # (t_s, quat) until calibrated
+        self._last_progress: CalibrationProgress | None = None
+
+    @property
+    def calibration(self) -> MountingCalibration | None:
+        return self.angles.calibration
+
+    def new_set(self) -> None:
+        self.detector = RepDetector(self.exercise, leg=self.leg)
+
+    def feed(self, batch: SampleBatch) -> list[PipelineEvent]:
+        was_calibrated = self.calibration is not None
+        out = self.angles.update(batch)
+        events: list[PipelineEvent] = [
+            QualityUpdate(self.role, e.kind, e.t_s, e.message) for e in out.events
+        ]
+        events += self._progress_events(out.progress)
+        if not was_calibrated:
+            self._backlog.append((out.t_s, out.quat_wxyz))
+            if self.calibration is None:
+                return events
+            events += self._replay_backlog()
+        else:
+            events.append(AngleUpdate(self.role, out.t_s, out.flexion_deg, out.abduction_deg))
+            events += self._count(out)
+        return events
+
+    def finish(self) -> list[PipelineEvent]:
+        return self._rep_events(self.detector.finish())
+
+    def _replay_backlog(self) -> list[PipelineEvent]:
+        calibration = self.calibration
+        assert calibration is not None
+        t = np.concatenate([b[0] for b in self._backlog])
+        quat = np.concatenate([b[1] for b in self._backlog])
+        self._backlog = []
+        flex, abd = thigh_angles(quat, calibration)
+        ok = np.isfinite(quat).all(axis=1)
+        flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
+        events: list[PipelineEvent] = [AngleUpdate(self.role, t, flex, abd)]
+        if self.exercise.posture is Posture.SUPINE:
+            events += self._count_arrays(t, flex, abd)
+        return events
+
+    def _count(self, out: AngleBatch) -> list[PipelineEvent]:
+        return self._count_arrays(out.t_s, out.flexion_deg, out.abduction_deg)
+
+    def _count_arrays(
+        self, t: FloatArray, flex: FloatArray, abd: FloatArray
+    ) -> list[PipelineEvent]:
+        if not self.counting:
+            return []
+        primary, secondary = (
+            (abd, flex) if self.exercise.primary is Angle.ABDUCTION else (flex, abd)
+        )
+        return self._rep_events(self.detector.update(t, primary, secondary))
+
+    def _rep_events(self, found: list[RepEvent]) -> list[PipelineEvent]:
+        return [self._rep_update(e) for e in found]
+
+    def _rep_update(self, e: RepEvent) -> RepUpdate:
+        base = (self.role, self.exercise.id, self.leg.value)
+        if isinstance(e, RepStarted):
+            return RepUpdate(*base, "started", e.index, e.t_s)
+        if isinstance(e, RepPeak):
+            return RepUpdate(*base, "peak", e.index, e.t_s, peak_deg=e.peak_deg)
+        return _completed(base, e)
+
+    def _progress_events(self, progress: CalibrationProgress | None) -> list[PipelineEvent]:
+        if progress is None or progress == self._last_progress:
+            return []
+        self._last_progress = progress
+        phase: CalibrationPhase = _PHASES.get((self.exercise.posture, progress.phase), "done")
+        message = (
+            progress.message if not progress.problem else f"{progress.problem} — {progress.message}"
+        )
+        return [CalibrationUpdate(self.role, phase, message, progress.fraction)]
+
+    @property
+    def reps(self) -> list[Rep]:
+        return self.detector.reps
+
+
+def _completed(base: tuple[str, str, str], e: RepCompleted) -> RepUpdate:
+    rep = e.rep
+    return RepUpdate(
+        *base,
+        "completed",
+        rep.index,
+        rep.detected_s,
+        peak_deg=rep.peak_deg,
+        rom_deg=rep.rom_deg,
+        duration_s=rep.duration_s,
+        flags=rep.flags,
+    )

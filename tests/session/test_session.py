@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+
+from hipsense.events import (
+    AngleUpdate,
+    CalibrationUpdate,
+    ExerciseChanged,
+    RepUpdate,
+    SetUpdate,
+    SlrUpdate,
+)
+from hipsense.exercises import Leg
+from hipsense.session import Session
+from hipsense.sim import plan_set, simulate
+
+
+def _run(session: Session, batches: list) -> list:
+    events = []
+    for batch in batches:
+        events += session.feed(batch)
+    return events + session.finish()
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "leg", "seed"), [("swing-forward", Leg.RIGHT, 1), ("slr", Leg.LEFT, 2)]
+)
+def test_live_session_counts_a_simulated_set_exactly(exercise_id: str, leg: Leg, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sim = simulate(plan_set(exercise_id, leg, 8, rng), rate_hz=100.0, seed=seed)
+    session = Session(exercise_id, leg, {"sim": sim.rate_hz})
+    events = _run(session, sim.batches(19))
+    completed = [e for e in events if isinstance(e, RepUpdate) and e.kind == "completed"]
+    assert len(completed) == len(sim.reps) == 8
+    phases = [e.phase for e in events if isinstance(e, CalibrationUpdate)]
+    assert phases[-1] == "done"
+    final = [e for e in events if isinstance(e, SetUpdate) and e.done]
+    assert final and final[-1].rep_count == 8
+    # Each rep is announced after its truth end at the latest by a fraction of a second.
+    for e, truth in zip(completed, sim.reps, strict=True):
+        assert truth.start_s < e.t_s < truth.end_s + 0.5
+
+
+def test_supine_first_raise_calibrates_and_counts() -> None:
+    rng = np.random.default_rng(5)
+    sim = simulate(plan_set("slr", Leg.RIGHT, 3, rng), rate_hz=50.0, seed=5)
+    session = Session("slr", Leg.RIGHT, {"sim": sim.rate_hz})
+    events = _run(session, sim.batches(10))
+    slr = [e for e in events if isinstance(e, SlrUpdate)]
+    assert len(slr[-1].trial_peaks_deg) == 3
+    truth_best = max(r.peak_deg for r in sim.reps)
+    assert slr[-1].best_deg == pytest.approx(truth_best, abs=2.0)
+
+
+def test_standing_calibration_swings_are_not_counted() -> None:
+    rng = np.random.default_rng(11)
+    sim = simulate(plan_set("swing-forward", Leg.LEFT, 5, rng), rate_hz=100.0, seed=11)
+    session = Session("swing-forward", Leg.LEFT, {"sim": sim.rate_hz})
+    events = _run(session, sim.batches(19))
+    completed = [e for e in events if isinstance(e, RepUpdate) and e.kind == "completed"]
+    first_set_rep = min(r.start_s for r in sim.reps)
+    assert len(completed) == 5
+    assert all(e.t_s > first_set_rep for e in completed)
+    angles = [e for e in events if isinstance(e, AngleUpdate)]
+    assert sum(len(a.t_s) for a in angles) == int((~sim.lost).sum())
+
+
+def test_controls_announce_and_close_sets() -> None:
+    session = Session("knee-drive", Leg.RIGHT, {"right_thigh": 100.0, "left_thigh": 100.0})
+    assert session.pipelines["left_thigh"].leg is Leg.LEFT
+    session.select_exercise("swing-lateral")
+    session.switch_leg()
+    events = session.drain()
+    changed = [e for e in events if isinstance(e, ExerciseChanged)]
+    assert [(e.exercise_id, e.leg) for e in changed] == [
+        ("swing-lateral", "right"),
+        ("swing-lateral", "left"),
+    ]
+    assert session.toggle_recording() is True

@@ -1,0 +1,90 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hipsense.cli import main
+from hipsense.exercises import Leg
+from hipsense.sim import plan_set, simulate
+
+
+def _write_sim_csv(path: Path, exercise_id: str, leg: Leg, n_reps: int, seed: int) -> int:
+    sim = simulate(
+        plan_set(exercise_id, leg, n_reps, np.random.default_rng(seed)), rate_hz=50.0, seed=seed
+    )
+    table = np.column_stack([sim.t_s, sim.acc_mps2, sim.gyr_radps])
+    header = "time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps"
+    np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.6f")
+    return len(sim.reps)
+
+
+def test_analyze_json_counts_and_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "swings.csv"
+    truth = _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 6, seed=3)
+    angles, reps = tmp_path / "angles.csv", tmp_path / "reps.csv"
+    code = main(
+        [
+            "analyze",
+            str(csv),
+            "--exercise",
+            "swing-forward",
+            "--leg",
+            "right",
+            "--json",
+            "--angles-csv",
+            str(angles),
+            "--reps-csv",
+            str(reps),
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rep_count"] == truth == 6
+    assert {
+        "index",
+        "start_s",
+        "end_s",
+        "duration_s",
+        "peak_deg",
+        "rom_deg",
+        "flags",
+        "detected_s",
+    } <= set(out["reps"][0])
+    assert out["calibration"]["ok"] is True
+    rows = angles.read_text().splitlines()
+    assert rows[0] == "time_s,flexion_deg,abduction_deg"
+    assert len(rows) - 1 == len(csv.read_text().splitlines()) - 1
+    assert len(reps.read_text().splitlines()) == 7
+    assert angles.stat().st_mode & 0o777 == 0o600
+
+
+def test_analyze_missing_column_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2\n0,0,0,9.8\n")
+    assert main(["analyze", str(csv), "--exercise", "slr"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bad.csv" in err and "gyr" in err
+
+
+def test_calibration_failure_still_writes_orientation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "moving.csv"
+    t = np.arange(0, 20, 0.02)
+    gyr = np.column_stack([np.sin(t * 3.0) * 2.0, np.cos(t * 2.0), np.sin(t)])
+    acc = np.column_stack([np.zeros_like(t), np.zeros_like(t), np.full_like(t, 9.81)])
+    header = "time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps"
+    np.savetxt(csv, np.column_stack([t, acc, gyr]), delimiter=",", header=header, comments="")
+    orientation = tmp_path / "q.csv"
+    code = main(
+        ["analyze", str(csv), "--exercise", "swing-forward", "--orientation-csv", str(orientation)]
+    )
+    assert code == 2
+    assert "moving.csv" in capsys.readouterr().err
+    rows = orientation.read_text().splitlines()
+    assert rows[0] == "time_s,qw,qx,qy,qz" and len(rows) == len(t) + 1
