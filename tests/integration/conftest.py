@@ -18,10 +18,11 @@ class Collector:
         self.stream = link.stream()
         self.batches: list[SampleBatch] = []
         self.statuses: list[LinkStatus] = []
+        self.samples = 0
 
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.batches)
+    def last_index(self) -> int:
+        last = self.batches[-1]
+        return int(last.meta["first_index"]) + len(last) - 1  # type: ignore[call-overload]
 
     def indices(self) -> np.ndarray:
         parts = [int(b.meta["first_index"]) + np.arange(len(b)) for b in self.batches]  # type: ignore[call-overload]
@@ -43,6 +44,7 @@ class Collector:
                     self.statuses.append(item)
                 else:
                     self.batches.append(item)
+                    self.samples += len(item)
                 if on_item is not None:
                     await on_item(self)
 

@@ -24,7 +24,7 @@ async def test_bad_notifications_are_counted_and_skipped() -> None:
             got = Collector(link)
             await got.until(
                 lambda c: (
-                    sensor.ended.is_set() and c.samples > 0 and c.indices()[-1] == last_good(stats)
+                    sensor.ended.is_set() and c.samples > 0 and c.last_index() == last_good(stats)
                 )
             )
             await got.close()

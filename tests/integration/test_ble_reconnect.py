@@ -33,7 +33,7 @@ async def test_link_drop_reconnects_and_reports_the_gap() -> None:
         ) as link:
             got = Collector(link)
             # Everything after the gap must still arrive, up to the very last sample.
-            await got.until(lambda c: c.samples > 0 and c.indices()[-1] == TOTAL - 1, 30, drop_once)
+            await got.until(lambda c: c.samples > 0 and c.last_index() == TOTAL - 1, 30, drop_once)
             await got.close()
             final = link.status()
 
