@@ -82,6 +82,7 @@ class RepDetector:
         self._leg = leg
         self.reps: list[Rep] = []
         self._roms: deque[float] = deque(maxlen=TYPICAL_ROM_WINDOW)
+        self._rise_deg = self.params.min_rise_deg
         self._smooth: float | None = None
         self._last_t = -math.inf
         self._valley = math.nan
@@ -100,8 +101,8 @@ class RepDetector:
         return len(self.reps)
 
     def start_rise_deg(self) -> float:
-        typical = float(np.median(self._roms)) if self._roms else 0.0
-        return max(self.params.min_rise_deg, self.params.start_frac * typical)
+        """Current start threshold above the valley (adapts as reps complete)."""
+        return self._rise_deg
 
     def update(
         self, t_s: npt.ArrayLike, primary_deg: npt.ArrayLike, secondary_deg: npt.ArrayLike
@@ -203,6 +204,8 @@ class RepDetector:
         rep = self._judge.judge(rep)
         self.reps.append(rep)
         self._roms.append(rep.rom_deg)
+        typical = float(np.median(self._roms))
+        self._rise_deg = max(self.params.min_rise_deg, self.params.start_frac * typical)
         return RepCompleted(rep)
 
 
