@@ -47,9 +47,13 @@ class SimSession:
     """Simulated samples (sensor frame) and the truth behind them.
 
     ``acc_mps2``/``gyr_radps`` are exactly the decoder's SI values of ``acc_raw``/``gyr_raw``.
-    Truth angles are the thigh's relative to the body (thigh_frame convention), never the
-    sensor's wobble; ``quat_wxyz`` is the sensor's real sensor-to-world attitude. Samples
-    flagged in ``lost`` stay in the arrays; consumers drop them.
+    Truth angles are the thigh's relative to the body (thigh_frame convention, 0 at the
+    posture's neutral), never the sensor's wobble or the body's sway. Quaternions (w >= 0)
+    map sensor, thigh and body frames to the world (z up, random heading); ``quat_wxyz`` is
+    the sensor's real attitude, wobble included. ``posture`` is per sample ("standing" or
+    "supine"; a transition carries the posture it ends in). ``reps`` lists every rep in
+    time order, including the other leg's (``rep.leg``; the sensor's leg is ``leg``).
+    Samples flagged in ``lost`` stay in the arrays; consumers drop them (or use ``batches``).
     """
 
     rate_hz: float
@@ -147,7 +151,9 @@ def _sway(track: QuinticTrack, c: Conditions, rng: np.random.Generator) -> Quint
 
 
 def _quat_wxyz(r: FloatArray) -> FloatArray:
-    return np.asarray(Rotation.from_matrix(r).as_quat(scalar_first=True), dtype=np.float64)
+    return np.asarray(
+        Rotation.from_matrix(r).as_quat(canonical=True, scalar_first=True), dtype=np.float64
+    )
 
 
 @dataclass(frozen=True, eq=False)
