@@ -84,6 +84,10 @@ class WitMotionBatch:
         return int(self.acc_raw.shape[0])
 
 
+def _scaled(raw: Int16Array, scale: float) -> FloatArray:
+    return raw.astype(np.float64) * scale
+
+
 def decode_witmotion(payload: bytes | bytearray | memoryview) -> WitMotionBatch:
     """Decode a WitMotion notification; raise ProtocolError unless it is whole 55-xx frames."""
     if len(payload) == 0 or len(payload) % FRAME_SIZE:
@@ -92,23 +96,25 @@ def decode_witmotion(payload: bytes | bytearray | memoryview) -> WitMotionBatch:
             f" {FRAME_SIZE}-byte frames"
         )
     frames = np.frombuffer(payload, dtype=FRAME_DTYPE)
-    bad = np.flatnonzero(frames["magic"] != FRAME_MAGIC)
-    if bad.size:
+    foreign = frames["magic"] != FRAME_MAGIC
+    if foreign.any():
+        first = int(np.argmax(foreign))
         raise ProtocolError(
-            f"WitMotion frame {int(bad[0])} starts with 0x{int(frames['magic'][bad[0]]):02X},"
+            f"WitMotion frame {first} starts with 0x{int(frames['magic'][first]):02X},"
             f" expected 0x{FRAME_MAGIC:02X}: not a WitMotion sensor, or a torn notification"
         )
-    imu = frames[frames["flag"] == FLAG_IMU]
-    acc_raw = imu["acc"].astype(np.int16)
-    gyr_raw = imu["gyr"].astype(np.int16)
-    angle_raw = imu["angle"].astype(np.int16)
+    is_imu = frames["flag"] == FLAG_IMU
+    imu = frames if is_imu.all() else frames[is_imu]
+    acc_raw: Int16Array = imu["acc"].astype(np.int16)
+    gyr_raw: Int16Array = imu["gyr"].astype(np.int16)
+    angle_raw: Int16Array = imu["angle"].astype(np.int16)
     return WitMotionBatch(
         acc_raw=acc_raw,
         gyr_raw=gyr_raw,
         angle_raw=angle_raw,
-        acc_mps2=acc_raw * ACC_SCALE_MPS2_PER_LSB,
-        gyr_radps=gyr_raw * GYR_SCALE_RADPS_PER_LSB,
-        angle_deg=angle_raw * ANGLE_SCALE_DEG_PER_LSB,
+        acc_mps2=_scaled(acc_raw, ACC_SCALE_MPS2_PER_LSB),
+        gyr_radps=_scaled(gyr_raw, GYR_SCALE_RADPS_PER_LSB),
+        angle_deg=_scaled(angle_raw, ANGLE_SCALE_DEG_PER_LSB),
         skipped_frames=int(frames.shape[0] - imu.shape[0]),
     )
 
