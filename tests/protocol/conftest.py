@@ -1,24 +1,12 @@
-"""Shared access to firmware_protocol/: the profile and the golden vectors."""
-
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-FIRMWARE_PROTOCOL = Path(__file__).resolve().parents[2] / "firmware_protocol"
-VECTORS = FIRMWARE_PROTOCOL / "vectors"
-PACKET_VECTOR_FILES = sorted(
-    p for p in VECTORS.glob("*.json") if p.stem not in {"invalid_packets", "sensor_info", "control"}
-)
-
-
-def load_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+from protocol_files import FIRMWARE_PROTOCOL, load_json
 
 
 @pytest.fixture(scope="session")
 def profile() -> Any:
+    """firmware_protocol/profile.json, the single source of truth of the wire protocol."""
     return load_json(FIRMWARE_PROTOCOL / "profile.json")

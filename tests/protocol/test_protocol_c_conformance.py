@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FIRMWARE_PROTOCOL, PACKET_VECTOR_FILES, VECTORS, load_json
+from protocol_files import FIRMWARE_PROTOCOL, PACKET_VECTOR_FILES, VECTORS, load_json
 
 from hipsense.protocol import decode_imu_packet, decode_sensor_info
 from hipsense.protocol.control import ControlAttError

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import PACKET_VECTOR_FILES, VECTORS, load_json
+from protocol_files import PACKET_VECTOR_FILES, VECTORS, load_json
 
 from hipsense.errors import ProtocolError
 from hipsense.protocol import (
