@@ -173,3 +173,12 @@ def test_c_max_samples_matches_the_profile(gen_vectors: Path, profile: dict[str,
     examples = profile["imu_packet"]["max_samples_examples"]
     answers = run(gen_vectors, [f"maxs {e['mtu']} {int(e['mag_present'])}" for e in examples])
     assert [int(words[3]) for words in answers] == [e["samples"] for e in examples]
+
+
+def test_c_library_includes_only_portable_headers() -> None:
+    allowed = {"<stdint.h>", "<stddef.h>", "<string.h>", '"hipsense_protocol.h"'}
+    for name in ("hipsense_protocol.h", "hipsense_protocol.c"):
+        lines = (C_DIR / name).read_text(encoding="utf-8").splitlines()
+        includes = {line.split()[1] for line in lines if line.startswith("#include")}
+        assert includes <= allowed, f"{name} includes {includes - allowed}"
+        assert "malloc" not in (C_DIR / name).read_text(encoding="utf-8")
