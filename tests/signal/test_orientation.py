@@ -83,3 +83,12 @@ def test_rejects_bad_shapes_and_rate() -> None:
     with pytest.raises(ValueError, match=r"\(N, 3\)"):
         OrientationEstimator(RATE_HZ).update(np.zeros((5, 2)), np.zeros((5, 2)))
     assert OrientationEstimator(RATE_HZ).update(np.zeros((0, 3)), np.zeros((0, 3))).shape == (0, 4)
+
+
+def test_realign_snaps_inclination_and_the_filter_stays_there() -> None:
+    est = OrientationEstimator(RATE_HZ)
+    est.update(np.zeros((300, 3)), np.tile([0.0, 0.0, 9.81], (300, 1)))
+    tilted = np.array([0.0, 5.0, 8.0])
+    est.realign(tilted)
+    quat = est.update(np.zeros((200, 3)), np.tile(tilted, (200, 1)))
+    np.testing.assert_allclose(up_in_sensor(quat), np.tile(tilted / 9.4339811, (200, 1)), atol=1e-6)

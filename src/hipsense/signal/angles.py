@@ -31,10 +31,14 @@ from hipsense.signal.orientation import (
     estimate_orientation_offline,
     up_in_sensor,
 )
+from hipsense.signal.propagation import GapWatch, probation, propagate, trusted
 from hipsense.signal.thigh_frame import angles_from_up
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+SETTLE_S = 0.15
+"""After an orientation restart, samples this long are invalid while VQF settles."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +113,8 @@ class AnglePipeline:
         self._orientation = OrientationEstimator(rate_hz, orientation)
         self._tracker = None if calibration else CalibrationTracker(rate_hz, posture, leg)
         self._last_gyr = np.zeros(3)
+        self._gaps = GapWatch(rate_hz)
+        self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
 
     def update(self, batch: SampleBatch) -> AngleBatch:
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
@@ -117,15 +123,18 @@ class AnglePipeline:
         x = _expand(checked, gyr, acc, self._last_gyr)
         if len(gyr):
             self._last_gyr = x.gyr_radps[-1]
-        parts = []
-        for k, seg in enumerate(_segments(x, checked.reset_before)):
-            if k > 0 or (len(gyr) and checked.reset_before[0]):
-                self._orientation.reset()
-            parts.append(self._orientation.update(x.gyr_radps[seg], x.acc_mps2[seg], x.acc_ok[seg]))
-        quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
+        trust = trusted(acc, gyr, checked.acc_ok)
+        check, strict, hidden = self._gaps.plan(
+            checked.missing_before > 0, checked.fast_gap_before, trust
+        )
+        settling, self._settle_left = probation(
+            checked.reset_before, self._settle_left, self._n_settle
+        )
+        quat, failed = propagate(self._orientation, x, checked.reset_before, check, strict)
+        valid = checked.valid & ~failed & ~hidden & ~settling
         calibration = self.calibration  # angles use what was known before this batch
-        progress = self._track(gyr, acc, quat, checked.valid)
-        return _batch(batch.t_s, quat, checked.valid, calibration, checked.events, progress)
+        progress = self._track(gyr, acc, quat, valid)
+        return _batch(batch.t_s, quat, valid, calibration, checked.events, progress)
 
     def _track(
         self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -162,21 +171,26 @@ def compute_angles(
         t_s, acc_mps2, gyr_radps
     )
     x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3))
-    estimate = estimate_orientation_offline if offline else _causal
-    parts = [
-        estimate(x.gyr_radps[s], x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s])
-        for s in _segments(x, checked.reset_before)
-    ]
-    quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
+    causal = OrientationEstimator(rate_hz, orientation)
+    trust = trusted(acc_mps2, gyr_radps, checked.acc_ok)
+    check, strict, hidden = GapWatch(rate_hz).plan(
+        checked.missing_before > 0, checked.fast_gap_before, trust
+    )
+    settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
+    quat, failed = propagate(causal, x, checked.reset_before, check, strict)
+    valid = checked.valid & ~failed & ~hidden & ~settling
+    if offline:  # acausal VQF between the restarts the causal pass found necessary
+        resets = checked.reset_before | np.concatenate([[False], failed[:-1]])
+        parts = [
+            estimate_orientation_offline(
+                x.gyr_radps[s], x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s]
+            )
+            for s in _segments(x, resets)
+        ]
+        quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
     if calibration is None:
-        v = checked.valid
+        v = valid
         calibration = calibrate_mounting(
             gyr_radps[v], acc_mps2[v], quat[v], rate_hz, posture=posture, leg=leg
         )
-    return _batch(t_s, quat, checked.valid, calibration, checked.events, None)
-
-
-def _causal(
-    gyr: FloatArray, acc: FloatArray, rate_hz: float, p: OrientationParams, ok: BoolArray
-) -> FloatArray:
-    return OrientationEstimator(rate_hz, p).update(gyr, acc, ok)
+    return _batch(t_s, quat, valid, calibration, checked.events, None)

@@ -45,6 +45,11 @@ class DataQualityParams:
     saturation_fraction: float = 0.995
     gap_factor: float = 1.5
     max_fill_s: float = 0.5
+    max_gap_rotation_deg: float = 10.0
+    max_blind_gap_s: float = 0.2
+    """A gap in which the thigh may have turned more than ``max_gap_rotation_deg`` (gap x rate
+    at its edges), or long enough to hide a whole knee drive, is bridged but not trusted: the
+    next samples are invalid until the inclination is re-anchored."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +60,7 @@ class CheckedSamples:
     acc_ok: BoolArray
     missing_before: IntArray
     reset_before: BoolArray
+    fast_gap_before: BoolArray
     events: tuple[DataQualityEvent, ...]
 
 
@@ -62,7 +68,7 @@ _MESSAGES = {
     DataQualityKind.NON_FINITE: "{n} sample(s) with NaN/inf values ignored",
     DataQualityKind.SATURATED: "{n} sample(s) at the sensor's full scale (clipped) ignored",
     DataQualityKind.GAP: "{n} sample(s) lost; orientation carried over by the gyro",
-    DataQualityKind.TIME_JUMP: "time jumped by {dt:.2f} s; orientation restarted",
+    DataQualityKind.TIME_JUMP: "{dt:.2f} s without samples; orientation restarted",
     DataQualityKind.NON_MONOTONIC: "{n} sample(s) with time going backwards ignored",
 }
 
@@ -83,6 +89,7 @@ class SampleChecker:
         self.rate_hz = float(rate_hz)
         self.params = params
         self._last_t_s: float | None = None
+        self._last_rate_radps = 0.0
         self._open_runs: set[DataQualityKind] = set()
 
     def _continued(
@@ -119,13 +126,14 @@ class SampleChecker:
         if n:
             gap_steps[0] = max(int(gap_steps[0]), lost_before)
         jump = gap_steps * period > p.max_fill_s
+        fast = self._fast_gap(gyr_radps, gap_steps, period) & ~jump
         runs = {
             DataQualityKind.NON_FINITE: ~finite,
             DataQualityKind.SATURATED: saturated,
             DataQualityKind.NON_MONOTONIC: backwards,
         }
         events = [e for k, m in runs.items() for e in self._continued(k, m, t_s)]
-        events += self._gap_events(t_s, gap_steps, jump, dt)
+        events += self._gap_events(t_s, gap_steps, fast, dt)
         valid = finite & ~saturated & ~backwards
         finite_t = t_s[np.isfinite(t_s)]
         if finite_t.size:  # bad values still come with a real timestamp
@@ -135,16 +143,30 @@ class SampleChecker:
             acc_ok=valid,
             missing_before=np.where(jump, 0, gap_steps),
             reset_before=jump,
+            fast_gap_before=fast,
             events=tuple(sorted(events, key=lambda e: e.t_s)),
         )
 
-    @staticmethod
+    def _fast_gap(self, gyr_radps: FloatArray, gap_steps: IntArray, period: float) -> BoolArray:
+        rate = np.linalg.norm(np.nan_to_num(gyr_radps, posinf=0.0, neginf=0.0), axis=1)
+        before = np.concatenate([[self._last_rate_radps], rate[:-1]])
+        if len(rate):
+            self._last_rate_radps = float(rate[-1])
+        swept_deg = np.degrees(gap_steps * period * np.maximum(rate, before))
+        long = gap_steps * period > self.params.max_blind_gap_s
+        return np.asarray((gap_steps > 0) & ((swept_deg > self.params.max_gap_rotation_deg) | long))
+
     def _gap_events(
-        t_s: FloatArray, gap_steps: IntArray, jump: BoolArray, dt: FloatArray
+        self, t_s: FloatArray, gap_steps: IntArray, reset: BoolArray, dt: FloatArray
     ) -> list[DataQualityEvent]:
         out = []
         for i in np.flatnonzero(gap_steps > 0):
-            kind = DataQualityKind.TIME_JUMP if jump[i] else DataQualityKind.GAP
-            msg = _MESSAGES[kind].format(n=int(gap_steps[i]), dt=float(np.nan_to_num(dt[i])))
-            out.append(DataQualityEvent(kind, float(t_s[i]), int(gap_steps[i]), msg))
+            n, gap_s = int(gap_steps[i]), float(np.nan_to_num(dt[i]))
+            if gap_steps[i] / self.rate_hz > self.params.max_fill_s:
+                kind, msg = DataQualityKind.TIME_JUMP, _MESSAGES[DataQualityKind.TIME_JUMP]
+            else:
+                kind, msg = DataQualityKind.GAP, _MESSAGES[DataQualityKind.GAP]
+                if reset[i]:
+                    msg = "{n} sample(s) lost during motion; re-anchoring the orientation"
+            out.append(DataQualityEvent(kind, float(t_s[i]), n, msg.format(n=n, dt=gap_s)))
         return out

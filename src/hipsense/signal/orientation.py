@@ -115,6 +115,13 @@ def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
     )
 
 
+def quat_rotate(q: FloatArray, v: FloatArray) -> FloatArray:
+    """Rotate vector(s) v by unit quaternion(s) q (wxyz)."""
+    qv = np.concatenate([np.zeros((*np.shape(v)[:-1], 1)), v], axis=-1)
+    conj = q * np.array([1.0, -1.0, -1.0, -1.0])
+    return quat_multiply(quat_multiply(q, qv), conj)[..., 1:]
+
+
 def quat_from_rotvec(rotvec: FloatArray) -> FloatArray:
     angle = np.linalg.norm(rotvec, axis=-1)
     axis = rotvec / np.maximum(angle, 1e-15)[..., None]
@@ -161,6 +168,25 @@ class OrientationEstimator:
     @property
     def at_rest(self) -> bool:
         return bool(self._vqf.getRestDetected())
+
+    def realign(self, acc_mps2: FloatArray) -> None:
+        """Snap the inclination to one trusted accelerometer sample; keep heading and bias.
+
+        Used after a gap the gyro could not bridge: VQF's low-passed accelerometer is put
+        in steady state on the new reading, so the filter does not pull back to the old one.
+        """
+        st = self._vqf.state
+        acc_i = quat_rotate(np.asarray(st["gyrQuat"]), np.asarray(acc_mps2, dtype=np.float64))
+        acc_e = quat_rotate(np.asarray(st["accQuat"]), acc_i)
+        u = acc_e / np.linalg.norm(acc_e)
+        tilt = np.array([1.0 + u[2], u[1], -u[0], 0.0])  # shortest arc u -> z
+        st["accQuat"] = quat_multiply(tilt / np.linalg.norm(tilt), np.asarray(st["accQuat"]))
+        b = np.asarray(self._vqf.coeffs["accLpB"], dtype=np.float64)
+        a = np.asarray(self._vqf.coeffs["accLpA"], dtype=np.float64)
+        per_axis = [self._vqf.filterInitialState(float(v), b, a) for v in acc_i]
+        st["accLpState"] = np.asarray(per_axis).ravel()  # VQF keeps [x0, x1, y0, y1, z0, z1]
+        st["lastAccLp"] = acc_i
+        self._vqf.state = st
 
     def reset(self) -> None:
         """Forget the orientation but keep the learnt gyro bias (used after long gaps)."""

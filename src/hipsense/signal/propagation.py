@@ -1,0 +1,140 @@
+"""Run the orientation over gap-filled samples, restarting it where a gap cannot be bridged.
+
+A gap is bridged with interpolated gyro (``gap_fill``). A short gap can still hide a whole
+knee drive whose edges look calm, so the first sample after every gap is checked: if its
+accelerometer is trustworthy (|a| close to g, slow rotation) and disagrees with the
+propagated up direction, the inclination is snapped to it (heading and gyro bias kept) and
+that sample is invalid.
+The loop runs once per gap, never per sample.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import numpy.typing as npt
+
+from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.gap_fill import Expanded
+from hipsense.signal.orientation import OrientationEstimator, up_in_sensor
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+MAX_GAP_MISMATCH_DEG = 8.0
+STRICT_MISMATCH_DEG = 2.0
+TRUSTED_ACC_DEV_MPS2 = 0.4
+TRUSTED_RATE_RADPS = np.radians(30.0)
+
+
+def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
+    """The ``n`` samples from each trigger on (``carried`` left from the previous batch)."""
+    idx = np.arange(len(trigger))
+    last = np.maximum.accumulate(np.where(trigger, idx, -(10**9))) if len(idx) else idx
+    since = np.where(last >= 0, idx - last, idx + (n - carried))
+    mask = since < n
+    left = int(n - since[-1] - 1) if len(idx) and mask[-1] else 0
+    return np.asarray(mask), max(left, 0)
+
+
+def trusted(acc: FloatArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+    """Samples whose accelerometer reads gravity alone closely enough to anchor inclination."""
+    acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
+    dev = np.abs(np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2)
+    slow = np.linalg.norm(gyr, axis=1) < TRUSTED_RATE_RADPS
+    return np.asarray(ok & (dev < TRUSTED_ACC_DEV_MPS2) & slow)
+
+
+class GapWatch:
+    """After each gap, the first trusted sample (within ``max_wait_s``) decides on re-anchoring.
+
+    Samples after a gap during fast motion stay invalid until that decision.
+    """
+
+    def __init__(self, rate_hz: float, max_wait_s: float = 3.0, calm_s: float = 0.1) -> None:
+        self._max_wait = max(1, round(max_wait_s * rate_hz))
+        self._calm_n = max(1, round(calm_s * rate_hz))
+        self._left, self._strict, self._run = 0, False, 0
+
+    def _calm(self, trust: BoolArray) -> BoolArray:
+        """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before)."""
+        idx = np.arange(len(trust))
+        last_bad = np.maximum.accumulate(np.where(~trust, idx, -1)) if len(idx) else idx
+        run = np.where(last_bad >= 0, idx - last_bad, idx + 1 + self._run)
+        if len(idx):
+            self._run = int(run[-1])
+        return np.asarray(run >= self._calm_n)
+
+    def plan(
+        self, gap: BoolArray, fast: BoolArray, trust: BoolArray
+    ) -> tuple[BoolArray, BoolArray, BoolArray]:
+        """(check here, check strictly, hidden until checked), per sample of the batch."""
+        n, trust = len(gap), self._calm(trust)
+        check, strict, hidden = (np.zeros(n, dtype=bool) for _ in range(3))
+        starts = [(0, self._left, self._strict)] if self._left > 0 else []
+        starts += [(int(i), self._max_wait, bool(fast[i])) for i in np.flatnonzero(gap)]
+        self._left, self._strict = 0, False
+        for k, (a, wait, is_strict) in enumerate(starts):
+            stop = min(starts[k + 1][0] if k + 1 < len(starts) else n, a + wait)
+            found = np.flatnonzero(trust[a:stop])
+            end = a + int(found[0]) + 1 if found.size else stop
+            hidden[a:end] = is_strict
+            if found.size:
+                check[end - 1], strict[end - 1] = True, is_strict
+            elif stop == n and a + wait > n:
+                self._left, self._strict = a + wait - n, is_strict
+        return check, strict, hidden
+
+
+def _mismatch(quat: FloatArray, acc: FloatArray, gyr: FloatArray, limit_deg: float) -> bool:
+    norm = float(np.linalg.norm(acc))
+    if abs(norm - STANDARD_GRAVITY_MPS2) > TRUSTED_ACC_DEV_MPS2:
+        return False
+    if float(np.linalg.norm(gyr)) > TRUSTED_RATE_RADPS:
+        return False
+    cos = float(up_in_sensor(quat[None, :])[0] @ acc) / norm
+    return bool(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) > limit_deg)
+
+
+def propagate(
+    estimator: OrientationEstimator,
+    x: Expanded,
+    reset_before: BoolArray,
+    check: BoolArray,
+    strict: BoolArray,
+) -> tuple[FloatArray, BoolArray]:
+    """Quaternions at the real samples, and which real samples a failed bridge invalidates.
+
+    ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
+    ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch.
+    """
+    rows = x.real_index
+    resets = set(rows[np.flatnonzero(reset_before)].tolist())
+    checks = set((rows[np.flatnonzero(check)] + 1).tolist()) - resets
+    limits = np.full(len(x.gyr_radps), MAX_GAP_MISMATCH_DEG)
+    limits[rows[strict]] = STRICT_MISMATCH_DEG
+    cuts = sorted((resets | checks) - {0, len(x.gyr_radps)})
+    parts: list[FloatArray] = []
+    failed: list[int] = []
+    end = len(x.gyr_radps)
+
+    def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
+        ok = parts and x.acc_ok[row]
+        if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], x.gyr_radps[row], limits[row]):
+            estimator.realign(x.acc_mps2[row])
+            failed.append(row)
+
+    for a, b in itertools.pairwise([0, *cuts, end]):
+        if a in resets:
+            estimator.reset()
+        elif a in checks:
+            anchor(a - 1)
+        parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
+    if end in checks:  # the last check falls on the batch's last sample
+        anchor(end - 1)
+    quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
+    bad_rows = np.zeros(len(quat_x), dtype=bool)
+    bad_rows[failed] = True
+    return quat_x[rows], bad_rows[rows]
