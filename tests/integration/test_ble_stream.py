@@ -14,12 +14,13 @@ from .conftest import Collector
 SAMPLES_60_S_AT_200_HZ = 12_000
 
 
-async def test_scan_finds_sensor_with_name_kind_and_battery() -> None:
+async def test_scan_finds_sensor_named_from_its_address_in_the_scan_response() -> None:
     async with VirtualRadio() as radio:
-        sensor = await radio.add_sensor("hipsense-1A2B", battery_pct=64)
+        sensor = await radio.add_sensor()
         found = await scan_sensors(0.3, backend=radio.bleak_backend)
+    name = "hipsense-" + sensor.address[-5:].replace(":", "")  # PROTOCOL.md §1
     assert [(s.name, s.address, s.kind, s.battery_pct) for s in found] == [
-        ("hipsense-1A2B", sensor.address, "hipsense", 64)
+        (name, sensor.address, "hipsense", None)  # the battery is not advertised (§1)
     ]
 
 

@@ -32,7 +32,7 @@ def test_bluetooth_off_becomes_adapter_error_with_advice() -> None:
 
 async def test_scan_lists_both_kinds_strongest_first_and_connects_by_address() -> None:
     async with VirtualRadio() as radio:
-        await radio.add_sensor("hipsense-00AA", battery_pct=40)
+        await radio.add_sensor("hipsense-00AA")
         await radio.add_witmotion("WT901BLE55")
         found = await scan_sensors(0.3, backend=radio.bleak_backend)
         hip = next(s for s in found if s.kind == "hipsense")

@@ -115,3 +115,19 @@ def test_assembler_starts_a_new_epoch_when_the_sensor_rebooted() -> None:
     again = asm.assemble([(20.0, p) for p in _packets(0, 20, 10, 100)])  # counter restarted
     assert sum(len(b) for b in again) == 20
     assert again[0].t_s[0] > first[-1].t_s[-1]
+
+
+def test_assembler_resolves_a_gap_longer_than_the_counter_by_device_time() -> None:
+    """40,000 samples (200 s at 200 Hz) missing: the u16 counter alone would read it as
+    40,000 - 65,536 < 0, i.e. an old packet; the device clock says how long it really was."""
+    info = SensorInfo.for_ranges(sample_rate_hz=200)
+    asm = PacketAssembler("right_thigh", info)
+    ZEROS = np.zeros((10, 3), dtype=np.int16)
+    before = _packets(0, 100, 10, 200)
+    after = [
+        encode_imu_packet(s % 65_536, s * 5_000 % (1 << 32), ZEROS, ZEROS)
+        for s in range(40_100, 40_200, 10)
+    ]
+    batches = asm.assemble([(1.0, p) for p in before] + [(201.0, p) for p in after])
+    assert [(b.meta["first_index"], b.lost_before) for b in batches] == [(0, 0), (40_100, 40_000)]
+    assert asm.counts().out_of_order == 0

@@ -274,14 +274,15 @@ class SensorLink:
         return "hipsense" if self.sensor is None else self.sensor.kind
 
     async def _start_hipsense(self, client: BleakClient) -> None:
+        await self._follow_battery(client)
+        await client.start_notify(IMU_DATA_UUID, self._on_notify)
+        await client.write_gatt_char(CONTROL_UUID, encode_control(StartStreaming()), response=True)
+        # PROTOCOL.md §4: re-read the info after every successful control write, before decoding.
         self.info = decode_sensor_info(await client.read_gatt_char(SENSOR_INFO_UUID))
         if isinstance(self._assembler, PacketAssembler):
             self._assembler.resume(self.info)
         else:
             self._assembler = PacketAssembler(self.role, self.info, self.time_origin_s)
-        await self._follow_battery(client)
-        await client.start_notify(IMU_DATA_UUID, self._on_notify)
-        await client.write_gatt_char(CONTROL_UUID, encode_control(StartStreaming()), response=True)
 
     async def _start_witmotion(self, client: BleakClient) -> None:
         if self._assembler is None:

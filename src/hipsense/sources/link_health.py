@@ -63,12 +63,21 @@ class SequenceTracker:
         self.out_of_order = 0
         self._recent: deque[int] = deque(maxlen=recent_packets)
 
-    def observe(self, seq_u16: int, count: int) -> SeqResult:
-        """Classify one packet whose first sample has counter ``seq_u16``."""
+    def observe(self, seq_u16: int, count: int, samples_by_time: int | None = None) -> SeqResult:
+        """Classify one packet whose first sample has counter ``seq_u16``.
+
+        ``samples_by_time`` (the gap the device clock shows, in samples) resolves gaps the u16
+        counter cannot: beyond 2^15 samples the loss is taken as d + k*2^16 nearest to it.
+        """
         if self.next_index is None:
             self.next_index = self.first_index = seq_u16
             return self._accept(seq_u16, count, 0)
         index = unwrap(seq_u16, self.next_index, SEQ_MODULO)
+        if samples_by_time is not None and samples_by_time >= SEQ_MODULO // 2:
+            d = (seq_u16 - self.next_index) % SEQ_MODULO
+            index = (
+                self.next_index + d + max(0, round((samples_by_time - d) / SEQ_MODULO)) * SEQ_MODULO
+            )
         if index >= self.next_index:
             return self._accept(index, count, index - self.next_index)
         if index in self._recent:
@@ -195,6 +204,7 @@ class PacketAssembler:
         self.malformed = 0
         self._last_host_s = -np.inf
         self._resuming = False
+        self._expected_t_us: float | None = None
 
     def resume(self, info: SensorInfo) -> None:
         """A new connection to the same sensor: keep the time base, re-check the counter."""
@@ -227,23 +237,40 @@ class PacketAssembler:
         return [self._batch(run) for run in runs]
 
     def _observe(self, packet: ImuPacket, arrival_s: float) -> _Accepted | None:
+        by_time = self._samples_by_time(packet)
         if self._resuming:
             self._resuming = False
-            self._check_restart(packet)
-        result = self.seq.observe(packet.seq, packet.sample_count)
+            if self._restarted(packet, by_time):
+                by_time = None
+        result = self.seq.observe(packet.seq, packet.sample_count, by_time)
         if result.verdict is not PacketVerdict.ACCEPT:
             return None
+        period_us = 1e6 / self.info.sample_rate_hz
+        self._expected_t_us = (packet.t0_us + packet.sample_count * period_us) % TIME_MODULO_US
         t0_s = self.clock.unwrap_us(packet.t0_us) * 1e-6
         device_s = t0_s + np.arange(packet.sample_count) / self.info.sample_rate_hz
         self.mapper.observe(float(device_s[-1]), arrival_s)
         return _Accepted(result.lost_before, result.first_index, packet, device_s, arrival_s)
 
-    def _check_restart(self, packet: ImuPacket) -> None:
-        """A sensor that rebooted while away counts from zero again: start a new epoch."""
+    def _samples_by_time(self, packet: ImuPacket) -> int | None:
+        """Samples missing before ``packet`` by the device clock (None if it went backwards)."""
+        if self._expected_t_us is None:
+            return None
+        gap_us = (packet.t0_us - self._expected_t_us) % TIME_MODULO_US
+        if gap_us >= TIME_MODULO_US // 2:
+            return None
+        return round(gap_us * self.info.sample_rate_hz / 1e6)
+
+    def _restarted(self, packet: ImuPacket, by_time: int | None) -> bool:
+        """A sensor that rebooted while away counts and clocks from zero: start a new epoch."""
         if self.seq.next_index is None:
-            return
-        if unwrap(packet.seq, self.seq.next_index, SEQ_MODULO) < self.seq.next_index:
-            self.seq, self.clock, self.mapper = SequenceTracker(), DeviceClock(), ClockMapper()
+            return False
+        behind = unwrap(packet.seq, self.seq.next_index, SEQ_MODULO) < self.seq.next_index
+        if by_time is not None and not (behind and by_time < SEQ_MODULO // 2):
+            return False  # time ran forward, and the counter agrees or cannot tell
+        self.seq, self.clock, self.mapper = SequenceTracker(), DeviceClock(), ClockMapper()
+        self._expected_t_us = None
+        return True
 
     def _batch(self, run: list[_Accepted]) -> SampleBatch:
         device_s = np.concatenate([a.device_s for a in run])

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from bumble import hci
+from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -38,10 +38,37 @@ LL_DATA_LENGTH_MAX = 251
 
 
 class _Controller(Controller):
-    """Bumble's controller formats every HCI packet into a debug line even with debug logging
-    off; skipping that when nobody listens halves the virtual radio's CPU cost."""
+    """Two fixes to Bumble's virtual controller.
+
+    It answers an active scan with the advertising data instead of the advertiser's scan
+    response, so a scanner would never see the name (PROTOCOL.md §1 puts it there): the scan
+    response report is rewritten with the advertiser's real scan response data. And it formats
+    every HCI packet into a debug line even with debug logging off; skipping that when nobody
+    listens halves the virtual radio's CPU cost.
+    """
+
+    _scan_response: bytes | None = None
+
+    def on_advertising_pdu(self, pdu: ll.AdvInd | ll.AdvExtInd) -> None:
+        self._scan_response = self._scan_response_of(pdu.advertiser_address)
+        try:
+            super().on_advertising_pdu(pdu)
+        finally:
+            self._scan_response = None
+
+    def _scan_response_of(self, address: hci.Address) -> bytes | None:
+        advertiser = self.link.find_le_controller(address)
+        if advertiser is None:
+            return None
+        for adv_set in advertiser.advertising_sets.values():
+            if adv_set.address == address and adv_set.enabled:
+                return bytes(adv_set.scan_response_data)
+        legacy = advertiser.le_legacy_advertiser
+        return bytes(legacy.scan_response_data) if legacy.enabled else None
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if self._scan_response is not None:
+            packet = _with_scan_response(packet, self._scan_response)
         if _controller_log.isEnabledFor(logging.DEBUG):
             super().send_hci_packet(packet)
         elif self.host:
@@ -56,6 +83,22 @@ class _Controller(Controller):
             self.on_hci_acl_data_packet(packet)
         else:
             super().on_hci_packet(packet)
+
+
+def _with_scan_response(packet: hci.HCI_Packet, data: bytes) -> hci.HCI_Packet:
+    ext = hci.HCI_LE_Extended_Advertising_Report_Event
+    if isinstance(packet, ext):
+        scan_response = ext.EventType.SCAN_RESPONSE
+        return ext(
+            [replace(r, data=data) if r.event_type & scan_response else r for r in packet.reports]
+        )
+    legacy = hci.HCI_LE_Advertising_Report_Event
+    if isinstance(packet, legacy):
+        scan_rsp = legacy.EventType.SCAN_RSP
+        return legacy(
+            [replace(r, data=data) if r.event_type == scan_rsp else r for r in packet.reports]
+        )
+    return packet
 
 
 class _Host(Host):
@@ -116,9 +159,9 @@ class VirtualRadio:
         serial = next(self._serial)
         return "C0:00:00:00:" + f"{serial >> 8:02X}:{serial & 0xFF:02X}"
 
-    async def new_device(self, name: str) -> Device:
+    async def new_device(self, name: str, address: str | None = None) -> Device:
         """A powered-on Bumble device attached to this radio."""
-        address = self.next_address()
+        address = address or self.next_address()
         controller = _Controller(name, link=self.link, public_address=address)
         # Data Length Extension, as on nRF52 sensors and current phones: a 247-byte ATT MTU
         # then travels in one link-layer packet instead of ten 27-byte fragments.
@@ -141,8 +184,14 @@ class VirtualRadio:
             self._centrals.remove(device)
             self.link.remove_controller(self._controllers.pop(id(device)))
 
-    async def add_sensor(self, name: str, motion: Any = None, **options: Any) -> VirtualSensor:
-        """Create, power on and start advertising a hipsense-profile virtual sensor."""
+    async def add_sensor(
+        self, name: str | None = None, motion: Any = None, **options: Any
+    ) -> VirtualSensor:
+        """Create, power on and start advertising a hipsense-profile virtual sensor.
+
+        ``name`` defaults to ``hipsense-XXXX`` from the address; ``motion`` to a ramp; the
+        options are VirtualSensor's (rate_hz, pacing, faults, battery_pct, info, ...).
+        """
         from hipsense.virtual.sensor import VirtualSensor
 
         sensor = VirtualSensor(name, motion, **options)
@@ -151,7 +200,7 @@ class VirtualRadio:
         return sensor
 
     async def add_witmotion(
-        self, name: str = "WT901BLE67", motion: Any = None, **options: Any
+        self, name: str | None = None, motion: Any = None, **options: Any
     ) -> VirtualWitMotion:
         """Create, power on and start advertising a WitMotion-profile virtual sensor."""
         from hipsense.virtual.witmotion import VirtualWitMotion

@@ -63,6 +63,17 @@ class RampSource:
         return block
 
 
+class RawSession(Protocol):
+    """What a simulated session or a recording offers: raw counts and a lost-sample mask."""
+
+    @property
+    def acc_raw(self) -> Int16Array: ...
+    @property
+    def gyr_raw(self) -> Int16Array: ...
+    @property
+    def lost(self) -> BoolArray: ...
+
+
 class ArraySource:
     """Raw arrays held in memory (a simulated session or a recording), optionally looped."""
 
@@ -79,6 +90,11 @@ class ArraySource:
         self.lost = None if lost is None else np.asarray(lost, dtype=bool).reshape(-1)
         self.loop = loop
         self.position = 0
+
+    @classmethod
+    def from_session(cls, session: RawSession, *, loop: bool = False) -> ArraySource:
+        """Play a ``hipsense.sim`` session (its lost samples are counted, never sent)."""
+        return cls(session.acc_raw, session.gyr_raw, session.lost, loop=loop)
 
     def read(self, max_samples: int) -> RawBlock | None:
         n = self.acc_raw.shape[0]

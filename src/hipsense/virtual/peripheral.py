@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
-from bumble.device import AdvertisingParameters, AdvertisingSet, Connection, Device
+from bumble.device import Connection, Device
 from bumble.hci import HCI_CONNECTION_TIMEOUT_ERROR, HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR
 from bumble.profiles.device_information_service import DeviceInformationService
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 Pacing = Literal["realtime", "fast"]
 ADVERTISING_INTERVAL_MS = 50.0
-BATTERY_SERVICE_16 = 0x180F
+FIRMWARE = "1.0.0+proto1"
 
 
 class VirtualPeripheral:
@@ -36,7 +36,7 @@ class VirtualPeripheral:
 
     def __init__(
         self,
-        name: str,
+        name: str | None,
         *,
         battery_pct: int = 87,
         pacing: Pacing = "realtime",
@@ -44,41 +44,50 @@ class VirtualPeripheral:
         max_mtu: int = 247,
         model: str = "hipsense-virtual",
     ) -> None:
-        self.name = name
+        self.name = name or ""  # set from the address in attach() when not given
         self.battery_pct = battery_pct
         self.pacing = pacing
         self.notify_interval_s = notify_interval_s
         self.max_mtu = max_mtu
         self.model = model
         self.device: Device | None = None
-        self._advertising_set: AdvertisingSet | None = None
         self.connection: Connection | None = None
         self.connections_made = 0
         self._stream_task: asyncio.Task[None] | None = None
         self.stream_started_s: float | None = None  # host monotonic time streaming last began
+        self.stopped_at_s: float | None = None  # ... and last stopped
         self._battery_char: gatt.Characteristic[bytes] | None = None
         self.ended = asyncio.Event()  # set when the motion source is exhausted
+        self._closing = False
+        self._readvertise: asyncio.Task[None] | None = None
 
     @property
     def address(self) -> str:
         assert self.device is not None, "sensor is not attached to a radio"
         return str(self.device.random_address)
 
+    def default_name(self, address: str) -> str:
+        raise NotImplementedError
+
     async def attach(self, radio: VirtualRadio) -> None:
-        self.device = device = await radio.new_device(self.name)
+        address = radio.next_address()
+        self.name = self.name or self.default_name(address)
+        self.device = device = await radio.new_device(self.name, address)
         device.gatt_server.max_mtu = self.max_mtu
         device.add_services([*self._services(), self._battery_service(), self._dis()])
         device.on(device.EVENT_CONNECTION, self._on_connection)
-        # Extended advertising: Bumble's virtual controller answers scans with the advertising
-        # data rather than the scan response, so everything travels in one (> 31 byte) PDU.
-        parameters = AdvertisingParameters(
-            primary_advertising_interval_min=ADVERTISING_INTERVAL_MS,
-            primary_advertising_interval_max=ADVERTISING_INTERVAL_MS,
-        )
-        self._advertising_set = await device.create_advertising_set(
-            advertising_parameters=parameters,
+        await self._advertise()
+
+    async def _advertise(self) -> None:
+        """Legacy advertising: flags + service UUID, the name in the scan response (§1)."""
+        assert self.device is not None
+        await self.device.start_advertising(
             advertising_data=self._advertising_data(),
-            auto_restart=True,
+            scan_response_data=bytes(
+                AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())])
+            ),
+            advertising_interval_min=ADVERTISING_INTERVAL_MS,
+            advertising_interval_max=ADVERTISING_INTERVAL_MS,
         )
 
     def _services(self) -> list[gatt.Service]:
@@ -95,7 +104,7 @@ class VirtualPeripheral:
 
     def _dis(self) -> gatt.Service:
         return DeviceInformationService(
-            manufacturer_name="hipsense", model_number=self.model, firmware_revision="1.0.0"
+            manufacturer_name="hipsense", model_number=self.model, firmware_revision=FIRMWARE
         )
 
     def _advertising_data(self) -> bytes:
@@ -106,9 +115,6 @@ class VirtualPeripheral:
         if self.service_uuids_16:
             uuids = b"".join(u.to_bytes(2, "little") for u in self.service_uuids_16)
             fields.append((AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, uuids))
-        battery = BATTERY_SERVICE_16.to_bytes(2, "little") + bytes([self.battery_pct])
-        fields.append((AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()))
-        fields.append((AdvertisingData.SERVICE_DATA, battery))
         return bytes(AdvertisingData(fields))
 
     def _on_connection(self, connection: Connection) -> None:
@@ -119,6 +125,8 @@ class VirtualPeripheral:
     def _on_disconnection(self) -> None:
         self.connection = None
         self.stop_streaming()  # firmware stops on disconnect; the host restarts it
+        if not self._closing:  # advertise again so the host can reconnect
+            self._readvertise = asyncio.create_task(self._advertise())
 
     # --- streaming -----------------------------------------------------------------------
 
@@ -131,6 +139,8 @@ class VirtualPeripheral:
             self._stream_task = asyncio.create_task(self._stream(), name=f"{self.name}-stream")
 
     def stop_streaming(self) -> None:
+        if self.streaming:
+            self.stopped_at_s = time.monotonic()
         if self._stream_task is not None:
             self._stream_task.cancel()
             self._stream_task = None
@@ -179,13 +189,15 @@ class VirtualPeripheral:
             await self.connection.disconnect(HCI_CONNECTION_TIMEOUT_ERROR)
 
     async def close(self) -> None:
+        self._closing = True
         self.stop_streaming()
+        if self._readvertise is not None:
+            with contextlib.suppress(Exception):
+                await self._readvertise
         if self.device is None:
             return
-        if self._advertising_set is not None:
-            self._advertising_set.auto_restart = False
-            with contextlib.suppress(Exception):
-                await self._advertising_set.stop()
+        with contextlib.suppress(Exception):
+            await self.device.stop_advertising()
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 await self.connection.disconnect(HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR)

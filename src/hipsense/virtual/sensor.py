@@ -8,6 +8,7 @@ reconnects, and each notification carries as many samples as the negotiated MTU 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from bumble import att, gatt
@@ -44,21 +45,24 @@ class VirtualSensor(VirtualPeripheral):
 
     def __init__(
         self,
-        name: str,
+        name: str | None = None,
         motion: MotionSource | None = None,
         *,
         rate_hz: int = 200,
         acc_range_g: int = 16,
         gyr_range_dps: int = 2000,
+        info: SensorInfo | None = None,
         pacing: Pacing = "realtime",
         faults: Faults | None = None,
         seq_start: int = 0,
         clock_start_us: int = 1_000_000,
         **options: Any,
     ) -> None:
+        if info is not None:  # e.g. a simulated session's (its datasheet scales)
+            options.setdefault("model", info.model)
         super().__init__(name, pacing=pacing, **options)
         self.motion: MotionSource = motion if motion is not None else RampSource()
-        self.info = SensorInfo.for_ranges(
+        self.info = info or SensorInfo.for_ranges(
             sample_rate_hz=rate_hz,
             acc_range_g=acc_range_g,
             gyr_range_dps=gyr_range_dps,
@@ -98,15 +102,12 @@ class VirtualSensor(VirtualPeripheral):
         )
         return [gatt.Service(SERVICE_UUID, [self._imu_char, info_char, control_char])]
 
+    def default_name(self, address: str) -> str:
+        return "hipsense-" + address[-5:].replace(":", "")  # last two address bytes (§1)
+
     @property
     def current_info(self) -> SensorInfo:
-        return SensorInfo.for_ranges(
-            sample_rate_hz=self.info.sample_rate_hz,
-            acc_range_g=self.info.acc_range_g,
-            gyr_range_dps=self.info.gyr_range_dps,
-            model=self.model,
-            streaming=self.streaming,
-        )
+        return replace(self.info, streaming=self.streaming)
 
     def _on_control(self, _connection: Connection, value: bytes) -> None:
         try:
@@ -136,12 +137,7 @@ class VirtualSensor(VirtualPeripheral):
         # Keep the device clock continuous: re-anchor it at the current sample.
         now_us = self._time_us(self.sample_index)
         self.clock_start_us = now_us - self.sample_index * US_PER_S // rate_hz
-        self.info = SensorInfo.for_ranges(
-            sample_rate_hz=rate_hz,
-            acc_range_g=self.info.acc_range_g,
-            gyr_range_dps=self.info.gyr_range_dps,
-            model=self.model,
-        )
+        self.info = replace(self.info, sample_rate_hz=rate_hz)
 
     def _time_us(self, index: int) -> int:
         return self.clock_start_us + index * US_PER_S // self.info.sample_rate_hz
@@ -161,10 +157,15 @@ class VirtualSensor(VirtualPeripheral):
         self.disconnect_indices.append(self.sample_index)
 
     def _on_stream_start(self) -> None:
-        self.stream_start_index = self.sample_index
+        # seq and the device clock run on while not streaming (§5): the host sees a gap.
+        if self.pacing == "realtime" and self.stopped_at_s is not None:
+            self._pending_loss += int(
+                (time.monotonic() - self.stopped_at_s) * self.info.sample_rate_hz
+            )
         if self._pending_loss:
             self._skip(self._pending_loss)
             self._pending_loss = 0
+        self.stream_start_index = self.sample_index
 
     def _skip(self, count: int) -> None:
         while count > 0 and (block := self.motion.read(count)) is not None:

@@ -35,7 +35,7 @@ class VirtualWitMotion(VirtualPeripheral):
 
     def __init__(
         self,
-        name: str = "WT901BLE67",
+        name: str | None = None,
         motion: MotionSource | None = None,
         *,
         rate_hz: float = 50.0,
@@ -49,6 +49,9 @@ class VirtualWitMotion(VirtualPeripheral):
         self._sample_index = 0
         self._stream_start_index = 0
         self._notify_char: gatt.Characteristic[bytes] | None = None
+
+    def default_name(self, address: str) -> str:
+        return "WT901BLE" + address[-2:]
 
     def _services(self) -> list[gatt.Service]:
         props = gatt.Characteristic.Properties
