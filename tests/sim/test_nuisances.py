@@ -58,3 +58,21 @@ def test_wobble_rings_at_its_natural_frequency_and_stays_small() -> None:
     assert 1 / period_s == pytest.approx(13.0 * math.sqrt(1 - 0.12**2), rel=0.05)
     slope = np.gradient(theta[:, 1], 1e-3)[1:-1]
     np.testing.assert_allclose(slope, rate[1:-1, 1], rtol=0.05, atol=0.02)
+
+
+@pytest.mark.parametrize("exercise_id", ["knee-drive", "straight-leg-march"])
+def test_foot_strikes_shake_the_accelerometer_only_at_contact(exercise_id: str) -> None:
+    plan = plan_set(exercise_id, Leg.RIGHT, 4, np.random.default_rng(3))
+    base = Conditions.clean().with_(random_mounting=True)
+    calm = simulate(plan, rate_hz=200, seed=3, conditions=base)
+    shaken = simulate(plan, rate_hz=200, seed=3, conditions=base.with_(foot_impacts=True))
+    np.testing.assert_array_equal(calm.gyr_raw, shaken.gyr_raw)
+    shock = np.linalg.norm(shaken.acc_mps2 - calm.acc_mps2, axis=1)
+    assert 0.5 * STANDARD_GRAVITY_MPS2 < shock.max() < 4.0 * STANDARD_GRAVITY_MPS2
+    set_ = next(seg for seg in shaken.segments if seg.kind == "set")
+    outside = (shaken.t_s < set_.start_s) | (shaken.t_s > set_.end_s + 0.2)
+    assert shock[outside].max() < 0.01
+    if exercise_id == "knee-drive":  # the foot lands as the rep ends
+        for rep in shaken.reps:
+            near = np.abs(shaken.t_s - rep.end_s) < 0.15
+            assert shock[near].max() > 0.3 * STANDARD_GRAVITY_MPS2

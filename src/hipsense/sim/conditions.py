@@ -21,6 +21,7 @@ class Conditions:
     fidgets: bool = False  # weight shifts / fidgets of 4-7 degrees after each set
     mid_set_pause: bool = False  # a 2-3 s pause in the middle of sets of 4+ reps
     random_mounting: bool = False  # front/outer site, any turn about the skin normal
+    foot_impacts: bool = False  # heel-strike shocks (1-3 g) in knee drives and marches
     lost_fraction: float = 0.0  # share of samples lost, in bursts of ``lost_burst`` samples
     lost_burst: int = 20
     acc_range_g: int = 16
@@ -52,6 +53,7 @@ class Conditions:
             fidgets=True,
             mid_set_pause=True,
             random_mounting=True,
+            foot_impacts=True,
             lost_fraction=0.02,
         )
 

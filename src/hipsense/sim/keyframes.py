@@ -64,6 +64,7 @@ class KeyframeBuilder:
         self._turn: list[bool] = [False]
         self.reps: list[RepWindow] = []
         self.segments: list[SegmentRecord] = []
+        self.contacts: list[tuple[float, float]] = []  # (foot strike time, relative strength)
 
     @property
     def now_s(self) -> float:

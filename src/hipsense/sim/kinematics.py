@@ -81,13 +81,15 @@ class Mounting:
 
 @dataclass(frozen=True, eq=False)
 class MotionModel:
-    """Everything that moves: keyframe track, leg, heading, optional sway (roll, pitch deg)."""
+    """Everything that moves: keyframe track, leg, heading, optional sway (roll, pitch deg)
+    and foot-strike shocks."""
 
     track: QuinticTrack
     leg: Leg
     mounting: Mounting
     heading_rad: float = 0.0
     sway: QuinticTrack | None = None
+    impacts: QuinticTrack | None = None  # vertical hip shock (m) from foot strikes
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +118,8 @@ def body_attitude(model: MotionModel, t_s: FloatArray, values: FloatArray) -> Fl
 def _hip_acc(model: MotionModel, t_s: FloatArray) -> FloatArray:
     acc = model.track(t_s, deriv=2)
     local = np.column_stack([acc[:, CH["hip_x"]], np.zeros(len(t_s)), acc[:, CH["hip_z"]]])
+    if model.impacts is not None:
+        local[:, 2] += model.impacts(t_s, deriv=2)[:, 0]
     return local @ rot_z(model.heading_rad).T
 
 

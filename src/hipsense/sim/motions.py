@@ -143,6 +143,10 @@ def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
             hip_x = b.current("hip_x") + speed * dt * (1.0 if walk else 0.5)
             pose = {primary: angle, secondary: side, "twist": twist, "hip_x": hip_x}
             b.key(dt, pose, turn=True, vel={"hip_x": speed}, hip_z=hip_z + lift)
+        if march:  # this foot lands after the kick; the other one lands near push-off
+            b.contacts.append((b.now_s - 0.55 * rep.fall_s, 1.0))
+            if i + 1 < len(reps):
+                b.contacts.append((b.now_s - 0.15 * rep.fall_s, 0.5))
         _record(b, step, first + i, start, rep)
         start = b.now_s
     settle = 0.6 * reps[-1].fall_s
@@ -167,6 +171,8 @@ def _raises(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
             b.key(rep.rise_s, top)
             _hold(b, rep.hold_s, rep.peak_deg, breathe=step.exercise_id == "assisted-slr")
         b.key(rep.fall_s, flex=rep.low_deg, abd=0.0, twist=0.0)
+        if step.exercise_id == "knee-drive":
+            b.contacts.append((b.now_s, 1.0))
         _record(b, step, first + i, start, rep)
         b.key(rep.rest_s, flex=0.0)
 

@@ -14,6 +14,7 @@ from hipsense.protocol.hipsense_v1 import SensorInfo
 from hipsense.samples import SampleBatch
 from hipsense.sim import motions
 from hipsense.sim.conditions import Conditions
+from hipsense.sim.impacts import impact_track
 from hipsense.sim.keyframes import CH, KeyframeBuilder
 from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu
 from hipsense.sim.plan import SessionPlan
@@ -214,7 +215,7 @@ def simulate(
     if not 1.0 <= rate_hz <= 2000.0:
         raise ValueError(f"rate_hz={rate_hz} is outside the supported 1-2000 Hz")
     c = conditions or Conditions.clean()
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     mounting = (
         Mounting.random(plan.leg, rngs[0])
         if c.random_mounting
@@ -224,7 +225,12 @@ def simulate(
     track = b.track()
     heading = float(rngs[2].uniform(-np.pi, np.pi))
     model = MotionModel(
-        track, plan.leg, mounting, heading, _sway(track, c, rngs[3]) if c.sway else None
+        track,
+        plan.leg,
+        mounting,
+        heading,
+        _sway(track, c, rngs[3]) if c.sway else None,
+        impact_track(b.contacts, rngs[6]) if c.foot_impacts else None,
     )
     n = math.floor(track.end_s * rate_hz) + 1
     t = np.arange(n) / rate_hz
