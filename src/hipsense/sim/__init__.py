@@ -1,7 +1,12 @@
 """A physically consistent simulator of a thigh-worn IMU, with ground truth.
 
-Pure numpy/scipy. ``plan_set``/``plan_warmup`` describe what the person does,
-``Conditions`` which nuisances happen, ``simulate`` produces samples and truth.
+Pure numpy/scipy. ``plan_set``/``plan_warmup``/``plan_session`` describe what the person
+does, ``Conditions`` which nuisances happen, ``simulate`` produces samples and truth::
+
+    plan = plan_set("swing-forward", Leg.LEFT, 12, np.random.default_rng(1))
+    s = simulate(plan, rate_hz=100, seed=1, conditions=Conditions.realistic())
+    s.acc_raw, s.gyr_raw, s.info        # what the sensor sends
+    s.flexion_deg, s.reps, s.segments   # what really happened
 """
 
 from hipsense.sim.conditions import Conditions
@@ -14,6 +19,7 @@ from hipsense.sim.plan import (
     SegmentKind,
     SessionPlan,
     plan_reps,
+    plan_session,
     plan_set,
     plan_warmup,
 )
@@ -33,6 +39,7 @@ __all__ = [
     "SimSession",
     "TruthRep",
     "plan_reps",
+    "plan_session",
     "plan_set",
     "plan_warmup",
     "simulate",
