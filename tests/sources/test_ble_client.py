@@ -6,9 +6,9 @@ import asyncio
 
 import numpy as np
 import pytest
-from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
-from hipsense.errors import AdapterError, SensorNotFoundError
+from hipsense.errors import AdapterError, SensorError, SensorNotFoundError
 from hipsense.sources.ble import LinkStatus, SensorLink, _adapter_error, scan_sensors
 from hipsense.virtual import RampSource, VirtualRadio
 
@@ -21,13 +21,24 @@ async def test_unknown_sensor_name_says_what_to_do() -> None:
             await link.open()
 
 
-def test_bluetooth_off_becomes_adapter_error_with_advice() -> None:
-    off = BleakBluetoothNotAvailableError(
-        "adapter off", BleakBluetoothNotAvailableReason.POWERED_OFF
-    )
-    error = _adapter_error(off)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        BleakBluetoothNotAvailableError("off", BleakBluetoothNotAvailableReason.POWERED_OFF),
+        BleakError("No Bluetooth adapters found."),
+        BleakError("[org.bluez.Error.NotReady] Resource Not Ready"),
+        PermissionError("org.freedesktop.DBus.Error.AccessDenied"),
+    ],
+)
+def test_adapter_problems_become_adapter_error_with_advice(exc: Exception) -> None:
+    error = _adapter_error(exc)
     assert isinstance(error, AdapterError)
     assert "switch Bluetooth on" in str(error)
+
+
+def test_other_bluetooth_failures_stay_sensor_errors() -> None:
+    error = _adapter_error(BleakError("characteristic 42 was not found"))
+    assert type(error) is SensorError
 
 
 async def test_scan_lists_both_kinds_strongest_first_and_connects_by_address() -> None:

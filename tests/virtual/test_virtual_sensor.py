@@ -93,3 +93,28 @@ async def test_notifications_fill_the_mtu(mtu: int, per_packet: int) -> None:
             assert client.mtu_size == mtu
     assert {p[1] & 0x3F for p in payloads[:3]} == {per_packet}
     assert max(len(p) for p in payloads) <= mtu - 3
+
+
+async def test_sequence_and_clock_run_on_across_stop_and_start() -> None:
+    """PROTOCOL.md §5: stop/start leaves a gap, never a restart."""
+    async with VirtualRadio() as radio:
+        sensor = await radio.add_sensor("hipsense-0D0D", rate_hz=200)
+        payloads: list[bytes] = []
+        async with BleakClient(sensor.address, backend=radio.bleak_backend.client) as client:
+            firmware = await client.read_gatt_char(normalize_uuid_16(0x2A26))
+            await client.start_notify(IMU_DATA_UUID, lambda _c, d: payloads.append(bytes(d)))
+            start, stop = encode_control(StartStreaming()), encode_control(StopStreaming())
+            await client.write_gatt_char(CONTROL_UUID, start, response=True)
+            await asyncio.sleep(0.2)
+            await client.write_gatt_char(CONTROL_UUID, stop, response=True)
+            paused_at = len(payloads)
+            await asyncio.sleep(0.3)
+            await client.write_gatt_char(CONTROL_UUID, start, response=True)
+            await asyncio.sleep(0.1)
+            info = decode_sensor_info(await client.read_gatt_char(SENSOR_INFO_UUID))
+    before = decode_imu_packet(payloads[paused_at - 1], info)
+    after = decode_imu_packet(payloads[paused_at], info)
+    gap = after.seq - (before.seq + before.sample_count)
+    assert firmware == bytearray(b"1.0.0+proto1")
+    assert 40 <= gap <= 80  # about 0.3 s at 200 Hz went by unsent
+    assert after.t0_us - before.t0_us == (before.sample_count + gap) * 5_000

@@ -124,8 +124,14 @@ def _discovered(device: BLEDevice, adv: AdvertisementData) -> DiscoveredSensor |
     )
 
 
+_ADAPTER_HINTS = ("adapter", "notready", "not ready", "powered", "accessdenied", "permission")
+
+
 def _adapter_error(exc: Exception) -> SensorError:
-    if isinstance(exc, BleakBluetoothNotAvailableError | OSError):
+    """Map bleak/OS errors: adapter missing, off or not permitted -> AdapterError."""
+    text = str(exc).lower().replace(" ", "")
+    hinted = any(h.replace(" ", "") in text for h in _ADAPTER_HINTS)
+    if isinstance(exc, BleakBluetoothNotAvailableError | OSError) or hinted:
         return AdapterError(
             f"Bluetooth is not available ({exc}): switch Bluetooth on, check the adapter is"
             " plugged in, and that hipsense may use it (Linux: user in the 'bluetooth' group)"
@@ -285,7 +291,9 @@ class SensorLink:
             self._assembler = PacketAssembler(self.role, self.info, self.time_origin_s)
 
     async def _start_witmotion(self, client: BleakClient) -> None:
-        if self._assembler is None:
+        if isinstance(self._assembler, WitMotionAssembler):
+            self._assembler.resume()
+        else:
             self._assembler = WitMotionAssembler(self.role, self.time_origin_s)
         await self._follow_battery(client)
         await client.start_notify(WITMOTION_NOTIFY, self._on_notify)

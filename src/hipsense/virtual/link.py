@@ -129,10 +129,23 @@ class BleakBackend:
     client: type[BaseBleakClient]
 
 
+class _InFlightAfterDrop(logging.Filter):
+    """A dropped link leaves packets in flight, and Bumble's controller warns once per packet
+    ("no connection for ..."); on the virtual radio that is the expected end of a link."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("!!! no connection for")
+
+
+_DROP_FILTER = _InFlightAfterDrop()
+
+
 class VirtualRadio:
     """A shared virtual radio; use ``async with VirtualRadio() as radio``."""
 
     def __init__(self, *, central_mtu: int = ATT_MTU_MAX) -> None:
+        if _DROP_FILTER not in _controller_log.filters:
+            _controller_log.addFilter(_DROP_FILTER)
         if not ATT_MTU_MIN <= central_mtu <= ATT_MTU_MAX:
             raise ValueError(f"central_mtu must be {ATT_MTU_MIN}..{ATT_MTU_MAX}, not {central_mtu}")
         self.central_mtu = central_mtu
