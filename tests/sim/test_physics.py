@@ -115,9 +115,10 @@ def test_soft_tissue_wobble_moves_the_sensor_but_not_the_truth() -> None:
 def test_march_accelerations_integrate_to_the_sensors_displacement() -> None:
     from scipy.integrate import cumulative_trapezoid
 
+    from hipsense.sim.choreography import still
     from hipsense.sim.keyframes import CH, KeyframeBuilder
     from hipsense.sim.kinematics import body_attitude, rot_z, thigh_attitude
-    from hipsense.sim.motions import exercise_set, still
+    from hipsense.sim.motions import exercise_set
 
     plan = plan_set("straight-leg-march", Leg.RIGHT, 5, np.random.default_rng(1))
     builder = KeyframeBuilder(Posture.STANDING)

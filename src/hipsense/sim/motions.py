@@ -1,60 +1,15 @@
-"""Rep shapes: each step of a plan becomes keyframes of the thigh (and body, hip)."""
+"""Rep shapes: each set of a plan becomes keyframes of the thigh (and hip, for the march)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from hipsense.exercises import Leg, Posture
-from hipsense.sim.keyframes import POSTURE_POSE, KeyframeBuilder, RepWindow
+from hipsense.exercises import Leg
+from hipsense.sim.keyframes import KeyframeBuilder, RepWindow
 from hipsense.sim.plan import HIP_CIRCLES, SIM_EXERCISES, PlanStep, RepSpec
 
 SWING_LIKE = frozenset({"swing-forward", "swing-lateral", "straight-leg-march", HIP_CIRCLES})
 _OTHER_LEG_SCALE = 0.03  # the down thigh follows the pelvis a little when the other leg lifts
-
-
-def still(b: KeyframeBuilder, duration_s: float) -> None:
-    b.key(duration_s, flex=0.0, abd=0.0, twist=0.0)
-
-
-def fidget(b: KeyframeBuilder, rng: np.random.Generator, posture: Posture) -> None:
-    """A fidget or (standing) a held weight shift of 4-7 degrees, back to neutral; never a rep."""
-    size = rng.uniform(4.0, 7.0)
-    if posture is Posture.STANDING and rng.random() < 0.5:  # pelvis drops: the thigh abducts
-        shift = size * rng.choice([-1.0, 1.0])
-        b.key(rng.uniform(0.6, 1.0), abd=shift, flex=rng.uniform(-1.5, 1.5))
-        b.hold(rng.uniform(1.0, 3.0))
-        b.key(rng.uniform(0.6, 1.0), abd=0.0, flex=0.0)
-        return
-    direction, duration = rng.uniform(0.0, 2 * np.pi), rng.uniform(1.0, 2.5)
-    turn = {"flex": size * np.cos(direction), "abd": size * np.sin(direction)}
-    b.key(duration * 0.5, turn, turn=True, twist=rng.uniform(-3.0, 3.0))
-    b.key(duration * 0.5, flex=0.0, abd=0.0, twist=0.0)
-
-
-def transition(b: KeyframeBuilder, step: PlanStep) -> None:
-    """Sit down then lie back (or the reverse); the thigh stays roughly horizontal meanwhile."""
-    target = POSTURE_POSE[step.posture]
-    hip_x = b.current("hip_x")
-    if step.posture is Posture.SUPINE:
-        b.key(0.4 * step.duration_s, flex=85.0, abd=0.0, twist=0.0, hip_z=0.5)
-        b.key(
-            0.6 * step.duration_s,
-            flex=0.0,
-            pitch=target["pitch"],
-            hip_z=target["hip_z"],
-            hip_x=hip_x - 0.3,
-        )
-    else:
-        b.key(
-            0.6 * step.duration_s,
-            flex=85.0,
-            abd=0.0,
-            twist=0.0,
-            pitch=target["pitch"],
-            hip_z=0.5,
-            hip_x=hip_x + 0.3,
-        )
-        b.key(0.4 * step.duration_s, flex=0.0, hip_z=target["hip_z"])
 
 
 def exercise_set(

@@ -12,10 +12,9 @@ from scipy.spatial.transform import Rotation
 from hipsense.exercises import Angle, Leg
 from hipsense.protocol.hipsense_v1 import SensorInfo
 from hipsense.samples import SampleBatch
-from hipsense.sim import motions
+from hipsense.sim.choreography import build_keyframes, postural_sway
 from hipsense.sim.conditions import Conditions
 from hipsense.sim.impacts import impact_track
-from hipsense.sim.keyframes import CH, KeyframeBuilder
 from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu
 from hipsense.sim.plan import SessionPlan
 from hipsense.sim.sensor import (
@@ -27,7 +26,7 @@ from hipsense.sim.sensor import (
     quantise,
     sensor_info,
 )
-from hipsense.sim.tracks import FloatArray, QuinticTrack, smooth_noise
+from hipsense.sim.tracks import FloatArray
 from hipsense.sim.truth import (
     Segment,
     TruthRep,
@@ -112,45 +111,6 @@ class SimSession:
         ]
 
 
-def _build_keyframes(
-    plan: SessionPlan, conditions: Conditions, rng: np.random.Generator
-) -> KeyframeBuilder:
-    b = KeyframeBuilder(plan.posture)
-    for i, step in enumerate(plan.steps):
-        start = b.now_s
-        if step.kind in ("still", "pause"):
-            motions.still(b, step.duration_s)
-            b.segment(step.kind, start, step.posture, step.leg, None)
-        elif step.kind == "fidget":
-            motions.fidget(b, rng, step.posture)
-            b.segment("fidget", start, step.posture, step.leg, None)
-        elif step.kind == "transition":
-            motions.transition(b, step)
-            b.segment("transition", start, step.posture, step.leg, None)
-        elif step.kind == "calibration-swings":
-            motions.calibration_swings(b, step)
-        else:
-            n = len(step.reps)
-            pause_after = None
-            if conditions.mid_set_pause and n >= 4:
-                pause_after = n // 2 + int(rng.integers(-1, 2))
-            motions.exercise_set(b, step, plan.leg, pause_after, float(rng.uniform(2.0, 3.0)))
-            following = plan.steps[i + 1] if i + 1 < len(plan.steps) else None
-            if conditions.fidgets and following is not None and following.kind == "still":
-                start = b.now_s
-                motions.fidget(b, rng, following.posture)
-                b.segment("fidget", start, following.posture, plan.leg, None)
-    return b
-
-
-def _sway(track: QuinticTrack, c: Conditions, rng: np.random.Generator) -> QuinticTrack:
-    """Postural sway (roll, pitch in degrees): larger standing than lying."""
-    noise = smooth_noise(rng, track.end_s, 2, knot_s=0.8)
-    standing = track(noise.t_s)[:, CH["pitch"]] > -45.0
-    amp = np.where(standing, c.sway_standing_deg, c.sway_supine_deg)[:, None]
-    return QuinticTrack(noise.t_s, noise.value * amp, noise.vel * amp, noise.acc * amp)
-
-
 def _quat_wxyz(r: FloatArray) -> FloatArray:
     return np.asarray(
         Rotation.from_matrix(r).as_quat(canonical=True, scalar_first=True), dtype=np.float64
@@ -221,7 +181,7 @@ def simulate(
         if c.random_mounting
         else Mounting.make(plan.leg, "front")
     )
-    b = _build_keyframes(plan, c, rngs[1])
+    b = build_keyframes(plan, c, rngs[1])
     track = b.track()
     heading = float(rngs[2].uniform(-np.pi, np.pi))
     model = MotionModel(
@@ -229,7 +189,7 @@ def simulate(
         plan.leg,
         mounting,
         heading,
-        _sway(track, c, rngs[3]) if c.sway else None,
+        postural_sway(track, c, rngs[3]) if c.sway else None,
         impact_track(b.contacts, rngs[6]) if c.foot_impacts else None,
     )
     n = math.floor(track.end_s * rate_hz) + 1
