@@ -105,7 +105,7 @@ def _kind_of(device: BLEDevice, adv: AdvertisementData) -> SensorKind | None:
     name = adv.local_name or device.name or ""
     if SERVICE_UUID in adv.service_uuids or name.startswith(LOCAL_NAME_PREFIX):
         return "hipsense"
-    if WITMOTION_SERVICE in adv.service_uuids or name.startswith("WT"):
+    if WITMOTION_SERVICE in adv.service_uuids or name.startswith("WT901"):
         return "witmotion"
     return None
 
