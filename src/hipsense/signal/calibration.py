@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import find_peaks
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
 from hipsense.signal.motion_phases import (
     StillParams,
-    count_half_swings,
     dominant_axis,
     still_mask,
     still_runs,
@@ -38,7 +38,9 @@ class CalibrationParams:
     still: StillParams = field(default_factory=StillParams)
     min_still_s: float = 2.0
     min_swings: int = 3
-    swing_rate_min_dps: float = 30.0
+    """Swings asked for; ``accepted_swings`` suffice for the fit (a lost packet may eat one)."""
+    accepted_swings: int = 2
+    swing_min_deg: float = 8.0
     max_off_plane_deg: float = 25.0
     max_axis_tilt_deg: float = 30.0
     min_raise_deg: float = 5.0
@@ -179,11 +181,12 @@ def _segments(  # noqa: PLR0917
 
 
 def _axis_and_metrics(
-    gyr_move: FloatArray, up: FloatArray, p: CalibrationParams
+    gyr_move: FloatArray, up: FloatArray, posture: Posture, p: CalibrationParams
 ) -> tuple[FloatArray, float, float]:
     axis, off_plane_deg = dominant_axis(gyr_move)
     tilt_deg = float(np.degrees(np.arcsin(min(1.0, abs(float(axis @ up))))))
-    if off_plane_deg > p.max_off_plane_deg or tilt_deg > p.max_axis_tilt_deg:
+    bad = off_plane_deg > p.max_off_plane_deg or tilt_deg > p.max_axis_tilt_deg
+    if bad and posture is Posture.STANDING:  # supine takes its axis from gravity instead
         raise CalibrationError(
             "that was not a forward swing: swing the leg straight forward and back"
             f" (the motion left its plane by {off_plane_deg:.0f} deg,"
@@ -216,15 +219,14 @@ def calibrate_mounting(
         cos = float(_still_up(acc[first]) @ _still_up(acc[second]))
         repeat_deg = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     gyr_move = gyr[move] - bias
-    axis, off_plane_deg, tilt_deg = _axis_and_metrics(gyr_move, up0, params)
+    axis, off_plane_deg, tilt_deg = _axis_and_metrics(gyr_move, up0, posture, params)
     y = _unit(axis - (axis @ up0) * up0)
     if posture is Posture.SUPINE:
         y = _raise_axis(up_s[move], up0, fallback=y)
-    half_swings = count_half_swings(gyr_move @ y, np.radians(params.swing_rate_min_dps))
     r_ts = _frame(up0, y, posture)
     r_ts = _sign_flexion_positive(r_ts, up_s[move], posture)
-    n_swings = half_swings // 2
-    if posture is Posture.STANDING and half_swings < 2 * params.min_swings - 1:
+    n_swings = count_swings(up_s[move] @ r_ts.T, params.swing_min_deg)
+    if posture is Posture.STANDING and n_swings < params.accepted_swings:
         raise CalibrationError(
             f"only {n_swings} swing(s) seen: swing the leg forward and back"
             f" {params.min_swings} times, slowly, then stand still"
@@ -246,6 +248,17 @@ def calibrate_mounting(
         neutral_repeatability_deg=repeat_deg,
         n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
     )
+
+
+def count_swings(up_thigh: FloatArray, min_deg: float) -> int:
+    """Swings = flexion peaks of at least ``min_deg`` prominence (either sign: the fit may not
+    be signed yet). Counted on the fused angle, so a lost packet cannot split or merge one."""
+    flex = np.degrees(np.arctan2(up_thigh[:, 0], up_thigh[:, 2]))
+    if len(flex) < 3:
+        return 0
+    up_peaks, _ = find_peaks(flex, prominence=min_deg)
+    down_peaks, _ = find_peaks(-flex, prominence=min_deg)
+    return max(len(up_peaks), len(down_peaks))
 
 
 def _raise_axis(up_s_move: FloatArray, up0: FloatArray, fallback: FloatArray) -> FloatArray:

@@ -15,8 +15,14 @@ import numpy.typing as npt
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
-from hipsense.signal.calibration import CalibrationParams, MountingCalibration, calibrate_mounting
-from hipsense.signal.motion_phases import count_half_swings, dominant_axis, still_mask
+from hipsense.signal.calibration import (
+    CalibrationParams,
+    MountingCalibration,
+    calibrate_mounting,
+    count_swings,
+)
+from hipsense.signal.motion_phases import dominant_axis, still_mask
+from hipsense.signal.orientation import up_in_sensor
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,10 +107,10 @@ class CalibrationTracker:
         after = self._buf[first_move:]
         trailing = _trailing_true(still[first_move:])
         if self.posture is Posture.STANDING:
-            gyr = after[: len(after) - trailing, 0:3]
-            half = _half_swings(gyr, p.swing_rate_min_dps) if len(gyr) > 3 else 0
-            if half < 2 * p.min_swings - 1 or trailing == 0:
-                return self._report(CalibrationPhase.MOVE, min(1.0, (half // 2) / p.min_swings))
+            moved = after[: len(after) - trailing]
+            swings = _swings(moved, self._buf[:first_move, 3:6], p.swing_min_deg)
+            if swings < p.accepted_swings or trailing == 0:
+                return self._report(CalibrationPhase.MOVE, min(1.0, swings / p.min_swings))
             if trailing < need:
                 return self._report(CalibrationPhase.STILL_AGAIN, trailing / need)
         elif trailing < p.still.min_still_s * rate:
@@ -135,6 +141,14 @@ def _trailing_true(mask: npt.NDArray[np.bool_]) -> int:
     return len(mask) - (int(false_at[-1]) + 1 if false_at.size else 0)
 
 
-def _half_swings(gyr: FloatArray, min_dps: float) -> int:
-    axis, _ = dominant_axis(gyr - np.median(gyr, axis=0))
-    return count_half_swings(gyr @ axis, np.radians(min_dps))
+def _swings(moved: FloatArray, still_acc: FloatArray, min_deg: float) -> int:
+    """Live swing count in a provisional frame (neutral up + dominant gyro axis)."""
+    if len(moved) < 3:
+        return 0
+    up0 = np.mean(still_acc, axis=0)
+    up0 /= np.linalg.norm(up0)
+    axis, _ = dominant_axis(moved[:, 0:3] - np.median(moved[:, 0:3], axis=0))
+    y = axis - (axis @ up0) * up0
+    frame = np.stack([np.cross(y, up0), y, up0]) / max(float(np.linalg.norm(y)), 1e-9)
+    frame[2] = up0
+    return count_swings(up_in_sensor(moved[:, 6:10]) @ frame.T, min_deg)

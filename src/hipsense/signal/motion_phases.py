@@ -8,8 +8,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from hipsense.samples import STANDARD_GRAVITY_MPS2
-
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -24,7 +22,7 @@ class StillParams:
 
     window_s: float = 0.25
     gyr_max_dps: float = 12.0
-    acc_dev_max_mps2: float = 0.8
+    acc_dev_max_mps2: float = 0.5
     min_still_s: float = 0.5
 
 
@@ -34,9 +32,9 @@ def still_mask(
     """True where the sensor is held still (window-smoothed; NaN samples count as moving)."""
     win = max(1, round(p.window_s * rate_hz))
     gyr_dps = np.degrees(np.linalg.norm(np.nan_to_num(gyr_radps, nan=1e3), axis=1))
-    acc_dev = np.abs(
-        np.linalg.norm(np.nan_to_num(acc_mps2, nan=1e3), axis=1) - STANDARD_GRAVITY_MPS2
-    )
+    acc_norm = np.linalg.norm(np.nan_to_num(acc_mps2, nan=1e3), axis=1)
+    # Deviation from the local mean, not from g: an uncalibrated |a| can be 1 m/s^2 off g.
+    acc_dev = np.abs(acc_norm - uniform_filter1d(acc_norm, 4 * win, mode="nearest"))
     slow = uniform_filter1d(gyr_dps, win, mode="nearest") < p.gyr_max_dps
     calm = maximum_filter1d(acc_dev, win, mode="nearest") < p.acc_dev_max_mps2
     return np.asarray(slow & calm, dtype=bool)

@@ -1,0 +1,245 @@
+"""Hip-angle accuracy on the simulator (random seeds, never tuned on) and on real SLR data.
+
+Per condition (clean, realistic, realistic with a calibrated accelerometer) and exercise:
+primary-angle RMSE over the set (flexion; abduction for lateral swings), SLR peak error per
+rep, and the automatic calibration's difference from the oracle (true mounting, same fusion,
+same data). Methods: hipsense live (streamed in 10-sample batches, guided calibration),
+hipsense offline (acausal VQF, calibration from the recording), oracle (live fusion, true
+mounting) and a baseline (plain VQF defaults + a simple still-then-move calibration).
+Then real supine SLRs (../shared/data/pt_exercises, Yurtman & Barshan 2022, CC BY 4.0).
+
+Run: .venv/bin/python bench/bench_angles.py [--seeds N]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hipsense.errors import CalibrationError
+from hipsense.exercises import CATALOGUE, Angle, Leg, Posture
+from hipsense.samples import SampleBatch
+from hipsense.signal.angles import AnglePipeline, compute_angles, thigh_angles
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.motion_phases import dominant_axis
+from hipsense.signal.orientation import VQF_DEFAULTS, estimate_orientation_causal
+from hipsense.sim import Conditions, SimSession, plan_set, simulate
+
+EXERCISES = ("swing-forward", "knee-drive", "swing-lateral", "slr")
+METHODS = ("hipsense live", "hipsense offline", "oracle live", "baseline")
+CONDITIONS = {
+    "clean": Conditions.clean().with_(random_mounting=True),
+    "realistic": Conditions.realistic(),
+    "realistic, acc calibrated": Conditions.realistic().with_(acc_bias=False),
+}
+PT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pt_exercises"
+
+
+@dataclass
+class Tally:
+    rmse: dict[str, list[float]] = field(default_factory=dict)
+    peak_err: dict[str, list[float]] = field(default_factory=dict)
+    cal_vs_oracle: list[float] = field(default_factory=list)
+    coverage: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    def add(self, key: str, store: dict[str, list[float]], values: list[float]) -> None:
+        store.setdefault(key, []).extend(values)
+
+
+def _session(exercise_id: str, seed: int, cond: Conditions) -> SimSession:
+    rng = np.random.default_rng(10_000 + seed)
+    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
+    rate = float(rng.choice([50.0, 100.0, 200.0]))
+    plan = plan_set(exercise_id, leg, 8, rng)
+    return simulate(plan, rate_hz=rate, seed=seed, conditions=cond)
+
+
+def _live(s: SimSession, keep: np.ndarray, posture: Posture) -> tuple[np.ndarray, ...]:
+    pipe = AnglePipeline(s.rate_hz, posture, s.leg)
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
+           for i in range(0, len(t), 10)]  # fmt: skip
+    quat = np.concatenate([o.quat_wxyz for o in out])
+    flex, abd = (
+        np.concatenate([getattr(o, k) for o in out]) for k in ("flexion_deg", "abduction_deg")
+    )
+    if pipe.calibration is None:
+        raise CalibrationError("live calibration never finished")
+    return flex, abd, quat, pipe.calibration.r_ts
+
+
+def _baseline_cal(
+    s: SimSession, keep: np.ndarray, quat: np.ndarray, posture: Posture
+) -> MountingCalibration:
+    """Neutral up = mean acc over the first 2 s; flexion axis = gyro PCA over the next 8 s."""
+    n2, n6 = round(2 * s.rate_hz), round(10 * s.rate_hz)
+    acc, gyr = s.acc_mps2[keep], s.gyr_radps[keep]
+    up0 = np.mean(acc[:n2], axis=0)
+    up0 /= np.linalg.norm(up0)
+    axis, _ = dominant_axis(gyr[n2:n6])
+    y = axis - (axis @ up0) * up0
+    y /= np.linalg.norm(y)
+    rows = [np.cross(y, up0), y, up0] if posture is Posture.STANDING else [up0, y, np.cross(up0, y)]
+    cal = MountingCalibration.from_rotation(np.stack(rows), posture, s.leg)
+    flex, _ = thigh_angles(quat[n2:n6], cal)
+    if np.nanmax(flex) < -np.nanmin(flex):  # sign: the bigger excursion is flexion
+        rows = (
+            [-rows[0], -rows[1], rows[2]]
+            if posture is Posture.STANDING
+            else [rows[0], -rows[1], -rows[2]]
+        )
+        cal = MountingCalibration.from_rotation(np.stack(rows), posture, s.leg)
+    return cal
+
+
+def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
+    ex = CATALOGUE[exercise_id]
+    keep = ~s.lost
+    t = s.t_s[keep]
+    in_set = np.zeros(len(t), bool)
+    for g in s.segments:
+        if g.kind == "set":
+            in_set |= (t >= g.start_s) & (t < g.end_s)
+    truth = (s.abduction_deg if ex.primary is Angle.ABDUCTION else s.flexion_deg)[keep]
+    pick = 1 if ex.primary is Angle.ABDUCTION else 0
+    oracle = MountingCalibration.from_rotation(s.mounting.r_ts, ex.posture, s.leg)
+    results: dict[str, np.ndarray] = {}
+    try:
+        flex, abd, quat_live, r_ts = _live(s, keep, ex.posture)
+        results["hipsense live"] = (flex, abd)[pick]
+        tally.coverage.append(float(np.mean(np.isfinite(flex[in_set]))))
+        auto = MountingCalibration.from_rotation(r_ts, ex.posture, s.leg)
+        diff = thigh_angles(quat_live, auto)[pick] - thigh_angles(quat_live, oracle)[pick]
+        tally.cal_vs_oracle.append(float(np.sqrt(np.nanmean(diff[in_set] ** 2))))
+        off = compute_angles(t, s.acc_mps2[keep], s.gyr_radps[keep], s.rate_hz,
+                             posture=ex.posture, leg=s.leg)  # fmt: skip
+        results["hipsense offline"] = (off.flexion_deg, off.abduction_deg)[pick]
+    except CalibrationError:
+        tally.failures += 1
+        return
+    results["oracle live"] = thigh_angles(quat_live, oracle)[pick]
+    quat_base = estimate_orientation_causal(
+        s.gyr_radps[keep], s.acc_mps2[keep], s.rate_hz, VQF_DEFAULTS
+    )
+    results["baseline"] = thigh_angles(quat_base, _baseline_cal(s, keep, quat_base, ex.posture))[
+        pick
+    ]
+    for m, est in results.items():
+        ok = in_set & np.isfinite(est)
+        tally.add(m, tally.rmse, [float(np.sqrt(np.mean((est[ok] - truth[ok]) ** 2)))])
+        if exercise_id == "slr":
+            tally.add(m, tally.peak_err, _peak_errors(t, est, s))
+
+
+def _peak_errors(t: np.ndarray, est: np.ndarray, s: SimSession) -> list[float]:
+    errs = []
+    for r in s.reps:
+        w = (t >= r.start_s) & (t <= r.end_s) & np.isfinite(est)
+        if w.sum() > 3:
+            errs.append(abs(float(np.max(est[w])) - r.peak_deg))
+    return errs
+
+
+def _stats(v: list[float]) -> str:
+    return f"{np.mean(v):6.2f} {np.max(v):6.2f}" if v else "     -      -"
+
+
+def run_simulated(n_seeds: int) -> None:
+    for cname, cond in CONDITIONS.items():
+        print(
+            f"\n## {cname}: {n_seeds} seeds per exercise (rate 50/100/200 Hz, leg, mounting random)"
+        )
+        print(f"{'exercise':<15}{'metric':<18}" + "".join(f"{m:>18}" for m in METHODS))
+        all_cal: list[float] = []
+        for exercise_id in EXERCISES:
+            tally = Tally()
+            for seed in range(n_seeds):
+                _evaluate(_session(exercise_id, seed, cond), exercise_id, tally)
+            all_cal += tally.cal_vs_oracle
+            rows = [("RMSE mean/worst", tally.rmse)]
+            if exercise_id == "slr":
+                rows.append(("peak err mean/max", tally.peak_err))
+            for label, store in rows:
+                cells = "".join(f"{_stats(store.get(m, [])):>18}" for m in METHODS)
+                print(f"{exercise_id:<15}{label:<18}{cells}")
+            cover = 100 * np.array(tally.coverage or [np.nan])
+            print(f"{'':<15}live angles valid in {np.mean(cover):.1f}% of set samples"
+                  f" (worst {np.min(cover):.1f}%)")  # fmt: skip
+            if tally.failures:
+                print(f"{'':<15}calibration failed in {tally.failures} session(s)")
+        print(f"calibration vs oracle RMSE [deg] mean/worst: {_stats(all_cal)}")
+
+
+def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = np.genfromtxt(path, delimiter=",", names=True)
+    acc = np.column_stack([d[f"acc_{a}_mps2"] for a in "xyz"])
+    gyr = np.column_stack([d[f"gyr_{a}_radps"] for a in "xyz"])
+    return d["time_s"], acc, gyr
+
+
+def _consistency_deg(acc: np.ndarray, gyr: np.ndarray, rate: float) -> float:
+    """Median miss of gravity carried 2 s by the gyro vs the accelerometer (sensor sanity)."""
+    from scipy.spatial.transform import Rotation
+
+    bias, n, misses = np.mean(gyr[: round(rate)], axis=0), round(2 * rate), []
+    for i0 in range(round(4 * rate), len(acc) - n, n):
+        rot = Rotation.from_rotvec((gyr[i0 : i0 + n] - bias) / rate)
+        total = Rotation.identity()
+        for r in rot:
+            total = total * r
+        pred = total.inv().apply(acc[i0])
+        cos = pred @ acc[i0 + n] / np.linalg.norm(pred) / np.linalg.norm(acc[i0 + n])
+        misses.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    return float(np.median(misses))
+
+
+def run_real_slr() -> None:
+    if not PT_DIR.is_dir():
+        print(f"\n(real SLR data not found in {PT_DIR}: skipped)")
+        return
+    import json
+
+    from scipy.signal import find_peaks
+
+    print("\n## real supine SLR, right thigh (supine calibration: still, then the first raise)")
+    for subject in sorted(p.name for p in PT_DIR.iterdir() if p.is_dir()):
+        labels = json.loads((PT_DIR / subject / "labels.json").read_text())
+        for session in ("test", "template"):
+            t, acc, gyr = _read_csv(PT_DIR / subject / f"slr_{session}_right_thigh.csv")
+            rate = float(labels["sample_rate_hz"])
+            a = compute_angles(
+                t, acc, gyr, rate, posture=Posture.SUPINE, leg=Leg.RIGHT, offline=False
+            )
+            flex = np.nan_to_num(a.flexion_deg)
+            peaks, _ = find_peaks(flex, prominence=4.0, distance=round(rate))
+            expected = labels[f"{session}_session"]["rep_count"]
+            values = " ".join(f"{v:.0f}" for v in flex[peaks])
+            print(f"{subject} {session:<8} reps found {len(peaks):2d}/{expected:2d};"
+                  f" peak elevation [deg]: {values}")  # fmt: skip
+            _, acc_l, gyr_l = _read_csv(PT_DIR / subject / f"slr_{session}_left_thigh.csv")
+            tilt = _left_excursion_deg(acc_l, gyr_l, rate)
+            right_miss = _consistency_deg(acc, gyr, rate)
+            left_miss = _consistency_deg(acc_l, gyr_l, rate)
+            print(f"{'':12}left (down) thigh: max tilt from its start {tilt:.1f} deg;"
+                  f" gyro/acc consistency (median 2 s miss): right {right_miss:.1f} deg,"
+                  f" left {left_miss:.1f} deg")  # fmt: skip
+
+
+def _left_excursion_deg(acc: np.ndarray, gyr: np.ndarray, rate: float) -> float:
+    """The down thigh cannot calibrate (it never raises): report its heading-free tilt."""
+    from hipsense.signal.orientation import estimate_orientation_offline, up_in_sensor
+
+    up = up_in_sensor(estimate_orientation_offline(gyr, acc, rate))
+    up0 = np.mean(acc[: round(rate)], axis=0)  # the session starts lying still
+    up0 /= np.linalg.norm(up0)
+    return float(np.degrees(np.max(np.arccos(np.clip(up @ up0, -1, 1)))))
+
+
+if __name__ == "__main__":
+    seeds = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 8
+    run_simulated(seeds)
+    run_real_slr()
