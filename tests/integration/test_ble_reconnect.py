@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from hipsense.errors import SensorError
 from hipsense.sources.ble import ReconnectPolicy, SensorLink
 from hipsense.virtual import RampSource, VirtualRadio, VirtualSensor, ramp_block
 
@@ -55,3 +57,19 @@ async def test_link_drop_reconnects_and_reports_the_gap() -> None:
     assert states[states.index("reconnecting") + 1] == "connected"
     assert (final.reconnects, final.lost_samples) == (1, gap)
     assert sensor.connections_made == 2
+
+
+async def test_a_sensor_that_never_returns_ends_the_stream_with_advice() -> None:
+    async with VirtualRadio() as radio:
+        sensor = await radio.add_sensor("hipsense-0004", pacing="fast")
+        policy = ReconnectPolicy(first_delay_s=0.05, give_up_after_s=0.5)
+        async with SensorLink(
+            "hipsense-0004", backend=radio.bleak_backend, reconnect=policy, scan_timeout_s=0.2
+        ) as link:
+            got = Collector(link)
+            await got.samples_at_least(100)
+            await sensor.close()  # switched off: gone from the air
+            with pytest.raises(SensorError, match="could not reconnect"):
+                await got.until(lambda _c: False, timeout_s=10)
+    assert [s.state for s in got.statuses][-2:] == ["reconnecting", "disconnected"]
+    assert "is it charging" in got.statuses[-1].message
