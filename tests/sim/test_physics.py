@@ -23,6 +23,7 @@ def _rot(q_wxyz: np.ndarray) -> Rotation:
         ("swing-forward", Conditions.clean()),
         ("hip-circles", Conditions.clean().with_(random_mounting=True)),
         ("knee-drive", Conditions.clean().with_(soft_tissue=True, sway=True)),
+        ("straight-leg-march", Conditions.clean().with_(foot_impacts=True)),
     ],
 )
 def test_integrated_gyro_reproduces_truth_orientation(

@@ -1,7 +1,8 @@
 """Keyframe builder: exercise generators append poses; the result is one C2 track.
 
 Channels: thigh flexion, abduction and long-axis twist relative to the body (degrees),
-body pitch in the world (0 standing, -90 supine; degrees), hip forward and up (metres).
+body pitch in the world (0 standing, -90 supine; degrees), hip forward and up (metres),
+body yaw about the vertical relative to the heading (pelvis rotation when walking; degrees).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hipsense.exercises import Angle, Leg, Posture
 from hipsense.sim.plan import SegmentKind
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
-CHANNELS = ("flex", "abd", "twist", "pitch", "hip_x", "hip_z")
+CHANNELS = ("flex", "abd", "twist", "pitch", "hip_x", "hip_z", "yaw")
 CH = {name: i for i, name in enumerate(CHANNELS)}
 STANDING_HIP_M = 0.9
 SUPINE_HIP_M = 0.1

@@ -1,7 +1,7 @@
 """Rigid-body kinematics of body, thigh and sensor: what an ideal IMU on the thigh measures.
 
 Frames: world W (z up), body B, thigh T and sensor S as in ``signal.thigh_frame``.
-R_WB = R_z(heading) R_y(pitch) R_sway; R_WT = R_WB R_BT with R_BT = thigh_rotation(flex,
+R_WB = R_z(heading + yaw) R_y(pitch) R_sway; R_WT = R_WB R_BT with R_BT = thigh_rotation(flex,
 abd) R_z(twist); R_WS = R_WT R_TS exp(wobble). The gyroscope reads the sensor's body rate
 and the accelerometer the specific force f = R_WS^T (p_S'' + g z) at the sensor's origin
 p_S = p_hip + R_WT lever. Derivatives of rotations come from central differences of the
@@ -108,7 +108,8 @@ def thigh_attitude(values: FloatArray, leg: Leg) -> FloatArray:
 
 
 def body_attitude(model: MotionModel, t_s: FloatArray, values: FloatArray) -> FloatArray:
-    r_wb = rot_z(np.full(t_s.shape, model.heading_rad)) @ rot_y(np.radians(values[:, CH["pitch"]]))
+    yaw = model.heading_rad + np.radians(values[:, CH["yaw"]])
+    r_wb = rot_z(yaw) @ rot_y(np.radians(values[:, CH["pitch"]]))
     if model.sway is not None:
         sway = np.radians(model.sway(t_s))
         r_wb = r_wb @ rot_x(sway[:, 0]) @ rot_y(sway[:, 1])

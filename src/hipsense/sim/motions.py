@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hipsense.exercises import Leg
+from hipsense.signal.thigh_frame import leg_sign
 from hipsense.sim.keyframes import KeyframeBuilder, RepWindow
 from hipsense.sim.plan import HIP_CIRCLES, SIM_EXERCISES, PlanStep, RepSpec
 
@@ -86,6 +87,7 @@ def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
     march = step.exercise_id == "straight-leg-march"
     speed = 0.8 if march else 0.0
     bob = 0.025 if march else 0.0
+    pelvis_yaw = 6.0 if march else 0.0  # the pelvis turns with the kicking leg
     hip_z = b.current("hip_z")
     start = b.now_s
     for i, rep in enumerate(reps):
@@ -97,7 +99,8 @@ def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
         ):
             hip_x = b.current("hip_x") + speed * dt * (1.0 if walk else 0.5)
             pose = {primary: angle, secondary: side, "twist": twist, "hip_x": hip_x}
-            b.key(dt, pose, turn=True, vel={"hip_x": speed}, hip_z=hip_z + lift)
+            yaw = -pelvis_yaw * np.sign(lift) * leg_sign(step.leg)  # right kick: +z turn
+            b.key(dt, pose, turn=True, vel={"hip_x": speed}, hip_z=hip_z + lift, yaw=yaw)
         if march:  # this foot lands after the kick; the other one lands near push-off
             b.contacts.append((b.now_s - 0.55 * rep.fall_s, 1.0))
             if i + 1 < len(reps):
@@ -112,6 +115,7 @@ def _swings(b: KeyframeBuilder, step: PlanStep, reps: tuple[RepSpec, ...], first
         twist=0.0,
         hip_z=hip_z,
         hip_x=b.current("hip_x") + 0.5 * speed * settle,
+        yaw=0.0,
     )
 
 
