@@ -31,7 +31,7 @@ from hipsense.signal.orientation import (
     estimate_orientation_offline,
     up_in_sensor,
 )
-from hipsense.signal.propagation import GapWatch, probation, propagate, trusted
+from hipsense.signal.propagation import GapWatch, probation, propagate
 from hipsense.signal.thigh_frame import angles_from_up
 
 FloatArray = npt.NDArray[np.float64]
@@ -123,9 +123,8 @@ class AnglePipeline:
         x = _expand(checked, gyr, acc, self._last_gyr)
         if len(gyr):
             self._last_gyr = x.gyr_radps[-1]
-        trust = trusted(acc, gyr, checked.acc_ok)
         check, strict, hidden = self._gaps.plan(
-            checked.missing_before > 0, checked.fast_gap_before, trust
+            checked.missing_before > 0, checked.fast_gap_before, acc, gyr, checked.acc_ok
         )
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
@@ -172,9 +171,8 @@ def compute_angles(
     )
     x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3))
     causal = OrientationEstimator(rate_hz, orientation)
-    trust = trusted(acc_mps2, gyr_radps, checked.acc_ok)
     check, strict, hidden = GapWatch(rate_hz).plan(
-        checked.missing_before > 0, checked.fast_gap_before, trust
+        checked.missing_before > 0, checked.fast_gap_before, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed = propagate(causal, x, checked.reset_before, check, strict)

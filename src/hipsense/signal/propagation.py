@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.gap_fill import Expanded
@@ -23,6 +24,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
+REST_RATE_RADPS = np.radians(5.0)
+REST_NORM_ALPHA = 0.02
+TRUSTED_SPIN_UP_RADPS2 = 3.0
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
 TRUSTED_ACC_DEV_MPS2 = 0.4
@@ -39,24 +43,43 @@ def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]
     return np.asarray(mask), max(left, 0)
 
 
-def trusted(acc: FloatArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
-    """Samples whose accelerometer reads gravity alone closely enough to anchor inclination."""
-    acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
-    dev = np.abs(np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2)
-    slow = np.linalg.norm(gyr, axis=1) < TRUSTED_RATE_RADPS
-    return np.asarray(ok & (dev < TRUSTED_ACC_DEV_MPS2) & slow)
-
-
 class GapWatch:
     """After each gap, the first trusted sample (within ``max_wait_s``) decides on re-anchoring.
 
     Samples after a gap during fast motion stay invalid until that decision.
     """
 
-    def __init__(self, rate_hz: float, max_wait_s: float = 3.0, calm_s: float = 0.1) -> None:
+    def __init__(self, rate_hz: float, max_wait_s: float = 2.0, calm_s: float = 0.1) -> None:
+        self.rate_hz = float(rate_hz)
         self._max_wait = max(1, round(max_wait_s * rate_hz))
         self._calm_n = max(1, round(calm_s * rate_hz))
         self._left, self._strict, self._run = 0, False, 0
+        self._last_gyr = np.zeros(3)
+        # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
+        self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
+
+    def trusted(self, acc: FloatArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+        """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
+        with the length the sensor reads at rest."""
+        acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
+        prev = np.vstack([self._last_gyr[None, :], gyr[:-1]]) if len(gyr) else gyr
+        if len(gyr):
+            self._last_gyr = gyr[-1]
+        rate = np.linalg.norm(gyr, axis=1)
+        spin_up = np.linalg.norm(gyr - prev, axis=1) * self.rate_hz
+        norm = np.linalg.norm(acc, axis=1)
+        rest = ok & (rate < REST_RATE_RADPS)
+        ref = np.full(len(norm), np.nan)
+        before = float(self._rest_norm_zi[0] / (1 - REST_NORM_ALPHA))  # EMA so far
+        if rest.any():
+            ema, self._rest_norm_zi = lfilter(
+                [REST_NORM_ALPHA], [1.0, REST_NORM_ALPHA - 1.0], norm[rest], zi=self._rest_norm_zi
+            )
+            ref[rest] = ema
+        ref = _ffill(ref, before)
+        steady = np.abs(norm - ref) < TRUSTED_ACC_DEV_MPS2
+        calm_motion = (rate < TRUSTED_RATE_RADPS) & (spin_up < TRUSTED_SPIN_UP_RADPS2)
+        return np.asarray(ok & steady & calm_motion)
 
     def _calm(self, trust: BoolArray) -> BoolArray:
         """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before)."""
@@ -68,10 +91,10 @@ class GapWatch:
         return np.asarray(run >= self._calm_n)
 
     def plan(
-        self, gap: BoolArray, fast: BoolArray, trust: BoolArray
+        self, gap: BoolArray, fast: BoolArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
     ) -> tuple[BoolArray, BoolArray, BoolArray]:
         """(check here, check strictly, hidden until checked), per sample of the batch."""
-        n, trust = len(gap), self._calm(trust)
+        n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok))
         check, strict, hidden = (np.zeros(n, dtype=bool) for _ in range(3))
         starts = [(0, self._left, self._strict)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, bool(fast[i])) for i in np.flatnonzero(gap)]
@@ -88,14 +111,16 @@ class GapWatch:
         return check, strict, hidden
 
 
-def _mismatch(quat: FloatArray, acc: FloatArray, gyr: FloatArray, limit_deg: float) -> bool:
-    norm = float(np.linalg.norm(acc))
-    if abs(norm - STANDARD_GRAVITY_MPS2) > TRUSTED_ACC_DEV_MPS2:
-        return False
-    if float(np.linalg.norm(gyr)) > TRUSTED_RATE_RADPS:
-        return False
-    cos = float(up_in_sensor(quat[None, :])[0] @ acc) / norm
+def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
+    cos = float(up_in_sensor(quat[None, :])[0] @ acc) / float(np.linalg.norm(acc))
     return bool(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) > limit_deg)
+
+
+def _ffill(values: FloatArray, first: float) -> FloatArray:
+    """Forward-fill NaNs, starting from ``first``."""
+    idx = np.where(np.isfinite(values), np.arange(len(values)), -1)
+    idx = np.maximum.accumulate(idx) if len(idx) else idx
+    return np.asarray(np.where(idx >= 0, values[np.maximum(idx, 0)], first), dtype=np.float64)
 
 
 def propagate(
@@ -122,7 +147,7 @@ def propagate(
 
     def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
         ok = parts and x.acc_ok[row]
-        if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], x.gyr_radps[row], limits[row]):
+        if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], limits[row]):
             estimator.realign(x.acc_mps2[row])
             failed.append(row)
 
