@@ -160,7 +160,9 @@ def _sensor_wobble(
     if not c.soft_tissue:
         return None
     params = WobbleParams.random(rng, c.wobble_max_deg)
-    theta_t, rate_t = thigh_wobble(model.track, model.leg, n, rate_hz, params)
+    theta_t, rate_t = thigh_wobble(
+        model.track, model.leg, n, rate_hz, params, impacts=model.impacts
+    )
     return theta_t @ model.mounting.r_ts, rate_t @ model.mounting.r_ts
 
 

@@ -21,6 +21,7 @@ from hipsense.sim.keyframes import CH
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
 QUASI_STATIC_S2 = 3.5e-4  # deflection per angular acceleration: 50 rad/s^2 -> 1 degree
+IMPACT_LEVER_M = 0.5  # a 20 m/s^2 heel-strike shock rocks the tissue like 40 rad/s^2
 MIN_GRID_HZ = 1000.0  # exact for a piecewise-constant drive; 1 ms steps keep it smooth
 _CHUNK = 1 << 18
 
@@ -50,9 +51,18 @@ def _filters(p: WobbleParams, dt_s: float) -> tuple[FloatArray, FloatArray, Floa
 
 
 def thigh_wobble(
-    track: QuinticTrack, leg: Leg, n_samples: int, rate_hz: float, p: WobbleParams
+    track: QuinticTrack,
+    leg: Leg,
+    n_samples: int,
+    rate_hz: float,
+    p: WobbleParams,
+    *,
+    impacts: QuinticTrack | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Wobble rotation vector (n, 3) in the thigh frame at t = k / rate_hz, and its rate."""
+    """Wobble rotation vector (n, 3) in the thigh frame at t = k / rate_hz, and its rate.
+
+    Foot-strike shocks (``impacts``: vertical hip offset in metres) also rock the tissue.
+    """
     m = max(1, math.ceil(MIN_GRID_HZ / rate_hz))
     dt = 1.0 / (rate_hz * m)
     b_theta, b_rate, den = _filters(p, dt)
@@ -66,6 +76,8 @@ def thigh_wobble(
     for start in range(0, n_fine, _CHUNK):
         idx = np.arange(start, min(n_fine, start + _CHUNK))
         drive = track(idx * dt, deriv=2)[:, cols] * gain
+        if impacts is not None:
+            drive[:, 1] += impacts(idx * dt, deriv=2)[:, 0] / IMPACT_LEVER_M
         th, zi_theta = lfilter(b_theta, den, drive, axis=0, zi=zi_theta)
         rt, zi_rate = lfilter(b_rate, den, drive, axis=0, zi=zi_rate)
         keep = idx % m == 0
