@@ -75,16 +75,15 @@ def _tempo(rng: np.random.Generator) -> float:
     return _u(rng, 0.85, 1.15)
 
 
-def _swing_reps(
-    n: int,
-    rng: np.random.Generator,
-    *,
-    peak: tuple[float, float],
-    low: tuple[float, float],
-    period: tuple[float, float],
-    side_deg: float,
-    twist_deg: float,
-) -> tuple[RepSpec, ...]:
+_SWINGS = {  # peak, low (degrees), period (s), off-plane and twist scatter (degrees)
+    "swing-forward": ((40.0, 80.0), (-25.0, -10.0), (1.0, 2.0), 4.0, 8.0),
+    "swing-lateral": ((25.0, 45.0), (-25.0, -15.0), (1.0, 2.0), 5.0, 8.0),
+    "straight-leg-march": ((60.0, 90.0), (-20.0, -10.0), (1.2, 1.6), 4.0, 6.0),
+}
+
+
+def _swing_reps(n: int, rng: np.random.Generator, exercise_id: str) -> tuple[RepSpec, ...]:
+    peak, low, period, side_deg, twist_deg = _SWINGS[exercise_id]
     final_peak, final_low, base_period = _u(rng, *peak), _u(rng, *low), _u(rng, *period)
     reps = []
     for factor in _ramp(n, rng):
@@ -104,141 +103,124 @@ def _swing_reps(
     return tuple(reps)
 
 
-def _raise_reps(n: int, rng: np.random.Generator, exercise_id: str) -> tuple[RepSpec, ...]:
+def _slr_reps(n: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
+    """Mostly full raises, plus (from three reps on) one fast and one low-amplitude rep."""
+    # the first rep calibrates the supine mounting, so it is a full one
+    extras = ["fast", "low"] if n >= 3 else []
+    kinds = ["normal", *rng.permutation(extras + ["normal"] * (n - 1 - len(extras)))]
+    final = _u(rng, 50.0, 90.0)
     reps = []
-    if exercise_id == "slr":
-        # the first rep calibrates the supine mounting, so it is a full one
-        extras = ["fast", "low"] if n >= 3 else []
-        kinds = ["normal", *rng.permutation(extras + ["normal"] * (n - 1 - len(extras)))]
-        final = _u(rng, 50.0, 90.0)
-        for factor, kind in zip(_ramp(n, rng), kinds, strict=True):
-            peak = _u(rng, 10.0, 25.0) if kind == "low" else min(90.0, final * factor)
-            rise = _u(rng, 0.35, 0.5) if kind == "fast" else _u(rng, 0.8, 2.0)
-            hold = 0.3 if kind == "fast" else _u(rng, 0.3, 2.0)
-            reps.append(
-                RepSpec(
-                    peak,
-                    0.0,
-                    rise,
-                    hold,
-                    rise * _u(rng, 0.9, 1.3),
-                    _u(rng, 1.0, 3.0),
-                    _u(rng, -3, 3),
-                    _u(rng, -6, 6),
-                )
+    for factor, kind in zip(_ramp(n, rng), kinds, strict=True):
+        peak = _u(rng, 10.0, 25.0) if kind == "low" else min(90.0, float(final * factor))
+        rise = _u(rng, 0.35, 0.5) if kind == "fast" else _u(rng, 0.8, 2.0)
+        reps.append(
+            RepSpec(
+                peak_deg=peak,
+                low_deg=0.0,
+                rise_s=rise,
+                hold_s=0.3 if kind == "fast" else _u(rng, 0.3, 2.0),
+                fall_s=rise * _u(rng, 0.9, 1.3),
+                rest_s=_u(rng, 1.0, 3.0),
+                off_plane_deg=_u(rng, -3, 3),
+                twist_deg=_u(rng, -6, 6),
             )
-        return tuple(reps)
-    if exercise_id == "assisted-slr":
-        final = _u(rng, 55.0, 90.0)
-        for factor in _ramp(n, rng):
-            reps.append(
-                RepSpec(
-                    final * factor,
-                    0.0,
-                    _u(rng, 1.5, 3.0),
-                    _u(rng, 8.0, 15.0),
-                    _u(rng, 1.5, 3.0),
-                    _u(rng, 2.0, 4.0),
-                    _u(rng, -3, 3),
-                    _u(rng, -6, 6),
-                )
-            )
-        return tuple(reps)
-    # knee drives, ~1 s each with brief foot contact
+        )
+    return tuple(reps)
+
+
+def _assisted_slr_reps(n: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
+    final = _u(rng, 55.0, 90.0)
+    return tuple(
+        RepSpec(
+            peak_deg=final * factor,
+            low_deg=0.0,
+            rise_s=_u(rng, 1.5, 3.0),
+            hold_s=_u(rng, 8.0, 15.0),
+            fall_s=_u(rng, 1.5, 3.0),
+            rest_s=_u(rng, 2.0, 4.0),
+            off_plane_deg=_u(rng, -3, 3),
+            twist_deg=_u(rng, -6, 6),
+        )
+        for factor in _ramp(n, rng)
+    )
+
+
+def _knee_drive_reps(n: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
+    """About 1 s each, with a brief foot contact between reps."""
     final = _u(rng, 70.0, 100.0)
+    reps = []
     for factor in _ramp(n, rng):
         tempo = _tempo(rng)
         reps.append(
             RepSpec(
-                final * factor,
-                _u(rng, -3.0, 2.0),
-                0.42 * tempo,
-                _u(rng, 0.0, 0.1),
-                0.45 * tempo,
-                _u(rng, 0.1, 0.3),
-                _u(rng, -6, 6),
-                _u(rng, -10, 10),
+                peak_deg=final * factor,
+                low_deg=_u(rng, -3.0, 2.0),
+                rise_s=0.42 * tempo,
+                hold_s=_u(rng, 0.0, 0.1),
+                fall_s=0.45 * tempo,
+                rest_s=_u(rng, 0.1, 0.3),
+                off_plane_deg=_u(rng, -6, 6),
+                twist_deg=_u(rng, -10, 10),
             )
         )
     return tuple(reps)
 
 
 def _lowering_reps(n: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
+    """From 70-90 degrees, lower over 3-6 s, breathe 4-10 s at the bottom, return in 1-2 s."""
     top = _u(rng, 70.0, 90.0)
     return tuple(
         RepSpec(
-            top * _u(rng, 0.95, 1.02),
-            _u(rng, 0.0, 10.0) * factor,
-            _u(rng, 1.0, 2.0),
-            _u(rng, 4.0, 10.0),
-            _u(rng, 3.0, 6.0),
-            _u(rng, 0.5, 1.0),
-            _u(rng, -3, 3),
-            _u(rng, -5, 5),
+            peak_deg=top * _u(rng, 0.95, 1.02),
+            low_deg=_u(rng, 0.0, 10.0) * factor,
+            rise_s=_u(rng, 1.0, 2.0),
+            hold_s=_u(rng, 4.0, 10.0),
+            fall_s=_u(rng, 3.0, 6.0),
+            rest_s=_u(rng, 0.5, 1.0),
+            off_plane_deg=_u(rng, -3, 3),
+            twist_deg=_u(rng, -5, 5),
         )
         for factor in _ramp(n, rng)
     )
 
 
 def _circle_reps(n: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
+    """Knee circles of 2-3 s, the first half of the set one way round, then the other."""
     top, width, period = _u(rng, 65.0, 90.0), _u(rng, 20.0, 30.0), _u(rng, 2.0, 3.0)
     bottom = _u(rng, 0.0, 10.0)
     return tuple(
         RepSpec(
-            bottom + (top - bottom) * factor,
-            bottom,
-            period * _tempo(rng) / 2,
-            0.0,
-            period * _tempo(rng) / 2,
-            0.0,
-            width * factor,
-            _u(rng, -8, 8),
+            peak_deg=bottom + (top - bottom) * factor,
+            low_deg=bottom,
+            rise_s=period * _tempo(rng) / 2,
+            hold_s=0.0,
+            fall_s=period * _tempo(rng) / 2,
+            rest_s=0.0,
+            off_plane_deg=width * factor,
+            twist_deg=_u(rng, -8, 8),
             clockwise=i < (n + 1) // 2,
         )
         for i, factor in enumerate(_ramp(n, rng))
     )
 
 
+_SAMPLERS = {
+    "slr": _slr_reps,
+    "assisted-slr": _assisted_slr_reps,
+    "knee-drive": _knee_drive_reps,
+    "leg-lowering": _lowering_reps,
+    HIP_CIRCLES: _circle_reps,
+}
+
+
 def plan_reps(exercise_id: str, n_reps: int, rng: np.random.Generator) -> tuple[RepSpec, ...]:
     """Random but plausible reps of one set, with build-up and tempo scatter."""
     if n_reps < 1:
         raise ValueError(f"a set needs at least one rep, got {n_reps}")
-    if exercise_id == "swing-forward":
-        return _swing_reps(
-            n_reps,
-            rng,
-            peak=(40, 80),
-            low=(-25, -10),
-            period=(1.0, 2.0),
-            side_deg=4.0,
-            twist_deg=8.0,
-        )
-    if exercise_id == "swing-lateral":
-        return _swing_reps(
-            n_reps,
-            rng,
-            peak=(25, 45),
-            low=(-25, -15),
-            period=(1.0, 2.0),
-            side_deg=5.0,
-            twist_deg=8.0,
-        )
-    if exercise_id == "straight-leg-march":
-        return _swing_reps(
-            n_reps,
-            rng,
-            peak=(60, 90),
-            low=(-20, -10),
-            period=(1.2, 1.6),
-            side_deg=4.0,
-            twist_deg=6.0,
-        )
-    if exercise_id == "leg-lowering":
-        return _lowering_reps(n_reps, rng)
-    if exercise_id == HIP_CIRCLES:
-        return _circle_reps(n_reps, rng)
-    if exercise_id in ("slr", "assisted-slr", "knee-drive"):
-        return _raise_reps(n_reps, rng, exercise_id)
+    if exercise_id in _SWINGS:
+        return _swing_reps(n_reps, rng, exercise_id)
+    if exercise_id in _SAMPLERS:
+        return _SAMPLERS[exercise_id](n_reps, rng)
     raise KeyError(f"unknown exercise {exercise_id!r}: choose one of {', '.join(SIM_EXERCISES)}")
 
 
@@ -246,14 +228,14 @@ def calibration_swings(rng: np.random.Generator) -> tuple[RepSpec, ...]:
     """Three slow forward swings of the standing calibration protocol."""
     return tuple(
         RepSpec(
-            _u(rng, 25, 40),
-            _u(rng, -15, -10),
-            _u(rng, 1.0, 1.5),
-            0.0,
-            _u(rng, 1.0, 1.5),
-            0.0,
-            _u(rng, -2, 2),
-            _u(rng, -3, 3),
+            peak_deg=_u(rng, 25, 40),
+            low_deg=_u(rng, -15, -10),
+            rise_s=_u(rng, 1.0, 1.5),
+            hold_s=0.0,
+            fall_s=_u(rng, 1.0, 1.5),
+            rest_s=0.0,
+            off_plane_deg=_u(rng, -2, 2),
+            twist_deg=_u(rng, -3, 3),
         )
         for _ in range(3)
     )
