@@ -21,7 +21,14 @@ def _analyze(args: argparse.Namespace) -> int:
     return analyze.run(args)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from hipsense.commands import stream
+
+    return stream.run_demo(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    name: _not_yet(name) for name in ("demo", "live", "scan", "record", "replay", "history")
+    name: _not_yet(name) for name in ("live", "scan", "record", "replay", "history")
 }
+HANDLERS["demo"] = _demo
 HANDLERS["analyze"] = _analyze

@@ -1,0 +1,1 @@
+"""Running a session on a stream: live sensors, the demo, and replays, into the app or lines."""
