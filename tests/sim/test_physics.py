@@ -140,3 +140,22 @@ def test_march_accelerations_integrate_to_the_sensors_displacement() -> None:
     assert np.linalg.norm(sensor[1] - sensor[0]) > 3.0  # it walked
     np.testing.assert_allclose(vel[-1], 0.0, atol=1e-3)
     np.testing.assert_allclose(displacement, sensor[1] - sensor[0], atol=0.01)
+
+
+def test_oracle_mounting_and_sensor_attitude_give_the_truth_angles() -> None:
+    """What a perfect estimator sees: gravity in the sensor frame, turned by the true R_TS."""
+    plan = plan_warmup(Leg.RIGHT, np.random.default_rng(5))
+    s = simulate(
+        plan, rate_hz=50, seed=5, conditions=Conditions.clean().with_(random_mounting=True)
+    )
+    up_in_sensor = _rot(s.quat_wxyz).inv().apply([0.0, 0.0, 1.0])
+    up_in_thigh = up_in_sensor @ s.mounting.r_ts.T
+    steady = np.ones(len(s), dtype=bool)
+    for seg in s.segments:
+        if seg.kind == "transition":
+            steady &= (s.t_s < seg.start_s) | (s.t_s > seg.end_s)
+    for posture in Posture:
+        sel = steady & (s.posture == posture)
+        flex, abd = angles_from_up(up_in_thigh[sel], Leg.RIGHT, posture)
+        np.testing.assert_allclose(flex, s.flexion_deg[sel], atol=1e-6)
+        np.testing.assert_allclose(abd, s.abduction_deg[sel], atol=1e-6)
