@@ -9,7 +9,13 @@ import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
 from hipsense.errors import AdapterError, SensorError, SensorNotFoundError
-from hipsense.sources.ble import LinkStatus, SensorLink, _adapter_error, scan_sensors
+from hipsense.sources.ble import (
+    LinkStatus,
+    SensorLink,
+    _adapter_error,
+    _negotiated_mtu,
+    scan_sensors,
+)
 from hipsense.virtual import RampSource, VirtualRadio
 
 
@@ -92,3 +98,22 @@ async def test_battery_level_is_followed_while_streaming() -> None:
                     if item.battery_pct == 79:
                         break
     assert seen[0] == 80 and seen[-1] == 79
+
+
+async def test_mtu_is_acquired_where_bleak_needs_asking() -> None:
+    """On BlueZ bleak learns the negotiated MTU only through ``_acquire_mtu``."""
+
+    class FakeBlueZ:
+        mtu = 23
+
+        async def _acquire_mtu(self) -> None:
+            self.mtu = 247
+
+    class FakeClient:
+        _backend = FakeBlueZ()
+
+        @property
+        def mtu_size(self) -> int:
+            return self._backend.mtu
+
+    assert await _negotiated_mtu(FakeClient()) == 247  # type: ignore[arg-type]

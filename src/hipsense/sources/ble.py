@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import re
 import time
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -217,6 +218,7 @@ class SensorLink:
         self._assembler: PacketAssembler | WitMotionAssembler | None = None
         self._closing = False
         self._state: LinkState = "connecting"
+        self._mtu = 23
         self._rate_mark = (time.monotonic(), 0)
 
     async def __aenter__(self) -> SensorLink:
@@ -272,8 +274,8 @@ class SensorLink:
                 f"could not connect to {self.target} ({exc}): move it closer, check it is"
                 " charged, and that no phone app holds it"
             ) from exc
-        self._client = client
-        self._state = "connected"
+        self._client, self._state = client, "connected"
+        self._mtu = await _negotiated_mtu(client)
 
     @property
     def _kind(self) -> SensorKind:
@@ -404,7 +406,7 @@ class SensorLink:
             out_of_order=counts.out_of_order,
             malformed=counts.malformed,
             received_samples=counts.received_samples,
-            mtu=self._client.mtu_size if self._client is not None else 23,
+            mtu=self._mtu,
             reconnects=self.reconnects,
             message=message,
         )
@@ -435,6 +437,18 @@ async def merge_streams(*links: SensorLink) -> AsyncIterator[SampleBatch | LinkS
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _negotiated_mtu(client: BleakClient) -> int:
+    """The ATT MTU in use. BlueZ exchanges it by itself, but bleak only learns the value when
+    asked (``_acquire_mtu``, as bleak's docs advise) and otherwise warns on every read."""
+    acquire = getattr(client._backend, "_acquire_mtu", None)  # BlueZ only
+    if acquire is not None:
+        with contextlib.suppress(BleakError, OSError):
+            await acquire()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return int(client.mtu_size)
 
 
 async def _disconnect_quietly(client: BleakClient) -> None:
