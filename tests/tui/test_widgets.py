@@ -26,6 +26,15 @@ def test_braille_plot_draws_a_ramp_corner_to_corner() -> None:
     assert rows[2][-1] == "⠀"
 
 
+def test_braille_plot_skips_invalid_samples() -> None:
+    t = np.linspace(0.0, 10.0, 201)
+    values = np.linspace(0.0, 100.0, 201)
+    values[150:] = np.nan  # invalid or lost samples, e.g. before calibration
+    rows = braille_rows(PlotData(t, values, 10.0, 0.0, 100.0), width=10, height=3)
+    assert rows[2][0] != "⠀"
+    assert all(row[-1] == "⠀" for row in rows)  # nothing drawn where the data is NaN
+
+
 def test_braille_plot_target_line_and_empty_data() -> None:
     data = PlotData(np.empty(0), np.empty(0), 10.0, 0.0, 90.0, target_deg=90.0)
     rows = braille_rows(data, width=4, height=2)

@@ -37,7 +37,7 @@ def braille_rows(data: PlotData, width: int, height: int) -> list[str]:
     if data.t_s.size:
         t0 = data.t_s[-1] - data.window_s
         x = ((data.t_s - t0) / data.window_s * (cols - 1)).round().astype(int)
-        inside = x >= 0
+        inside = (x >= 0) & np.isfinite(data.values_deg)  # NaN: invalid or lost samples
         _draw(grid, x[inside], _row(data, data.values_deg[inside], rows))
     return _cells(grid, width, height)
 
