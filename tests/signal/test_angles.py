@@ -106,3 +106,31 @@ def test_a_gap_hiding_a_knee_drive_is_re_anchored_not_carried_for_seconds() -> N
     after = (s.t_s[keep] > rep.end_s) & (s.t_s[keep] < rep.end_s + 2.0) & out.valid
     err = np.abs(out.flexion_deg - s.flexion_deg[keep])[after]
     assert after.sum() > 50 and err.max() < 2.0
+
+
+@pytest.mark.parametrize(("exercise_id", "leg", "seed"), [
+    ("swing-forward", Leg.RIGHT, 21), ("swing-lateral", Leg.LEFT, 22), ("slr", Leg.RIGHT, 23),
+])  # fmt: skip
+def test_live_pipeline_calibrates_itself_and_tracks_the_truth(
+    exercise_id: str, leg: Leg, seed: int
+) -> None:
+    from hipsense.exercises import CATALOGUE
+    from hipsense.sim import Conditions, plan_set, simulate
+
+    plan = plan_set(exercise_id, leg, 4, np.random.default_rng(seed))
+    s = simulate(plan, rate_hz=100.0, seed=seed, conditions=Conditions.clean().with_(
+        random_mounting=True))  # fmt: skip
+    pipe = AnglePipeline(100.0, CATALOGUE[exercise_id].posture, leg)
+    chunks = [slice(i, i + 16) for i in range(0, len(s), 16)]
+    outs = [pipe.update(SampleBatch("s", s.t_s[c], s.acc_mps2[c], s.gyr_radps[c])) for c in chunks]
+    assert pipe.calibration is not None
+    assert [o.progress.phase for o in outs if o.progress][-1] == "done"
+    got = np.concatenate([o.abduction_deg if exercise_id == "swing-lateral" else o.flexion_deg
+                          for o in outs])  # fmt: skip
+    want = s.abduction_deg if exercise_id == "swing-lateral" else s.flexion_deg
+    in_set = np.zeros(len(s), bool)
+    for g in s.segments:
+        in_set |= (g.kind == "set") & (s.t_s >= g.start_s) & (s.t_s < g.end_s)
+    ok = in_set & np.isfinite(got)
+    assert ok.sum() > 0.9 * in_set.sum()
+    assert np.sqrt(np.mean((got[ok] - want[ok]) ** 2)) < 0.5
