@@ -13,7 +13,7 @@ from the midline for either leg.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -27,10 +27,11 @@ from hipsense.signal.motion_phases import (
     still_mask,
     still_runs,
 )
+from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
 
 FloatArray = npt.NDArray[np.float64]
-Vec3 = tuple[float, float, float]
+__all__ = ["CalibrationParams", "MountingCalibration", "calibrate_mounting", "count_swings"]
 
 
 @dataclass(frozen=True)
@@ -46,76 +47,6 @@ class CalibrationParams:
     min_raise_deg: float = 5.0
     clear_raise_deg: float = 15.0
     rest_return_deg: float = 8.0
-
-
-@dataclass(frozen=True)
-class MountingCalibration:
-    """R_TS (sensor -> thigh) as rows = thigh x, y, z axes in the sensor frame, plus quality."""
-
-    posture: Posture
-    leg: Leg
-    thigh_axes_in_sensor: tuple[Vec3, Vec3, Vec3]
-    still_motion_dps: float = 0.0
-    swing_off_plane_deg: float = 0.0
-    axis_residual_deg: float = 0.0
-    neutral_repeatability_deg: float = 0.0
-    n_swings: int = 0
-
-    @property
-    def r_ts(self) -> FloatArray:
-        return np.array(self.thigh_axes_in_sensor, dtype=np.float64)
-
-    @property
-    def quality(self) -> float:
-        """0 (unusable) .. 1 (textbook): the weakest of the per-metric scores."""
-        scores = (
-            1 - self.still_motion_dps / 6.0,
-            1 - self.swing_off_plane_deg / 30.0,
-            1 - self.axis_residual_deg / 35.0,
-            1 - self.neutral_repeatability_deg / 8.0,
-        )
-        return float(np.clip(min(scores), 0.0, 1.0))
-
-    @property
-    def grade(self) -> str:
-        q = self.quality
-        return "good" if q >= 0.6 else "fair" if q >= 0.3 else "poor"
-
-    @classmethod
-    def from_rotation(cls, r_ts: npt.ArrayLike, posture: Posture, leg: Leg) -> MountingCalibration:
-        """A calibration from a known mounting (e.g. the simulator's oracle)."""
-        m = np.asarray(r_ts, dtype=np.float64).reshape(3, 3)
-        axes = tuple(tuple(float(v) for v in row) for row in m)
-        return cls(posture, leg, axes)  # type: ignore[arg-type]
-
-    def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        d["posture"], d["leg"] = self.posture.value, self.leg.value
-        d["thigh_axes_in_sensor"] = [list(row) for row in self.thigh_axes_in_sensor]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, object]) -> MountingCalibration:
-        try:
-            axes = np.asarray(d["thigh_axes_in_sensor"], dtype=np.float64)
-            if axes.shape != (3, 3) or not np.allclose(axes @ axes.T, np.eye(3), atol=1e-6):
-                raise ValueError("thigh_axes_in_sensor is not a rotation matrix")
-            base = cls.from_rotation(axes, Posture(str(d["posture"])), Leg(str(d["leg"])))
-            extra = {k: d[k] for k in _METRICS if k in d}
-            return cls(base.posture, base.leg, base.thigh_axes_in_sensor, **extra)  # type: ignore[arg-type]
-        except (KeyError, ValueError, TypeError) as exc:
-            raise CalibrationError(
-                f"saved calibration is unusable ({exc}): calibrate again"
-            ) from exc
-
-
-_METRICS = (
-    "still_motion_dps",
-    "swing_off_plane_deg",
-    "axis_residual_deg",
-    "neutral_repeatability_deg",
-    "n_swings",
-)
 
 
 def _unit(v: FloatArray) -> FloatArray:

@@ -1,4 +1,4 @@
-"""Vectorised still/motion segmentation and swing counting used by the mounting calibration."""
+"""Vectorised still/motion segmentation and the dominant rotation axis (mounting calibration)."""
 
 from __future__ import annotations
 
@@ -58,12 +58,3 @@ def dominant_axis(gyr_radps: FloatArray) -> tuple[FloatArray, float]:
     lam = np.maximum(eigval, 0.0)
     off_plane_deg = float(np.degrees(np.arctan(np.sqrt((lam[0] + lam[1]) / max(lam[2], 1e-12)))))
     return eigvec[:, 2], off_plane_deg
-
-
-def count_half_swings(rate_on_axis_radps: FloatArray, threshold_radps: float) -> int:
-    """Number of alternating lobes (forward, back, ...) of the rate about the swing axis."""
-    strong = np.abs(rate_on_axis_radps) > threshold_radps
-    signs = np.sign(rate_on_axis_radps[strong])
-    if signs.size == 0:
-        return 0
-    return int(1 + np.count_nonzero(np.diff(signs)))
