@@ -71,7 +71,8 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     replay.add_argument("path")
     replay.add_argument("--speed", default="1", help="1, 4 or max")
     replay.add_argument("--plain", action="store_true", help="print events as lines, no app")
-    _add_exercise_args(replay, required=False)
+    replay.add_argument("--exercise", choices=list(CATALOGUE), help="default: the recording's")
+    replay.add_argument("--leg", choices=["left", "right"], help="default: the recording's")
 
 
 def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handler(command: str) -> Handler:
     # Imported lazily so `hipsense --help` and light commands start fast.
-    from hipsense.commands import HANDLERS
+    from hipsense.commands import handler
 
-    return HANDLERS[command]
+    return handler(command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,12 @@ def run(args: argparse.Namespace) -> int:
     show_bar = sys.stderr.isatty() and len(loaded.batches) >= PROGRESS_MIN_BATCHES
     result = analyze(loaded, args.exercise, leg, _progress_bar if show_bar else None)
     _write_exports(args, result)
+    if args.save and result.summary is not None and result.reps:
+        from hipsense.commands.history import open_store, save_sets
+
+        with open_store(args.db) as store:
+            sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
+            save_sets(store, sets, source="analyze", recording=loaded.path)
     if args.json:
         print(json.dumps(to_json(result, loaded.path, loaded.warnings), allow_nan=False))
     else:

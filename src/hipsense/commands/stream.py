@@ -96,3 +96,47 @@ async def _demo(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     return asyncio.run(_demo(args))
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from hipsense.recording import read_recording
+    from hipsense.sources.replay import RecordingReplay, parse_speed
+
+    recording = read_recording(args.path, salvage=True)
+    header = recording.header
+    exercise_id = args.exercise or header.exercise or "swing-forward"
+    leg = Leg(args.leg or header.leg or "right")
+    roles = [s.sensor_id for s in header.sensors]
+    rates = {s.sensor_id: float(s.info.sample_rate_hz) for s in header.sensors}
+    session = Session(exercise_id, leg, rates)
+    replay = RecordingReplay(recording)
+    events = session_events(replay.stream(parse_speed(args.speed)), session)
+    code = await _present(events, session, plain=args.plain, roles=roles, mode="replay")
+    if recording.error is not None:
+        print(f"hipsense: {recording.error}", file=sys.stderr)
+        return 2
+    return code
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    return asyncio.run(_replay(args))
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    from hipsense.sources.ble import scan_sensors
+
+    found = await scan_sensors(args.timeout)
+    if not found:
+        print(
+            "no sensors found: is it charging, within a few metres, and not connected to a phone?"
+        )
+        return 0
+    print(f"{'name':<20} {'address':<40} {'kind':<10} {'RSSI':>6} {'battery':>8}")
+    for s in found:
+        battery = "-" if s.battery_pct is None else f"{s.battery_pct}%"
+        print(f"{s.name:<20} {s.address:<40} {s.kind:<10} {s.rssi_dbm:>4}dB {battery:>8}")
+    return 0
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    return asyncio.run(_scan(args))
