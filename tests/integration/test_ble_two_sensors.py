@@ -55,7 +55,7 @@ async def test_two_sensors_stream_at_once_time_aligned_on_the_host_clock() -> No
         assert np.all(np.diff(t_s) > 0)
     for role, err in errors_ms.items():
         # No arrival jitter (notifications go out every 15 ms) leaks into sample times.
-        assert np.ptp(err) < 2.0, role
-        assert abs(np.median(err)) < 6.0, role
+        assert np.ptp(err) < 3.0, role
+        assert abs(np.median(err)) < 8.0, role
     # Samples measured at the same moment by the two sensors carry the same host time.
-    assert abs(np.median(errors_ms["right_thigh"]) - np.median(errors_ms["left_thigh"])) < 4.0
+    assert abs(np.median(errors_ms["right_thigh"]) - np.median(errors_ms["left_thigh"])) < 5.0
