@@ -1,4 +1,12 @@
-"""Virtual sensors on an in-process Bumble radio, and a bleak backend that talks to them."""
+"""Virtual sensors on an in-process Bumble radio, and a bleak backend that talks to them.
+
+    async with VirtualRadio() as radio:
+        sensor = await radio.add_sensor("hipsense-1A2B", RampSource(), pacing="fast")
+        async with SensorLink("hipsense-1A2B", "right_thigh", backend=radio.bleak_backend) as link:
+            async for item in link.stream(): ...
+
+``hipsense.virtual.demo.simulated_sensors`` gives sensors playing a simulated warm-up.
+"""
 
 from hipsense.virtual.faults import Faults, FaultStats
 from hipsense.virtual.link import BleakBackend, VirtualRadio
