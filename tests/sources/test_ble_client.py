@@ -14,6 +14,8 @@ from hipsense.sources.ble import (
     SensorLink,
     _adapter_error,
     _negotiated_mtu,
+    merge_streams,
+    open_links,
     scan_sensors,
 )
 from hipsense.virtual import RampSource, VirtualRadio
@@ -117,3 +119,18 @@ async def test_mtu_is_acquired_where_bleak_needs_asking() -> None:
             return self._backend.mtu
 
     assert await _negotiated_mtu(FakeClient()) == 247  # type: ignore[arg-type]
+
+
+async def test_open_links_opens_every_role_and_merges_their_streams() -> None:
+    async with VirtualRadio() as radio:
+        await radio.add_sensor("hipsense-00D1", RampSource(400), pacing="fast")
+        await radio.add_sensor("hipsense-00D2", RampSource(400), pacing="fast")
+        targets = {"right_thigh": "hipsense-00D1", "left_thigh": "hipsense-00D2"}
+        samples = {"right_thigh": 0, "left_thigh": 0}
+        async with open_links(targets, backend=radio.bleak_backend) as links:
+            async for item in merge_streams(*links):
+                if not isinstance(item, LinkStatus):
+                    samples[item.sensor_id] += len(item)
+                if min(samples.values()) == 400:
+                    break
+    assert [link.role for link in links] == ["right_thigh", "left_thigh"]

@@ -13,10 +13,11 @@ import contextlib
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -413,6 +414,21 @@ class SensorLink:
 
     def counts(self) -> HealthCounts:
         return HealthCounts() if self._assembler is None else self._assembler.counts()
+
+
+@asynccontextmanager
+async def open_links(
+    targets: Mapping[str, str | DiscoveredSensor],
+    *,
+    backend: BackendClasses | None = None,
+    **options: Any,
+) -> AsyncIterator[list[SensorLink]]:
+    """Open one SensorLink per ``{role: name, address or DiscoveredSensor}``, all or none."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(SensorLink(t, role, backend=backend, **options))
+            for role, t in targets.items()
+        ]
 
 
 async def merge_streams(*links: SensorLink) -> AsyncIterator[SampleBatch | LinkStatus]:
