@@ -5,6 +5,9 @@ A sensor counts samples with a wrapping u16 and stamps packets with a wrapping u
 (new, after a gap, duplicate, out of order). ``ClockMapper`` maps device time to host time
 along the lower envelope of (arrival - device time): radio and scheduling delays only ever
 add, so the smallest offsets are the truest, and a line through them follows crystal drift.
+``PacketAssembler`` (hipsense) and ``WitMotionAssembler`` turn queued notifications into
+SampleBatches with them; the BLE consumer calls them, never the notification handler.
+See firmware_protocol/PROTOCOL.md §7.
 """
 
 from __future__ import annotations
