@@ -134,5 +134,14 @@ def test_scale_formulae(profile: dict[str, Any]) -> None:
 
 
 def test_witmotion_uuids_are_sig_forms() -> None:
-    assert witmotion.WITMOTION_SERVICE_UUID == "0000ffe5-0000-1000-8000-00805f9a34fb"
-    assert witmotion.WITMOTION_NOTIFY_UUID == "0000ffe4-0000-1000-8000-00805f9a34fb"
+    assert witmotion.WITMOTION_SERVICE_UUID == "0000ffe5-0000-1000-8000-00805f9b34fb"
+    assert witmotion.WITMOTION_NOTIFY_UUID == "0000ffe4-0000-1000-8000-00805f9b34fb"
+
+
+def test_sig_uuids_use_the_bluetooth_base_uuid() -> None:
+    from bleak.uuids import normalize_uuid_16
+
+    from hipsense.protocol.gatt import sig_uuid
+
+    for short in (0x180F, 0x2A19, 0x180A, 0xFFE5):
+        assert sig_uuid(short) == normalize_uuid_16(short)

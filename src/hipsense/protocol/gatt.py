@@ -15,7 +15,7 @@ LOCAL_NAME_PREFIX = "hipsense-"
 
 def sig_uuid(short: int) -> str:
     """The 128-bit form of a Bluetooth SIG 16-bit UUID."""
-    return f"0000{short:04x}-0000-1000-8000-00805f9a34fb"
+    return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
 
 
 BATTERY_SERVICE_UUID = sig_uuid(0x180F)
