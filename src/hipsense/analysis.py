@@ -114,38 +114,15 @@ def analyze(
     )
 
 
-LIVE_BATCH_S = 0.1  # what a notification or two carries live; imports arrive in one block
-
-
-def live_sized(batch: SampleBatch, rate_hz: float) -> list[SampleBatch]:
-    """Split a long imported block into live-sized batches so the live path sees what it
-    would see from a sensor (the guided calibration works on a stream, not one block)."""
-    size = max(1, round(LIVE_BATCH_S * rate_hz))
-    if len(batch) <= size:
-        return [batch]
-    return [
-        SampleBatch(
-            batch.sensor_id,
-            batch.t_s[i : i + size],
-            batch.acc_mps2[i : i + size],
-            batch.gyr_radps[i : i + size],
-            None if batch.mag_ut is None else batch.mag_ut[i : i + size],
-            batch.lost_before if i == 0 else 0,
-        )
-        for i in range(0, len(batch), size)
-    ]
-
-
 def _replay_live(
     loaded: LoadedInput, exercise_id: str, leg: Leg, progress: Progress | None
 ) -> tuple[Session, tuple[QualityUpdate, ...]]:
     session = Session(exercise_id, leg, {loaded.sensor_id: loaded.rate_hz})
     quality: list[QualityUpdate] = []
-    pieces = [p for b in loaded.batches for p in live_sized(b, loaded.rate_hz)]
-    total = max(1, len(pieces))
-    for i, batch in enumerate(pieces):
+    total = max(1, len(loaded.batches))
+    for i, batch in enumerate(loaded.batches):
         quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
-        if progress is not None and i % 64 == 0:
+        if progress is not None and i % 16 == 0:
             progress(i / total)
     quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
     if progress is not None:

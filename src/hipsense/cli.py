@@ -54,6 +54,7 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     live.add_argument("--plain", action="store_true", help="print angles and rep events as lines")
     live.add_argument("--record", metavar="FILE", help="record the session to FILE")
     live.add_argument("--duration", type=float, help="stop after this many seconds")
+    live.add_argument("--db", help="history database path (results are saved there)")
 
     scan = sub.add_parser("scan", help="list hipsense and WitMotion sensors nearby")
     scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan")

@@ -19,6 +19,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     "replay": ("hipsense.commands.stream", "run_replay"),
     "scan": ("hipsense.commands.stream", "run_scan"),
     "history": ("hipsense.commands.history", "run"),
+    "live": ("hipsense.commands.stream", "run_live"),
+    "record": ("hipsense.commands.stream", "run_record"),
 }
 
 

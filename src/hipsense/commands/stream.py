@@ -8,15 +8,19 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import numpy as np
 
+from hipsense.errors import HipsenseError
 from hipsense.events import SessionEvent
-from hipsense.exercises import Leg
+from hipsense.exercises import Leg, get_exercise
 from hipsense.live.coach import DemoCoach, cues_for, first_exercise
 from hipsense.live.plain import print_events
-from hipsense.live.runner import StreamItem, session_events
-from hipsense.session import Session
+from hipsense.live.recorder import SessionRecorder
+from hipsense.live.runner import BatchHook, StreamItem, session_events
+from hipsense.session import Session, SessionOptions
+from hipsense.sources.ble import SensorLink
 
 DEMO_RATE_HZ = 100
 DEMO_TAIL_S = 2.0  # keep listening this long after the simulated warm-up ends
@@ -37,6 +41,61 @@ async def _until(
             yield await asyncio.wait_for(anext(iterator), left)
         except (TimeoutError, StopAsyncIteration):
             return
+
+
+class _PayloadSink:
+    """Hands raw payloads to the recorder once there is one (links open before it exists)."""
+
+    def __init__(self) -> None:
+        self.recorder: SessionRecorder | None = None
+
+    def __call__(self, role: str, items: list[tuple[float, bytes]]) -> None:
+        if self.recorder is not None:
+            self.recorder.payloads(role, items)
+
+
+class _LinkRun:
+    """A session on open links: optional recording, then the app or plain lines."""
+
+    def __init__(
+        self,
+        session: Session,
+        links: list[SensorLink],
+        origin_s: float,
+        record: str | None,
+        sink: _PayloadSink,
+        *,
+        notes: str = "",
+    ) -> None:
+        self.session, self.links = session, links
+        session.recording = record is not None
+        path = Path(record) if record else None
+        self.recorder = SessionRecorder(session, links, path, notes=notes, time_origin_s=origin_s)
+        sink.recorder = self.recorder
+
+    async def present(
+        self,
+        items: AsyncIterator[StreamItem],
+        *,
+        plain: bool,
+        mode: str,
+        before_batch: BatchHook | None = None,
+    ) -> int:
+        events = session_events(
+            items, self.session, before_batch=before_batch, on_status=self.recorder.status
+        )
+        try:
+            return await _present(
+                events,
+                self.session,
+                plain=plain,
+                roles=[link.role for link in self.links],
+                mode=mode,
+            )
+        finally:
+            self.recorder.close()
+            for path in self.recorder.paths:
+                print(f"hipsense: recorded {path}", file=sys.stderr)
 
 
 async def _present(
@@ -66,7 +125,6 @@ async def _present(
 
 async def _demo(args: argparse.Namespace) -> int:
     from hipsense.sim import Conditions, plan_warmup, simulate
-    from hipsense.sources.ble import SensorLink
     from hipsense.virtual import ArraySource, VirtualRadio
 
     leg = Leg.RIGHT
@@ -78,20 +136,26 @@ async def _demo(args: argparse.Namespace) -> int:
     )
     role = f"{leg.value}_thigh"
     duration_s = args.duration if args.duration is not None else sim.t_s[-1] + DEMO_TAIL_S
+    sink = _PayloadSink()
     async with VirtualRadio() as radio, AsyncExitStack() as stack:
         sensor = await radio.add_sensor(
             None, ArraySource.from_session(sim), info=sim.info, rate_hz=DEMO_RATE_HZ
         )
+        origin = time.monotonic()
         link = await stack.enter_async_context(
             SensorLink(
-                sensor.name, role, backend=radio.bleak_backend, time_origin_s=time.monotonic()
+                sensor.name,
+                role,
+                backend=radio.bleak_backend,
+                time_origin_s=origin,
+                on_payloads=sink,
             )
         )
         session = Session(first_exercise(sim.segments), leg, {role: float(DEMO_RATE_HZ)})
         coach = DemoCoach(cues_for(sim.segments, DEMO_RATE_HZ))
+        run = _LinkRun(session, [link], origin, args.record, sink, notes="demo warm-up")
         items = _until(link.stream(), duration_s if args.plain else args.duration)
-        events = session_events(items, session, before_batch=coach)
-        return await _present(events, session, plain=args.plain, roles=[role], mode="demo")
+        return await run.present(items, plain=args.plain, mode="demo", before_batch=coach)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -140,3 +204,68 @@ async def _scan(args: argparse.Namespace) -> int:
 
 def run_scan(args: argparse.Namespace) -> int:
     return asyncio.run(_scan(args))
+
+
+def _targets(specs: list[str], leg: Leg) -> dict[str, str]:
+    """``NAME_OR_ADDRESS[=ROLE]``; without roles the first sensor wears the chosen leg."""
+    other = Leg.LEFT if leg is Leg.RIGHT else Leg.RIGHT
+    defaults = [f"{leg.value}_thigh", f"{other.value}_thigh"]
+    targets: dict[str, str] = {}
+    for i, spec in enumerate(specs):
+        target, _, role = spec.partition("=")
+        role = role or (defaults[i] if i < len(defaults) else f"sensor{i + 1}")
+        if role in targets:
+            raise HipsenseError(f"two sensors have the role {role!r}: give each NAME=ROLE")
+        targets[role] = target
+    return targets
+
+
+def _history_options(db: str | None) -> SessionOptions:
+    from hipsense.commands.history import open_store
+
+    with open_store(db) as store:
+        previous = {leg: t.best_peak_deg for leg in Leg if (t := store.last_slr(leg.value))}
+    return SessionOptions(previous_slr_deg=previous)
+
+
+def _save_history(session: Session, db: str | None, recordings: list[Path]) -> None:
+    from hipsense.commands.history import open_store, save_sets
+    from hipsense.signal.quality import summarise_set
+
+    sets = [
+        (ex, leg.value, reps, summarise_set(reps, get_exercise(ex).target_reps))
+        for ex, leg, reps in session.finished_sets
+    ]
+    if sets:
+        with open_store(db) as store:
+            recording = str(recordings[0]) if recordings else None
+            save_sets(store, sets, source="live", recording=recording)
+
+
+async def _live(args: argparse.Namespace) -> int:
+    from hipsense.sources.ble import merge_streams, open_links
+
+    leg = Leg(args.leg)
+    exercise_id = args.exercise if args.exercise not in (None, "none") else "swing-forward"
+    targets = _targets(args.sensor, leg)
+    origin, sink = time.monotonic(), _PayloadSink()
+    options = _history_options(args.db)
+    async with open_links(targets, time_origin_s=origin, on_payloads=sink) as links:
+        rates = {link.role: float(link.info.sample_rate_hz) for link in links if link.info}
+        session = Session(exercise_id, leg, rates, options=options)
+        run = _LinkRun(session, links, origin, args.record, sink, notes=getattr(args, "notes", ""))
+        items = _until(merge_streams(*links), args.duration)
+        try:
+            return await run.present(items, plain=args.plain, mode="live")
+        finally:
+            session.finish()
+            _save_history(session, args.db, run.recorder.paths)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    return asyncio.run(_live(args))
+
+
+def run_record(args: argparse.Namespace) -> int:
+    args.record, args.plain, args.db = args.output, True, None
+    return asyncio.run(_live(args))

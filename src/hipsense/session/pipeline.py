@@ -23,6 +23,28 @@ from hipsense.signal.reps import RepCompleted, RepDetector, RepEvent, RepPeak, R
 FloatArray = npt.NDArray[np.float64]
 PipelineEvent = AngleUpdate | CalibrationUpdate | QualityUpdate | RepUpdate
 
+LIVE_BATCH_S = 0.1  # about what one or two notifications carry
+
+
+def live_sized(batch: SampleBatch, rate_hz: float) -> list[SampleBatch]:
+    """Split a long block (an import, a replay at full speed) into live-sized batches, so the
+    pipeline sees every source the way it sees a sensor: calibration is guided on a stream."""
+    size = max(1, round(LIVE_BATCH_S * rate_hz))
+    if len(batch) <= size:
+        return [batch]
+    return [
+        SampleBatch(
+            batch.sensor_id,
+            batch.t_s[i : i + size],
+            batch.acc_mps2[i : i + size],
+            batch.gyr_radps[i : i + size],
+            None if batch.mag_ut is None else batch.mag_ut[i : i + size],
+            batch.lost_before if i == 0 else 0,
+        )
+        for i in range(0, len(batch), size)
+    ]
+
+
 _PHASES: dict[tuple[Posture, str], CalibrationPhase] = {
     (Posture.STANDING, "still"): "still",
     (Posture.STANDING, "move"): "swings",
@@ -64,6 +86,9 @@ class SensorPipeline:
         self.detector = RepDetector(self.exercise, leg=self.leg)
 
     def feed(self, batch: SampleBatch) -> list[PipelineEvent]:
+        return [e for piece in live_sized(batch, self.rate_hz) for e in self._feed(piece)]
+
+    def _feed(self, batch: SampleBatch) -> list[PipelineEvent]:
         was_calibrated = self.calibration is not None
         out = self.angles.update(batch)
         events: list[PipelineEvent] = [

@@ -13,7 +13,7 @@ import contextlib
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -60,6 +60,10 @@ class BackendClasses(Protocol):
     def scanner(self) -> type[BaseBleakScanner]: ...
     @property
     def client(self) -> type[BaseBleakClient]: ...
+
+
+# (role, [(host arrival time in the link's time base, raw payload), ...])
+PayloadSink = Callable[[str, list[tuple[float, bytes]]], None]
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,7 @@ class SensorLink:
         reconnect: ReconnectPolicy = ReconnectPolicy(),
         time_origin_s: float = 0.0,
         status_interval_s: float = 1.0,
+        on_payloads: PayloadSink | None = None,
     ) -> None:
         self.target = target.address if isinstance(target, DiscoveredSensor) else target
         self.role = role
@@ -208,6 +213,7 @@ class SensorLink:
         self.policy = reconnect
         self.time_origin_s = time_origin_s
         self.status_interval_s = status_interval_s
+        self.on_payloads = on_payloads  # raw notifications for the recorder, before decoding
         self.sensor: DiscoveredSensor | None = None
         self.info: SensorInfo | None = None
         self.overflow_count = 0
@@ -339,7 +345,12 @@ class SensorLink:
         while True:
             items = await self._drain(next_status_s - time.monotonic())
             assert self._assembler is not None
-            for batch in self._assembler.assemble([i for i in items if i is not None]):
+            received = [i for i in items if i is not None]
+            if self.on_payloads is not None and received:
+                self.on_payloads(
+                    self.role, [(t - self.time_origin_s, bytes(d)) for t, d in received]
+                )
+            for batch in self._assembler.assemble(received):
                 yield batch
             if self._dropped and (None in items or self._queue.empty()):
                 async for status in self._reconnect():

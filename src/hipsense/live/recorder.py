@@ -1,0 +1,93 @@
+"""Recording a live session: raw payloads from the links, markers from the session.
+
+``hipsense live --record FILE`` records from the start; the app's record key starts and stops
+a recording into the default folder. Files are created owner-only by ``RecordingWriter``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
+from hipsense.session import Session
+from hipsense.sources.ble import LinkStatus, SensorLink
+from hipsense.store.model import default_history_path
+
+
+def default_recordings_dir() -> Path:
+    return default_history_path().parent / "recordings"
+
+
+def auto_path(now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return default_recordings_dir() / f"session-{stamp}.jsonl.gz"
+
+
+def header_for(links: list[SensorLink], session: Session, notes: str = "") -> RecordingHeader:
+    sensors = []
+    for link in links:
+        if link.info is None:
+            continue
+        kind = link.sensor.kind if link.sensor else "hipsense"
+        name = link.sensor.name if link.sensor else link.target
+        address = link.sensor.address if link.sensor else ""
+        sensors.append(SensorEntry(link.role, link.info, kind=kind, name=name, address=address))
+    return RecordingHeader(
+        sensors=tuple(sensors), exercise=session.exercise.id, leg=session.leg.value, notes=notes
+    )
+
+
+@dataclass
+class SessionRecorder:
+    """Writes while ``session.recording`` is on; opens a file the first time it is needed."""
+
+    session: Session
+    links: list[SensorLink]
+    path: Path | None = None
+    notes: str = ""
+    time_origin_s: float = 0.0
+    writer: RecordingWriter | None = None
+    paths: list[Path] = field(default_factory=list)
+    _last_state: dict[str, str] = field(default_factory=dict)
+
+    def payloads(self, role: str, items: list[tuple[float, bytes]]) -> None:
+        writer = self._writer()
+        if writer is None:
+            return
+        for t_host_s, payload in items:
+            writer.write_packet(role, payload, t_host_s=t_host_s)
+
+    def status(self, status: LinkStatus) -> None:
+        previous = self._last_state.get(status.role)
+        self._last_state[status.role] = status.state
+        writer = self._writer()
+        if writer is None or previous is None or previous == status.state:
+            return
+        kind = {"reconnecting": "disconnect", "connected": "reconnect"}.get(status.state)
+        if kind is not None:
+            writer.write_marker(kind, t_host_s=self._now(), sensor=status.role)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _now(self) -> float:
+        return time.monotonic() - self.time_origin_s
+
+    def _writer(self) -> RecordingWriter | None:
+        if not self.session.recording:
+            self.close()  # the record key turned it off: the file is complete
+            return None
+        if self.writer is None:
+            path = self.path if self.path is not None and not self.paths else auto_path()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.writer = RecordingWriter(path, header_for(self.links, self.session, self.notes))
+            self.paths.append(path)
+            self.writer.write_marker(
+                "set-start", t_host_s=self._now(), exercise=self.session.exercise.id
+            )
+        return self.writer
