@@ -114,3 +114,16 @@ def test_tracker_restarts_after_an_early_move_and_says_why() -> None:
     tracker.update(s.gyr_radps[cut : cut + 150], s.acc_mps2[cut : cut + 150], quat[cut : cut + 150])
     assert tracker.progress.problem is not None and "hold still" in tracker.progress.problem
     assert tracker.progress.phase is CalibrationPhase.STILL
+
+
+def test_standing_calibration_fits_the_lever_arm_within_2_cm() -> None:
+    for seed in (1, 2):
+        s = _session("swing-forward", Leg.RIGHT, seed)
+        cal, _ = _calibrate(s, Posture.STANDING)
+        assert cal.lever_arm_in_sensor_m is not None
+        miss = np.array(cal.lever_arm_in_sensor_m) - s.mounting.r_ts.T @ s.mounting.lever_arm_m
+        # Along the swing axis the arm adds no acceleration: unobservable, and irrelevant.
+        axis = cal.r_ts[1]
+        assert np.linalg.norm(miss - (miss @ axis) * axis) < 0.02
+        again = MountingCalibration.from_dict(json.loads(json.dumps(cal.to_dict())))
+        assert again.lever_arm_in_sensor_m == cal.lever_arm_in_sensor_m

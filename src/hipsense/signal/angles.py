@@ -24,6 +24,7 @@ from hipsense.signal.data_quality import (
     SampleChecker,
 )
 from hipsense.signal.gap_fill import Expanded, expand_gaps, hold_last_valid
+from hipsense.signal.lever_arm import compensate
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
     OrientationEstimator,
@@ -63,10 +64,20 @@ def thigh_angles(
     return angles_from_up(up_thigh, calibration.leg, calibration.posture)
 
 
-def _expand(
-    checked: CheckedSamples, gyr: FloatArray, acc: FloatArray, last: FloatArray
+def _expand(  # noqa: PLR0917
+    checked: CheckedSamples,
+    gyr: FloatArray,
+    acc: FloatArray,
+    last: FloatArray,
+    calibration: MountingCalibration | None,
+    rate_hz: float,
 ) -> Expanded:
     held = hold_last_valid(gyr, checked.valid, last)
+    lever = None if calibration is None else calibration.lever_arm_in_sensor_m
+    if lever is not None:  # remove the swing's own acceleration before fusion
+        acc = compensate(
+            acc, held, last, np.array(lever), rate_hz, no_history=checked.missing_before > 0
+        )
     return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
 
 
@@ -120,7 +131,7 @@ class AnglePipeline:
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
         acc = np.asarray(batch.acc_mps2, dtype=np.float64)
         checked = self._checker.check(batch.t_s, acc, gyr, batch.lost_before)
-        x = _expand(checked, gyr, acc, self._last_gyr)
+        x = _expand(checked, gyr, acc, self._last_gyr, self.calibration, self.rate_hz)
         if len(gyr):
             self._last_gyr = x.gyr_radps[-1]
         check, strict, hidden = self._gaps.plan(
@@ -161,15 +172,37 @@ def compute_angles(
 ) -> AngleBatch:
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
     start with the calibration routine. ``offline=False`` gives exactly the live result."""
-    if not offline and calibration is not None:
+    if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
+        quat, valid, _ = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
+                               data_quality, None)  # fmt: skip
+        calibration = calibrate_mounting(
+            gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz, posture=posture, leg=leg
+        )
+    if not offline:
         pipe = AnglePipeline(
             rate_hz, posture, leg, calibration, orientation=orientation, data_quality=data_quality
         )
         return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
+    quat, valid, events = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
+                                data_quality, calibration)  # fmt: skip
+    return _batch(t_s, quat, valid, calibration, events, None)
+
+
+def _fuse(  # noqa: PLR0917
+    t_s: FloatArray,
+    acc_mps2: FloatArray,
+    gyr_radps: FloatArray,
+    rate_hz: float,
+    offline: bool,
+    orientation: OrientationParams,
+    data_quality: DataQualityParams | None,
+    calibration: MountingCalibration | None,
+) -> tuple[FloatArray, BoolArray, tuple[DataQualityEvent, ...]]:
+    """One-shot orientation (causal, or acausal between the restarts a causal pass found)."""
     checked = SampleChecker(rate_hz, data_quality or DataQualityParams()).check(
         t_s, acc_mps2, gyr_radps
     )
-    x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3))
+    x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3), calibration, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
     check, strict, hidden = GapWatch(rate_hz).plan(
         checked.missing_before > 0, checked.fast_gap_before, acc_mps2, gyr_radps, checked.acc_ok
@@ -177,7 +210,7 @@ def compute_angles(
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed = propagate(causal, x, checked.reset_before, check, strict)
     valid = checked.valid & ~failed & ~hidden & ~settling
-    if offline:  # acausal VQF between the restarts the causal pass found necessary
+    if offline:
         resets = checked.reset_before | np.concatenate([[False], failed[:-1]])
         parts = [
             estimate_orientation_offline(
@@ -186,9 +219,4 @@ def compute_angles(
             for s in _segments(x, resets)
         ]
         quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
-    if calibration is None:
-        v = valid
-        calibration = calibrate_mounting(
-            gyr_radps[v], acc_mps2[v], quat[v], rate_hz, posture=posture, leg=leg
-        )
-    return _batch(t_s, quat, valid, calibration, checked.events, None)
+    return quat, valid, checked.events

@@ -21,6 +21,7 @@ from scipy.signal import find_peaks
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
+from hipsense.signal.lever_arm import estimate_lever_arm
 from hipsense.signal.motion_phases import (
     StillParams,
     dominant_axis,
@@ -168,6 +169,9 @@ def calibrate_mounting(
             f"no leg raise seen (only {raise_deg:.0f} deg): after lying still,"
             " raise the straight leg"
         )
+    lever = None
+    if posture is Posture.STANDING:
+        lever = estimate_lever_arm(gyr_move, acc[move], up_s[move], rate_hz)
     axes = tuple(tuple(float(v) for v in row) for row in r_ts)
     return MountingCalibration(
         posture,
@@ -178,6 +182,9 @@ def calibrate_mounting(
         axis_residual_deg=tilt_deg,
         neutral_repeatability_deg=repeat_deg,
         n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
+        lever_arm_in_sensor_m=None
+        if lever is None
+        else (float(lever[0]), float(lever[1]), float(lever[2])),
     )
 
 

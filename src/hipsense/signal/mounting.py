@@ -30,6 +30,8 @@ class MountingCalibration:
     axis_residual_deg: float = 0.0
     neutral_repeatability_deg: float = 0.0
     n_swings: int = 0
+    lever_arm_in_sensor_m: Vec3 | None = None
+    """Hip joint centre -> sensor, sensor frame (fitted on standing swings), if plausible."""
 
     @property
     def r_ts(self) -> FloatArray:
@@ -62,6 +64,8 @@ class MountingCalibration:
         d = asdict(self)
         d["posture"], d["leg"] = self.posture.value, self.leg.value
         d["thigh_axes_in_sensor"] = [list(row) for row in self.thigh_axes_in_sensor]
+        if self.lever_arm_in_sensor_m is not None:
+            d["lever_arm_in_sensor_m"] = list(self.lever_arm_in_sensor_m)
         return d
 
     @classmethod
@@ -72,6 +76,12 @@ class MountingCalibration:
                 raise ValueError("thigh_axes_in_sensor is not a rotation matrix")
             base = cls.from_rotation(axes, Posture(str(d["posture"])), Leg(str(d["leg"])))
             extra = {k: d[k] for k in _METRICS if k in d}
+            lever = d.get("lever_arm_in_sensor_m")
+            if lever is not None:
+                arm = np.asarray(lever, dtype=np.float64)
+                if arm.shape != (3,) or not np.isfinite(arm).all():
+                    raise ValueError("lever_arm_in_sensor_m is not 3 finite numbers")
+                extra["lever_arm_in_sensor_m"] = tuple(float(v) for v in arm)
             return cls(base.posture, base.leg, base.thigh_axes_in_sensor, **extra)  # type: ignore[arg-type]
         except (KeyError, ValueError, TypeError) as exc:
             raise CalibrationError(
