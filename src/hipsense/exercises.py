@@ -60,7 +60,7 @@ class RepParams:
 class QualityParams:
     """Per-rep quality expectations; ratios are against the set's reference rep."""
 
-    short_range_ratio: float = 0.8  # ROM below this × reference ROM -> "short-range"
+    short_range_ratio: float = 0.75  # ROM a quarter below the reference -> "short-range"
     rushed_ratio: float = 0.6  # duration below this × reference duration -> "rushed"
     min_descent_s: float | None = None  # lowering faster than this -> "slow-lowering-missed"
     min_hold_s: float | None = None  # hold at the top shorter than this -> "no-hold"
@@ -125,7 +125,7 @@ CATALOGUE: dict[str, Exercise] = {
             "Loop a band round the foot. Pull the straight leg up to a firm stretch and"
             " breathe slowly for 3-5 breaths there, then let it down.",
             RepParams(min_rise_deg=8.0, start_frac=0.25, min_rep_s=2.0, max_rep_s=90.0),
-            QualityParams(min_hold_s=6.0),  # under about one slow breath at the top,
+            QualityParams(min_hold_s=5.0),  # under about one slow breath at the top
         ),
         Exercise(
             "leg-lowering",

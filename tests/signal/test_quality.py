@@ -71,7 +71,7 @@ def test_measure_rep_of_a_minimum_jerk_lowering() -> None:
     assert r.low_deg == pytest.approx(top)
     assert r.rom_deg == pytest.approx(top - bottom)
     assert r.descent_s == pytest.approx(4.0, abs=0.1)
-    assert 5.0 <= r.hold_s <= 6.0  # the hold plus the slow ends of the movements (3 % band)
+    assert 5.0 <= r.hold_s <= 6.3  # the hold plus the slow ends of the movements (8 % band)
 
 
 def test_summary_and_symmetry() -> None:

@@ -31,8 +31,8 @@ OFF_PLANE = "off-plane"
 NO_HOLD = "no-hold"
 
 REFERENCE_QUANTILE = 0.75
-TOP_BAND_FRAC = 0.03  # within 3 % of the range from the extreme counts as "at the top"
-TOP_BAND_MIN_DEG = 1.5
+TOP_BAND_FRAC = 0.08  # within 8 % of the range (3° at least) of the extreme is "at the top"
+TOP_BAND_MIN_DEG = 3.0
 MOVE_LO_FRAC, MOVE_HI_FRAC = 0.05, 0.95
 MIN_JERK_5_95_SPAN = 0.6215  # fraction of a minimum-jerk movement between 5 % and 95 %
 

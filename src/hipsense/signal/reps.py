@@ -144,11 +144,11 @@ class RepDetector:
         if math.isnan(self._valley):
             self._valley = y
         self._valley = min(y, self._valley + prm.valley_leak_dps * dt)
+        rise = self.start_rise_deg()
         if not abs(y - self._steady_deg) <= STEADY_BAND_DEG:  # also true while NaN
             self._steady_deg, self._steady_s = y, t
         elif t - self._steady_s >= STEADY_S:  # resting at a new level (a weight shift)
             self._valley = min(y, self._steady_deg)
-        rise = self.start_rise_deg()
         if y <= self._valley + LOW_EPS_FRAC * rise:
             at_rest = self._buf[-1]
             self._buf.clear()
