@@ -45,6 +45,19 @@ def live_sized(batch: SampleBatch, rate_hz: float) -> list[SampleBatch]:
     ]
 
 
+def _joined(batches: list[SampleBatch]) -> SampleBatch:
+    first = batches[0]
+    mags = [b.mag_ut for b in batches]
+    return SampleBatch(
+        first.sensor_id,
+        np.concatenate([b.t_s for b in batches]),
+        np.concatenate([b.acc_mps2 for b in batches]),
+        np.concatenate([b.gyr_radps for b in batches]),
+        None if any(m is None for m in mags) else np.concatenate(mags),  # type: ignore[arg-type]
+        first.lost_before,
+    )
+
+
 _PHASES: dict[tuple[Posture, str], CalibrationPhase] = {
     (Posture.STANDING, "still"): "still",
     (Posture.STANDING, "move"): "swings",
@@ -86,7 +99,18 @@ class SensorPipeline:
         self.detector = RepDetector(self.exercise, leg=self.leg)
 
     def feed(self, batch: SampleBatch) -> list[PipelineEvent]:
-        return [e for piece in live_sized(batch, self.rate_hz) for e in self._feed(piece)]
+        if self._calibrated():
+            return self._feed(batch)  # calibrated: any block size gives the same result
+        events: list[PipelineEvent] = []
+        pieces = live_sized(batch, self.rate_hz)
+        for i, piece in enumerate(pieces):
+            events += self._feed(piece)
+            if self._calibrated() and i + 1 < len(pieces):
+                return events + self._feed(_joined(pieces[i + 1 :]))
+        return events
+
+    def _calibrated(self) -> bool:
+        return self.angles.calibration is not None
 
     def _feed(self, batch: SampleBatch) -> list[PipelineEvent]:
         was_calibrated = self.calibration is not None
