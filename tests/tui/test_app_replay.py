@@ -1,0 +1,105 @@
+"""The app on the real session, fed by recordings in recordings/ (what the user sees)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Digits, Static
+
+from hipsense.exercises import Leg
+from hipsense.recording import read_recording
+from hipsense.session import Session
+from hipsense.sources.replay import RecordingReplay
+from hipsense.tui import HipsenseApp
+
+from .lockstep import Lockstep
+
+RECORDINGS = Path(__file__).resolve().parents[2] / "recordings"
+
+
+def replay(name: str) -> tuple[Lockstep, Session, dict[str, Any]]:
+    truth = json.loads((RECORDINGS / f"{name}.truth.json").read_text())
+    recording = read_recording(RECORDINGS / f"{name}.jsonl.gz")
+    rates = {s.sensor_id: float(s.info.sample_rate_hz) for s in recording.header.sensors}
+    session = Session(truth["exercise"], Leg(truth["leg"]), rates)
+    return Lockstep(RecordingReplay(recording).stream(speed=None)), session, truth
+
+
+def text(app: HipsenseApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def showing(app: HipsenseApp) -> str:
+    return str(app.screen.query_one("#views").current)  # type: ignore[attr-defined]
+
+
+def count(app: HipsenseApp) -> str:
+    return app.screen.query_one("#rep-count", Digits).value
+
+
+class TitlesSeen:
+    """A stop condition that also notes each calibration title the user was shown."""
+
+    def __init__(self, app: HipsenseApp) -> None:
+        self.app = app
+        self.titles: list[str] = []
+
+    def __call__(self) -> bool:
+        model = self.app.model
+        if model.calibrating:
+            self.app.refresh_views()
+            title = text(self.app, "#cal-title")
+            if title not in self.titles:
+                self.titles.append(title)
+        return bool(model.calibration) and not model.calibrating
+
+
+async def test_swing_replay_guides_calibration_then_counts_to_the_truth() -> None:
+    feed, session, truth = replay("swing-forward_right")
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test() as pilot:
+        await feed.frame(pilot)
+        assert showing(app) == "live"
+        assert app.screen.query_one(".angle-digits", Digits).value == "--"
+        seen = TitlesSeen(app)
+        await feed.run_until(pilot, seen)
+        assert seen.titles == ["Stand still", "3 slow forward swings", "Stand still again"]
+        assert showing(app) == "live"
+        assert count(app) == "0"  # the calibration swings are not reps
+        await feed.run_to_end(pilot)
+        assert count(app) == str(truth["rep_count"])
+        assert "Replay finished" in text(app, "#notice")
+        summary = text(app, "#set-summary")
+        assert f"Right leg set: {truth['rep_count']} of 15 reps" in summary
+        assert app.screen.query_one(".angle-digits", Digits).value != "--"
+
+
+async def test_slr_replay_keeps_the_best_of_three_and_grades_it() -> None:
+    feed, session, truth = replay("slr_right")
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test() as pilot:
+        await feed.frame(pilot)
+        assert "Right leg, trial 1 of 3" in text(app, "#slr-prompt")
+        seen = TitlesSeen(app)
+        await feed.run_until(pilot, seen)
+        assert seen.titles[:2] == ["Lie still", "Raise the leg once, slowly"]
+        await feed.run_until(pilot, lambda: app.slr_test is None or app.slr_test.leg == "left")
+        result = app.model.slr["right"]
+        peaks = [r["peak_deg"] for r in truth["reps"][:3]]
+        assert result.trial_peaks_deg == pytest.approx(peaks, abs=3.0)  # the first raise counts
+        best = max(peaks)
+        assert result.pass_line_deg > best > result.knee_line_deg  # so grade 2, "below"
+        right = text(app, "#slr-right")
+        assert right.startswith(
+            "Right leg  trials " + "  ".join(f"{p:.0f}°" for p in result.trial_peaks_deg)
+        )
+        assert f"best {result.best_deg:.0f}° · grade 2" in right
+        assert f"below the {result.pass_line_deg:.0f}° line" in right
+        assert "Left leg, trial 1 of 3" in text(app, "#slr-prompt")
+        assert "Straight leg raise test · left leg" in text(app, "#exercise")
+        assert session.leg is Leg.LEFT
+        await feed.run_to_end(pilot)
+        assert text(app, "#slr-right") == right  # later raises are not right-leg trials
