@@ -24,6 +24,7 @@ import argparse
 import json
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,7 +132,29 @@ def score(
     return len(truth), len(found), lat, in_set.count(False)
 
 
-def sim_sets(n_sets: int, tallies: dict[tuple[str, str], Tally]) -> None:
+def flag_stats(ex_id: str, plan: SessionPlan, reps: list, stats: Counter[str]) -> None:  # type: ignore[type-arg]
+    """Compare live flags with what the simulated person did (SLR: one fast, one low rep)."""
+    specs = [r for st in plan.steps if st.kind == "set" for r in st.reps]
+    if len(specs) != len(reps):
+        return
+    for i, (spec, rep) in enumerate(zip(specs, reps, strict=True)):
+        flags = set(rep.flags) - {"clockwise", "anticlockwise"}
+        stats["reps"] += 1
+        if ex_id == "slr" and i >= 2 and spec.rise_s < 0.6:
+            stats["fast"] += 1
+            stats["fast flagged rushed"] += RUSHED in flags
+            flags.discard(RUSHED)
+        elif ex_id == "slr" and i >= 2 and spec.peak_deg <= 25.5:
+            stats["low"] += 1
+            stats["low flagged short-range"] += SHORT_RANGE in flags
+            flags.discard(SHORT_RANGE)
+        for f in flags:
+            stats[f"other: {f}"] += 1
+
+
+def sim_sets(
+    n_sets: int, tallies: dict[tuple[str, str], Tally], flags: dict[str, Counter[str]]
+) -> None:
     for ex_id in CATALOGUE:
         ex = get_exercise(ex_id)
         for k in range(n_sets):
@@ -155,6 +178,8 @@ def sim_sets(n_sets: int, tallies: dict[tuple[str, str], Tally]) -> None:
                 reps, emitted, retracted = stream(ex, t, p, q, start_s=start_s, leg=leg)
                 n_true, n_found, lat, false = score(s, ex_id, reps, emitted)
                 tallies[(ex_id, mode)].add(n_true, n_found, lat, retracted, false)
+                if mode == NO_LOSS:
+                    flag_stats(ex_id, plan, reps, flags[ex_id])
 
 
 def nuisance_sessions(n: int) -> dict[str, int]:
@@ -222,7 +247,8 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     tallies = {(e, m): Tally() for e in CATALOGUE for m in MODES}
-    sim_sets(args.sets, tallies)
+    flags: dict[str, Counter[str]] = {e: Counter() for e in CATALOGUE}
+    sim_sets(args.sets, tallies, flags)
     print(f"## Simulated sets (12-18 reps, realistic conditions, seeds {SEED0}+)\n")
     print("| exercise | angles | sets | exact | max abs err | p95 latency s | retracted"
           " | reps outside sets | calibration failed |")  # fmt: skip
@@ -240,6 +266,15 @@ def main() -> None:
               f" {max(t.max_abs_err for t in tls)} | {np.percentile(lat, 95):.2f} |"
               f" {sum(t.retracted for t in tls)} | {sum(t.false_outside_sets for t in tls)} |"
               f" {sum(t.cal_failed for t in tls)} |")  # fmt: skip
+    print("\n## Live flags on the same sets (pipeline, no loss; reps 3+ for the SLR kinds)\n")
+    for ex_id, c in flags.items():
+        extra = ", ".join(f"{k[7:]} {v}" for k, v in sorted(c.items()) if k.startswith("other"))
+        kinds = ""
+        if c["fast"] or c["low"]:
+            fast = f"{c['fast flagged rushed']}/{c['fast']}"
+            low = f"{c['low flagged short-range']}/{c['low']}"
+            kinds = f"fast reps flagged rushed {fast}, low reps flagged short-range {low}; "
+        print(f"- {ex_id}: {c['reps']} reps; {kinds}other flags: {extra or 'none'}")
     print("\n## Nuisance-only sessions (reps counted; target 0)\n")
     for name, n in nuisance_sessions(max(2, args.sets // 3)).items():
         print(f"- {name}: {n}")

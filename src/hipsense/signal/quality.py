@@ -33,6 +33,9 @@ NO_HOLD = "no-hold"
 REFERENCE_QUANTILE = 0.75
 TOP_BAND_FRAC = 0.08  # within 8 % of the range (3° at least) of the extreme is "at the top"
 TOP_BAND_MIN_DEG = 3.0
+HOLD_LEVEL_FRAC = 0.75  # a hold is spent in the upper quarter of the range...
+HOLD_SPEED_DPS = 8.0  # ...moving slower than this (a slow sag still counts as holding)
+SPEED_BASE_S = 0.1  # speed over ±0.1 s, which averages out sample noise
 MOVE_LO_FRAC, MOVE_HI_FRAC = 0.05, 0.95
 MIN_JERK_5_95_SPAN = 0.6215  # fraction of a minimum-jerk movement between 5 % and 95 %
 
@@ -43,7 +46,8 @@ class Rep:
 
     ``peak_deg`` is the extreme reached in the rep's direction (the lowest point for leg
     lowering), ``low_deg`` the rest/valley level it started from, ``descent_s`` the time
-    spent lowering the leg, ``hold_s`` the longest stay near the peak, ``off_plane_deg``
+    spent lowering the leg, ``hold_s`` the longest stay in the upper quarter of the range
+    while nearly still, ``off_plane_deg``
     the range of the secondary angle during the rep and ``detected_s`` when the streaming
     detector confirmed it.
     """
@@ -70,6 +74,15 @@ def _longest_run_s(t_s: FloatArray, mask: npt.NDArray[np.bool_]) -> float:
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     return float(np.max(t_s[ends] - t_s[starts]))
+
+
+def _holding(t_s: FloatArray, y_deg: FloatArray, level_deg: float) -> npt.NDArray[np.bool_]:
+    """Samples near the top and nearly still (speed from a ±SPEED_BASE_S difference)."""
+    lo = np.searchsorted(t_s, t_s - SPEED_BASE_S)
+    hi = np.minimum(np.searchsorted(t_s, t_s + SPEED_BASE_S, side="right") - 1, t_s.size - 1)
+    span_s = np.maximum(t_s[hi] - t_s[lo], 1e-9)
+    speed_dps = np.abs(y_deg[hi] - y_deg[lo]) / span_s
+    return (y_deg >= level_deg) & (speed_dps < HOLD_SPEED_DPS)
 
 
 def _movement_time_s(t_s: FloatArray, y_deg: FloatArray, low_y_deg: float, rom: float) -> float:
@@ -133,7 +146,7 @@ def measure_rep(
         peak_deg=sign * peak_y,
         low_deg=sign * low_y_deg,
         rom_deg=rom,
-        hold_s=_longest_run_s(t_s, at_top),
+        hold_s=_longest_run_s(t_s, _holding(t_s, y_deg, low_y_deg + HOLD_LEVEL_FRAC * rom)),
         descent_s=descent_s,
         off_plane_deg=off_plane,
         sparc=speed_sparc(t_s, primary_deg, secondary_deg),
