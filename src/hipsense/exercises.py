@@ -144,7 +144,7 @@ CATALOGUE: dict[str, Exercise] = {
                 min_rep_s=2.0,
                 max_rep_s=40.0,
             ),
-            QualityParams(min_descent_s=2.7),  # ~3 s asked, less a 10 % measuring margin,
+            QualityParams(min_descent_s=2.7),  # ~3 s asked, less a 10 % measuring margin
         ),
         Exercise(
             "swing-forward",
