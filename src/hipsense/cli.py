@@ -84,6 +84,12 @@ def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--json", action="store_true")
 
 
+def _calibrate_sensor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("calibrate-sensor", help="one-time six-face calibration of a sensor")
+    p.add_argument("--sensor", required=True, metavar="NAME_OR_ADDRESS")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for all faces")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hipsense",
@@ -94,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     _live_parsers(sub)
     _analyze_parser(sub)
     _history_parser(sub)
+    _calibrate_sensor_parser(sub)
     return parser
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from hipsense.errors import CalibrationError
 from hipsense.samples import STANDARD_GRAVITY_MPS2, SampleBatch
-from hipsense.signal.sensor_calibration import SensorCalibration, calibrate_sensor
+from hipsense.signal.sensor_calibration import SensorCalibration, SixFaceGuide, calibrate_sensor
 
 RATE_HZ = 100.0
 OFFSET = np.array([0.3, -0.2, 0.45])
@@ -55,3 +55,36 @@ def test_apply_to_a_batch_and_round_trip() -> None:
     assert SensorCalibration.from_dict(json.loads(json.dumps(cal.to_dict()))) == cal
     with pytest.raises(CalibrationError, match="redo it"):
         SensorCalibration.from_dict({"acc_offset_mps2": [1, 2]})
+
+
+def _stream(guide: SixFaceGuide, acc: np.ndarray, gyr: np.ndarray, size: int = 7) -> list[str]:
+    problems = []
+    for i in range(0, len(acc), size):
+        p = guide.update(acc[i : i + size], gyr[i : i + size])
+        if p.problem and (not problems or problems[-1] != p.problem):
+            problems.append(p.problem)
+    return problems
+
+
+def test_guide_finds_six_faces_in_a_stream_and_refuses_repeats_and_tilts() -> None:
+    tilted = np.array([0.6, 0.0, 0.8])
+    acc, gyr = _six_faces([FACES[0], FACES[0], tilted, *FACES[1:]])
+    guide = SixFaceGuide(RATE_HZ)
+    problems = _stream(guide, acc, gyr)
+    assert any("done already" in p for p in problems)
+    assert any("tilted 37 deg" in p for p in problems)
+    cal = guide.calibration
+    assert cal is not None and guide.progress.done == ("-x", "+x", "-y", "+y", "-z", "+z")
+    np.testing.assert_allclose(cal.acc_offset_mps2, OFFSET, atol=0.01)
+    np.testing.assert_allclose(cal.acc_scale, SCALE, atol=0.002)
+    np.testing.assert_allclose(cal.gyr_bias_radps, BIAS, atol=1e-3)
+
+
+def test_guide_says_when_a_face_was_left_too_soon() -> None:
+    acc, gyr = _six_faces(FACES[:2])
+    brief = np.r_[0:100, 250:310]  # 1 s on the first face, then turning
+    guide = SixFaceGuide(RATE_HZ)
+    problems = _stream(guide, acc[brief], gyr[brief])
+    assert problems == ["moved too soon: hold each face still for 2 s"]
+    assert guide.progress.done == ()
+    assert "0/6 faces" in guide.progress.message

@@ -21,6 +21,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "history": ("hipsense.commands.history", "run"),
     "live": ("hipsense.commands.stream", "run_live"),
     "record": ("hipsense.commands.stream", "run_record"),
+    "calibrate-sensor": ("hipsense.commands.calibrate", "run"),
 }
 
 

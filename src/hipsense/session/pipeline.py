@@ -19,6 +19,7 @@ from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.calibration_tracker import CalibrationProgress
 from hipsense.signal.quality import Rep
 from hipsense.signal.reps import RepCompleted, RepDetector, RepEvent, RepPeak, RepStarted
+from hipsense.signal.sensor_calibration import SensorCalibration
 
 FloatArray = npt.NDArray[np.float64]
 PipelineEvent = AngleUpdate | CalibrationUpdate | QualityUpdate | RepUpdate
@@ -83,8 +84,11 @@ class SensorPipeline:
         exercise: Exercise,
         leg: Leg,
         calibration: MountingCalibration | None = None,
+        *,
+        sensor_calibration: SensorCalibration | None = None,
     ) -> None:
         self.role, self.rate_hz, self.exercise, self.leg = role, float(rate_hz), exercise, leg
+        self.sensor_calibration = sensor_calibration  # the sensor's six-face calibration
         self.angles = AnglePipeline(rate_hz, exercise.posture, leg, calibration)
         self.detector = RepDetector(exercise, leg=leg)
         self.counting = True
@@ -99,6 +103,8 @@ class SensorPipeline:
         self.detector = RepDetector(self.exercise, leg=self.leg)
 
     def feed(self, batch: SampleBatch) -> list[PipelineEvent]:
+        if self.sensor_calibration is not None:
+            batch = self.sensor_calibration.apply(batch)
         if self._calibrated():
             return self._feed(batch)  # calibrated: any block size gives the same result
         events: list[PipelineEvent] = []
