@@ -87,6 +87,10 @@ def test_events_come_in_order_and_within_300_ms_of_the_rep_end() -> None:
     done = [e.rep for e in events if isinstance(e, RepCompleted)]
     latency_s = np.array([r.detected_s for r in done]) - np.array(ends)
     assert np.all(latency_s <= 0.3)
+    state = detector.state
+    assert (state.active, state.count) == (False, 5)
+    assert state.typical_rom_deg == pytest.approx(58, abs=2)
+    assert state.start_deg == pytest.approx(state.rest_deg + 8.0)
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

@@ -15,7 +15,9 @@ smoothed, then a hysteresis state machine runs on it:
   (posture changes) are dropped silently: only ``RepCompleted`` announces a rep and it is
   never retracted. ``RepStarted``/``RepPeak`` are provisional cues for a live display.
 
-Offline analysis (``detect_reps``) is this same detector run over the whole arrays.
+Work per sample is constant; a rep's metrics are computed once, when it completes, over its
+own buffered samples (bounded by ``max_rep_s``). Offline analysis (``detect_reps``) is this
+same detector run over the whole arrays.
 """
 
 from __future__ import annotations
@@ -65,6 +67,17 @@ class RepCompleted:
 RepEvent = RepStarted | RepPeak | RepCompleted
 
 
+@dataclass(frozen=True)
+class DetectorState:
+    """A snapshot for live displays, in the primary angle's own sign."""
+
+    active: bool  # a rep is under way
+    rest_deg: float  # current valley (rest level); NaN before the first sample
+    start_deg: float  # the angle a rep must pass to start
+    typical_rom_deg: float  # median range of the last reps (NaN before any)
+    count: int
+
+
 class RepDetector:
     """``update(t_s, primary_deg, secondary_deg)`` per batch; ``finish()`` at the end.
 
@@ -99,6 +112,13 @@ class RepDetector:
     @property
     def count(self) -> int:
         return len(self.reps)
+
+    @property
+    def state(self) -> DetectorState:
+        typical = float(np.median(self._roms)) if self._roms else math.nan
+        rest = self._start_valley if self._active else self._valley
+        start = self._sign * (rest + self._rise_deg)
+        return DetectorState(self._active, self._sign * rest, start, typical, self.count)
 
     def start_rise_deg(self) -> float:
         """Current start threshold above the valley (adapts as reps complete)."""
