@@ -9,6 +9,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 
 from hipsense.routines import SlrAssessment, WarmupRoutine
 from hipsense.tui.model import SessionModel
+from hipsense.tui.widgets import show_text
 from hipsense.tui.widgets.angle_panel import AnglePanel, angle_view
 from hipsense.tui.widgets.calibration import CalibrationView
 from hipsense.tui.widgets.side import RepPanel, SlrPanel
@@ -51,13 +52,14 @@ class MainScreen(Screen[None]):
     ) -> None:
         self.query_one(StatusBar).show(model.links)
         exercise = model.exercise
-        self.query_one("#exercise", Static).update(
-            f"[b reverse] {self.mode.upper()} [/] [b]{exercise.name}[/b] · {model.leg} leg"
+        show_text(
+            self.query_one("#exercise", Static),
+            f"[b reverse] {self.mode.upper()} [/] [b]{exercise.name}[/b] · {model.leg} leg",
         )
-        self.query_one("#routine", Static).update(routine.describe() if routine else "")
+        show_text(self.query_one("#routine", Static), routine.describe() if routine else "")
         notice = self.query_one("#notice", Static)
         notice.display = model.notice is not None
-        notice.update(f"⚠ {model.notice}" if model.notice else "")
+        show_text(notice, f"⚠ {model.notice}" if model.notice else "")
         views = self.query_one("#views", ContentSwitcher)
         views.current = "calibration" if model.calibrating else "live"
         if model.calibrating:

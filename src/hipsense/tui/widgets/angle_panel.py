@@ -12,6 +12,7 @@ from textual.widgets import Digits, Static
 from hipsense.exercises import Angle
 from hipsense.tui.model import PLOT_WINDOW_S, AngleTrace, SessionModel
 from hipsense.tui.text import deg, role_name
+from hipsense.tui.widgets import show_text
 from hipsense.tui.widgets.gauge import Gauge, gauge_top_deg
 from hipsense.tui.widgets.plot import AnglePlot, PlotData
 
@@ -48,8 +49,9 @@ class AnglePanel(Vertical):
         if digits.value != value:
             digits.update(value)
         target = f"target {deg(view.target_deg)}" if view.target_deg is not None else ""
-        self.query_one(".angle-side", Static).update(
-            f"° {view.angle_name}\n[green]best {deg(view.best_deg)}[/]\n[magenta]{target}[/]"
+        show_text(
+            self.query_one(".angle-side", Static),
+            f"° {view.angle_name}\n[green]best {deg(view.best_deg)}[/]\n[magenta]{target}[/]",
         )
         gauge = self.query_one(Gauge)
         gauge.top_deg = view.top_deg

@@ -8,6 +8,7 @@ from textual.widgets import ProgressBar, Static
 
 from hipsense.events import CalibrationUpdate
 from hipsense.tui.text import CALIBRATION_TITLES, STANDING_STEPS, SUPINE_STEPS, role_name
+from hipsense.tui.widgets import show_text
 
 
 class CalibrationView(Vertical):
@@ -24,13 +25,13 @@ class CalibrationView(Vertical):
         title = CALIBRATION_TITLES[current.phase]
         if len(updates) > 1:
             title = f"{title} ({role_name(current.role)})"
-        self.query_one("#cal-title", Static).update(title)
+        show_text(self.query_one("#cal-title", Static), title)
         message = current.message
         if current.phase == "failed":
             message = f"{message}\nPress c to calibrate again."
-        self.query_one("#cal-message", Static).update(message)
+        show_text(self.query_one("#cal-message", Static), message)
         self.query_one(ProgressBar).update(progress=round(100 * current.fraction))
-        self.query_one("#cal-steps", Static).update(self._steps(current))
+        show_text(self.query_one("#cal-steps", Static), self._steps(current))
 
     @staticmethod
     def _steps(current: CalibrationUpdate) -> str:

@@ -9,6 +9,7 @@ from textual.widgets import Digits, Static
 from hipsense.routines import SLR_TRIALS_PER_LEG, SlrAssessment, symmetry_index_pct
 from hipsense.tui.model import LEGS, SessionModel
 from hipsense.tui.text import deg, flag_words, rep_line, set_summary, slr_leg_lines, symmetry_line
+from hipsense.tui.widgets import show_text
 
 
 class RepPanel(Vertical):
@@ -42,7 +43,7 @@ class RepPanel(Vertical):
         self._set("#symmetry", self._symmetry(model))
 
     def _set(self, selector: str, content: str) -> None:
-        self.query_one(selector, Static).update(content)
+        show_text(self.query_one(selector, Static), content)
 
     @staticmethod
     def _leg(model: SessionModel, leg: str) -> str:
@@ -83,11 +84,11 @@ class SlrPanel(Vertical):
 
     def show(self, model: SessionModel, test: SlrAssessment | None) -> None:
         prompt = test.prompt() if test else "Select the SLR test (e) to start."
-        self.query_one("#slr-prompt", Static).update(f"[b]{prompt}[/]")
+        show_text(self.query_one("#slr-prompt", Static), f"[b]{prompt}[/]")
         for leg in LEGS:
             lines = slr_leg_lines(leg, model.slr.get(leg), SLR_TRIALS_PER_LEG)
-            self.query_one(f"#slr-{leg}", Static).update("\n".join(lines))
-        self.query_one("#slr-compare", Static).update(self._compare(model))
+            show_text(self.query_one(f"#slr-{leg}", Static), "\n".join(lines))
+        show_text(self.query_one("#slr-compare", Static), self._compare(model))
 
     @staticmethod
     def _compare(model: SessionModel) -> str:
