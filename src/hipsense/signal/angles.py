@@ -24,7 +24,7 @@ from hipsense.signal.data_quality import (
     SampleChecker,
 )
 from hipsense.signal.gap_fill import Expanded, expand_gaps, hold_last_valid
-from hipsense.signal.lever_arm import compensate
+from hipsense.signal.lever_arm import RestOffset, compensate
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
     OrientationEstimator,
@@ -72,11 +72,11 @@ def _expand(  # noqa: PLR0917
     calibration: MountingCalibration | None,
     rate_hz: float,
 ) -> Expanded:
-    held = hold_last_valid(gyr, checked.valid, last)
+    held = hold_last_valid(gyr, checked.valid, last[-1])
     lever = None if calibration is None else calibration.lever_arm_in_sensor_m
     if lever is not None:  # remove the swing's own acceleration before fusion
         acc = compensate(
-            acc, held, last, np.array(lever), rate_hz, no_history=checked.missing_before > 0
+            acc, held, last[-1], np.array(lever), rate_hz, no_history=checked.missing_before > 0
         )
     return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
 
@@ -117,13 +117,15 @@ class AnglePipeline:
         *,
         orientation: OrientationParams = HIPSENSE_PARAMS,
         data_quality: DataQualityParams | None = None,
+        rest_offset: bool = True,
     ) -> None:
         self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
+        self._offset = RestOffset(rate_hz) if rest_offset else None
         self.calibration = calibration
         self._checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
         self._orientation = OrientationEstimator(rate_hz, orientation)
         self._tracker = None if calibration else CalibrationTracker(rate_hz, posture, leg)
-        self._last_gyr = np.zeros(3)
+        self._last_gyr = np.zeros((2, 3))  # the two gyro rows fused last (gap edges)
         self._gaps = GapWatch(rate_hz)
         self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
 
@@ -131,9 +133,10 @@ class AnglePipeline:
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
         acc = np.asarray(batch.acc_mps2, dtype=np.float64)
         checked = self._checker.check(batch.t_s, acc, gyr, batch.lost_before)
+        if self._offset is not None:  # the accelerometer's own offset, learnt at rest
+            acc = acc - self._offset.update(acc, gyr, checked.valid)
         x = _expand(checked, gyr, acc, self._last_gyr, self.calibration, self.rate_hz)
-        if len(gyr):
-            self._last_gyr = x.gyr_radps[-1]
+        self._last_gyr = np.vstack([self._last_gyr, x.gyr_radps])[-2:]
         check, strict, hidden = self._gaps.plan(
             checked.missing_before > 0, checked.fast_gap_before, acc, gyr, checked.acc_ok
         )
@@ -169,9 +172,16 @@ def compute_angles(
     offline: bool = True,
     orientation: OrientationParams = HIPSENSE_PARAMS,
     data_quality: DataQualityParams | None = None,
+    rest_offset: bool = True,
 ) -> AngleBatch:
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
-    start with the calibration routine. ``offline=False`` gives exactly the live result."""
+    start with the calibration routine. ``offline=False`` gives exactly the live result;
+    offline, the accelerometer offset learnt from all rest periods applies throughout."""
+    if offline and rest_offset:
+        learn = RestOffset(rate_hz)
+        finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
+        learn.update(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))
+        acc_mps2 = acc_mps2 - learn.offset_mps2
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
         quat, valid, _ = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
                                data_quality, None)  # fmt: skip
@@ -180,8 +190,9 @@ def compute_angles(
         )
     if not offline:
         pipe = AnglePipeline(
-            rate_hz, posture, leg, calibration, orientation=orientation, data_quality=data_quality
-        )
+            rate_hz, posture, leg, calibration, orientation=orientation,
+            data_quality=data_quality, rest_offset=rest_offset,
+        )  # fmt: skip
         return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
     quat, valid, events = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
                                 data_quality, calibration)  # fmt: skip
@@ -202,7 +213,7 @@ def _fuse(  # noqa: PLR0917
     checked = SampleChecker(rate_hz, data_quality or DataQualityParams()).check(
         t_s, acc_mps2, gyr_radps
     )
-    x = _expand(checked, gyr_radps, acc_mps2, np.zeros(3), calibration, rate_hz)
+    x = _expand(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), calibration, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
     check, strict, hidden = GapWatch(rate_hz).plan(
         checked.missing_before > 0, checked.fast_gap_before, acc_mps2, gyr_radps, checked.acc_ok

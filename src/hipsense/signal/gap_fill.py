@@ -34,23 +34,58 @@ def hold_last_valid(gyr: FloatArray, valid: BoolArray, last_gyr: FloatArray) -> 
     return np.asarray(held, dtype=np.float64)
 
 
+def _edge_slopes(
+    gyr: FloatArray, prev: FloatArray, missing_before: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Gyro change per sample period at each gap's left edge (into the sample before it) and
+    right edge (out of the sample after it); NaN where the neighbour is not adjacent.
+
+    ``prev`` holds the two rows before the batch.
+    """
+    rows = np.vstack([prev, gyr])
+    left = rows[1:-1] - rows[:-2]
+    right = np.full_like(gyr, np.nan)
+    if len(gyr) > 1:
+        right[:-1] = np.where((missing_before[1:] == 0)[:, None], gyr[1:] - gyr[:-1], np.nan)
+    return left, right
+
+
 def expand_gaps(
     gyr: FloatArray,
     acc: FloatArray,
     acc_ok: BoolArray,
     missing_before: IntArray,
-    last_gyr: FloatArray,
+    prev_gyr: FloatArray,
 ) -> Expanded:
-    """Insert ``missing_before[i]`` interpolated-gyro slots before each sample i."""
-    counts = 1 + np.asarray(missing_before, dtype=np.int64)
+    """Insert ``missing_before[i]`` gyro slots before each sample i (``prev_gyr``: the two
+    rows before the batch).
+
+    The slots follow a cubic Hermite curve through the gap's edge rates and their slopes: a
+    leg swing's rate is smooth, so over a 0.1-0.4 s gap the cubic misses by far less than a
+    straight line (which cuts the top off the rate profile and loses degrees of swing).
+    """
+    missing = np.asarray(missing_before, dtype=np.int64)
+    counts = 1 + missing
     ends = np.cumsum(counts) - 1
     owner = np.repeat(np.arange(len(gyr)), counts)
     pos = np.arange(int(counts.sum())) - np.repeat(ends - counts + 1, counts)
-    frac = ((pos + 1) / counts[owner])[:, None]
-    prev = np.vstack([last_gyr[None, :], gyr[:-1]]) if len(gyr) else gyr
-    gyr_x = prev[owner] + frac * (gyr[owner] - prev[owner])
+    span = counts[owner][:, None].astype(np.float64)  # sample periods from edge to edge
+    s = (pos + 1)[:, None] / span
+    left = np.vstack([prev_gyr[-1:], gyr[:-1]]) if len(gyr) else gyr
+    slope_in, slope_out = _edge_slopes(gyr, prev_gyr, missing)
+    secant = (gyr - left) / counts[:, None]  # an unknown slope falls back to the straight line
+    slope_out = np.where(np.isfinite(slope_out), slope_out, secant)
+    h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
+    h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
+    gyr_x = (
+        h00 * left[owner]
+        + h10 * span * slope_in[owner]
+        + h01 * gyr[owner]
+        + h11 * span * slope_out[owner]
+    )
     real = np.zeros(len(owner), dtype=bool)
     real[ends] = True
+    gyr_x[real] = gyr  # the real samples themselves, exactly
     return Expanded(
         gyr_radps=gyr_x,
         acc_mps2=np.where(real[:, None], acc[owner], 0.0),

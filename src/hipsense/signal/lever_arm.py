@@ -1,18 +1,26 @@
-"""The sensor sits 15-25 cm from the hip: a swing adds w' x r + w x (w x r) to its reading.
+"""Accelerometer corrections before fusion: the lever arm and the in-use offset.
 
+The sensor sits 15-25 cm from the hip: a swing adds w' x r + w x (w x r) to its reading.
 ``estimate_lever_arm`` fits r (hip joint centre -> sensor, sensor frame) by least squares
 over the calibration swings, where a - g*up = [w']x r + [w]x^2 r. ``compensate`` removes
 the term before fusion, with a causal (backward) derivative so live and one-shot agree.
+
+``RestOffset`` estimates an uncalibrated accelerometer's offset b while in use: at rest
+|a| = |g up + b| ~ g + b.up, so every rest pose measures b along its up direction. The
+neutral posture's rest gives b along the neutral up, which is the part that tilts angles in
+proportion to sin(angle); holds at other angles (an SLR's top) add their directions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 MIN_LEVER_M, MAX_LEVER_M = 0.03, 0.6
 
@@ -66,3 +74,76 @@ def compensate(
         spin_up[no_history] = 0.0
     induced = np.einsum("nij,j->ni", _rigid_map(gyr_radps, spin_up), lever_m)
     return np.asarray(acc_mps2 - induced, dtype=np.float64)
+
+
+REST_RATE_DEV_RADPS = np.radians(3.0)
+REST_RATE_MAX_RADPS = np.radians(10.0)
+REST_NORM_DEV_MPS2 = 0.15
+
+
+def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+    """Causal exponential average along axis 0, continued from ``zi`` (None: start at x[0])."""
+    if zi is None:
+        zi = (1 - alpha) * x[:1]
+    y, zf = lfilter([alpha], [1.0, alpha - 1.0], x, axis=0, zi=zi)
+    return np.asarray(y, dtype=np.float64), np.asarray(zf, dtype=np.float64)
+
+
+class RestOffset:
+    """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
+
+    Rest: the gyro steady near its own average (any bias) and |a| steady, for at least
+    ``min_rest_s`` (this leaves out the brief standstill at a swing's turning point, where
+    the angular acceleration peaks). u is the measured direction a/|a|, whose error (|b|/g)
+    enters only squared. Directions never rested in keep a zero offset (the ridge).
+    Everything is causal with carried state, so any batch split gives identical offsets.
+    """
+
+    def __init__(self, rate_hz: float, min_rest_s: float = 0.5, ridge_s: float = 0.1) -> None:
+        self._min_run = max(1, round(min_rest_s * rate_hz))
+        self._ridge = ridge_s * rate_hz * np.eye(3)
+        self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.5 * rate_hz))
+        self._alpha_norm = 1.0 - np.exp(-1.0 / (0.1 * rate_hz))
+        self._gyr_zi: FloatArray | None = None
+        self._norm_zi: FloatArray | None = None
+        self._run = 0
+        self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
+        self.offset_mps2 = np.zeros(3)
+
+    def _rest(self, acc: FloatArray, gyr: FloatArray, ok: npt.NDArray[np.bool_]) -> BoolArray:
+        gyr = np.where(ok[:, None], gyr, 0.0)
+        norm = np.where(ok, np.linalg.norm(np.where(ok[:, None], acc, 0.0), axis=1), 0.0)
+        gyr_avg, self._gyr_zi = _ema(gyr, self._alpha_gyr, self._gyr_zi)
+        norm_avg, self._norm_zi = _ema(norm, self._alpha_norm, self._norm_zi)
+        calm = (
+            ok
+            & (np.linalg.norm(gyr - gyr_avg, axis=1) < REST_RATE_DEV_RADPS)
+            & (np.linalg.norm(gyr_avg, axis=1) < REST_RATE_MAX_RADPS)
+            & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
+        )
+        idx = np.arange(len(calm))
+        last_bad = np.maximum.accumulate(np.where(~calm, idx, -1))
+        run = np.where(last_bad >= 0, idx - last_bad, idx + 1 + self._run)
+        self._run = int(run[-1])
+        return np.asarray(calm & (run >= self._min_run))
+
+    def update(
+        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+    ) -> FloatArray:
+        """Offsets (N, 3) to subtract from each sample: the estimate from rest samples so far."""
+        n = len(acc_mps2)
+        if n == 0:
+            return np.zeros((0, 3))
+        rest = self._rest(acc_mps2, gyr_radps, ok)
+        terms = np.zeros((n, 12))
+        a = acc_mps2[rest]
+        norm = np.linalg.norm(a, axis=1)
+        u = a / norm[:, None]
+        terms[rest, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
+        terms[rest, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
+        sums = np.cumsum(np.vstack([self._sums, terms]), axis=0)[1:]
+        self._sums = sums[-1]
+        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
+        offsets = np.linalg.solve(info, sums[:, 9:, None])[:, :, 0]
+        self.offset_mps2 = offsets[-1]
+        return np.asarray(offsets, dtype=np.float64)
