@@ -138,8 +138,11 @@ def flag_stats(ex_id: str, plan: SessionPlan, reps: list, stats: Counter[str]) -
     if len(specs) != len(reps):
         return
     for i, (spec, rep) in enumerate(zip(specs, reps, strict=True)):
-        flags = set(rep.flags) - {"clockwise", "anticlockwise"}
+        flags = set(rep.flags) - {"outward", "inward"}
         stats["reps"] += 1
+        if ex_id == "hip-circles":
+            # the simulator's "clockwise" circle rises on the outside (abduction first)
+            stats["direction right"] += ("outward" in rep.flags) == spec.clockwise
         if ex_id == "slr" and i >= 2 and spec.rise_s < 0.6:
             stats["fast"] += 1
             stats["fast flagged rushed"] += RUSHED in flags
@@ -274,6 +277,8 @@ def main() -> None:
             fast = f"{c['fast flagged rushed']}/{c['fast']}"
             low = f"{c['low flagged short-range']}/{c['low']}"
             kinds = f"fast reps flagged rushed {fast}, low reps flagged short-range {low}; "
+        if ex_id == "hip-circles":
+            kinds = f"direction right {c['direction right']}/{c['reps']}; "
         print(f"- {ex_id}: {c['reps']} reps; {kinds}other flags: {extra or 'none'}")
     print("\n## Nuisance-only sessions (reps counted; target 0)\n")
     for name, n in nuisance_sessions(max(2, args.sets // 3)).items():

@@ -140,7 +140,7 @@ def test_continuous_swings_count_one_rep_per_cycle() -> None:
     assert all(r.rom_deg > 40.0 for r in reps)
 
 
-@pytest.mark.parametrize(("sign", "direction"), [(1.0, "anticlockwise"), (-1.0, "clockwise")])
+@pytest.mark.parametrize(("sign", "direction"), [(1.0, "outward"), (-1.0, "inward")])
 def test_hip_circles_count_turns_and_direction(sign: float, direction: str) -> None:
     t = np.arange(int(26 * RATE_HZ)) / RATE_HZ
     phase = sign * 2 * np.pi * t / 2.5

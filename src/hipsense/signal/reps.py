@@ -81,8 +81,8 @@ class DetectorState:
 class RepDetector:
     """``update(t_s, primary_deg, secondary_deg)`` per batch; ``finish()`` at the end.
 
-    NaN samples (invalid or lost) are skipped. ``params`` defaults to the exercise's own;
-    ``leg`` only names the direction of hip circles (the right leg is assumed without it).
+    NaN samples (invalid or lost) are skipped. ``params`` defaults to the exercise's own.
+    ``leg`` is kept for consumers; angles are leg-symmetric, so detection ignores it.
     """
 
     def __init__(
@@ -92,7 +92,7 @@ class RepDetector:
         self.params = params or self.exercise.rep
         self._sign = -1.0 if self.params.shape is RepShape.LOWER else 1.0
         self._judge = RepJudge(self.exercise.quality)
-        self._leg = leg
+        self.leg = leg  # for consumers: detection itself is the same for either leg
         self.reps: list[Rep] = []
         self._roms: deque[float] = deque(maxlen=TYPICAL_ROM_WINDOW)
         self._rise_deg = self.params.min_rise_deg
@@ -216,7 +216,7 @@ class RepDetector:
             detected_s=t,
         )
         if self.params.shape is RepShape.CIRCLE:  # one flexion cycle per circle
-            direction = circle_direction(cols[:, 2], cols[:, 3], self._leg)
+            direction = circle_direction(cols[:, 2], cols[:, 3])
             rep = replace(rep, flags=(direction,))
         return rep
 
