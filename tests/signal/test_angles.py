@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,64 @@ def test_live_pipeline_calibrates_itself_and_tracks_the_truth(
     ok = in_set & np.isfinite(got)
     assert ok.sum() > 0.9 * in_set.sum()
     assert np.sqrt(np.mean((got[ok] - want[ok]) ** 2)) < 0.5
+
+
+def test_a_short_gap_in_a_fast_swing_is_bridged_and_stays_valid() -> None:
+    from hipsense.sim import Conditions, plan_set, simulate
+
+    s = simulate(plan_set("swing-forward", Leg.RIGHT, 4, np.random.default_rng(5)), rate_hz=50.0,
+                 seed=5, conditions=Conditions.clean())  # fmt: skip
+    rep = s.reps[-1]
+    in_rep = np.flatnonzero((s.t_s > rep.start_s) & (s.t_s < rep.end_s))
+    fastest = in_rep[np.argmax(np.linalg.norm(s.gyr_radps[in_rep], axis=1))]
+    keep = np.ones(len(s), bool)
+    keep[fastest - 4 : fastest + 4] = False  # 0.16 s lost at the swing's fastest, a reconnect
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.STANDING, Leg.RIGHT)
+    out = compute_angles(s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep], 50.0,
+                         posture=Posture.STANDING, leg=Leg.RIGHT, calibration=cal,
+                         offline=False)  # fmt: skip
+    after = (s.t_s[keep] > s.t_s[fastest]) & (s.t_s[keep] < rep.end_s + 1.0)
+    assert np.degrees(np.linalg.norm(s.gyr_radps[fastest])) > 150
+    assert out.valid[after].all()
+    assert np.abs(out.flexion_deg - s.flexion_deg[keep])[after].max() < 1.5
+
+
+def test_an_uncalibrated_accelerometer_offset_is_learnt_at_rest() -> None:
+    """A 0.08 g offset along the neutral up tilts a 60-80 deg raise by ~3 deg unless learnt."""
+    from hipsense.sim import Conditions, plan_set, simulate
+
+    s = simulate(plan_set("slr", Leg.LEFT, 3, np.random.default_rng(8)), rate_hz=100.0, seed=8,
+                 conditions=Conditions.clean().with_(random_mounting=True))  # fmt: skip
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.LEFT)
+    up0 = cal.r_ts[0]  # thigh x is up when lying: the neutral rest direction
+    acc = s.acc_mps2 + 0.08 * 9.80665 * up0
+    err = {}
+    for learn in (False, True):
+        out = compute_angles(s.t_s, acc, s.gyr_radps, 100.0, posture=Posture.SUPINE,
+                             leg=Leg.LEFT, calibration=cal, offline=False,
+                             rest_offset=learn)  # fmt: skip
+        peaks = [
+            np.nanmax(out.flexion_deg[(s.t_s >= r.start_s) & (s.t_s <= r.end_s)]) - r.peak_deg
+            for r in s.reps
+        ]
+        err[learn] = np.abs(peaks).max()
+    assert err[False] > 1.0 and err[True] < 0.3, err
+
+
+def test_rest_offset_is_seen_along_each_rest_direction_for_any_batch_split() -> None:
+    from hipsense.signal.lever_arm import RestOffset
+
+    b = np.array([0.5, -0.3, 0.7])
+    ups = [np.array([0.0, 0.0, 1.0]), np.array([np.sin(1.2), 0.0, np.cos(1.2)])]
+    rng = np.random.default_rng(1)
+    acc = np.vstack([np.tile(9.80665 * u + b, (300, 1)) for u in ups])
+    acc += rng.normal(0, 0.02, acc.shape)
+    gyr = np.radians(2.0) + rng.normal(0, 0.002, acc.shape)  # an uncalibrated gyro at rest
+    ok = np.ones(len(acc), bool)
+    whole = RestOffset(RATE_HZ).update(acc, gyr, ok)
+    split, cuts = RestOffset(RATE_HZ), [0, 7, 150, 151, 420, 600]
+    parts = [split.update(acc[a:c], gyr[a:c], ok[a:c]) for a, c in itertools.pairwise(cuts)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    for u in ups:  # the offset along both rest directions (y was never up: unknown)
+        assert abs(whole[-1] @ u - b @ u) < 0.05  # 5 mg: |a| - g = b.up holds to O(b^2)
+    assert abs(whole[-1][1]) < 0.05
