@@ -83,9 +83,9 @@ def counting_frames(probe: Probe) -> Iterator[None]:
     """Count the app's redraws (model -> widgets) and Textual's screen updates."""
     show_angles, display = MainScreen.show_angles, HipsenseApp._display
 
-    def redraw(screen: MainScreen, model: Any) -> None:
+    def redraw(screen: MainScreen, model: Any) -> bool:
         probe.drawn()
-        show_angles(screen, model)
+        return show_angles(screen, model)
 
     def update(app: HipsenseApp, screen: Any, renderable: Any) -> None:
         probe.screen_updates += renderable is not None

@@ -104,6 +104,20 @@ def test_warmup_ignores_unfinished_sets_other_exercises_and_repeats() -> None:
     assert routine.describe() == "Warm-up 1/4 · 15 per leg · leg 2 of 2"
 
 
+def test_warmup_moves_on_when_a_running_set_reaches_the_step_target() -> None:
+    routine = WarmupRoutine("right", (RoutineStep("knee-drive", 6), RoutineStep("slr", 3)))
+    routine.start()
+
+    def running(leg: str, reps: int) -> SetUpdate:
+        return SetUpdate("t", "knee-drive", leg, reps, 20, None, None, None, None, (), None, False)
+
+    assert routine.on_event(running("right", 5)) == []
+    assert routine.on_event(running("right", 6)) == [SwitchLeg(), StartSet()]
+    assert routine.on_event(running("right", 7)) == []  # the old leg's set closing
+    assert routine.on_event(running("left", 6)) == [SelectExercise("slr"), StartSet()]
+    assert routine.describe() == "Warm-up 2/2 · 3 per leg · leg 1 of 2"
+
+
 def test_warmup_follows_the_session_leg_and_can_skip() -> None:
     routine = WarmupRoutine("left", (RoutineStep("knee-drive", 10), RoutineStep("slr", 3)))
     routine.on_event(ExerciseChanged("knee-drive", "right", 10, 90.0))

@@ -65,7 +65,8 @@ WARMUP_STEPS: tuple[RoutineStep, ...] = tuple(
 
 
 class WarmupRoutine:
-    """Each step is one set per leg; a finished set (``SetUpdate.done``) moves the routine on.
+    """Each step is one set per leg; a set that reaches the step's target, or that the user
+    ends (``SetUpdate.done``), moves the routine on.
 
     Each step starts on whichever leg is current, so only ``switch_leg`` is ever needed.
     """
@@ -94,8 +95,9 @@ class WarmupRoutine:
         return []
 
     def _ends_step_set(self, event: SetUpdate) -> bool:
+        reached = event.done or event.rep_count >= self.step.reps_per_leg
         return (
-            event.done
+            reached
             and not self.finished
             and event.exercise_id == self.step.exercise_id
             and event.leg not in self.legs_done

@@ -12,6 +12,7 @@ import numpy as np
 from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
+from hipsense.events import LinkUpdate
 from hipsense.exercises import Leg
 from hipsense.live.runner import StreamItem, session_events
 from hipsense.session import Session
@@ -45,6 +46,10 @@ async def wait_for(pilot: Pilot[None], done: Callable[[], bool], timeout_s: floa
         await asyncio.sleep(0.02)
     app.refresh_views()
     await pilot.pause()
+
+
+def measured(link: LinkUpdate | None) -> bool:
+    return link is not None and link.rate_hz is not None
 
 
 def status_line(app: HipsenseApp) -> str:
@@ -92,19 +97,20 @@ async def test_status_bar_shows_the_live_rate_and_loss() -> None:
         sensor = await radio.add_sensor(
             None, ArraySource.from_session(sim), info=sim.info, rate_hz=rate_hz, battery_pct=77
         )  # real time
-        link = SensorLink(sensor.name, ROLE, backend=radio.bleak_backend, status_interval_s=0.25)
+        link = SensorLink(sensor.name, ROLE, backend=radio.bleak_backend, status_interval_s=0.5)
         async with link:
             session = Session("swing-forward", Leg.RIGHT, {ROLE: float(rate_hz)})
             app = app_on(session, link.stream())
             async with app.run_test() as pilot:
                 await wait_for(pilot, lambda: link.counts().received_samples >= 1.5 * rate_hz)
-                await wait_for(pilot, lambda: ROLE in app.model.links)
+                await wait_for(pilot, lambda: measured(app.model.links.get(ROLE)))
                 line = status_line(app)
                 shown = app.model.links[ROLE]
                 assert "● connected" in line
                 assert "battery 77%" in line
                 rate = re.search(r"(\d+) Hz", line)
-                assert rate is not None and 0.8 * rate_hz < int(rate.group(1)) < 1.2 * rate_hz
+                assert rate is not None, line
+                assert 0.7 * rate_hz < int(rate.group(1)) < 1.3 * rate_hz, line  # a loaded host
                 assert shown.loss_pct > 0.0
                 assert f"loss {shown.loss_pct:.1f}%" in line
                 assert app.screen.query_one("#views").current == "calibration"  # type: ignore[attr-defined]

@@ -72,9 +72,9 @@ async def test_angle_updates_are_coalesced_into_frames(monkeypatch: pytest.Monke
     frames: list[int] = []
     original = MainScreen.show_angles
 
-    def counting(screen: MainScreen, model: object) -> None:
+    def counting(screen: MainScreen, model: object) -> bool:
         frames.append(1)
-        original(screen, model)  # type: ignore[arg-type]
+        return original(screen, model)  # type: ignore[arg-type]
 
     monkeypatch.setattr(MainScreen, "show_angles", counting)
     async with app.run_test() as pilot:

@@ -154,3 +154,37 @@ async def test_a_failing_source_is_reported() -> None:
         app.refresh_views()
         assert "No sensor named HS-7F2A" in text(app, "#notice")
         assert "Knee drives · left leg" in text(app, "#exercise")
+
+
+async def test_a_sensor_the_app_was_not_told_about_gets_a_panel_and_a_line() -> None:
+    app, source, _ = make_app(link(), *swing_angles("right-thigh", 2.0))
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        source.push(link("left-thigh", "HS-99"), *swing_angles("left-thigh", 2.0))
+        await settle(pilot, source)
+        await settle(pilot, source)  # the new panel is composed, then drawn
+        panels = {p.border_title: p for p in app.screen.query(".angle-panel")}
+        assert list(panels) == ["right thigh", "left thigh"]
+        assert panels["left thigh"].query_one(Digits).value != "--"
+        lines = [str(s.render()) for s in app.screen.query(LinkStatus)]
+        assert len(lines) == 2 and "HS-99" in lines[1]
+
+
+async def test_wide_terminals_put_two_sensors_side_by_side() -> None:
+    roles = ("left-thigh", "right-thigh")
+    app, source, _ = make_app(sensors=roles)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot, source)
+        left, right = app.screen.query(".angle-panel")
+        assert left.region.y == right.region.y and left.region.right <= right.region.x
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot, source)
+        left, right = app.screen.query(".angle-panel")
+        assert left.region.bottom <= right.region.y
+
+
+async def test_a_replay_says_so_instead_of_waiting_for_a_sensor() -> None:
+    app, source, _ = make_app(mode="replay")
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        assert "replaying a recording" in str(app.screen.query_one(LinkStatus).render())

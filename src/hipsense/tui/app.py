@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar, Literal, TypeVar
 
@@ -12,10 +13,18 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from hipsense.errors import HipsenseError
-from hipsense.events import AngleUpdate, ExerciseChanged, SessionControl, SessionEvent
+from hipsense.events import (
+    AngleUpdate,
+    ExerciseChanged,
+    SessionControl,
+    SessionEvent,
+    SetUpdate,
+)
 from hipsense.exercises import CATALOGUE
 from hipsense.routines import (
+    WARMUP_STEPS,
     Action,
+    RoutineStep,
     SelectExercise,
     SlrAssessment,
     StartSet,
@@ -60,8 +69,10 @@ class HipsenseApp(App[None]):
         exercise_id: str = "swing-forward",
         leg: str = "left",
         mode: Mode = "live",
+        warmup: tuple[RoutineStep, ...] = WARMUP_STEPS,
     ) -> None:
         super().__init__()
+        self.warmup = warmup
         self._events = events
         self.control = control
         self.mode = mode
@@ -97,17 +108,22 @@ class HipsenseApp(App[None]):
             return
         if model.state_dirty:
             self.main.show_state(model, routine=self.routine, slr_test=self.slr_test)
-        self.main.show_angles(model)
-        model.angles_dirty = model.state_dirty = False
+        drawn = self.main.show_angles(model)
+        model.state_dirty = False
+        model.angles_dirty = not drawn
 
     def on_session_event_received(self, message: SessionEventReceived) -> None:
         event, previous = message.event, self.model.exercise.id
+        target = self._step_target()
+        if isinstance(event, SetUpdate) and target and event.exercise_id == previous:
+            event = replace(event, target_reps=target)  # the set summary counts to the step's
         self.model.apply(event)
         if isinstance(event, ExerciseChanged):
             self._exercise_shown(previous)
         for flow in (self.routine, self.slr_test):
             if flow is not None:
                 self._do(flow.on_event(event))
+        self._routine_target()
 
     def on_events_ended(self, message: EventsEnded) -> None:
         ended = "Replay finished" if self.mode == "replay" else "Sensor stream ended"
@@ -126,6 +142,20 @@ class HipsenseApp(App[None]):
                 self.model.start_set(self.model.leg)
             self._ask(partial(apply_actions, [action], self.control), None)
             self._exercise_shown(previous)
+        self._routine_target()
+
+    def _step_target(self) -> int | None:
+        """In the warm-up the count runs to the step's target, not the drill's usual one."""
+        routine = self.routine
+        if routine and not routine.finished and routine.step.exercise_id == self.model.exercise.id:
+            return routine.step.reps_per_leg
+        return None
+
+    def _routine_target(self) -> None:
+        target = self._step_target()
+        if target is not None and target != self.model.target_reps:
+            self.model.target_reps = target
+            self.model.state_dirty = True
 
     def _ask(self, call: Callable[[], T], default: T) -> T:
         """Call the session; a refusal (HipsenseError) becomes a notice, never a crash."""
@@ -173,7 +203,7 @@ class HipsenseApp(App[None]):
             self._do([SelectExercise(choice)])
 
     def action_warmup(self) -> None:
-        self.routine = WarmupRoutine(self.model.leg)
+        self.routine = WarmupRoutine(self.model.leg, self.warmup)
         self._do(self.routine.start())
 
     def action_toggle_recording(self) -> None:

@@ -70,10 +70,11 @@ def symmetry_line(si_pct: float | None) -> str:
     return f"Left/right SI {si_pct:+.0f}% ({verdict})"
 
 
-def link_line(role: str, link: LinkUpdate | None) -> str:
-    """Status bar markup for one sensor."""
+def link_line(role: str, link: LinkUpdate | None, *, replay: bool = False) -> str:
+    """Status bar markup for one sensor (a replay has no link: it says so)."""
     if link is None:
-        return f"[b]{role_name(role)}[/b]  waiting for the sensor…"
+        waiting = "replaying a recording" if replay else "waiting for the sensor…"
+        return f"[b]{role_name(role)}[/b]  {waiting}"
     state = {
         "connected": "[green]● connected[/]",
         "reconnecting": "[yellow]◌ reconnecting…[/]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -15,15 +16,17 @@ from hipsense.tui.widgets.calibration import CalibrationView
 from hipsense.tui.widgets.side import RepPanel, SlrPanel
 from hipsense.tui.widgets.status import StatusBar
 
+WIDE_COLUMNS = 120  # from here on, sensor panels stand side by side
+
 
 class MainScreen(Screen[None]):
     def __init__(self, roles: list[str], mode: str) -> None:
         super().__init__()
-        self.roles = roles
+        self.roles = list(roles)
         self.mode = mode
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.roles)
+        yield StatusBar(self.roles, replay=self.mode == "replay")
         with Horizontal(id="header"):
             yield Static(id="exercise")
             yield Static(id="routine")
@@ -39,9 +42,21 @@ class MainScreen(Screen[None]):
                     yield SlrPanel(id="slr")
         yield Footer()
 
-    def show_angles(self, model: SessionModel) -> None:
-        for panel in self.query(AnglePanel):
-            panel.show(angle_view(model, panel.role))
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= WIDE_COLUMNS, "wide")
+
+    def show_angles(self, model: SessionModel) -> bool:
+        """Redraw each sensor's panel; angles from a sensor without one get a new panel.
+        False while a new panel is not composed yet (draw again next frame)."""
+        for role in model.roles:
+            if role not in self.roles:
+                self.roles.append(role)
+                self.query_one("#sensors").mount(AnglePanel(role))
+        panels = list(self.query(AnglePanel))
+        for panel in panels:
+            if panel.ready:
+                panel.show(angle_view(model, panel.role))
+        return all(panel.ready for panel in panels)
 
     def show_state(
         self,

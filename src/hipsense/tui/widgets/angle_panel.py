@@ -35,6 +35,10 @@ class AnglePanel(Vertical):
         super().__init__(classes="angle-panel")
         self.role = role
         self.border_title = role_name(role)
+        self.ready = False  # a panel mounted while running is drawn once it is composed
+
+    def on_mount(self) -> None:
+        self.ready = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="angle-row"):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from rich.text import Text
+from rich.segment import Segment
+from rich.style import Style
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from hipsense.events import FloatArray
@@ -14,6 +16,8 @@ from hipsense.events import FloatArray
 # Bit of each dot in a braille cell, by (row, column).
 _DOT_WEIGHTS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
 LABEL_WIDTH = 5
+LABEL_STYLE = Style.parse("grey62")
+TRACE_STYLE = Style.parse("cyan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +70,10 @@ def _cells(grid: np.ndarray, width: int, height: int) -> list[str]:
 
 
 class AnglePlot(Widget):
-    """The last ~10 s of the primary angle, with the scale on the left and the target dotted."""
+    """The last ~10 s of the primary angle, with the scale on the left and the target dotted.
+
+    Drawn line by line (Strips, no Rich text layout): it changes on every frame.
+    """
 
     DEFAULT_CSS = """
     AnglePlot { height: 1fr; min-height: 2; width: 1fr; }
@@ -74,16 +81,40 @@ class AnglePlot(Widget):
 
     data: reactive[PlotData | None] = reactive(None)
 
-    def render(self) -> Text:
-        width, height = self.size.width - LABEL_WIDTH, max(1, self.size.height)
-        if self.data is None or width < 4:
-            return Text("")
-        rows = braille_rows(self.data, width, height)
-        labels = [""] * height
-        labels[0] = f"{self.data.high_deg:.0f}°"
-        labels[-1] = f"{self.data.low_deg:.0f}°" if height > 1 else labels[0]
-        lines = [
-            Text(label.rjust(LABEL_WIDTH - 1) + " ", style="grey62") + Text(row, style="cyan")
-            for label, row in zip(labels, rows, strict=True)
-        ]
-        return Text("\n").join(lines)
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: tuple[PlotData | None, int, int] | None = None
+        self._lines: list[Strip] = []
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._current_lines()
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width)
+
+    def _current_lines(self) -> list[Strip]:
+        key = (self.data, self.size.width, self.size.height)
+        if key != self._drawn:
+            lines = plot_lines(self.data, *key[1:])
+            base = self.rich_style  # the widget's background under the trace
+            self._drawn, self._lines = key, [line.apply_style(base) for line in lines]
+        return self._lines
+
+
+def plot_lines(data: PlotData | None, width: int, height: int) -> list[Strip]:
+    """The plot as ``height`` strips of ``width`` cells (blank when there is no room)."""
+    plot_width = width - LABEL_WIDTH
+    if data is None or plot_width < 4 or height < 1:
+        return [Strip.blank(width)] * max(height, 0)
+    rows = braille_rows(data, plot_width, height)
+    labels = [""] * height
+    labels[0] = f"{data.high_deg:.0f}°"
+    labels[-1] = f"{data.low_deg:.0f}°" if height > 1 else labels[0]
+    return [
+        Strip(
+            [
+                Segment(label.rjust(LABEL_WIDTH - 1) + " ", LABEL_STYLE),
+                Segment(row, TRACE_STYLE),
+            ],
+            width,
+        )
+        for label, row in zip(labels, rows, strict=True)
+    ]

@@ -14,23 +14,30 @@ from hipsense.tui.text import link_line
 class LinkStatus(Static):
     link: reactive[LinkUpdate | None] = reactive(None)
 
-    def __init__(self, role: str) -> None:
+    def __init__(self, role: str, *, replay: bool = False) -> None:
         super().__init__(classes="link-status")
         self.role = role
+        self.replay = replay
 
     def render(self) -> str:
-        return link_line(self.role, self.link)
+        return link_line(self.role, self.link, replay=self.replay)
 
 
 class StatusBar(Vertical):
-    def __init__(self, roles: list[str]) -> None:
+    """One line per sensor; a sensor the app was not told about gets a line when it reports."""
+
+    def __init__(self, roles: list[str], *, replay: bool = False) -> None:
         super().__init__(id="status")
-        self.roles = roles
+        self.roles = list(roles)
+        self.replay = replay
 
     def compose(self) -> ComposeResult:
         for role in self.roles:
-            yield LinkStatus(role)
+            yield LinkStatus(role, replay=self.replay)
 
     def show(self, links: dict[str, LinkUpdate]) -> None:
+        for role in sorted(links.keys() - set(self.roles)):
+            self.roles.append(role)
+            self.mount(LinkStatus(role, replay=self.replay))
         for status in self.query(LinkStatus):
             status.link = links.get(status.role)
