@@ -1,0 +1,107 @@
+"""Speed and memory of ``hipsense analyze`` on long recordings, against bare VQF.
+
+A simulated session (warm-up sets, pauses, fidgets) is encoded into hipsense v1 packets of 19
+samples and written as a real recording; ``analyze`` (read, decode, live session with reps,
+offline smoothing for the exports) is timed next to bare VQF batch fusion of the same samples.
+
+Run: .venv/bin/python bench/bench_analyze.py [--minutes 60 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RATE_HZ = 100
+PER_PACKET = 19
+
+
+def make_recording(path: Path, minutes: float, seed: int = 1) -> int:
+    from hipsense.exercises import Leg
+    from hipsense.protocol import encode_imu_packet
+    from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
+    from hipsense.sim import Conditions, plan_session, simulate
+
+    rng = np.random.default_rng(seed)
+    sim = simulate(
+        plan_session(Leg.RIGHT, rng, duration_s=60.0 * minutes),
+        rate_hz=RATE_HZ,
+        seed=seed,
+        conditions=Conditions.clean().with_(gyro_noise=True, acc_noise=True),
+    )
+    header = RecordingHeader(
+        sensors=(SensorEntry("right_thigh", sim.info),), exercise="swing-forward", leg="right"
+    )
+    with RecordingWriter(path, header) as writer:
+        for i in range(0, len(sim) - PER_PACKET + 1, PER_PACKET):
+            payload = encode_imu_packet(
+                i,
+                1_000_000 + round(i * 1e6 / RATE_HZ),
+                sim.acc_raw[i : i + PER_PACKET],
+                sim.gyr_raw[i : i + PER_PACKET],
+            )
+            writer.write_packet("right_thigh", payload, t_host_s=(i + PER_PACKET) / RATE_HZ + 0.01)
+    np.save(path.with_suffix(".acc.npy"), sim.acc_mps2)
+    np.save(path.with_suffix(".gyr.npy"), sim.gyr_radps)
+    return len(sim)
+
+
+def bare_vqf_s(path: Path) -> float:
+    from vqf import VQF
+
+    acc = np.ascontiguousarray(np.load(path.with_suffix(".acc.npy")))
+    gyr = np.ascontiguousarray(np.load(path.with_suffix(".gyr.npy")))
+    start = time.perf_counter()
+    VQF(1.0 / RATE_HZ).updateBatch(gyr, acc)
+    return time.perf_counter() - start
+
+
+# Runs the CLI in a fresh interpreter and reports its own time (imports excluded) and peak RSS.
+_CHILD = """
+import contextlib, io, resource, sys, time
+from hipsense.cli import main
+start = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    main(sys.argv[1:])
+wall = time.perf_counter() - start
+print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def analyze_run(path: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one ``hipsense analyze`` with exports, in its own process."""
+    out = Path(tempfile.mkdtemp())
+    args = ["analyze", str(path), "--exercise", "swing-forward", "--json"]
+    args += ["--angles-csv", str(out / "a.csv"), "--reps-csv", str(out / "r.csv")]
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], check=True, capture_output=True, text=True
+    )
+    wall, peak_mb = done.stdout.split()
+    return float(wall), float(peak_mb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, nargs="+", default=[60.0, 10.0])
+    args = parser.parse_args()
+    print(f"{'recording':>10} {'samples':>9} {'bare VQF s':>11} {'analyze s':>10}", end="")
+    print(f" {'ratio':>6} {'peak RSS MB':>12}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for minutes in args.minutes:
+            path = Path(tmp) / f"session_{minutes:.0f}min.jsonl.gz"
+            n = make_recording(path, minutes)
+            vqf_s = min(bare_vqf_s(path) for _ in range(3))
+            wall, peak_mb = analyze_run(path)
+            ratio = wall / vqf_s
+            print(f"{minutes:>7.0f} min {n:>9} {vqf_s:>11.3f} {wall:>10.2f}", end="")
+            print(f" {ratio:>6.0f}x {peak_mb:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()
