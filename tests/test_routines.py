@@ -101,7 +101,7 @@ def test_warmup_ignores_unfinished_sets_other_exercises_and_repeats() -> None:
     assert routine.on_event(set_done("knee-drive", "right")) == []
     assert routine.on_event(set_done("swing-forward", "right")) == [SwitchLeg(), StartSet()]
     assert routine.on_event(set_done("swing-forward", "right")) == []
-    assert routine.describe() == "Warm-up 1/4 · 15 per leg · leg 2 of 2"
+    assert routine.describe() == "Warm-up 1/4 · leg 2 of 2"
 
 
 def test_warmup_moves_on_when_a_running_set_reaches_the_step_target() -> None:
@@ -115,7 +115,7 @@ def test_warmup_moves_on_when_a_running_set_reaches_the_step_target() -> None:
     assert routine.on_event(running("right", 6)) == [SwitchLeg(), StartSet()]
     assert routine.on_event(running("right", 7)) == []  # the old leg's set closing
     assert routine.on_event(running("left", 6)) == [SelectExercise("slr"), StartSet()]
-    assert routine.describe() == "Warm-up 2/2 · 3 per leg · leg 1 of 2"
+    assert routine.describe() == "Warm-up 2/2 · leg 1 of 2"
 
 
 def test_warmup_follows_the_session_leg_and_can_skip() -> None:

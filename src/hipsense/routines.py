@@ -123,15 +123,12 @@ class WarmupRoutine:
         return [SelectExercise(self.step.exercise_id), StartSet()]
 
     def describe(self) -> str:
-        """One line for the header, e.g. 'Warm-up 2/4 · 15 per leg · leg 1 of 2'."""
+        """One short line for the header, e.g. 'Warm-up 2/4 · leg 1 of 2' (it shares 80
+        columns with the drill and leg; the step's target is the rep counter's)."""
         if self.finished:
             return "Warm-up done"
-        total = len(self.steps)
         leg_no = len(self.legs_done) + 1
-        return (
-            f"Warm-up {self.step_index + 1}/{total} · {self.step.reps_per_leg} per leg"
-            f" · leg {leg_no} of 2"
-        )
+        return f"Warm-up {self.step_index + 1}/{len(self.steps)} · leg {leg_no} of 2"
 
 
 class SlrAssessment:

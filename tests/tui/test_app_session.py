@@ -46,7 +46,7 @@ async def test_warmup_moves_on_at_each_step_target_on_the_real_session() -> None
         await feed.frame(pilot)
         await pilot.press("w")
         await feed.frame(pilot)
-        assert text(app, "#routine") == "Warm-up 1/2 · 6 per leg · leg 1 of 2"
+        assert text(app, "#routine") == "Warm-up 1/2 · leg 1 of 2"
         assert "/ 6 reps" in text(app, "#rep-of")
         routine = app.routine
         assert routine is not None
@@ -54,14 +54,14 @@ async def test_warmup_moves_on_at_each_step_target_on_the_real_session() -> None
         assert routine.legs_done == ["right"]
         assert session.leg is Leg.LEFT
         assert "Forward leg swings · left leg" in text(app, "#exercise")
-        assert text(app, "#routine") == "Warm-up 1/2 · 6 per leg · leg 2 of 2"
+        assert text(app, "#routine") == "Warm-up 1/2 · leg 2 of 2"
         assert "Right   6 / 6 ✓" in text(app, "#legs")
         assert "Right leg set: 6 of 6 reps" in text(app, "#set-summary")
         assert "Stand still" in text(app, "#cal-title")  # the sensor moved: calibrate it
         assert app.screen.query_one("#views").current == "calibration"  # type: ignore[attr-defined]
         await feed.run_until(pilot, lambda: routine.step_index == 1)
         assert "Knee drives · left leg" in text(app, "#exercise")
-        assert text(app, "#routine") == "Warm-up 2/2 · 8 per leg · leg 1 of 2"
+        assert text(app, "#routine") == "Warm-up 2/2 · leg 1 of 2"
         assert "/ 8 reps" in text(app, "#rep-of")
     assert session.exercise.id == "knee-drive"
     done = [(ex, leg.value, len(reps)) for ex, leg, reps in session.finished_sets]

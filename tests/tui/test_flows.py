@@ -25,12 +25,12 @@ async def test_warmup_advances_itself_when_each_set_is_done() -> None:
         await pilot.press("w")
         await settle(pilot, source)
         assert control.calls == ["select:swing-forward", "start_set"]
-        assert text(app, "#routine") == "Warm-up 1/4 · 15 per leg · leg 1 of 2"
+        assert text(app, "#routine") == "Warm-up 1/4 · leg 1 of 2"
         source.push(*(rep(i) for i in range(1, 16)), set_update("right", 15))
         await settle(pilot, source)
         assert control.calls[2:] == ["switch_leg", "start_set"]
         assert "Forward leg swings · left leg" in text(app, "#exercise")
-        assert text(app, "#routine") == "Warm-up 1/4 · 15 per leg · leg 2 of 2"
+        assert text(app, "#routine") == "Warm-up 1/4 · leg 2 of 2"
         assert "set running" in text(app, "#set-state")
         source.push(set_update("left", 15))
         await settle(pilot, source)

@@ -72,7 +72,7 @@ async def test_keys_call_the_session_control() -> None:
             "recalibrate",
             "select:swing-lateral",
         ]
-        assert "REC" in str(app.screen.query_one(LinkStatus).render())
+        assert "REC" in text(app, "#rec")
         assert "Lateral leg swings · left leg" in text(app, "#exercise")
 
 

@@ -51,17 +51,35 @@ def test_live_set_summary_120x36(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(120, 36), run_before=settled(source))
 
 
-def test_two_sensors_80x24(snap_compare: SnapCompare) -> None:
+def two_sensors() -> list[SessionEvent]:
     left = "left-thigh"
-    events = [
+    return [
         link(left, "HS-11AA", state="reconnecting", battery_pct=None, rate_hz=None, loss_pct=4.2),
         link(recording=True),
         *swing_angles(left, amplitude_deg=40.0),
         *swing_angles(RIGHT),
         rep(1, "right"),
     ]
-    app, source, _ = make_app(*events, sensors=(left, RIGHT))
+
+
+def test_two_sensors_80x24(snap_compare: SnapCompare) -> None:
+    app, source, _ = make_app(*two_sensors(), sensors=("left-thigh", RIGHT))
     assert snap_compare(app, run_before=settled(source))
+
+
+def test_two_sensors_side_by_side_140x36(snap_compare: SnapCompare) -> None:
+    app, source, _ = make_app(*two_sensors(), sensors=("left-thigh", RIGHT))
+    assert snap_compare(app, terminal_size=(140, 36), run_before=settled(source))
+
+
+def test_warmup_80x24(snap_compare: SnapCompare) -> None:
+    app, source, _ = make_app(link(recording=True), *swing_angles(RIGHT), rep(1))
+    assert snap_compare(app, run_before=settled(source, "w"))
+
+
+def test_help_80x24(snap_compare: SnapCompare) -> None:
+    app, source, _ = make_app(link())
+    assert snap_compare(app, run_before=settled(source, "question_mark"))
 
 
 def test_calibration_80x24(snap_compare: SnapCompare) -> None:

@@ -62,7 +62,7 @@ def test_link_line_states() -> None:
     assert "reconnecting…" in line
     assert "battery —" in line
     assert "— Hz" in line
-    assert "REC" in link_line("right-thigh", link(recording=True))
+    assert "REC" not in link_line("right-thigh", link(recording=True))  # in the header
 
 
 def test_set_summary_without_metrics() -> None:

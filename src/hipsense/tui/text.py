@@ -71,7 +71,8 @@ def symmetry_line(si_pct: float | None) -> str:
 
 
 def link_line(role: str, link: LinkUpdate | None, *, replay: bool = False) -> str:
-    """Status bar markup for one sensor (a replay has no link: it says so)."""
+    """Status bar markup for one sensor (a replay has no link: it says so). Recording is
+    shown once, in the header: here it would be cut off first on a narrow terminal."""
     if link is None:
         waiting = "replaying a recording" if replay else "waiting for the sensor…"
         return f"[b]{role_name(role)}[/b]  {waiting}"
@@ -82,10 +83,9 @@ def link_line(role: str, link: LinkUpdate | None, *, replay: bool = False) -> st
     }.get(link.state, f"◌ {link.state}…")
     battery = "battery —" if link.battery_pct is None else f"battery {link.battery_pct}%"
     rate = "— Hz" if link.rate_hz is None else f"{link.rate_hz:.0f} Hz"
-    rec = "  [b red]● REC[/]" if link.recording else ""
     return (
         f"[b]{link.name}[/b] ({role_name(role)})  {state}  {battery}  {rate}"
-        f"  loss {link.loss_pct:.1f}%{rec}"
+        f"  loss {link.loss_pct:.1f}%"
     )
 
 

@@ -30,6 +30,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="header"):
             yield Static(id="exercise")
             yield Static(id="routine")
+            yield Static(id="rec")
         yield Static(id="notice")
         with ContentSwitcher(id="views", initial="live"):
             yield CalibrationView(id="calibration")
@@ -72,6 +73,7 @@ class MainScreen(Screen[None]):
             f"[b reverse] {self.mode.upper()} [/] [b]{exercise.name}[/b] · {model.leg} leg",
         )
         show_text(self.query_one("#routine", Static), routine.describe() if routine else "")
+        show_text(self.query_one("#rec", Static), "[b red]● REC[/]" if model.recording else "")
         notice = self.query_one("#notice", Static)
         notice.display = model.notice is not None
         show_text(notice, f"⚠ {model.notice}" if model.notice else "")
