@@ -20,7 +20,7 @@ from hipsense.live.plain import print_events
 from hipsense.live.recorder import SessionRecorder
 from hipsense.live.runner import BatchHook, StreamItem, session_events
 from hipsense.session import Session, SessionOptions
-from hipsense.sources.ble import SensorLink
+from hipsense.sources.ble import BackendClasses, SensorLink
 
 DEMO_RATE_HZ = 100
 DEMO_TAIL_S = 2.0  # keep listening this long after the simulated warm-up ends
@@ -242,7 +242,8 @@ def _save_history(session: Session, db: str | None, recordings: list[Path]) -> N
             save_sets(store, sets, source="live", recording=recording)
 
 
-async def _live(args: argparse.Namespace) -> int:
+async def _live(args: argparse.Namespace, backend: BackendClasses | None = None) -> int:
+    """``backend``: bleak's native one unless given (tests pass the virtual radio's)."""
     from hipsense.sources.ble import merge_streams, open_links
 
     leg = Leg(args.leg)
@@ -250,7 +251,8 @@ async def _live(args: argparse.Namespace) -> int:
     targets = _targets(args.sensor, leg)
     origin, sink = time.monotonic(), _PayloadSink()
     options = _history_options(args.db)
-    async with open_links(targets, time_origin_s=origin, on_payloads=sink) as links:
+    links_cm = open_links(targets, backend=backend, time_origin_s=origin, on_payloads=sink)
+    async with links_cm as links:
         rates = {link.role: float(link.info.sample_rate_hz) for link in links if link.info}
         session = Session(exercise_id, leg, rates, options=options)
         run = _LinkRun(session, links, origin, args.record, sink, notes=getattr(args, "notes", ""))
