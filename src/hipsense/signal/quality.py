@@ -44,12 +44,15 @@ MIN_JERK_5_95_SPAN = 0.6215  # fraction of a minimum-jerk movement between 5 % a
 class Rep:
     """One counted rep. Angles in the exercise's primary angle unless named otherwise.
 
+    ``start_s`` is when the angle left its rest level and ``end_s`` (= ``detected_s``) when
+    the detector confirmed the rep on the way back, so ``duration_s`` is a tempo measure.
     ``peak_deg`` is the extreme reached in the rep's direction (the lowest point for leg
-    lowering), ``low_deg`` the rest/valley level it started from, ``descent_s`` the time
-    spent lowering the leg, ``hold_s`` the longest stay in the upper quarter of the range
-    while nearly still, ``off_plane_deg``
-    the range of the secondary angle during the rep and ``detected_s`` when the streaming
-    detector confirmed it.
+    lowering), ``low_deg`` the rest/valley level it started from. ``descent_s``: leg
+    lowering, the whole lowering (from its 5-95 % crossings, minimum-jerk scaled); other
+    exercises, the part of the lowering seen before confirmation. ``hold_s`` is the longest
+    stay in the upper quarter of the range while nearly still, ``off_plane_deg`` the range of
+    the secondary angle during the rep. ``flags`` holds quality flags and, for hip circles,
+    the direction (``outward``/``inward``).
     """
 
     index: int
