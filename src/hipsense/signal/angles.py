@@ -57,10 +57,20 @@ class AngleBatch:
 
 
 def thigh_angles(
-    quat_wxyz: FloatArray, calibration: MountingCalibration
+    quat_wxyz: FloatArray,
+    calibration: MountingCalibration,
+    acc_offset_mps2: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """(flexion_deg, abduction_deg) from sensor-to-world quaternions and the mounting."""
-    up_thigh = up_in_sensor(quat_wxyz) @ calibration.r_ts.T
+    """(flexion_deg, abduction_deg) from sensor-to-world quaternions and the mounting.
+
+    ``acc_offset_mps2`` (N, 3): the accelerometer offset the fusion removed at each sample;
+    the mounting's neutral is re-derived with it, so both see the same gravity.
+    """
+    up_s = up_in_sensor(quat_wxyz)
+    if acc_offset_mps2 is None:
+        up_thigh = up_s @ calibration.r_ts.T
+    else:
+        up_thigh = np.einsum("nij,nj->ni", calibration.r_ts_for_offset(acc_offset_mps2), up_s)
     return angles_from_up(up_thigh, calibration.leg, calibration.posture)
 
 
@@ -95,12 +105,13 @@ def _batch(  # noqa: PLR0917
     calibration: MountingCalibration | None,
     events: tuple[DataQualityEvent, ...],
     progress: CalibrationProgress | None,
+    offsets: FloatArray,
 ) -> AngleBatch:
     ok = valid & (calibration is not None)
     if calibration is None:
         flex = abd = np.full(len(t_s), np.nan)
     else:
-        flex, abd = thigh_angles(quat, calibration)
+        flex, abd = thigh_angles(quat, calibration, offsets)
         flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
     return AngleBatch(t_s, flex, abd, quat, ok, events, progress)
 
@@ -131,10 +142,12 @@ class AnglePipeline:
 
     def update(self, batch: SampleBatch) -> AngleBatch:
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
-        acc = np.asarray(batch.acc_mps2, dtype=np.float64)
-        checked = self._checker.check(batch.t_s, acc, gyr, batch.lost_before)
+        raw = np.asarray(batch.acc_mps2, dtype=np.float64)
+        checked = self._checker.check(batch.t_s, raw, gyr, batch.lost_before)
+        offsets = np.zeros_like(raw)
         if self._offset is not None:  # the accelerometer's own offset, learnt at rest
-            acc = acc - self._offset.update(acc, gyr, checked.valid)
+            offsets = self._offset.update(raw, gyr, checked.valid)
+        acc = raw - offsets
         x = _expand(checked, gyr, acc, self._last_gyr, self.calibration, self.rate_hz)
         self._last_gyr = np.vstack([self._last_gyr, x.gyr_radps])[-2:]
         check, strict, hidden = self._gaps.plan(
@@ -143,11 +156,13 @@ class AnglePipeline:
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
-        quat, failed = propagate(self._orientation, x, checked.reset_before, check, strict)
+        quat, failed = propagate(
+            self._orientation, x, checked.reset_before, check, strict, quick=hidden
+        )
         valid = checked.valid & ~failed & ~hidden & ~settling
         calibration = self.calibration  # angles use what was known before this batch
-        progress = self._track(gyr, acc, quat, valid)
-        return _batch(batch.t_s, quat, valid, calibration, checked.events, progress)
+        progress = self._track(gyr, raw, quat, valid)  # the mounting keeps the raw neutral
+        return _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
 
     def _track(
         self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -157,6 +172,8 @@ class AnglePipeline:
         progress = self._tracker.update(gyr[valid], acc[valid], quat[valid])
         if self._tracker.calibration is not None:
             self.calibration, self._tracker = self._tracker.calibration, None
+            if self.calibration.rest_gyr_radps is not None:
+                self._orientation.set_gyro_bias(self.calibration.rest_gyr_radps)
         return progress
 
 
@@ -177,14 +194,14 @@ def compute_angles(
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
     start with the calibration routine. ``offline=False`` gives exactly the live result;
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
+    offset = np.zeros(3)
     if offline and rest_offset:
         learn = RestOffset(rate_hz)
         finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
-        learn.update(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))
-        acc_mps2 = acc_mps2 - learn.offset_mps2
+        offset = learn.update(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))[-1]
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
-        quat, valid, _ = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
-                               data_quality, None)  # fmt: skip
+        quat, valid, _ = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
+                               orientation, data_quality, None)  # fmt: skip
         calibration = calibrate_mounting(
             gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz, posture=posture, leg=leg
         )
@@ -194,9 +211,10 @@ def compute_angles(
             data_quality=data_quality, rest_offset=rest_offset,
         )  # fmt: skip
         return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
-    quat, valid, events = _fuse(t_s, acc_mps2, gyr_radps, rate_hz, offline, orientation,
-                                data_quality, calibration)  # fmt: skip
-    return _batch(t_s, quat, valid, calibration, events, None)
+    quat, valid, events = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
+                                orientation, data_quality, calibration)  # fmt: skip
+    offsets = np.broadcast_to(offset, (len(t_s), 3))
+    return _batch(t_s, quat, valid, calibration, events, None, offsets)
 
 
 def _fuse(  # noqa: PLR0917
@@ -219,7 +237,7 @@ def _fuse(  # noqa: PLR0917
         checked.missing_before > 0, checked.fast_gap_before, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
-    quat, failed = propagate(causal, x, checked.reset_before, check, strict)
+    quat, failed = propagate(causal, x, checked.reset_before, check, strict, quick=hidden)
     valid = checked.valid & ~failed & ~hidden & ~settling
     if offline:
         resets = checked.reset_before | np.concatenate([[False], failed[:-1]])

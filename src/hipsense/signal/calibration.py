@@ -146,6 +146,7 @@ def calibrate_mounting(
     still_idx = np.r_[first] if second is None else np.r_[first, second]
     still_motion_dps = float(np.degrees(np.sqrt(np.mean(np.sum((gyr[still_idx] - bias) ** 2, 1)))))
     up0 = _still_up(acc[still_idx])
+    neutral = np.mean(acc[still_idx], axis=0)
     repeat_deg = 0.0
     if second is not None:
         cos = float(_still_up(acc[first]) @ _still_up(acc[second]))
@@ -182,10 +183,14 @@ def calibrate_mounting(
         axis_residual_deg=tilt_deg,
         neutral_repeatability_deg=repeat_deg,
         n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
-        lever_arm_in_sensor_m=None
-        if lever is None
-        else (float(lever[0]), float(lever[1]), float(lever[2])),
+        lever_arm_in_sensor_m=None if lever is None else _vec3(lever),
+        neutral_acc_in_sensor_mps2=_vec3(neutral),
+        rest_gyr_radps=_vec3(np.mean(gyr[still_idx], axis=0)),
     )
+
+
+def _vec3(v: FloatArray) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
 
 
 def count_swings(up_thigh: FloatArray, min_deg: float) -> int:

@@ -76,8 +76,9 @@ def compensate(
     return np.asarray(acc_mps2 - induced, dtype=np.float64)
 
 
-REST_RATE_DEV_RADPS = np.radians(3.0)
-REST_RATE_MAX_RADPS = np.radians(10.0)
+REST_RATE_RADPS = np.radians(12.0)
+"""Slow enough that the thigh's own acceleration is negligible (w^2 r < 1 mg), fast enough
+to pass an uncalibrated gyro's bias of a few deg/s."""
 REST_NORM_DEV_MPS2 = 0.15
 
 
@@ -92,17 +93,18 @@ def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray
 class RestOffset:
     """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
 
-    Rest: the gyro steady near its own average (any bias) and |a| steady, for at least
-    ``min_rest_s`` (this leaves out the brief standstill at a swing's turning point, where
-    the angular acceleration peaks). u is the measured direction a/|a|, whose error (|b|/g)
-    enters only squared. Directions never rested in keep a zero offset (the ridge).
+    Rest: a slow gyro and a steady |a| for at least ``min_rest_s`` (this leaves out the brief
+    standstill at a swing's turning point, where the angular acceleration peaks; an SLR's
+    0.3-2 s hold at the top counts, and gives the offset along that direction too). u is the
+    measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
+    rested in keep a zero offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
     """
 
-    def __init__(self, rate_hz: float, min_rest_s: float = 0.5, ridge_s: float = 0.1) -> None:
+    def __init__(self, rate_hz: float, min_rest_s: float = 0.25, ridge_s: float = 0.1) -> None:
         self._min_run = max(1, round(min_rest_s * rate_hz))
         self._ridge = ridge_s * rate_hz * np.eye(3)
-        self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.5 * rate_hz))
+        self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.05 * rate_hz))  # gyro noise only
         self._alpha_norm = 1.0 - np.exp(-1.0 / (0.1 * rate_hz))
         self._gyr_zi: FloatArray | None = None
         self._norm_zi: FloatArray | None = None
@@ -117,8 +119,7 @@ class RestOffset:
         norm_avg, self._norm_zi = _ema(norm, self._alpha_norm, self._norm_zi)
         calm = (
             ok
-            & (np.linalg.norm(gyr - gyr_avg, axis=1) < REST_RATE_DEV_RADPS)
-            & (np.linalg.norm(gyr_avg, axis=1) < REST_RATE_MAX_RADPS)
+            & (np.linalg.norm(gyr_avg, axis=1) < REST_RATE_RADPS)
             & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
         )
         idx = np.arange(len(calm))

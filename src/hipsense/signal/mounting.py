@@ -32,10 +32,33 @@ class MountingCalibration:
     n_swings: int = 0
     lever_arm_in_sensor_m: Vec3 | None = None
     """Hip joint centre -> sensor, sensor frame (fitted on standing swings), if plausible."""
+    neutral_acc_in_sensor_mps2: Vec3 | None = None
+    """Mean raw accelerometer at the neutral posture: the axes were fitted with the neutral up
+    along it, i.e. for a zero accelerometer offset (see ``r_ts_for_offset``)."""
+    rest_gyr_radps: Vec3 | None = None
+    """Mean gyro over the still phases: the gyro's bias (body sway averages out)."""
 
     @property
     def r_ts(self) -> FloatArray:
         return np.array(self.thigh_axes_in_sensor, dtype=np.float64)
+
+    def r_ts_for_offset(self, acc_offset_mps2: FloatArray) -> FloatArray:
+        """R_TS (N, 3, 3) for a fusion that removes ``acc_offset_mps2`` (N, 3) from the
+        accelerometer: the neutral up becomes (neutral - offset)/|...|, the axes turn with it
+        by the shortest arc. Without a recorded neutral, the axes as they are."""
+        n = len(acc_offset_mps2)
+        if self.neutral_acc_in_sensor_mps2 is None:
+            return np.broadcast_to(self.r_ts, (n, 3, 3))
+        neutral = np.array(self.neutral_acc_in_sensor_mps2)
+        old = neutral / np.linalg.norm(neutral)
+        new = neutral - acc_offset_mps2
+        new /= np.linalg.norm(new, axis=1, keepdims=True)
+        v, c = np.cross(old, new), new @ old
+        vx = np.zeros((n, 3, 3))
+        vx[:, 0, 1], vx[:, 0, 2], vx[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+        vx -= np.swapaxes(vx, 1, 2)
+        turn = np.eye(3) + vx + (vx @ vx) / (1.0 + c)[:, None, None]
+        return np.asarray(self.r_ts @ np.swapaxes(turn, 1, 2), dtype=np.float64)
 
     @property
     def quality(self) -> float:
@@ -64,8 +87,9 @@ class MountingCalibration:
         d = asdict(self)
         d["posture"], d["leg"] = self.posture.value, self.leg.value
         d["thigh_axes_in_sensor"] = [list(row) for row in self.thigh_axes_in_sensor]
-        if self.lever_arm_in_sensor_m is not None:
-            d["lever_arm_in_sensor_m"] = list(self.lever_arm_in_sensor_m)
+        for key in _VECTORS:
+            if d[key] is not None:
+                d[key] = list(d[key])
         return d
 
     @classmethod
@@ -76,12 +100,12 @@ class MountingCalibration:
                 raise ValueError("thigh_axes_in_sensor is not a rotation matrix")
             base = cls.from_rotation(axes, Posture(str(d["posture"])), Leg(str(d["leg"])))
             extra = {k: d[k] for k in _METRICS if k in d}
-            lever = d.get("lever_arm_in_sensor_m")
-            if lever is not None:
-                arm = np.asarray(lever, dtype=np.float64)
-                if arm.shape != (3,) or not np.isfinite(arm).all():
-                    raise ValueError("lever_arm_in_sensor_m is not 3 finite numbers")
-                extra["lever_arm_in_sensor_m"] = tuple(float(v) for v in arm)
+            for key in _VECTORS:
+                if d.get(key) is not None:
+                    vec = np.asarray(d[key], dtype=np.float64)
+                    if vec.shape != (3,) or not np.isfinite(vec).all():
+                        raise ValueError(f"{key} is not 3 finite numbers")
+                    extra[key] = tuple(float(v) for v in vec)
             return cls(base.posture, base.leg, base.thigh_axes_in_sensor, **extra)  # type: ignore[arg-type]
         except (KeyError, ValueError, TypeError) as exc:
             raise CalibrationError(
@@ -89,6 +113,7 @@ class MountingCalibration:
             ) from exc
 
 
+_VECTORS = ("lever_arm_in_sensor_m", "neutral_acc_in_sensor_mps2", "rest_gyr_radps")
 _METRICS = (
     "still_motion_dps",
     "swing_off_plane_deg",

@@ -169,6 +169,19 @@ class OrientationEstimator:
         bias, _sigma = self._vqf.getBiasEstimate()
         return np.asarray(bias, dtype=np.float64)
 
+    def set_quick(self, tau_acc_s: float | None) -> None:
+        """Re-anchor quickly with this accelerometer time constant, gyro bias frozen (VQF
+        would take the large corrections for bias); None: back to ``params``."""
+        p = self.params
+        self._vqf.setTauAcc(p.tau_acc_s if tau_acc_s is None else float(tau_acc_s))
+        self._vqf.setMotionBiasEstEnabled(p.motion_bias_estimation and tau_acc_s is None)
+
+    def set_gyro_bias(self, bias_radps: npt.ArrayLike, sigma_dps: float = 0.1) -> None:
+        """Start from a bias measured at rest: VQF's own rest detection needs 1.5 s of calm,
+        rarer than one would think (body sway), and every 0.5 deg/s of bias it has not
+        learnt yet tilts the estimate by ~1 deg (bias x tau_acc)."""
+        self._vqf.setBiasEstimate(np.asarray(bias_radps, dtype=np.float64), sigma_dps)
+
     @property
     def at_rest(self) -> bool:
         return bool(self._vqf.getRestDetected())

@@ -29,6 +29,9 @@ REST_NORM_ALPHA = 0.02
 TRUSTED_SPIN_UP_RADPS2 = 3.0
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
+QUICK_TAU_ACC_S = 0.5
+"""While samples are hidden after an untrusted bridge, the accelerometer pulls the
+inclination back this fast (x4 the usual), so a wrong bridge is gone when they show again."""
 TRUSTED_ACC_DEV_MPS2 = 0.4
 TRUSTED_RATE_RADPS = np.radians(30.0)
 
@@ -129,18 +132,26 @@ def propagate(
     reset_before: BoolArray,
     check: BoolArray,
     strict: BoolArray,
+    *,
+    quick: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray]:
     """Quaternions at the real samples, and which real samples a failed bridge invalidates.
 
     ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
-    ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch.
+    ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
+    ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant.
     """
     rows = x.real_index
+    n_rows = len(x.gyr_radps)
+    quick_x = np.zeros(n_rows, dtype=bool)
+    if quick is not None and n_rows:
+        quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n_rows))]
+    switches = set((np.flatnonzero(np.diff(quick_x)) + 1).tolist())
     resets = set(rows[np.flatnonzero(reset_before)].tolist())
     checks = set((rows[np.flatnonzero(check)] + 1).tolist()) - resets
     limits = np.full(len(x.gyr_radps), MAX_GAP_MISMATCH_DEG)
     limits[rows[strict]] = STRICT_MISMATCH_DEG
-    cuts = sorted((resets | checks) - {0, len(x.gyr_radps)})
+    cuts = sorted((resets | checks | switches) - {0, len(x.gyr_radps)})
     parts: list[FloatArray] = []
     failed: list[int] = []
     end = len(x.gyr_radps)
@@ -156,6 +167,8 @@ def propagate(
             estimator.reset()
         elif a in checks:
             anchor(a - 1)
+        if a == 0 or a in switches:
+            estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
         parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
     if end in checks:  # the last check falls on the batch's last sample
         anchor(end - 1)
