@@ -103,3 +103,35 @@ async def test_slr_replay_keeps_the_best_of_three_and_grades_it() -> None:
         assert session.leg is Leg.LEFT
         await feed.run_to_end(pilot)
         assert text(app, "#slr-right") == right  # later raises are not right-leg trials
+
+
+async def test_keys_act_on_the_real_session() -> None:
+    feed, session, _ = replay("swing-forward_right")
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test() as pilot:
+        await feed.run_until(pilot, lambda: app.model.reps["right"] == 3)
+        await pilot.press("space")  # the runner stops after three
+        await feed.run_until(pilot, lambda: app.model.last_set is not None)
+        assert "Right leg set: 3 of 15 reps" in text(app, "#set-summary")
+        assert "space starts a set" in text(app, "#set-state")
+        await pilot.press("space")
+        await feed.run_until(pilot, lambda: app.model.reps["right"] == 2)
+        assert count(app) == "2"  # a new set counts from zero
+        assert "set running" in text(app, "#set-state")
+        await pilot.press("r")
+        await feed.frame(pilot)
+        assert session.recording
+        assert "REC" in text(app, "#rec")
+        await pilot.press("c")
+        await feed.run_until(pilot, lambda: app.model.calibrating)
+        assert showing(app) == "calibration"
+        assert text(app, "#cal-title") == "Stand still"
+        await pilot.press("e", "down", "down", "enter")  # swing-forward → knee drives
+        await feed.frame(pilot)
+        assert session.exercise.id == "knee-drive"
+        assert "Knee drives · right leg" in text(app, "#exercise")
+        await pilot.press("n", "l")
+        await feed.run_until(pilot, lambda: app.model.leg == "left")
+        assert session.exercise.id == "straight-leg-march"
+        assert session.leg is Leg.LEFT
+        assert "Straight-leg march · left leg" in text(app, "#exercise")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -85,6 +86,12 @@ class HipsenseApp(App[None]):
         self.push_screen(self.main)
         self.set_interval(FRAME_S, self.refresh_views)
         self.consume_events()
+        # Everything alive now (BLE stack, widgets) lives as long as the app: keep it out of
+        # the collector, whose full passes otherwise stall the loop ~150 ms (bench_ui.py).
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     @work(exclusive=True, group="session-events")
     async def consume_events(self) -> None:
