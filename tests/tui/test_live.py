@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 
 from textual.widgets import Digits, Static
@@ -188,3 +189,11 @@ async def test_a_replay_says_so_instead_of_waiting_for_a_sensor() -> None:
     async with app.run_test() as pilot:
         await settle(pilot, source)
         assert "replaying a recording" in str(app.screen.query_one(LinkStatus).render())
+
+
+async def test_the_app_keeps_its_heap_out_of_the_collector_only_while_it_runs() -> None:
+    app, source, _ = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
