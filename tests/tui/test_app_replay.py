@@ -67,6 +67,7 @@ async def test_swing_replay_guides_calibration_then_counts_to_the_truth() -> Non
         seen = TitlesSeen(app)
         await feed.run_until(pilot, seen)
         assert seen.titles == ["Stand still", "3 slow forward swings", "Stand still again"]
+        assert app.model.calibration["right_thigh"].phase == "done"
         assert showing(app) == "live"
         assert count(app) == "0"  # the calibration swings are not reps
         await feed.run_to_end(pilot)
