@@ -78,6 +78,20 @@ async def test_swing_replay_guides_calibration_then_counts_to_the_truth() -> Non
         assert app.screen.query_one(".angle-digits", Digits).value != "--"
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["swing-lateral_left", "leg-lowering_right", "knee-drive_right_loss"],  # abduction, supine,
+)  # packet loss (every recording counts exactly: these few keep the suite fast)
+async def test_replays_count_to_the_truth_on_screen(name: str) -> None:
+    feed, session, truth = replay(name)
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test() as pilot:
+        await feed.run_to_end(pilot)
+        assert count(app) == str(truth["rep_count"])
+        leg = truth["leg"]
+        assert f"{leg.capitalize()} leg set: {truth['rep_count']} of" in text(app, "#set-summary")
+
+
 async def test_slr_replay_keeps_the_best_of_three_and_grades_it() -> None:
     feed, session, truth = replay("slr_right")
     app = feed.app_for(session, mode="replay")
