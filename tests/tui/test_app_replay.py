@@ -78,10 +78,11 @@ async def test_swing_replay_guides_calibration_then_counts_to_the_truth() -> Non
         assert app.screen.query_one(".angle-digits", Digits).value != "--"
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["swing-lateral_left", "leg-lowering_right", "knee-drive_right_loss"],  # abduction, supine,
-)  # packet loss (every recording counts exactly: these few keep the suite fast)
+# Abduction, supine, packet loss (every recording counts exactly; a few keep the suite fast).
+SAMPLED = ["swing-lateral_left", "leg-lowering_right", "knee-drive_right_loss"]
+
+
+@pytest.mark.parametrize("name", SAMPLED)
 async def test_replays_count_to_the_truth_on_screen(name: str) -> None:
     feed, session, truth = replay(name)
     app = feed.app_for(session, mode="replay")
