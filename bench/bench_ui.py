@@ -34,6 +34,7 @@ from hipsense.tui.screens.main import MainScreen
 from hipsense.virtual import ArraySource, VirtualRadio, VirtualSensor
 
 TICK_S = 0.010
+MAX_FPS = 30.0
 SIZE = (100, 30)
 
 
@@ -186,8 +187,11 @@ def main() -> None:
         " screen updates/s | arrival -> frame p50 / p99 ms | loop lag p50 / p99 / max ms |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    verdicts = []
     for with_app in (True, False):
         r = asyncio.run(run(args.seconds, args.rate, with_app))
+        kept = r["fed"] == r["sent"] and r["overflow"] == 0
+        verdicts.append(kept and (not with_app or r["screen_fps"] <= MAX_FPS))
         name = "session + app" if with_app else "session only"
         frames = "—" if not with_app else f"{r['redraw_fps']:.1f}"
         screen = "—" if not with_app else f"{r['screen_fps']:.1f}"
@@ -197,6 +201,8 @@ def main() -> None:
             f" {r['lost']:.0f} | {frames} | {screen} | {latency} |"
             f" {r['lag_p50_ms']:.1f} / {r['lag_p99_ms']:.1f} / {r['lag_max_ms']:.1f} |"
         )
+    ok = "every sample reached the session, frames <= 30/s" if all(verdicts) else "FAILED"
+    print(f"\n{ok}")
 
 
 if __name__ == "__main__":
