@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
+from hipsense.exercises import Leg, Posture
+from hipsense.signal.angles import compute_angles
+from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import (
     BROAD_PARAMS,
     VQF_DEFAULTS,
@@ -77,10 +80,26 @@ def madgwick(gyr: np.ndarray, acc: np.ndarray, rate_hz: float, beta: float = 0.0
     return out
 
 
+def pipeline(params: OrientationParams, *, offline: bool) -> Estimator:
+    """The whole angle pipeline's orientation (sample checks, gap bridging, the accelerometer
+    offset learnt at rest), with an arbitrary mounting: only the quaternions are scored."""
+    mounting = MountingCalibration.from_rotation(np.eye(3), Posture.STANDING, Leg.RIGHT)
+
+    def run(g: np.ndarray, a: np.ndarray, r: float) -> np.ndarray:
+        out = compute_angles(np.arange(len(g)) / r, a, g, r, posture=Posture.STANDING,
+                             leg=Leg.RIGHT, calibration=mounting, offline=offline,
+                             orientation=params)  # fmt: skip
+        return out.quat_wxyz
+
+    return run
+
+
 def estimators(params: OrientationParams) -> dict[str, Estimator]:
     return {
         "hipsense live": lambda g, a, r: estimate_orientation_causal(g, a, r, params),
         "hipsense offline": lambda g, a, r: estimate_orientation_offline(g, a, r, params),
+        "pipeline live": pipeline(params, offline=False),
+        "pipeline offline": pipeline(params, offline=True),
         "vqf defaults live": lambda g, a, r: estimate_orientation_causal(g, a, r, VQF_DEFAULTS),
         "vqf defaults offline": lambda g, a, r: estimate_orientation_offline(g, a, r, VQF_DEFAULTS),
     }

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from vqf import VQF, offlineVQF
 
+from hipsense.samples import STANDARD_GRAVITY_MPS2
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -150,6 +152,7 @@ class OrientationEstimator:
         self.rate_hz = float(rate_hz)
         self.params = params
         self._vqf = VQF(1.0 / self.rate_hz, **params.vqf_kwargs())
+        self._quick_tau_s: float | None = None
 
     def update(
         self,
@@ -172,9 +175,16 @@ class OrientationEstimator:
     def set_quick(self, tau_acc_s: float | None) -> None:
         """Re-anchor quickly with this accelerometer time constant, gyro bias frozen (VQF
         would take the large corrections for bias); None: back to ``params``."""
-        p = self.params
+        if tau_acc_s == self._quick_tau_s:
+            return
+        self._quick_tau_s, p = tau_acc_s, self.params
         self._vqf.setTauAcc(p.tau_acc_s if tau_acc_s is None else float(tau_acc_s))
         self._vqf.setMotionBiasEstEnabled(p.motion_bias_estimation and tau_acc_s is None)
+        if tau_acc_s is None:  # forget the swing's accelerations in the short low-pass
+            st = self._vqf.state
+            conj = np.asarray(st["accQuat"], dtype=np.float64) * np.array([1.0, -1, -1, -1])
+            up_i = quat_rotate(conj, np.array([0.0, 0.0, STANDARD_GRAVITY_MPS2]))
+            self._vqf.state = self._steady_lp(st, up_i)
 
     def set_gyro_bias(self, bias_radps: npt.ArrayLike, sigma_dps: float = 0.1) -> None:
         """Start from a bias measured at rest: VQF's own rest detection needs 1.5 s of calm,
@@ -198,12 +208,16 @@ class OrientationEstimator:
         u = acc_e / np.linalg.norm(acc_e)
         tilt = np.array([1.0 + u[2], u[1], -u[0], 0.0])  # shortest arc u -> z
         st["accQuat"] = quat_multiply(tilt / np.linalg.norm(tilt), np.asarray(st["accQuat"]))
+        self._vqf.state = self._steady_lp(st, acc_i)
+
+    def _steady_lp(self, st: dict[str, FloatArray], acc_i: FloatArray) -> dict[str, FloatArray]:
+        """VQF's low-passed accelerometer (inertial frame) in steady state on ``acc_i``."""
         b = np.asarray(self._vqf.coeffs["accLpB"], dtype=np.float64)
         a = np.asarray(self._vqf.coeffs["accLpA"], dtype=np.float64)
         per_axis = [self._vqf.filterInitialState(float(v), b, a) for v in acc_i]
         st["accLpState"] = np.asarray(per_axis).ravel()  # VQF keeps [x0, x1, y0, y1, z0, z1]
         st["lastAccLp"] = acc_i
-        self._vqf.state = st
+        return st
 
     def reset(self) -> None:
         """Forget the orientation but keep the learnt gyro bias (used after long gaps)."""
