@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
+from functools import cached_property
+from itertools import accumulate
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +40,7 @@ FloatArray = npt.NDArray[np.float64]
 TYPICAL_ROM_WINDOW = 5  # reps whose median range sets the adaptive start threshold
 LOW_EPS_FRAC = 0.15  # "still at rest" band above the valley, as a fraction of the threshold
 STEADY_BAND_DEG, STEADY_S = 1.5, 0.6  # idle and this steady: the rest level is here now
+ACTIVE_WINDOW = 256  # first window searched for a rep's end (then doubled)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,46 @@ class DetectorState:
     count: int
 
 
+def _ema(smooth: float, alpha_y: tuple[float, float]) -> float:
+    alpha, y = alpha_y
+    return smooth + alpha * (y - smooth)
+
+
+@dataclass(frozen=True, eq=False)
+class _Cols:
+    """Accepted samples: time, smoothed signed angle, primary, secondary, time step."""
+
+    t: FloatArray
+    y: FloatArray
+    p: FloatArray
+    s: FloatArray
+    dt: FloatArray
+
+    @classmethod
+    def empty(cls) -> _Cols:
+        return cls(*(np.empty(0) for _ in range(5)))
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def extend(self, *cols: FloatArray) -> _Cols:
+        return _Cols(*(np.concatenate((a, b)) for a, b in zip(self._all, cols, strict=True)))
+
+    def tail(self, start: int) -> _Cols:
+        return _Cols(*(a[start:].copy() for a in self._all))  # a copy: don't pin the batch
+
+    def block(self, start: int, stop: int) -> FloatArray:
+        return np.column_stack([a[start:stop] for a in self._all[:4]])
+
+    @cached_property
+    def lists(self) -> tuple[list[float], list[float], list[float]]:
+        return self.t.tolist(), self.y.tolist(), self.dt.tolist()
+
+    @property
+    def _all(self) -> tuple[FloatArray, ...]:
+        return self.t, self.y, self.p, self.s, self.dt
+
+
 class RepDetector:
     """``update(t_s, primary_deg, secondary_deg)`` per batch; ``finish()`` at the end.
 
@@ -106,8 +149,9 @@ class RepDetector:
         self._start_valley = math.nan
         self._done_s = -math.inf
         self._steady_deg, self._steady_s = math.nan, -math.inf
-        # samples since the angle last sat at the valley: (t, y, primary, secondary)
-        self._buf: deque[tuple[float, float, float, float]] = deque()
+        # held samples (a rep's candidates, bounded by max_rep_s) and where the rep buffer
+        # starts among them: it restarts whenever the angle sits at the valley
+        self._cols, self._buf_start = _Cols.empty(), 0
 
     @property
     def count(self) -> int:
@@ -132,79 +176,139 @@ class RepDetector:
         s = np.asarray(secondary_deg, dtype=np.float64).ravel()
         if not t.shape == p.shape == s.shape:
             raise ValueError(f"update: t_s {t.shape}, primary {p.shape}, secondary {s.shape}")
-        events: list[RepEvent] = []
         ok = np.isfinite(t) & np.isfinite(p)
-        for ti, pi, si in zip(t[ok].tolist(), p[ok].tolist(), s[ok].tolist(), strict=True):
-            self._step(ti, pi, si, events)
+        t, p, s = t[ok], p[ok], s[ok]
+        # a sample counts only if it is later than every earlier one (no duplicates/reorders)
+        before = np.maximum.accumulate(np.concatenate(([self._last_t], t)))[:-1]
+        new = t > before
+        if not new.any():
+            return []
+        t, p, s, dt = t[new], p[new], s[new], t[new] - before[new]
+        self._last_t = float(t[-1])
+        cols = self._cols.extend(t, self._smoothed(dt, self._sign * p), p, s, dt)
+        events: list[RepEvent] = []
+        k = len(self._cols)
+        while k < len(cols):
+            k = (
+                self._scan_active(cols, k, events)
+                if self._active
+                else self._run_idle(cols, k, events)
+            )
+        self._cols = cols.tail(self._buf_start)
+        self._buf_start = 0
         return events
 
     def finish(self) -> list[RepEvent]:
         """End of stream: an unfinished rep is not counted (it never came back down)."""
         self._active = False
-        self._buf.clear()
+        self._cols, self._buf_start = _Cols.empty(), 0
         return []
 
-    def _step(self, t: float, p: float, s: float, events: list[RepEvent]) -> None:
-        dt = t - self._last_t
-        if dt <= 0.0:
-            return  # duplicate or out-of-order sample
-        self._last_t = t
-        y = self._sign * p
-        alpha = dt / (self.params.smoothing_s + dt)
-        self._smooth = y if self._smooth is None else self._smooth + alpha * (y - self._smooth)
-        y = self._smooth
-        self._buf.append((t, y, p, s))
-        if self._active:
-            self._step_active(t, y, events)
+    def _smoothed(self, dt: FloatArray, y: FloatArray) -> FloatArray:
+        """The one-pole low-pass, sample by sample as a stream computes it (bit for bit)."""
+        with np.errstate(invalid="ignore"):  # inf/inf for the very first sample (unused)
+            alpha = (dt / (self.params.smoothing_s + dt)).tolist()
+        ys = y.tolist()
+        if self._smooth is None:
+            first, alpha, ys = ys[0], alpha[1:], ys[1:]
+            out = list(accumulate(zip(alpha, ys, strict=True), _ema, initial=first))
         else:
-            self._step_idle(t, y, dt, events)
+            out = list(accumulate(zip(alpha, ys, strict=True), _ema, initial=self._smooth))[1:]
+        self._smooth = out[-1]
+        return np.array(out, dtype=np.float64)
 
-    def _step_idle(self, t: float, y: float, dt: float, events: list[RepEvent]) -> None:
+    def _run_idle(self, c: _Cols, k: int, events: list[RepEvent]) -> int:
+        """The idle state machine from sample ``k`` until a rep starts (its index + 1) or the
+        data ends; a tight loop on floats because the leaky valley is a running recurrence."""
         prm = self.params
-        if math.isnan(self._valley):
-            self._valley = y
-        self._valley = min(y, self._valley + prm.valley_leak_dps * dt)
-        rise = self.start_rise_deg()
-        if not abs(y - self._steady_deg) <= STEADY_BAND_DEG:  # also true while NaN
-            self._steady_deg, self._steady_s = y, t
-        elif t - self._steady_s >= STEADY_S:  # resting at a new level (a weight shift)
-            self._valley = min(y, self._steady_deg)
-        if y <= self._valley + LOW_EPS_FRAC * rise:
-            at_rest = self._buf[-1]
-            self._buf.clear()
-            self._buf.append(at_rest)
-        while self._buf and t - self._buf[0][0] > prm.max_rep_s:
-            self._buf.popleft()
-        if y - self._valley >= rise and t - self._done_s >= prm.refractory_s and self._buf:
-            self._active, self._peak, self._peak_s, self._peak_told = True, y, t, False
-            self._start_valley = self._valley
-            events.append(RepStarted(self.count + 1, self._buf[0][0], t))
+        leak, rise, low = prm.valley_leak_dps, self._rise_deg, LOW_EPS_FRAC * self._rise_deg
+        max_rep, refractory, done_s = prm.max_rep_s, prm.refractory_s, self._done_s
+        tl, yl, dtl = c.lists
+        valley, steady_deg, steady_s, b = (
+            self._valley,
+            self._steady_deg,
+            self._steady_s,
+            self._buf_start,
+        )
+        n = len(tl)
+        if math.isnan(valley) and k < n:  # the very first sample
+            valley = yl[k]
+        while k < n:
+            t, y = tl[k], yl[k]
+            v = valley + leak * dtl[k]
+            valley = v if v < y else y  # min(y, v) as Python's min picks it
+            if not abs(y - steady_deg) <= STEADY_BAND_DEG:  # also true while NaN
+                steady_deg, steady_s = y, t
+            elif t - steady_s >= STEADY_S:  # resting at a new level (a weight shift)
+                valley = steady_deg if steady_deg < y else y
+            if y <= valley + low:
+                b = k  # at rest: the rep buffer restarts here
+            while b <= k and t - tl[b] > max_rep:
+                b += 1
+            k += 1
+            if y - valley >= rise and t - done_s >= refractory and b < k:
+                self._active, self._peak, self._peak_s, self._peak_told = True, y, t, False
+                self._start_valley = valley
+                events.append(RepStarted(self.count + 1, tl[b], t))
+                break
+        self._valley, self._steady_deg, self._steady_s, self._buf_start = (
+            valley,
+            steady_deg,
+            steady_s,
+            b,
+        )
+        return k
 
-    def _step_active(self, t: float, y: float, events: list[RepEvent]) -> None:
+    def _scan_active(self, c: _Cols, k: int, events: list[RepEvent]) -> int:
+        """The active state from sample ``k``: vectorised search for the peak cue and the end
+        in growing windows (a rep is at most ``max_rep_s`` long)."""
+        width = ACTIVE_WINDOW
+        while k < len(c):
+            j = min(len(c), k + width)
+            end = self._active_window(c, k, j, events)
+            if end is not None:
+                return end
+            k, width = j, 2 * width
+        return k
+
+    def _active_window(self, c: _Cols, k: int, j: int, events: list[RepEvent]) -> int | None:
         prm = self.params
-        if y > self._peak:
-            self._peak, self._peak_s = y, t
-        rom = self._peak - self._start_valley
-        if not self._peak_told and y < self._peak - max(1.5, 0.15 * rom):
-            self._peak_told = True
-            events.append(RepPeak(self.count + 1, self._peak_s, self._sign * self._peak, t))
-        start_s = self._buf[0][0]
-        if y <= self._start_valley + prm.return_frac * rom:
-            self._end_active(t, y)
-            if t - start_s >= prm.min_rep_s:
-                events.append(self._complete(self._measure(t)))
-            self._buf.clear()
-        elif t - start_s > prm.max_rep_s:
-            self._end_active(t, y)  # a posture change, not a rep: start afresh from here
-            self._buf.clear()
+        t, y = c.t[k:j], c.y[k:j]
+        running = np.maximum.accumulate(np.concatenate(([self._peak], y)))
+        peak, record = running[1:], y > running[:-1]
+        rom = peak - self._start_valley
+        start_s = float(c.t[self._buf_start])
+        back = y <= self._start_valley + prm.return_frac * rom
+        ends = np.flatnonzero(back | (t - start_s > prm.max_rep_s))
+        last = int(ends[0]) if ends.size else len(y) - 1
+        if not self._peak_told:
+            told = np.flatnonzero(
+                y[: last + 1] < peak[: last + 1] - np.maximum(1.5, 0.15 * rom[: last + 1])
+            )
+            if told.size:
+                m = int(told[0])
+                self._peak_told = True
+                peak_s = self._peak_time(t, record, m)
+                events.append(
+                    RepPeak(self.count + 1, peak_s, self._sign * float(peak[m]), float(t[m]))
+                )
+        self._peak_s, self._peak = self._peak_time(t, record, last), float(peak[last])
+        if not ends.size:
+            return None
+        te = float(t[last])
+        self._active, self._valley, self._done_s = False, float(y[last]), te
+        if back[last] and te - start_s >= prm.min_rep_s:
+            events.append(self._complete(self._measure(c, k + last, te)))
+        self._buf_start = k + last + 1  # the buffer is emptied after a rep or a posture change
+        return k + last + 1
 
-    def _end_active(self, t: float, y: float) -> None:
-        self._active = False
-        self._valley = y
-        self._done_s = t
+    def _peak_time(self, t: FloatArray, record: npt.NDArray[np.bool_], m: int) -> float:
+        """When the running peak at window sample ``m`` was first reached."""
+        hits = np.flatnonzero(record[: m + 1])
+        return float(t[hits[-1]]) if hits.size else self._peak_s
 
-    def _measure(self, t: float) -> Rep:
-        cols = np.array(self._buf, dtype=np.float64)
+    def _measure(self, c: _Cols, last: int, t: float) -> Rep:
+        cols = c.block(self._buf_start, last + 1)
         rep = measure_rep(
             self.count + 1,
             cols[:, 0],
