@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, replace
-from functools import cached_property
-from itertools import accumulate
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +32,8 @@ import numpy.typing as npt
 from hipsense.exercises import Exercise, Leg, RepParams, RepShape, get_exercise
 from hipsense.signal.circles import circle_direction
 from hipsense.signal.quality import Rep, RepJudge, measure_rep
+from hipsense.signal.rep_events import DetectorState, RepCompleted, RepEvent, RepPeak, RepStarted
+from hipsense.signal.rep_samples import Cols, low_pass
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -41,84 +41,6 @@ TYPICAL_ROM_WINDOW = 5  # reps whose median range sets the adaptive start thresh
 LOW_EPS_FRAC = 0.15  # "still at rest" band above the valley, as a fraction of the threshold
 STEADY_BAND_DEG, STEADY_S = 1.5, 0.6  # idle and this steady: the rest level is here now
 ACTIVE_WINDOW = 256  # first window searched for a rep's end (then doubled)
-
-
-@dataclass(frozen=True)
-class RepStarted:
-    index: int  # index the rep will get if it completes
-    start_s: float
-    t_s: float  # when the start was recognised
-
-
-@dataclass(frozen=True)
-class RepPeak:
-    index: int
-    peak_s: float
-    peak_deg: float
-    t_s: float
-
-
-@dataclass(frozen=True)
-class RepCompleted:
-    rep: Rep
-
-    @property
-    def t_s(self) -> float:
-        return self.rep.detected_s
-
-
-RepEvent = RepStarted | RepPeak | RepCompleted
-
-
-@dataclass(frozen=True)
-class DetectorState:
-    """A snapshot for live displays, in the primary angle's own sign."""
-
-    active: bool  # a rep is under way
-    rest_deg: float  # current valley (rest level); NaN before the first sample
-    start_deg: float  # the angle a rep must pass to start
-    typical_rom_deg: float  # median range of the last reps (NaN before any)
-    count: int
-
-
-def _ema(smooth: float, alpha_y: tuple[float, float]) -> float:
-    alpha, y = alpha_y
-    return smooth + alpha * (y - smooth)
-
-
-@dataclass(frozen=True, eq=False)
-class _Cols:
-    """Accepted samples: time, smoothed signed angle, primary, secondary, time step."""
-
-    t: FloatArray
-    y: FloatArray
-    p: FloatArray
-    s: FloatArray
-    dt: FloatArray
-
-    @classmethod
-    def empty(cls) -> _Cols:
-        return cls(*(np.empty(0) for _ in range(5)))
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    def extend(self, *cols: FloatArray) -> _Cols:
-        return _Cols(*(np.concatenate((a, b)) for a, b in zip(self._all, cols, strict=True)))
-
-    def tail(self, start: int) -> _Cols:
-        return _Cols(*(a[start:].copy() for a in self._all))  # a copy: don't pin the batch
-
-    def block(self, start: int, stop: int) -> FloatArray:
-        return np.column_stack([a[start:stop] for a in self._all[:4]])
-
-    @cached_property
-    def lists(self) -> tuple[list[float], list[float], list[float]]:
-        return self.t.tolist(), self.y.tolist(), self.dt.tolist()
-
-    @property
-    def _all(self) -> tuple[FloatArray, ...]:
-        return self.t, self.y, self.p, self.s, self.dt
 
 
 class RepDetector:
@@ -151,7 +73,7 @@ class RepDetector:
         self._steady_deg, self._steady_s = math.nan, -math.inf
         # held samples (a rep's candidates, bounded by max_rep_s) and where the rep buffer
         # starts among them: it restarts whenever the angle sits at the valley
-        self._cols, self._buf_start = _Cols.empty(), 0
+        self._cols, self._buf_start = Cols.empty(), 0
 
     @property
     def count(self) -> int:
@@ -201,23 +123,17 @@ class RepDetector:
     def finish(self) -> list[RepEvent]:
         """End of stream: an unfinished rep is not counted (it never came back down)."""
         self._active = False
-        self._cols, self._buf_start = _Cols.empty(), 0
+        self._cols, self._buf_start = Cols.empty(), 0
         return []
 
     def _smoothed(self, dt: FloatArray, y: FloatArray) -> FloatArray:
-        """The one-pole low-pass, sample by sample as a stream computes it (bit for bit)."""
         with np.errstate(invalid="ignore"):  # inf/inf for the very first sample (unused)
-            alpha = (dt / (self.params.smoothing_s + dt)).tolist()
-        ys = y.tolist()
-        if self._smooth is None:
-            first, alpha, ys = ys[0], alpha[1:], ys[1:]
-            out = list(accumulate(zip(alpha, ys, strict=True), _ema, initial=first))
-        else:
-            out = list(accumulate(zip(alpha, ys, strict=True), _ema, initial=self._smooth))[1:]
-        self._smooth = out[-1]
-        return np.array(out, dtype=np.float64)
+            alpha = dt / (self.params.smoothing_s + dt)
+        out = low_pass(self._smooth, alpha, y)
+        self._smooth = float(out[-1])
+        return out
 
-    def _run_idle(self, c: _Cols, k: int, events: list[RepEvent]) -> int:
+    def _run_idle(self, c: Cols, k: int, events: list[RepEvent]) -> int:
         """The idle state machine from sample ``k`` until a rep starts (its index + 1) or the
         data ends; a tight loop on floats because the leaky valley is a running recurrence."""
         prm = self.params
@@ -259,7 +175,7 @@ class RepDetector:
         )
         return k
 
-    def _scan_active(self, c: _Cols, k: int, events: list[RepEvent]) -> int:
+    def _scan_active(self, c: Cols, k: int, events: list[RepEvent]) -> int:
         """The active state from sample ``k``: vectorised search for the peak cue and the end
         in growing windows (a rep is at most ``max_rep_s`` long)."""
         width = ACTIVE_WINDOW
@@ -271,7 +187,7 @@ class RepDetector:
             k, width = j, 2 * width
         return k
 
-    def _active_window(self, c: _Cols, k: int, j: int, events: list[RepEvent]) -> int | None:
+    def _active_window(self, c: Cols, k: int, j: int, events: list[RepEvent]) -> int | None:
         prm = self.params
         t, y = c.t[k:j], c.y[k:j]
         running = np.maximum.accumulate(np.concatenate(([self._peak], y)))
@@ -307,7 +223,7 @@ class RepDetector:
         hits = np.flatnonzero(record[: m + 1])
         return float(t[hits[-1]]) if hits.size else self._peak_s
 
-    def _measure(self, c: _Cols, last: int, t: float) -> Rep:
+    def _measure(self, c: Cols, last: int, t: float) -> Rep:
         cols = c.block(self._buf_start, last + 1)
         rep = measure_rep(
             self.count + 1,
@@ -347,3 +263,14 @@ def detect_reps(
     detector.update(t_s, primary_deg, secondary_deg)
     detector.finish()
     return list(detector.reps)
+
+
+__all__ = [
+    "DetectorState",
+    "RepCompleted",
+    "RepDetector",
+    "RepEvent",
+    "RepPeak",
+    "RepStarted",
+    "detect_reps",
+]
