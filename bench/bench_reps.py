@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from baseline import baseline_angles, baseline_rep_times, primary_of
 
 from hipsense.errors import HipsenseError
 from hipsense.exercises import CATALOGUE, Angle, Exercise, Leg, Posture, get_exercise
@@ -43,7 +44,8 @@ PT_DATA = ROOT.parent / "shared" / "data" / "pt_exercises"
 RATE_HZ = 100.0
 BATCH = 10  # samples per live batch (100 ms)
 PIPELINE, NO_LOSS, TRUTH = "pipeline", "pipeline, no loss", "truth+err"
-MODES = (PIPELINE, NO_LOSS, TRUTH)
+BASELINE = "baseline (VQF + still-then-move + find_peaks)"
+MODES = (PIPELINE, NO_LOSS, TRUTH, BASELINE)
 SEED0 = int(__import__("os").environ.get("BENCH_SEED0", "5000"))
 
 
@@ -132,6 +134,17 @@ def score(
     return len(truth), len(found), lat, in_set.count(False)
 
 
+def score_baseline(s: SimSession, ex_id: str) -> tuple[int, int]:
+    """(true reps, reps the baseline counts): every find_peaks peak after its calibration."""
+    ex = get_exercise(ex_id)
+    keep = ~s.lost
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    flex, abd, cal_end_s = baseline_angles(t, acc, gyr, s.rate_hz, posture=ex.posture, leg=s.leg)
+    times = baseline_rep_times(t, primary_of(ex, flex, abd), ex)
+    truth = [r for r in s.reps if r.exercise_id == ex_id and r.leg is s.leg]
+    return len(truth), int(np.sum(times > cal_end_s))
+
+
 def flag_stats(ex_id: str, plan: SessionPlan, reps: list, stats: Counter[str]) -> None:  # type: ignore[type-arg]
     """Compare live flags with what the simulated person did (SLR: one fast, one low rep)."""
     specs = [r for st in plan.steps if st.kind == "set" for r in st.reps]
@@ -169,6 +182,9 @@ def sim_sets(
                 no_loss = Conditions.realistic().with_(lost_fraction=0.0)
                 cond = no_loss if mode == NO_LOSS else Conditions.realistic()
                 s = simulate(plan, rate_hz=RATE_HZ, seed=seed, conditions=cond)
+                if mode == BASELINE:
+                    tallies[(ex_id, mode)].add(*score_baseline(s, ex_id), [], 0, 0)
+                    continue
                 if mode != TRUTH:
                     t, flex, abd, start = pipeline_angles(s, ex.posture)
                     if not np.isfinite(start):  # the angle pipeline never calibrated
@@ -263,7 +279,7 @@ def main() -> None:
               f" {tl.cal_failed} |")  # fmt: skip
     for mode in MODES:
         tls = [tl for (_, m), tl in tallies.items() if m == mode]
-        lat = np.concatenate([tl.latencies_s for tl in tls])
+        lat = np.concatenate([tl.latencies_s for tl in tls]) if mode != BASELINE else [np.nan]
         print(f"| **all** | {mode} | {sum(t.sets for t in tls)} |"
               f" {100 * sum(t.exact for t in tls) / sum(t.sets for t in tls):.1f} % |"
               f" {max(t.max_abs_err for t in tls)} | {np.percentile(lat, 95):.2f} |"

@@ -76,3 +76,11 @@ def test_controls_announce_and_close_sets() -> None:
         ("swing-lateral", "left"),
     ]
     assert session.toggle_recording() is True
+
+
+def test_one_sensor_follows_the_leg_switch_whatever_its_role() -> None:
+    session = Session("swing-forward", Leg.RIGHT, {"right_thigh": 100.0})
+    session.switch_leg()
+    pipe = session.pipelines["right_thigh"]
+    assert pipe.leg is Leg.LEFT and pipe.counting
+    assert pipe.calibration is None  # moved to the other thigh: calibrate again

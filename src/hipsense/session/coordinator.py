@@ -119,8 +119,9 @@ class Session:
 
     # -- internals ----------------------------------------------------------------------
     def _build_pipelines(self) -> None:
+        single = len(self.rates_hz) == 1  # one sensor goes wherever the user straps it
         for role, rate_hz in self.rates_hz.items():
-            leg = leg_of_role(role, self.leg)
+            leg = self.leg if single else leg_of_role(role, self.leg)
             known = self.calibrations.get((role, self.exercise.posture))
             if known is not None and known.leg is not leg:
                 known = None
