@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 
 from hipsense.exports import (
+    ANGLES_FMT,
+    ANGLES_HEADER,
     REP_COLUMNS,
     ExportError,
+    angles_writer,
+    orientation_writer,
     write_angles_csv,
     write_orientation_csv,
     write_reps_csv,
@@ -82,3 +86,25 @@ def test_bad_shapes_and_unwritable_paths(tmp_path: Path) -> None:
         write_orientation_csv(tmp_path / "o.csv", [0], [[1, 0, 0]])
     with pytest.raises(ExportError, match=r"no-such-dir/a\.csv: cannot write"):
         write_angles_csv(tmp_path / "no-such-dir" / "a.csv", [0], [0], [0])
+
+
+def test_streamed_rows_are_the_text_savetxt_writes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    table = rng.normal(0, 100, (20_000, 3)) * rng.choice([1e-9, 1.0, 1e6], (20_000, 3))
+    table[rng.random(table.shape) < 0.05] = np.nan
+    table[:4, 1] = [np.inf, -np.inf, -0.0, -1e-9]
+    savetxt = tmp_path / "savetxt.csv"
+    np.savetxt(
+        savetxt, table, fmt=list(ANGLES_FMT), delimiter=",", header=ANGLES_HEADER, comments=""
+    )
+    streamed = tmp_path / "streamed.csv"
+    with angles_writer(streamed) as writer:
+        for i in range(0, len(table), 7001):  # uneven pieces, across the writer's chunks
+            writer.write(*table[i : i + 7001].T)
+    assert streamed.read_bytes() == savetxt.read_bytes()
+    assert writer.rows == len(table) and stat.S_IMODE(streamed.stat().st_mode) == 0o600
+
+
+def test_a_writer_checks_its_columns(tmp_path: Path) -> None:
+    with orientation_writer(tmp_path / "q.csv") as writer, pytest.raises(ValueError, match="5"):
+        writer.write([0.0], [1.0])

@@ -1,7 +1,8 @@
 """CSV exports of an analysis: angles and orientation per sample, one row per rep.
 
 Files are created owner-only (0600; an existing file is replaced and tightened too).
-Per-sample files are written with ``np.savetxt`` in one call; samples without a valid
+Per-sample files can be written incrementally (``CsvWriter``: rows appended chunk by chunk
+as an analysis streams) with the same text ``np.savetxt`` gives; samples without a valid
 estimate are written as ``nan``.
 """
 
@@ -12,7 +13,8 @@ import io
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Protocol
+from types import TracebackType
+from typing import IO, Protocol, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +24,9 @@ from hipsense.fileperms import create_private_file
 
 ANGLES_HEADER = "time_s,flexion_deg,abduction_deg"
 ORIENTATION_HEADER = "time_s,qw,qx,qy,qz"
+ANGLES_FMT = ("%.6f", "%.3f", "%.3f")
+ORIENTATION_FMT = ("%.6f", "%.8f", "%.8f", "%.8f", "%.8f")
+CHUNK_ROWS = 8192  # rows formatted per string: bounded memory, few write calls
 REP_COLUMNS = (
     "index",
     "start_s",
@@ -71,6 +76,69 @@ class RepLike(Protocol):
     def flags(self) -> Iterable[str]: ...
 
 
+class CsvWriter:
+    """A per-sample CSV written as the data comes: ``write(*columns)`` appends rows.
+
+    Use as a context manager (or ``close()``); the file is owner-only from the start."""
+
+    def __init__(self, path: str | os.PathLike[str], header: str, fmt: Sequence[str]) -> None:
+        self.path, self._width, self.rows = os.fspath(path), len(fmt), 0
+        self._row = ",".join(fmt) + "\n"
+        try:
+            fd = create_private_file(self.path, overwrite=True)
+            self._file: IO[str] = open(fd, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+        self._put(header + "\n")
+
+    def write(self, *columns: npt.ArrayLike) -> None:
+        if len(columns) != self._width:
+            raise ValueError(f"{self.path}: {len(columns)} columns, not {self._width}")
+        table = _columns(self.path, *columns)
+        for i in range(0, len(table), CHUNK_ROWS):
+            chunk = table[i : i + CHUNK_ROWS]
+            # one %-format per chunk: the text savetxt writes row by row, much faster
+            self._put((self._row * len(chunk)) % tuple(chunk.ravel().tolist()))
+        self.rows += len(table)
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _put(self, text: str) -> None:
+        try:
+            self._file.write(text)
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def angles_writer(path: str | os.PathLike[str]) -> CsvWriter:
+    """``time_s,flexion_deg,abduction_deg``; ``write(t_s, flexion_deg, abduction_deg)``."""
+    return CsvWriter(path, ANGLES_HEADER, ANGLES_FMT)
+
+
+def orientation_writer(path: str | os.PathLike[str]) -> CsvWriter:
+    """``time_s,qw,qx,qy,qz``; ``write(t_s, qw, qx, qy, qz)`` (see ``write_quat``)."""
+    return CsvWriter(path, ORIENTATION_HEADER, ORIENTATION_FMT)
+
+
+def quat_columns(quat_wxyz: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], ...]:
+    quat = np.asarray(quat_wxyz, dtype=np.float64)
+    if quat.ndim != 2 or quat.shape[1] != 4:
+        raise ValueError(f"quat_wxyz must have shape (N, 4), not {quat.shape}")
+    return tuple(quat.T)
+
+
 def write_angles_csv(
     path: str | os.PathLike[str],
     t_s: npt.ArrayLike,
@@ -78,19 +146,19 @@ def write_angles_csv(
     abduction_deg: npt.ArrayLike,
 ) -> None:
     """``time_s,flexion_deg,abduction_deg``, one row per sample."""
-    table = _columns(path, t_s, flexion_deg, abduction_deg)
-    _savetxt(path, table, ANGLES_HEADER, ["%.6f", "%.3f", "%.3f"])
+    _columns(path, t_s, flexion_deg, abduction_deg)  # check before creating the file
+    with angles_writer(path) as writer:
+        writer.write(t_s, flexion_deg, abduction_deg)
 
 
 def write_orientation_csv(
     path: str | os.PathLike[str], t_s: npt.ArrayLike, quat_wxyz: npt.ArrayLike
 ) -> None:
     """``time_s,qw,qx,qy,qz`` (sensor-to-world unit quaternions), one row per sample."""
-    quat = np.asarray(quat_wxyz, dtype=np.float64)
-    if quat.ndim != 2 or quat.shape[1] != 4:
-        raise ValueError(f"quat_wxyz must have shape (N, 4), not {quat.shape}")
-    table = _columns(path, t_s, *quat.T)
-    _savetxt(path, table, ORIENTATION_HEADER, ["%.6f"] + ["%.8f"] * 4)
+    columns = quat_columns(quat_wxyz)
+    _columns(path, t_s, *columns)
+    with orientation_writer(path) as writer:
+        writer.write(t_s, *columns)
 
 
 def write_reps_csv(path: str | os.PathLike[str], reps: Sequence[RepLike]) -> None:
@@ -116,15 +184,6 @@ def _columns(path: str | os.PathLike[str], *columns: npt.ArrayLike) -> npt.NDArr
     return np.column_stack(arrays)
 
 
-def _savetxt(
-    path: str | os.PathLike[str], table: npt.NDArray[np.float64], header: str, fmt: list[str]
-) -> None:
-    _write(
-        path,
-        lambda file: np.savetxt(file, table, fmt=fmt, delimiter=",", header=header, comments=""),
-    )
-
-
 def _write(path: str | os.PathLike[str], fill: Callable[[IO[str]], object]) -> None:
     name = os.fspath(path)
     try:
@@ -139,8 +198,12 @@ __all__ = [
     "ANGLES_HEADER",
     "ORIENTATION_HEADER",
     "REP_COLUMNS",
+    "CsvWriter",
     "ExportError",
     "RepLike",
+    "angles_writer",
+    "orientation_writer",
+    "quat_columns",
     "write_angles_csv",
     "write_orientation_csv",
     "write_reps_csv",
