@@ -7,8 +7,8 @@ orientation come from the offline (forward-backward) fusion with the same calibr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -16,9 +16,10 @@ import numpy.typing as npt
 from hipsense.errors import CalibrationError
 from hipsense.events import QualityUpdate
 from hipsense.exercises import Leg, Posture, get_exercise
+from hipsense.offline_windows import AnglePiece, Fuse, stitched, windowed
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
-from hipsense.signal.angles import compute_angles
+from hipsense.signal.angles import AngleBatch, compute_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.orientation import estimate_orientation_offline
 from hipsense.signal.quality import Rep, SetSummary, summarise_set
@@ -26,6 +27,7 @@ from hipsense.sources.replay import LoadedInput
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[float], None]
+Sink = Callable[[AnglePiece], None]  # receives the per-sample results window by window
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,56 +64,101 @@ class AnalysisResult:
 
 
 def analyze(
-    loaded: LoadedInput, exercise_id: str, leg: Leg, progress: Progress | None = None
+    loaded: LoadedInput,
+    exercise_id: str,
+    leg: Leg,
+    progress: Progress | None = None,
+    *,
+    sink: Sink | None = None,
 ) -> AnalysisResult:
+    """Reps from the live session, smoothed angles and orientation from offline fusion.
+
+    With a ``sink``, the per-sample results go to it window by window (memory bounded by a
+    window) and the result's per-sample arrays are left empty."""
     samples = Samples.of(loaded.batches)
     if exercise_id == "none":
-        return _orientation_only(loaded, samples, leg)
+        pieces = windowed(samples.t_s, loaded.rate_hz, _orientation_fuse(samples, loaded.rate_hz))
+        kept = _deliver(pieces, sink)
+        return AnalysisResult("none", leg, loaded.rate_hz, (), None, None, None, *_arrays(kept), ())
     exercise = get_exercise(exercise_id)
     session, quality = _replay_live(loaded, exercise_id, leg, progress)
     calibration = session.calibrations.get((loaded.sensor_id, exercise.posture))
     reps = tuple(r for ex, lg, set_reps in session.finished_sets for r in set_reps if lg is leg)
-    try:
-        angles = compute_angles(
-            samples.t_s,
-            samples.acc_mps2,
-            samples.gyr_radps,
-            loaded.rate_hz,
-            posture=exercise.posture,
-            leg=leg,
-            calibration=calibration,
-        )
-    except CalibrationError as exc:
-        quat = _orientation(samples, loaded.rate_hz)
-        nan = np.full(len(samples.t_s), np.nan)
-        return AnalysisResult(
-            exercise_id,
-            leg,
-            loaded.rate_hz,
-            (),
-            None,
-            None,
-            exc,
-            samples.t_s,
-            nan,
-            nan,
-            quat,
-            quality,
-        )
+    summary = summarise_set(list(reps), exercise.target_reps)
+    if calibration is None:  # calibrating on the whole recording: not windowed
+        try:
+            angles = _angles(samples, loaded.rate_hz, exercise.posture, leg, None)
+        except CalibrationError as exc:
+            fuse = _orientation_fuse(samples, loaded.rate_hz)
+            pieces = (replace(p, angles=False) for p in windowed(samples.t_s, loaded.rate_hz, fuse))
+            kept = _deliver(pieces, sink)
+            return AnalysisResult(
+                exercise_id, leg, loaded.rate_hz, (), None, None, exc, *_arrays(kept), quality
+            )
+        whole = AnglePiece(angles.t_s, angles.flexion_deg, angles.abduction_deg, angles.quat_wxyz)
+        kept = _deliver(iter([whole]), sink)
+    else:
+        fuse = _angles_fuse(samples, loaded.rate_hz, exercise.posture, leg, calibration)
+        kept = _deliver(windowed(samples.t_s, loaded.rate_hz, fuse), sink)
     return AnalysisResult(
-        exercise_id=exercise_id,
-        leg=leg,
-        rate_hz=loaded.rate_hz,
-        reps=reps,
-        summary=summarise_set(list(reps), exercise.target_reps),
-        calibration=calibration,
-        calibration_error=None,
-        t_s=angles.t_s,
-        flexion_deg=angles.flexion_deg,
-        abduction_deg=angles.abduction_deg,
-        quat_wxyz=angles.quat_wxyz,
-        quality=quality,
+        exercise_id, leg, loaded.rate_hz, reps, summary, calibration, None, *_arrays(kept), quality
     )
+
+
+def _deliver(pieces: Iterator[AnglePiece], sink: Sink | None) -> AnglePiece | None:
+    """To the sink piece by piece, or all stitched together (returned)."""
+    if sink is None:
+        return stitched(pieces)
+    for piece in pieces:
+        sink(piece)
+    return None
+
+
+def _arrays(piece: AnglePiece | None) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    if piece is None:
+        piece = stitched(iter(()))
+    return piece.t_s, piece.flexion_deg, piece.abduction_deg, piece.quat_wxyz
+
+
+def _angles(
+    samples: Samples,
+    rate_hz: float,
+    posture: Posture,
+    leg: Leg,
+    calibration: MountingCalibration | None,
+    *,
+    part: slice = slice(None),
+) -> AngleBatch:
+    return compute_angles(
+        samples.t_s[part],
+        samples.acc_mps2[part],
+        samples.gyr_radps[part],
+        rate_hz,
+        posture=posture,
+        leg=leg,
+        calibration=calibration,
+    )
+
+
+def _angles_fuse(
+    samples: Samples, rate_hz: float, posture: Posture, leg: Leg, calibration: MountingCalibration
+) -> Fuse:
+    def fuse(part: slice) -> tuple[FloatArray, FloatArray, FloatArray]:
+        a = _angles(samples, rate_hz, posture, leg, calibration, part=part)
+        return a.flexion_deg, a.abduction_deg, a.quat_wxyz
+
+    return fuse
+
+
+def _orientation_fuse(samples: Samples, rate_hz: float) -> Fuse:
+    def fuse(part: slice) -> tuple[FloatArray, FloatArray, FloatArray]:
+        acc, gyr = samples.acc_mps2[part], samples.gyr_radps[part]
+        finite = np.asarray(np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1))
+        quat = estimate_orientation_offline(gyr, acc, rate_hz, valid=finite)
+        nan = np.full(len(acc), np.nan)
+        return nan, nan, quat
+
+    return fuse
 
 
 def _replay_live(
@@ -130,19 +177,4 @@ def _replay_live(
     return session, tuple(quality)
 
 
-def _orientation(samples: Samples, rate_hz: float) -> FloatArray:
-    finite = np.asarray(
-        np.isfinite(samples.acc_mps2).all(axis=1) & np.isfinite(samples.gyr_radps).all(axis=1)
-    )
-    return estimate_orientation_offline(samples.gyr_radps, samples.acc_mps2, rate_hz, valid=finite)
-
-
-def _orientation_only(loaded: LoadedInput, samples: Samples, leg: Leg) -> AnalysisResult:
-    quat = _orientation(samples, loaded.rate_hz)
-    nan = np.full(len(samples.t_s), np.nan)
-    return AnalysisResult(
-        "none", leg, loaded.rate_hz, (), None, None, None, samples.t_s, nan, nan, quat, ()
-    )
-
-
-__all__ = ["AnalysisResult", "Posture", "analyze"]
+__all__ = ["AnalysisResult", "AnglePiece", "Posture", "Sink", "analyze"]

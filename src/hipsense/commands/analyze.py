@@ -8,9 +8,15 @@ import math
 import sys
 from typing import Any
 
-from hipsense.analysis import AnalysisResult, analyze
+from hipsense.analysis import AnalysisResult, AnglePiece, analyze
 from hipsense.exercises import Leg
-from hipsense.exports import write_angles_csv, write_orientation_csv, write_reps_csv
+from hipsense.exports import (
+    CsvWriter,
+    angles_writer,
+    orientation_writer,
+    quat_columns,
+    write_reps_csv,
+)
 from hipsense.signal.quality import Rep
 from hipsense.signal.slr import assess_leg
 from hipsense.sources.replay import load_input
@@ -22,8 +28,16 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_input(args.path, sensor_id=args.sensor, salvage=True)
     leg = Leg(args.leg)
     show_bar = sys.stderr.isatty() and len(loaded.batches) >= PROGRESS_MIN_BATCHES
-    result = analyze(loaded, args.exercise, leg, _progress_bar if show_bar else None)
-    _write_exports(args, result)
+    exports = _Exports(args.angles_csv, args.orientation_csv)
+    try:
+        result = analyze(
+            loaded, args.exercise, leg, _progress_bar if show_bar else None, sink=exports
+        )
+        exports.finish(angles=result.calibration_error is None)
+    finally:
+        exports.close()
+    if args.reps_csv:
+        write_reps_csv(args.reps_csv, result.reps)
     if args.save and result.summary is not None and result.reps:
         from hipsense.commands.history import open_store, save_sets
 
@@ -43,13 +57,35 @@ def run(args: argparse.Namespace) -> int:
     return 2 if damaged or any("data ends early" in w for w in loaded.warnings) else 0
 
 
-def _write_exports(args: argparse.Namespace, result: AnalysisResult) -> None:
-    if args.orientation_csv:
-        write_orientation_csv(args.orientation_csv, result.t_s, result.quat_wxyz)
-    if args.angles_csv and result.calibration_error is None:
-        write_angles_csv(args.angles_csv, result.t_s, result.flexion_deg, result.abduction_deg)
-    if args.reps_csv:
-        write_reps_csv(args.reps_csv, result.reps)
+class _Exports:
+    """Per-sample CSVs written window by window as the analysis delivers them."""
+
+    def __init__(self, angles_csv: str | None, orientation_csv: str | None) -> None:
+        self._paths = (angles_csv, orientation_csv)
+        self._angles: CsvWriter | None = None
+        self._orientation: CsvWriter | None = None
+
+    def __call__(self, piece: AnglePiece) -> None:
+        angles_csv, orientation_csv = self._paths
+        if orientation_csv:
+            self._orientation = self._orientation or orientation_writer(orientation_csv)
+            self._orientation.write(piece.t_s, *quat_columns(piece.quat_wxyz))
+        if angles_csv and piece.angles:
+            self._angles = self._angles or angles_writer(angles_csv)
+            self._angles.write(piece.t_s, piece.flexion_deg, piece.abduction_deg)
+
+    def finish(self, *, angles: bool) -> None:
+        """Files asked for but without rows (no samples) still get their header."""
+        angles_csv, orientation_csv = self._paths
+        if orientation_csv and self._orientation is None:
+            self._orientation = orientation_writer(orientation_csv)
+        if angles_csv and angles and self._angles is None:
+            self._angles = angles_writer(angles_csv)
+
+    def close(self) -> None:
+        for writer in (self._angles, self._orientation):
+            if writer is not None:
+                writer.close()
 
 
 def _progress_bar(fraction: float) -> None:
