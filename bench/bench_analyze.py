@@ -2,9 +2,11 @@
 
 A simulated session (warm-up sets, pauses, fidgets) is encoded into hipsense v1 packets of 19
 samples and written as a real recording; ``analyze`` (read, decode, live session with reps,
-offline smoothing for the exports) is timed next to bare VQF batch fusion of the same samples.
+offline smoothing for the exports) is timed next to bare VQF batch fusion of the same samples
+(``updateBatch``) and next to bare offline VQF (``offlineVQF``, which analyze must run anyway for
+its smoothed exports).
 
-Run: .venv/bin/python bench/bench_analyze.py [--minutes 60 10]
+Run: .venv/bin/python bench/bench_analyze.py [--minutes 60 10] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -52,25 +54,32 @@ def make_recording(path: Path, minutes: float, seed: int = 1) -> int:
     return len(sim)
 
 
-def bare_vqf_s(path: Path) -> float:
-    from vqf import VQF
+def bare_vqf_s(path: Path, *, offline: bool = False) -> float:
+    """Bare VQF batch fusion (``updateBatch``) or offline forward-backward (``offlineVQF``)."""
+    from vqf import VQF, offlineVQF
 
     acc = np.ascontiguousarray(np.load(path.with_suffix(".acc.npy")))
     gyr = np.ascontiguousarray(np.load(path.with_suffix(".gyr.npy")))
     start = time.perf_counter()
-    VQF(1.0 / RATE_HZ).updateBatch(gyr, acc)
+    if offline:
+        offlineVQF(gyr, acc, None, 1.0 / RATE_HZ)
+    else:
+        VQF(1.0 / RATE_HZ).updateBatch(gyr, acc)
     return time.perf_counter() - start
 
 
 # Runs the CLI in a fresh interpreter and reports its own time (imports excluded) and peak RSS.
+# Peak RSS is VmHWM: getrusage's ru_maxrss survives exec, so a child would report at least the
+# parent's size at fork (this bench's own simulation, ~300 MB).
 _CHILD = """
-import contextlib, io, resource, sys, time
+import contextlib, io, re, sys, time
 from hipsense.cli import main
 start = time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()):
     main(sys.argv[1:])
 wall = time.perf_counter() - start
-print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+status = open("/proc/self/status").read()
+print(wall, int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024)
 """
 
 
@@ -89,18 +98,20 @@ def analyze_run(path: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, nargs="+", default=[60.0, 10.0])
+    parser.add_argument("--repeat", type=int, default=1, help="analyze runs; the fastest counts")
     args = parser.parse_args()
-    print(f"{'recording':>10} {'samples':>9} {'bare VQF s':>11} {'analyze s':>10}", end="")
-    print(f" {'ratio':>6} {'peak RSS MB':>12}")
+    print(f"{'recording':>10} {'samples':>9} {'VQF s':>7} {'offline s':>9}", end="")
+    print(f" {'analyze s':>10} {'÷VQF':>6} {'÷offline':>8} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             path = Path(tmp) / f"session_{minutes:.0f}min.jsonl.gz"
             n = make_recording(path, minutes)
             vqf_s = min(bare_vqf_s(path) for _ in range(3))
-            wall, peak_mb = analyze_run(path)
-            ratio = wall / vqf_s
-            print(f"{minutes:>7.0f} min {n:>9} {vqf_s:>11.3f} {wall:>10.2f}", end="")
-            print(f" {ratio:>6.0f}x {peak_mb:>12.0f}")
+            offline_s = min(bare_vqf_s(path, offline=True) for _ in range(3))
+            wall, peak_mb = min(analyze_run(path) for _ in range(args.repeat))
+            print(f"{minutes:>7.0f} min {n:>9} {vqf_s:>7.3f} {offline_s:>9.3f}", end="")
+            print(f" {wall:>10.2f} {wall / vqf_s:>5.0f}x {wall / offline_s:>7.1f}x", end="")
+            print(f" {peak_mb:>12.0f}")
 
 
 if __name__ == "__main__":
