@@ -20,16 +20,21 @@ class Cue:
 
 
 def cues_for(segments: tuple[Segment, ...], rate_hz: float) -> list[Cue]:
-    """One cue per change of exercise, at the end of the previous exercise's last set."""
+    """One cue per change of exercise: at the end of the previous exercise's last set, or,
+    when the posture changes (standing to lying), once the person has settled in the new
+    posture, as a user would press the key only when lying down and ready."""
     cues: list[Cue] = []
-    current: str | None = None
-    last_set_end_s = 0.0
+    current: Segment | None = None
+    settled_s: float | None = None  # start of the first still segment in the new posture
     for seg in segments:
-        if seg.kind == "set" and seg.exercise_id is not None:
-            if current is not None and seg.exercise_id != current:
-                cues.append(Cue(round(last_set_end_s * rate_hz), seg.exercise_id))
-            current = seg.exercise_id
-            last_set_end_s = seg.end_s
+        if current is not None and seg.kind == "still" and seg.posture is not current.posture:
+            settled_s = seg.start_s if settled_s is None else settled_s
+        if seg.kind != "set" or seg.exercise_id is None:
+            continue
+        if current is not None and seg.exercise_id != current.exercise_id:
+            at_s = current.end_s if seg.posture is current.posture else (settled_s or seg.start_s)
+            cues.append(Cue(round(at_s * rate_hz), seg.exercise_id))
+        current, settled_s = seg, None
     return cues
 
 

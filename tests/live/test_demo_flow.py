@@ -1,0 +1,42 @@
+"""The demo's warm-up, scripted by its coach, counts every exercise to the simulator's truth."""
+
+from collections import Counter
+
+import numpy as np
+
+from hipsense.events import RepUpdate, SlrUpdate
+from hipsense.exercises import Leg, Posture
+from hipsense.live.coach import DemoCoach, cues_for, first_exercise
+from hipsense.session import Session
+from hipsense.sim import Conditions, plan_warmup, simulate
+
+
+def test_posture_change_is_cued_once_the_person_lies_still() -> None:
+    sim = simulate(plan_warmup(Leg.RIGHT, np.random.default_rng(3)), rate_hz=50.0, seed=3)
+    cues = cues_for(sim.segments, sim.rate_hz)
+    assert [c.exercise_id for c in cues] == ["swing-lateral", "knee-drive", "slr"]
+    lying_still = next(s for s in sim.segments if s.kind == "still" and s.posture is Posture.SUPINE)
+    assert cues[-1].at_sample == round(lying_still.start_s * sim.rate_hz)
+
+
+def test_realistic_warm_up_counts_every_exercise() -> None:
+    sim = simulate(
+        plan_warmup(Leg.RIGHT, np.random.default_rng(7)),
+        rate_hz=100.0,
+        seed=7,
+        conditions=Conditions.realistic(),
+    )
+    session = Session(first_exercise(sim.segments), Leg.RIGHT, {"sim": sim.rate_hz})
+    coach = DemoCoach(cues_for(sim.segments, sim.rate_hz))
+    events = []
+    for batch in sim.batches(19):
+        coach(session, batch)
+        events += session.feed(batch)
+    events += session.finish()
+    counted = Counter(
+        e.exercise_id for e in events if isinstance(e, RepUpdate) and e.kind == "completed"
+    )
+    assert counted == Counter(r.exercise_id for r in sim.reps)
+    slr = [e for e in events if isinstance(e, SlrUpdate)][-1]
+    truth_best = max(r.peak_deg for r in sim.reps if r.exercise_id == "slr")
+    assert abs(slr.best_deg - truth_best) < 2.0
