@@ -240,7 +240,9 @@ def _fuse(  # noqa: PLR0917
     quat, failed = propagate(causal, x, checked.reset_before, check, strict, quick=hidden)
     valid = checked.valid & ~failed & ~hidden & ~settling
     if offline:
-        resets = checked.reset_before | np.concatenate([[False], failed[:-1]])
+        # Acausal fusion restarts at every untrusted bridge: its backward pass fills the start.
+        resets = checked.reset_before | checked.fast_gap_before
+        resets |= np.concatenate([[False], failed[:-1]])
         parts = [
             estimate_orientation_offline(
                 x.gyr_radps[s], x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s]

@@ -46,10 +46,13 @@ class DataQualityParams:
     gap_factor: float = 1.5
     max_fill_s: float = 0.5
     max_blind_gap_s: float = 0.2
-    """A gap up to this long is bridged by the gyro (a cubic through the edge rates misses a
-    0.1 s gap in a 260 deg/s swing by < 1 deg) and its samples stay valid. A longer one can
-    hide a whole knee drive: it is bridged but not trusted, and the next samples are invalid
-    until the inclination is re-anchored."""
+    short_gap_s: float = 0.12
+    max_gap_rotation_deg: float = 30.0
+    """Gaps are bridged by the gyro (a cubic through the edge rates and slopes). The bridge is
+    trusted, and the samples after it stay valid, if the gap lasts up to ``short_gap_s`` (a
+    0.1 s gap in a 260 deg/s swing is missed by < 1 deg), or up to ``max_blind_gap_s`` while
+    the thigh turned less than ``max_gap_rotation_deg`` (gap x rate at its edges). Otherwise
+    it may hide a knee drive's burst: the next samples are invalid until re-anchored."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +92,7 @@ class SampleChecker:
         self.rate_hz = float(rate_hz)
         self.params = params
         self._last_t_s: float | None = None
+        self._last_rate_radps = 0.0
         self._open_runs: set[DataQualityKind] = set()
 
     def _continued(
@@ -125,7 +129,7 @@ class SampleChecker:
         if n:
             gap_steps[0] = max(int(gap_steps[0]), lost_before)
         jump = gap_steps * period > p.max_fill_s
-        fast = (gap_steps * period > p.max_blind_gap_s) & ~jump
+        fast = self._untrusted_gap(gyr_radps, np.asarray(gap_steps * period, float)) & ~jump
         runs = {
             DataQualityKind.NON_FINITE: ~finite,
             DataQualityKind.SATURATED: saturated,
@@ -145,6 +149,16 @@ class SampleChecker:
             fast_gap_before=fast,
             events=tuple(sorted(events, key=lambda e: e.t_s)),
         )
+
+    def _untrusted_gap(self, gyr_radps: FloatArray, gap_s: FloatArray) -> BoolArray:
+        rate = np.linalg.norm(np.nan_to_num(gyr_radps, posinf=0.0, neginf=0.0), axis=1)
+        before = np.concatenate([[self._last_rate_radps], rate[:-1]])
+        if len(rate):
+            self._last_rate_radps = float(rate[-1])
+        swept_deg = np.degrees(gap_s * np.maximum(rate, before))
+        p = self.params
+        fast = (gap_s > p.short_gap_s) & (swept_deg > p.max_gap_rotation_deg)
+        return np.asarray((gap_s > 0) & (fast | (gap_s > p.max_blind_gap_s)))
 
     def _gap_events(
         self, t_s: FloatArray, gap_steps: IntArray, reset: BoolArray, dt: FloatArray

@@ -84,11 +84,13 @@ class GapWatch:
         calm_motion = (rate < TRUSTED_RATE_RADPS) & (spin_up < TRUSTED_SPIN_UP_RADPS2)
         return np.asarray(ok & steady & calm_motion)
 
-    def _calm(self, trust: BoolArray) -> BoolArray:
-        """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before)."""
+    def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
+        """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before),
+        counted from the last gap: the leg may have started to move in it."""
         idx = np.arange(len(trust))
-        last_bad = np.maximum.accumulate(np.where(~trust, idx, -1)) if len(idx) else idx
-        run = np.where(last_bad >= 0, idx - last_bad, idx + 1 + self._run)
+        breaks = np.maximum(np.where(~trust, idx, -2), np.where(gap, idx - 1, -2))
+        last_bad = np.maximum.accumulate(breaks) if len(idx) else idx
+        run = np.where(last_bad >= -1, idx - last_bad, idx + 1 + self._run)  # -2: no break
         if len(idx):
             self._run = int(run[-1])
         return np.asarray(run >= self._calm_n)
@@ -97,7 +99,7 @@ class GapWatch:
         self, gap: BoolArray, fast: BoolArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
     ) -> tuple[BoolArray, BoolArray, BoolArray]:
         """(check here, check strictly, hidden until checked), per sample of the batch."""
-        n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok))
+        n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok), gap)
         check, strict, hidden = (np.zeros(n, dtype=bool) for _ in range(3))
         starts = [(0, self._left, self._strict)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, bool(fast[i])) for i in np.flatnonzero(gap)]
