@@ -1,0 +1,93 @@
+"""A recording read as a stream of blocks gives exactly what reading it whole gives."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hipsense.errors import RecordingError
+from hipsense.recording import Recording, read_recording
+from hipsense.recording.reader import stream_recording
+
+RECORDINGS = sorted((Path(__file__).resolve().parents[1] / "recordings").glob("*.jsonl.gz"))
+# a real header, with the sensor the variants below write
+HEADER = gzip.decompress(RECORDINGS[0].read_bytes()).split(b"\n", 1)[0].decode()
+SENSOR = read_recording(RECORDINGS[0]).header.sensors[0].sensor_id
+
+
+def joined(blocks: list[Recording]) -> tuple[object, ...]:
+    last = blocks[-1]
+    return (
+        [b.header for b in blocks].count(last.header) == len(blocks),
+        np.concatenate([b.t_host_s for b in blocks]).tolist(),
+        np.concatenate([b.sensor_ids for b in blocks]).tolist(),
+        [p for b in blocks for p in b.payloads],
+        [m for b in blocks for m in b.markers],
+        [c for b in blocks for c in b.calibrations],
+        last.warnings,
+        str(last.error),
+    )
+
+
+def whole(rec: Recording) -> tuple[object, ...]:
+    return (
+        True,
+        rec.t_host_s.tolist(),
+        rec.sensor_ids.tolist(),
+        list(rec.payloads),
+        list(rec.markers),
+        list(rec.calibrations),
+        rec.warnings,
+        str(rec.error),
+    )
+
+
+@pytest.mark.parametrize("path", RECORDINGS[:4], ids=lambda p: p.name)
+@pytest.mark.parametrize("block_lines", [1, 7, 4096])
+def test_sample_recordings_stream_as_they_read(path: Path, block_lines: int) -> None:
+    blocks = list(stream_recording(path, block_lines=block_lines))
+    assert joined(blocks) == whole(read_recording(path))
+
+
+def _variants(tmp_path: Path) -> list[tuple[str, bytes]]:
+    packet = '{"type":"packet","t_host_s":%s,"sensor":"' + SENSOR + '","payload_hex":"55aa"}'
+    lines = [HEADER] + [packet % (i / 100) for i in range(50)]
+    lines.insert(20, '{"type":"marker","t_host_s":0.2,"kind":"reconnect"}')
+    lines.insert(30, '{"type":"heart-rate","t_host_s":0.3}')
+    text = "\n".join(lines) + "\n"
+    packed = gzip.compress(text.encode())
+    return [
+        ("plain.jsonl", text.encode()),
+        ("torn.jsonl", text.encode()[:-20]),
+        ("bad-line.jsonl", text.replace('"55aa"', '"zz"', 1).encode()),
+        ("members.jsonl.gz", packed[: len(packed)] + b"\x00" * 9 + gzip.compress(b"")),
+        ("cut.jsonl.gz", packed[:-30]),
+        ("two.jsonl.gz", gzip.compress(text[:300].encode()) + gzip.compress(text[300:].encode())),
+    ]
+
+
+@pytest.mark.parametrize("salvage", [True, False])
+def test_damaged_files_stream_as_they_read(tmp_path: Path, salvage: bool) -> None:
+    for name, content in _variants(tmp_path):
+        path = tmp_path / name
+        path.write_bytes(content)
+        try:
+            want = whole(read_recording(path, salvage=salvage))
+        except RecordingError as exc:
+            with pytest.raises(RecordingError, match=str(exc.problem)):
+                list(stream_recording(path, salvage=salvage, block_lines=5))
+            continue
+        assert joined(list(stream_recording(path, salvage=salvage, block_lines=5))) == want, name
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"\x1f\x8b"])
+def test_empty_files_are_errors_too(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(RecordingError):
+        list(stream_recording(path))
+    with pytest.raises(RecordingError, match="cannot read"):
+        list(stream_recording(tmp_path / "missing.jsonl"))
