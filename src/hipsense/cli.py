@@ -55,6 +55,11 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     live.add_argument("--record", metavar="FILE", help="record the session to FILE")
     live.add_argument("--duration", type=float, help="stop after this many seconds")
     live.add_argument("--db", help="history database path (results are saved there)")
+    live.add_argument(
+        "--reuse-calibration",
+        action="store_true",
+        help="reuse this sensor's last mounting calibration (only if the strap stayed on)",
+    )
 
     scan = sub.add_parser("scan", help="list hipsense and WitMotion sensors nearby")
     scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan")

@@ -16,8 +16,9 @@ from hipsense.virtual import ArraySource, VirtualRadio
 
 
 async def test_live_plain_counts_records_and_saves(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HIPSENSE_HISTORY", str(tmp_path / "h.sqlite3"))  # keep $HOME untouched
     sim = simulate(
         plan_set("knee-drive", Leg.LEFT, 5, np.random.default_rng(8)), rate_hz=100.0, seed=8
     )
@@ -34,6 +35,7 @@ async def test_live_plain_counts_records_and_saves(
             record=str(record),
             duration=4.0,
             db=str(db),
+            reuse_calibration=False,
         )
         assert await _live(args, backend=radio.bleak_backend) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -45,6 +47,8 @@ async def test_live_plain_counts_records_and_saves(
     samples_on_disk = sum((len(p) - 8) // 12 for p in recording.payloads)
     assert samples_on_disk == len(sim)  # every notification is on disk
     assert record.stat().st_mode & 0o777 == 0o600
+    assert [c.calibration.get("sensor") for c in recording.calibrations] == ["left_thigh"]
+    assert (tmp_path / "mountings.json").stat().st_mode & 0o777 == 0o600  # for --reuse-calibration
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT exercise, leg, rep_count FROM sets").fetchall() == [
             ("knee-drive", "left", 5)

@@ -14,12 +14,16 @@ import numpy as np
 
 from hipsense.errors import HipsenseError
 from hipsense.events import SessionEvent
-from hipsense.exercises import Leg, get_exercise
+from hipsense.exercises import Leg, Posture, get_exercise
 from hipsense.live.coach import DemoCoach, cues_for, first_exercise
+from hipsense.live.mountings import load_mounting, save_mountings
 from hipsense.live.plain import print_events
 from hipsense.live.recorder import SessionRecorder
 from hipsense.live.runner import BatchHook, StreamItem, session_events
+from hipsense.sensors import load_sensor_calibration
 from hipsense.session import Session, SessionOptions
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.sensor_calibration import SensorCalibration
 from hipsense.sources.ble import BackendClasses, SensorLink
 
 DEMO_RATE_HZ = 100
@@ -81,8 +85,10 @@ class _LinkRun:
         mode: str,
         before_batch: BatchHook | None = None,
     ) -> int:
-        events = session_events(
-            items, self.session, before_batch=before_batch, on_status=self.recorder.status
+        events = self.recorder.watch(
+            session_events(
+                items, self.session, before_batch=before_batch, on_status=self.recorder.status
+            )
         )
         try:
             return await _present(
@@ -254,7 +260,15 @@ async def _live(args: argparse.Namespace, backend: BackendClasses | None = None)
     links_cm = open_links(targets, backend=backend, time_origin_s=origin, on_payloads=sink)
     async with links_cm as links:
         rates = {link.role: float(link.info.sample_rate_hz) for link in links if link.info}
-        session = Session(exercise_id, leg, rates, options=options)
+        keys = {link.role: _sensor_key(link) for link in links}
+        session = Session(
+            exercise_id,
+            leg,
+            rates,
+            calibrations=_reused_mountings(keys) if args.reuse_calibration else None,
+            sensor_calibrations=_sensor_calibrations(links),
+            options=options,
+        )
         run = _LinkRun(session, links, origin, args.record, sink, notes=getattr(args, "notes", ""))
         items = _until(merge_streams(*links), args.duration)
         try:
@@ -262,6 +276,33 @@ async def _live(args: argparse.Namespace, backend: BackendClasses | None = None)
         finally:
             session.finish()
             _save_history(session, args.db, run.recorder.paths)
+            save_mountings({(keys[r], p): c for (r, p), c in session.calibrations.items()})
+
+
+def _sensor_key(link: SensorLink) -> str:
+    return link.sensor.address if link.sensor else link.target
+
+
+def _sensor_calibrations(links: list[SensorLink]) -> dict[str, SensorCalibration]:
+    """Each sensor's six-face calibration, if ``hipsense calibrate-sensor`` made one."""
+    found: dict[str, SensorCalibration] = {}
+    for link in links:
+        names = [_sensor_key(link), link.sensor.name if link.sensor else link.target]
+        cal = next((c for n in names if (c := load_sensor_calibration(n)) is not None), None)
+        if cal is not None:
+            found[link.role] = cal
+            print(f"hipsense: {link.role}: using the saved sensor calibration", file=sys.stderr)
+    return found
+
+
+def _reused_mountings(keys: dict[str, str]) -> dict[tuple[str, Posture], MountingCalibration]:
+    """The last mounting calibrations of these sensors, while recent (the strap stayed on)."""
+    return {
+        (role, posture): cal
+        for role, key in keys.items()
+        for posture in Posture
+        if (cal := load_mounting(key, posture)) is not None
+    }
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -270,4 +311,5 @@ def run_live(args: argparse.Namespace) -> int:
 
 def run_record(args: argparse.Namespace) -> int:
     args.record, args.plain, args.db = args.output, True, None
+    args.reuse_calibration = False
     return asyncio.run(_live(args))

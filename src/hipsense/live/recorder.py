@@ -7,10 +7,12 @@ a recording into the default folder. Files are created owner-only by ``Recording
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hipsense.events import CalibrationUpdate, ExerciseChanged, SessionEvent, SetUpdate
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
 from hipsense.session import Session
 from hipsense.sources.ble import LinkStatus, SensorLink
@@ -69,6 +71,26 @@ class SessionRecorder:
         kind = {"reconnecting": "disconnect", "connected": "reconnect"}.get(status.state)
         if kind is not None:
             writer.write_marker(kind, t_host_s=self._now(), sensor=status.role)
+
+    async def watch(self, events: AsyncIterator[SessionEvent]) -> AsyncIterator[SessionEvent]:
+        """Pass events through, writing calibrations and set boundaries into the recording."""
+        async for event in events:
+            self._note(event)
+            yield event
+
+    def _note(self, event: SessionEvent) -> None:
+        writer = self.writer if self.session.recording else None
+        if writer is None:
+            return
+        t = self._now()
+        if isinstance(event, CalibrationUpdate) and event.phase == "done":
+            found = self.session.calibrations.get((event.role, self.session.exercise.posture))
+            if found is not None:
+                writer.write_calibration({"sensor": event.role, **found.to_dict()}, t_host_s=t)
+        elif isinstance(event, SetUpdate) and event.done:
+            writer.write_marker("set-stop", t_host_s=t, exercise=event.exercise_id, leg=event.leg)
+        elif isinstance(event, ExerciseChanged):
+            writer.write_marker("set-start", t_host_s=t, exercise=event.exercise_id, leg=event.leg)
 
     def close(self) -> None:
         if self.writer is not None:

@@ -12,6 +12,7 @@ from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, summarise_set, symmetry_index
+from hipsense.signal.sensor_calibration import SensorCalibration
 from hipsense.signal.slr import DEFAULT_LINES, GradeLines, assess_leg, change_is_real
 
 
@@ -39,6 +40,7 @@ class Session:
         sensors: dict[str, float],
         *,
         calibrations: dict[tuple[str, Posture], MountingCalibration] | None = None,
+        sensor_calibrations: dict[str, SensorCalibration] | None = None,
         options: SessionOptions | None = None,
     ) -> None:
         self.exercise: Exercise = get_exercise(exercise_id)
@@ -46,6 +48,7 @@ class Session:
         self.rates_hz = dict(sensors)
         self.options = options or SessionOptions()
         self.calibrations = dict(calibrations or {})
+        self.sensor_calibrations = dict(sensor_calibrations or {})  # per role, six-face
         self.pipelines: dict[str, SensorPipeline] = {}
         self.finished_sets: list[tuple[str, Leg, list[Rep]]] = []
         self._pending: list[SessionEvent] = []
@@ -125,7 +128,14 @@ class Session:
             known = self.calibrations.get((role, self.exercise.posture))
             if known is not None and known.leg is not leg:
                 known = None
-            self.pipelines[role] = SensorPipeline(role, rate_hz, self.exercise, leg, known)
+            self.pipelines[role] = SensorPipeline(
+                role,
+                rate_hz,
+                self.exercise,
+                leg,
+                known,
+                sensor_calibration=self.sensor_calibrations.get(role),
+            )
 
     def _active(self) -> list[SensorPipeline]:
         return [p for p in self.pipelines.values() if p.leg is self.leg]
