@@ -3,11 +3,16 @@
 Reps come from replaying the input through exactly the live ``Session`` (so every rep has
 the ``detected_s`` the live app would have announced it at); the exported angles and
 orientation come from the offline (forward-backward) fusion with the same calibration.
+
+It streams: batches go to the session as the input is read, and once the session has its
+mounting calibration (which then never changes) the offline fusion runs in overlapping
+windows behind it, handing each window's rows to a sink. Memory is bounded by the windows,
+not by the session, except that samples are held until the calibration is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,35 +21,19 @@ import numpy.typing as npt
 from hipsense.errors import CalibrationError
 from hipsense.events import QualityUpdate
 from hipsense.exercises import Leg, Posture, get_exercise
-from hipsense.offline_windows import AnglePiece, Fuse, stitched, windowed
-from hipsense.samples import SampleBatch
+from hipsense.offline_windows import AnglePiece, Fuse, WindowedFusion, stitched
 from hipsense.session import Session
-from hipsense.signal.angles import AngleBatch, compute_angles
+from hipsense.signal.angles import compute_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.orientation import estimate_orientation_offline
 from hipsense.signal.quality import Rep, SetSummary, summarise_set
 from hipsense.sources.replay import LoadedInput
+from hipsense.sources.streamed import InputStream
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[float], None]
 Sink = Callable[[AnglePiece], None]  # receives the per-sample results window by window
-
-
-@dataclass(frozen=True, eq=False)
-class Samples:
-    t_s: FloatArray
-    acc_mps2: FloatArray
-    gyr_radps: FloatArray
-
-    @classmethod
-    def of(cls, batches: tuple[SampleBatch, ...]) -> Samples:
-        if not batches:
-            return cls(np.empty(0), np.empty((0, 3)), np.empty((0, 3)))
-        return cls(
-            np.concatenate([b.t_s for b in batches]),
-            np.concatenate([b.acc_mps2 for b in batches]),
-            np.concatenate([b.gyr_radps for b in batches]),
-        )
+PROGRESS_EVERY = 16  # batches
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +45,7 @@ class AnalysisResult:
     summary: SetSummary | None
     calibration: MountingCalibration | None
     calibration_error: CalibrationError | None
-    t_s: FloatArray
+    t_s: FloatArray  # per-sample results: empty when they went to a sink
     flexion_deg: FloatArray
     abduction_deg: FloatArray
     quat_wxyz: FloatArray
@@ -71,110 +60,125 @@ def analyze(
     *,
     sink: Sink | None = None,
 ) -> AnalysisResult:
+    """``analyze_stream`` of an input loaded whole."""
+    return analyze_stream(InputStream.of(loaded), exercise_id, leg, progress, sink=sink)
+
+
+def analyze_stream(
+    source: InputStream,
+    exercise_id: str,
+    leg: Leg,
+    progress: Progress | None = None,
+    *,
+    sink: Sink | None = None,
+) -> AnalysisResult:
     """Reps from the live session, smoothed angles and orientation from offline fusion.
 
-    With a ``sink``, the per-sample results go to it window by window (memory bounded by a
-    window) and the result's per-sample arrays are left empty."""
-    samples = Samples.of(loaded.batches)
+    With a ``sink`` the per-sample results go to it window by window and the result's
+    per-sample arrays are left empty; without, they are all in the result."""
+    out, rate = _Output(sink), source.rate_hz
     if exercise_id == "none":
-        pieces = windowed(samples.t_s, loaded.rate_hz, _orientation_fuse(samples, loaded.rate_hz))
-        kept = _deliver(pieces, sink)
-        return AnalysisResult("none", leg, loaded.rate_hz, (), None, None, None, *_arrays(kept), ())
+        fusion = WindowedFusion(rate, _orientation_fuse(rate))
+        for i, batch in enumerate(source.batches()):
+            out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+            _report(progress, source, i)
+        out.add(fusion.finish())
+        return AnalysisResult("none", leg, rate, (), None, None, None, *out.arrays(), ())
     exercise = get_exercise(exercise_id)
-    session, quality = _replay_live(loaded, exercise_id, leg, progress)
-    calibration = session.calibrations.get((loaded.sensor_id, exercise.posture))
+    session = Session(exercise_id, leg, {source.sensor_id: rate})
+    key = (source.sensor_id, exercise.posture)
+    fusion = WindowedFusion(rate)  # holds the samples until the calibration is known
+    quality: list[QualityUpdate] = []
+    for i, batch in enumerate(source.batches()):
+        quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
+        calibration = session.calibrations.get(key)
+        if fusion.fuse is None and calibration is not None:
+            fusion.fuse = _angles_fuse(rate, exercise.posture, leg, calibration)
+        out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+        _report(progress, source, i)
+    quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
+    if progress is not None:
+        progress(1.0)
+    calibration = session.calibrations.get(key)
     reps = tuple(r for ex, lg, set_reps in session.finished_sets for r in set_reps if lg is leg)
-    summary = summarise_set(list(reps), exercise.target_reps)
-    if calibration is None:  # calibrating on the whole recording: not windowed
-        try:
-            angles = _angles(samples, loaded.rate_hz, exercise.posture, leg, None)
-        except CalibrationError as exc:
-            fuse = _orientation_fuse(samples, loaded.rate_hz)
-            pieces = (replace(p, angles=False) for p in windowed(samples.t_s, loaded.rate_hz, fuse))
-            kept = _deliver(pieces, sink)
-            return AnalysisResult(
-                exercise_id, leg, loaded.rate_hz, (), None, None, exc, *_arrays(kept), quality
-            )
-        whole = AnglePiece(angles.t_s, angles.flexion_deg, angles.abduction_deg, angles.quat_wxyz)
-        kept = _deliver(iter([whole]), sink)
+    error = None
+    if fusion.fuse is not None:
+        out.add(fusion.finish())
     else:
-        fuse = _angles_fuse(samples, loaded.rate_hz, exercise.posture, leg, calibration)
-        kept = _deliver(windowed(samples.t_s, loaded.rate_hz, fuse), sink)
+        error = _uncalibrated(fusion, rate, exercise.posture, leg, out)
+    if error is not None:
+        return AnalysisResult(
+            exercise_id, leg, rate, (), None, None, error, *out.arrays(), tuple(quality)
+        )
+    summary = summarise_set(list(reps), exercise.target_reps)
     return AnalysisResult(
-        exercise_id, leg, loaded.rate_hz, reps, summary, calibration, None, *_arrays(kept), quality
+        exercise_id, leg, rate, reps, summary, calibration, None, *out.arrays(), tuple(quality)
     )
 
 
-def _deliver(pieces: Iterator[AnglePiece], sink: Sink | None) -> AnglePiece | None:
-    """To the sink piece by piece, or all stitched together (returned)."""
-    if sink is None:
-        return stitched(pieces)
-    for piece in pieces:
-        sink(piece)
+class _Output:
+    """Pieces to the sink as they come, or kept to be stitched into the result."""
+
+    def __init__(self, sink: Sink | None) -> None:
+        self.sink = sink
+        self.kept: list[AnglePiece] = []
+
+    def add(self, pieces: list[AnglePiece]) -> None:
+        for piece in pieces:
+            if self.sink is None:
+                self.kept.append(piece)
+            else:
+                self.sink(piece)
+
+    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        whole = stitched(self.kept)
+        return whole.t_s, whole.flexion_deg, whole.abduction_deg, whole.quat_wxyz
+
+
+def _uncalibrated(
+    fusion: WindowedFusion, rate_hz: float, posture: Posture, leg: Leg, out: _Output
+) -> CalibrationError | None:
+    """The session never calibrated: calibrate on the whole recording (all samples were
+    held), or, if that fails too, orientation only (the error is returned)."""
+    t, acc, gyr = fusion.held
+    try:
+        a = compute_angles(t, acc, gyr, rate_hz, posture=posture, leg=leg)
+    except CalibrationError as exc:
+        alone = WindowedFusion(rate_hz, _orientation_fuse(rate_hz))
+        pieces = alone.push(t, acc, gyr) + alone.finish()
+        out.add([replace(p, angles=False) for p in pieces])
+        return exc
+    out.add([AnglePiece(a.t_s, a.flexion_deg, a.abduction_deg, a.quat_wxyz)])
     return None
 
 
-def _arrays(piece: AnglePiece | None) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    if piece is None:
-        piece = stitched(iter(()))
-    return piece.t_s, piece.flexion_deg, piece.abduction_deg, piece.quat_wxyz
-
-
-def _angles(
-    samples: Samples,
-    rate_hz: float,
-    posture: Posture,
-    leg: Leg,
-    calibration: MountingCalibration | None,
-    *,
-    part: slice = slice(None),
-) -> AngleBatch:
-    return compute_angles(
-        samples.t_s[part],
-        samples.acc_mps2[part],
-        samples.gyr_radps[part],
-        rate_hz,
-        posture=posture,
-        leg=leg,
-        calibration=calibration,
-    )
-
-
 def _angles_fuse(
-    samples: Samples, rate_hz: float, posture: Posture, leg: Leg, calibration: MountingCalibration
+    rate_hz: float, posture: Posture, leg: Leg, calibration: MountingCalibration
 ) -> Fuse:
-    def fuse(part: slice) -> tuple[FloatArray, FloatArray, FloatArray]:
-        a = _angles(samples, rate_hz, posture, leg, calibration, part=part)
+    def fuse(
+        t: FloatArray, acc: FloatArray, gyr: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        a = compute_angles(t, acc, gyr, rate_hz, posture=posture, leg=leg, calibration=calibration)
         return a.flexion_deg, a.abduction_deg, a.quat_wxyz
 
     return fuse
 
 
-def _orientation_fuse(samples: Samples, rate_hz: float) -> Fuse:
-    def fuse(part: slice) -> tuple[FloatArray, FloatArray, FloatArray]:
-        acc, gyr = samples.acc_mps2[part], samples.gyr_radps[part]
+def _orientation_fuse(rate_hz: float) -> Fuse:
+    def fuse(
+        t: FloatArray, acc: FloatArray, gyr: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
         finite = np.asarray(np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1))
         quat = estimate_orientation_offline(gyr, acc, rate_hz, valid=finite)
-        nan = np.full(len(acc), np.nan)
+        nan = np.full(len(t), np.nan)
         return nan, nan, quat
 
     return fuse
 
 
-def _replay_live(
-    loaded: LoadedInput, exercise_id: str, leg: Leg, progress: Progress | None
-) -> tuple[Session, tuple[QualityUpdate, ...]]:
-    session = Session(exercise_id, leg, {loaded.sensor_id: loaded.rate_hz})
-    quality: list[QualityUpdate] = []
-    total = max(1, len(loaded.batches))
-    for i, batch in enumerate(loaded.batches):
-        quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
-        if progress is not None and i % 16 == 0:
-            progress(i / total)
-    quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
-    if progress is not None:
-        progress(1.0)
-    return session, tuple(quality)
+def _report(progress: Progress | None, source: InputStream, i: int) -> None:
+    if progress is not None and i % PROGRESS_EVERY == 0:
+        progress(source.fraction_read)
 
 
-__all__ = ["AnalysisResult", "AnglePiece", "Posture", "Sink", "analyze"]
+__all__ = ["AnalysisResult", "AnglePiece", "Posture", "Sink", "analyze", "analyze_stream"]

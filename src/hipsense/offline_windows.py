@@ -9,7 +9,7 @@ overlap, so the stitched quaternions have no heading jumps at the seams.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +18,8 @@ import numpy.typing as npt
 from hipsense.signal.orientation import quat_multiply
 
 FloatArray = npt.NDArray[np.float64]
-# (flexion, abduction, quaternion) for the samples of a slice
-Fuse = Callable[[slice], tuple[FloatArray, FloatArray, FloatArray]]
+# (t_s, acc_mps2, gyr_radps) of consecutive samples -> (flexion, abduction, quaternion)
+Fuse = Callable[[FloatArray, FloatArray, FloatArray], tuple[FloatArray, FloatArray, FloatArray]]
 
 WINDOW_S = 300.0  # core of a window: its overlaps cost 2 × MARGIN_S / WINDOW_S extra work
 MARGIN_S = 10.0  # well beyond the fusion's time constants (a few seconds)
@@ -39,23 +39,70 @@ class AnglePiece:
         return int(self.t_s.shape[0])
 
 
-def windowed(t_s: FloatArray, rate_hz: float, fuse: Fuse) -> Iterator[AnglePiece]:
-    """``fuse`` over overlapping windows of ``t_s``'s samples; the stitched cores, in order."""
-    n = len(t_s)
-    core, margin = max(1, round(WINDOW_S * rate_hz)), max(1, round(MARGIN_S * rate_hz))
-    tail: FloatArray | None = None  # the previous window's quaternions past its core
-    for c0 in range(0, n, core):
-        c1 = min(n, c0 + core)
-        s0, s1 = max(0, c0 - margin), min(n, c1 + margin)
-        flex, abd, quat = fuse(slice(s0, s1))
-        if tail is not None:
-            quat = _turned(quat, _heading_offset(tail, quat[c0 - s0 : c0 - s0 + len(tail)]))
-        keep = slice(c0 - s0, c1 - s0)
-        yield AnglePiece(t_s[c0:c1], flex[keep], abd[keep], quat[keep])
-        tail = quat[c1 - s0 :]
+class WindowedFusion:
+    """Samples pushed batch by batch; pieces come out as soon as a window's trailing margin
+    has arrived (and ``fuse`` is set: until then everything is held). Only the samples a
+    later window still needs are kept."""
+
+    def __init__(self, rate_hz: float, fuse: Fuse | None = None) -> None:
+        self.fuse = fuse
+        self._core = max(1, round(WINDOW_S * rate_hz))
+        self._margin = max(1, round(MARGIN_S * rate_hz))
+        self._t, self._acc, self._gyr = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+        self._base = 0  # sample number of the first held sample
+        self._next = 0  # sample number where the next window's core starts
+        self._tail: FloatArray | None = None  # the last window's quaternions past its core
+
+    @property
+    def held(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The samples held (all of them while ``fuse`` is unset)."""
+        return self._t, self._acc, self._gyr
+
+    def push(
+        self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray
+    ) -> list[AnglePiece]:
+        self._t = np.concatenate((self._t, t_s))
+        self._acc = np.concatenate((self._acc, acc_mps2))
+        self._gyr = np.concatenate((self._gyr, gyr_radps))
+        out: list[AnglePiece] = []
+        while self.fuse is not None and self._end >= self._next + self._core + self._margin:
+            out.append(self._window(self._next + self._core))
+        return out
+
+    def finish(self) -> list[AnglePiece]:
+        out: list[AnglePiece] = []
+        while self.fuse is not None and self._next < self._end:
+            out.append(self._window(min(self._end, self._next + self._core)))
+        return out
+
+    @property
+    def _end(self) -> int:
+        return self._base + len(self._t)
+
+    def _window(self, c1: int) -> AnglePiece:
+        assert self.fuse is not None
+        c0 = self._next
+        s0, s1 = (
+            max(0, c0 - self._margin) - self._base,
+            min(self._end, c1 + self._margin) - self._base,
+        )
+        flex, abd, quat = self.fuse(self._t[s0:s1], self._acc[s0:s1], self._gyr[s0:s1])
+        first = c0 - self._base - s0  # the core within the window
+        if self._tail is not None:
+            quat = _turned(quat, _heading_offset(self._tail, quat[first : first + len(self._tail)]))
+        keep = slice(first, first + c1 - c0)
+        piece = AnglePiece(
+            self._t[c0 - self._base : c1 - self._base], flex[keep], abd[keep], quat[keep]
+        )
+        self._tail = quat[keep.stop :]
+        self._next = c1
+        drop = max(0, c1 - self._margin - self._base)  # the next window starts there
+        self._t, self._acc, self._gyr = self._t[drop:], self._acc[drop:], self._gyr[drop:]
+        self._base += drop
+        return piece
 
 
-def stitched(pieces: Iterator[AnglePiece]) -> AnglePiece:
+def stitched(pieces: Iterable[AnglePiece]) -> AnglePiece:
     """All pieces as one (for callers that want whole arrays)."""
     got = list(pieces)
     if not got:

@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from hipsense.analysis import AnalysisResult, AnglePiece, analyze
+from hipsense.analysis import AnalysisResult, AnglePiece, analyze_stream
 from hipsense.exercises import Leg
 from hipsense.exports import (
     CsvWriter,
@@ -19,18 +19,18 @@ from hipsense.exports import (
 )
 from hipsense.signal.quality import Rep
 from hipsense.signal.slr import assess_leg
-from hipsense.sources.replay import load_input
+from hipsense.sources.streamed import open_input
 
-PROGRESS_MIN_BATCHES = 2000  # shorter inputs finish before a bar is worth drawing
+PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_input(args.path, sensor_id=args.sensor, salvage=True)
+    loaded = open_input(args.path, sensor_id=args.sensor, salvage=True)
     leg = Leg(args.leg)
-    show_bar = sys.stderr.isatty() and len(loaded.batches) >= PROGRESS_MIN_BATCHES
+    show_bar = sys.stderr.isatty() and loaded.size_bytes >= PROGRESS_MIN_BYTES
     exports = _Exports(args.angles_csv, args.orientation_csv)
     try:
-        result = analyze(
+        result = analyze_stream(
             loaded, args.exercise, leg, _progress_bar if show_bar else None, sink=exports
         )
         exports.finish(angles=result.calibration_error is None)
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if result.calibration_error is not None:
         print(f"hipsense: {loaded.path}: {result.calibration_error}", file=sys.stderr)
         return 2
-    damaged = loaded.recording is not None and loaded.recording.error is not None
-    return 2 if damaged or any("data ends early" in w for w in loaded.warnings) else 0
+    return 2 if any("data ends early" in w for w in loaded.warnings) else 0
 
 
 class _Exports:

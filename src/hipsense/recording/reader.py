@@ -6,7 +6,7 @@ import json
 import math
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
@@ -53,23 +53,30 @@ def read_recording(path: str | os.PathLike[str], *, salvage: bool = False) -> Re
 
 
 def stream_recording(
-    path: str | os.PathLike[str], *, salvage: bool = False, block_lines: int = BLOCK_LINES
-) -> Iterator[Recording]:
+    path: str | os.PathLike[str],
+    *,
+    salvage: bool = False,
+    block_lines: int = BLOCK_LINES,
+    on_read: Callable[[int], None] | None = None,
+) -> Generator[Recording, None, None]:
     """``read_recording`` as the file is read: consecutive blocks of its records (each a
     ``Recording`` with the header), memory bounded by a block. The last block carries the
     warnings and, with ``salvage``, the error; without it the error is raised when reached.
 
     The records are those ``read_recording`` gives, except after damage inside a gzip member:
-    what inflated before the damage is kept here (whole-file reading loses that member)."""
+    what inflated before the damage is kept here (whole-file reading loses that member).
+    ``on_read`` is told how many bytes of the file were read, block by block (progress)."""
     name = os.fspath(path)
     try:
         file = open(name, "rb")  # noqa: SIM115 (closed by the generator's ``with``)
     except OSError as exc:
         raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
     with file:
-        builder = _Builder(name)
+        builder, source = _Builder(name), _Inflated(file, name)
         try:
-            for _ in _stream_lines(builder, _Inflated(file, name), block_lines):
+            for _ in _stream_lines(builder, source, block_lines):
+                if on_read is not None:
+                    on_read(file.tell())
                 yield builder.take_block()
         except RecordingError as exc:
             if not salvage or builder.header is None:

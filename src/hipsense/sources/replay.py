@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,11 +63,19 @@ class RecordingReplay:
             raise ValueError(f"no sensor {unknown} in the recording; it has {known}")
         self._wanted = set(wanted)
         self._assemblers: dict[str, PacketAssembler | WitMotionAssembler] = {}
+        self._packets = 0
 
     def batches(self) -> Iterator[SampleBatch]:
         """Everything, as fast as possible (for analysis)."""
+        return self.replay(packets_of(self.recording), reconnect_times(self.recording))
+
+    def replay(
+        self, packets: Iterable[tuple[float, str, bytes]], reconnects: dict[str, deque[float]]
+    ) -> Iterator[SampleBatch]:
+        """``batches()`` of these packets (``(t_host_s, sensor_id, payload)`` in arrival
+        order), e.g. a recording's as it is read; ``reconnects`` may grow meanwhile."""
         self._reset()
-        for sensor, items in self._chunks(SYNC_CHUNK_PACKETS, np.inf):
+        for sensor, items in self.chunks(packets, reconnects):
             yield from self._assemblers[sensor].assemble(items)
 
     async def stream(self, speed: float | None = 1.0) -> AsyncIterator[SampleBatch]:
@@ -91,7 +99,7 @@ class RecordingReplay:
     def stats(self) -> ReplayStats:
         counts = [a.counts() for a in self._assemblers.values()] or [HealthCounts()]
         return ReplayStats(
-            packets=int(np.isin(self.recording.sensor_ids, list(self._wanted)).sum()),
+            packets=self._packets,
             malformed_packets=sum(c.malformed for c in counts),
             lost_samples=sum(c.lost_samples for c in counts),
             duplicate_packets=sum(c.duplicates for c in counts),
@@ -99,7 +107,7 @@ class RecordingReplay:
         )
 
     def _reset(self) -> None:
-        self._assemblers = {}
+        self._assemblers, self._packets = {}, 0
         for entry in self.recording.header.sensors:
             if entry.kind == "witmotion":
                 self._assemblers[entry.sensor_id] = WitMotionAssembler(entry.sensor_id)
@@ -109,25 +117,34 @@ class RecordingReplay:
     def _chunks(
         self, max_packets: int, window_s: float
     ) -> Iterator[tuple[str, list[tuple[float, bytes]]]]:
+        rec = self.recording
+        return self.chunks(packets_of(rec), reconnect_times(rec), max_packets, window_s)
+
+    def chunks(
+        self,
+        packets: Iterable[tuple[float, str, bytes]],
+        reconnects: dict[str, deque[float]],
+        max_packets: int = SYNC_CHUNK_PACKETS,
+        window_s: float = np.inf,
+    ) -> Iterator[tuple[str, list[tuple[float, bytes]]]]:
         """Runs of consecutive packets of one sensor, at most ``max_packets`` long and
         ``window_s`` wide. At a reconnect marker the run ends and the sensor's assembler
-        resumes (a sensor that rebooted meanwhile starts a new counter epoch, as live)."""
-        rec = self.recording
-        reconnects = _reconnect_times(rec)
+        resumes (a sensor that rebooted meanwhile starts a new counter epoch, as live).
+        ``reconnects`` may grow while ``packets`` is read (a streamed recording)."""
         sensor = ""
         items: list[tuple[float, bytes]] = []
-        for t_s, sid, payload in zip(rec.t_host_s, rec.sensor_ids, rec.payloads, strict=True):
+        for t, sid, payload in packets:
             if sid not in self._wanted:
                 continue
-            t = float(t_s)
-            resume = _due(reconnects.get(str(sid)), t)
+            self._packets += 1
+            resume = _due(reconnects.get(sid), t)
             full = len(items) >= max_packets or (items and t - items[0][0] > window_s)
             if items and (sid != sensor or resume or full):
                 yield sensor, items
                 items = []
             if resume:
-                self._resume(str(sid))
-            sensor = str(sid)
+                self._resume(sid)
+            sensor = sid
             items.append((t, payload))
         if items:
             yield sensor, items
@@ -140,7 +157,12 @@ class RecordingReplay:
             assembler.resume()
 
 
-def _reconnect_times(rec: Recording) -> dict[str, deque[float]]:
+def packets_of(rec: Recording) -> Iterator[tuple[float, str, bytes]]:
+    """``(t_host_s, sensor_id, payload)`` in arrival order."""
+    return zip(rec.t_host_s.tolist(), rec.sensor_ids.tolist(), rec.payloads, strict=True)
+
+
+def reconnect_times(rec: Recording) -> dict[str, deque[float]]:
     """Reconnect marker times per sensor; a marker without ``sensor`` applies to all."""
     times: dict[str, list[float]] = {s.sensor_id: [] for s in rec.header.sensors}
     for marker in rec.markers:
@@ -195,7 +217,12 @@ def load_input(
         raise RecordingError(name, f"no sensor {sid!r} in this recording; it has {known}")
     replay = RecordingReplay(rec, [sid])
     batches = tuple(replay.batches())
-    stats = replay.stats
+    rate_hz = float(rec.header.sensor(sid).info.sample_rate_hz)
+    return LoadedInput(name, sid, rate_hz, batches, recording_notes(rec, replay.stats), rec)
+
+
+def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:
+    """What ``load_input`` reports about a recording's damage and losses."""
     notes = list(rec.warnings)
     if rec.error is not None:
         notes.append(f"data ends early: {rec.error}")
@@ -203,5 +230,4 @@ def load_input(
         notes.append(
             f"{stats.malformed_packets} malformed packets, {stats.lost_samples} lost samples"
         )
-    rate_hz = float(rec.header.sensor(sid).info.sample_rate_hz)
-    return LoadedInput(name, sid, rate_hz, batches, tuple(notes), rec)
+    return tuple(notes)
