@@ -56,7 +56,7 @@ def stream_recording(
     path: str | os.PathLike[str],
     *,
     salvage: bool = False,
-    block_lines: int = BLOCK_LINES,
+    block_lines: int | None = None,
     on_read: Callable[[int], None] | None = None,
 ) -> Generator[Recording, None, None]:
     """``read_recording`` as the file is read: consecutive blocks of its records (each a
@@ -73,15 +73,16 @@ def stream_recording(
         raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
     with file:
         builder, source = _Builder(name), _Inflated(file, name)
+        told = on_read or (lambda _: None)
         try:
-            for _ in _stream_lines(builder, source, block_lines):
-                if on_read is not None:
-                    on_read(file.tell())
+            for _ in _stream_lines(builder, source, block_lines or BLOCK_LINES):
+                told(file.tell())
                 yield builder.take_block()
         except RecordingError as exc:
             if not salvage or builder.header is None:
                 raise
             builder.error = exc
+        told(file.tell())
         yield builder.build()
 
 
