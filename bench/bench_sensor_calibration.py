@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from hipsense.exercises import CATALOGUE, Angle
+from hipsense.exercises import CATALOGUE, Angle, Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2, SampleBatch
 from hipsense.signal.angles import AnglePipeline, compute_angles
 from hipsense.signal.sensor_calibration import SensorCalibration, SixFaceGuide
@@ -35,7 +35,7 @@ ACC_REPEAT_MG, GYR_REPEAT_DPS = 3.0, 0.3
 def session(exercise_id: str, seed: int, cond: Conditions) -> SimSession:
     """The same draws as bench_angles: seed -> leg, rate, plan."""
     rng = np.random.default_rng(10_000 + seed)
-    leg = "left" if rng.random() < 0.5 else "right"
+    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
     rate = float(rng.choice([50.0, 100.0, 200.0]))
     return simulate(plan_set(exercise_id, leg, 8, rng), rate_hz=rate, seed=seed, conditions=cond)
 
