@@ -18,6 +18,12 @@ smoothed, then a hysteresis state machine runs on it:
 Work per sample is constant; a rep's metrics are computed once, when it completes, over its
 own buffered samples (bounded by ``max_rep_s``). Offline analysis (``detect_reps``) is this
 same detector run over the whole arrays.
+
+For speed, only what is inherently sequential runs per sample in Python: the low-pass and
+the idle state's leaky valley, as tight loops over floats. An active rep's peak cue and end
+are found by a vectorised search. Both do exactly the float operations of a per-sample step,
+so events are bit-identical for any batching (``tests/signal/reps_reference.py`` keeps the
+per-sample detector as the oracle).
 """
 
 from __future__ import annotations
