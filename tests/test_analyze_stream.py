@@ -10,7 +10,7 @@ import pytest
 
 from hipsense.analysis import AnglePiece, analyze, analyze_stream
 from hipsense.exercises import Leg
-from hipsense.recording import reader
+from hipsense.recording import stream as recording_stream
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import open_input
 
@@ -21,7 +21,7 @@ RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 def test_streamed_analysis_equals_the_loaded_one(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reader, "BLOCK_LINES", 64)
+    monkeypatch.setattr(recording_stream, "BLOCK_LINES", 64)
     path = RECORDINGS / f"{name}.jsonl.gz"
     truth = json.loads((RECORDINGS / f"{name}.truth.json").read_text())
     exercise, leg = truth["exercise"], Leg(truth["leg"])

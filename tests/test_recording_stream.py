@@ -10,7 +10,7 @@ import pytest
 
 from hipsense.errors import RecordingError
 from hipsense.recording import Recording, read_recording
-from hipsense.recording.reader import stream_recording
+from hipsense.recording.stream import stream_recording
 
 RECORDINGS = sorted((Path(__file__).resolve().parents[1] / "recordings").glob("*.jsonl.gz"))
 # a real header, with the sensor the variants below write

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hipsense.recording import reader
+from hipsense.recording import stream as recording_stream
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import open_input
 
@@ -34,7 +34,7 @@ def same_batches(path: Path, *, salvage: bool = False) -> None:
 def test_sample_recordings_stream_in_small_blocks(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reader, "BLOCK_LINES", 50)  # many blocks, chunks spanning them
+    monkeypatch.setattr(recording_stream, "BLOCK_LINES", 50)  # many blocks, chunks spanning them
     same_batches(path)
 
 

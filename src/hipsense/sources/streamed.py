@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from hipsense.errors import RecordingError
 from hipsense.recording import Recording
-from hipsense.recording.reader import stream_recording
+from hipsense.recording.stream import stream_recording
 from hipsense.samples import SampleBatch
 from hipsense.sources.replay import (
     LoadedInput,

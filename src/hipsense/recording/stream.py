@@ -1,0 +1,106 @@
+"""Read a recording as a stream of blocks: memory bounded by a block, not the session."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Generator, Iterator
+from typing import IO, Any
+
+from hipsense.errors import RecordingError
+from hipsense.recording.model import Recording
+from hipsense.recording.reader import _GZIP_MAGIC, _add_line, _Builder, _finish_lines
+
+READ_CHUNK = 1 << 20  # bytes read (and inflated) at a time
+BLOCK_LINES = 4096  # lines per block
+
+
+def stream_recording(
+    path: str | os.PathLike[str],
+    *,
+    salvage: bool = False,
+    block_lines: int | None = None,
+    on_read: Callable[[int], None] | None = None,
+) -> Generator[Recording, None, None]:
+    """``read_recording`` as the file is read: consecutive blocks of its records (each a
+    ``Recording`` with the header), memory bounded by a block. The last block carries the
+    warnings and, with ``salvage``, the error; without it the error is raised when reached.
+
+    The records are those ``read_recording`` gives, except after damage inside a gzip member:
+    what inflated before the damage is kept here (whole-file reading loses that member).
+    ``on_read`` is told how many bytes of the file were read, block by block (progress)."""
+    name = os.fspath(path)
+    try:
+        file = open(name, "rb")  # noqa: SIM115 (closed by the generator's ``with``)
+    except OSError as exc:
+        raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
+    with file:
+        builder, source = _Builder(name), _Inflated(file, name)
+        told = on_read or (lambda _: None)
+        try:
+            for _ in _stream_lines(builder, source, block_lines or BLOCK_LINES):
+                told(file.tell())
+                yield builder.take_block()
+        except RecordingError as exc:
+            if not salvage or builder.header is None:
+                raise
+            builder.error = exc
+        told(file.tell())
+        yield builder.build()
+
+
+class _Inflated:
+    """The file's bytes (gunzipped if gzip, member after member) in chunks; ``problem``
+    says how a damaged compressed stream ended (as ``_decompress``)."""
+
+    def __init__(self, file: IO[bytes], name: str) -> None:
+        self.file, self.name = file, name
+        self.problem: str | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        data = self._read()
+        gzipped = data.startswith(_GZIP_MAGIC)
+        inflater: Any = None  # the member being inflated
+        while data:
+            if not gzipped:
+                yield data
+                data = self._read()
+                continue
+            if inflater is None:
+                data = data.lstrip(b"\x00")  # padding between members
+                if not data:
+                    data = self._read()
+                    continue
+                inflater = zlib.decompressobj(31)
+            try:
+                yield inflater.decompress(data)
+            except zlib.error as exc:
+                self.problem = f"compressed data is corrupt ({exc})"
+                return
+            data, inflater = (inflater.unused_data, None) if inflater.eof else (b"", inflater)
+            if not data:
+                data = self._read()
+        if inflater is not None:
+            self.problem = "compressed stream ends early (recording was cut off)"
+
+    def _read(self) -> bytes:
+        try:
+            return self.file.read(READ_CHUNK)
+        except OSError as exc:
+            raise RecordingError(self.name, f"cannot read: {exc.strerror}") from exc
+
+
+def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int) -> Iterator[None]:
+    """``_parse_lines`` on a stream of chunks; yields after every ``block_lines`` lines."""
+    pending, number = b"", 0
+    for chunk in source:
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            number += 1
+            _add_line(builder, line, number)
+            if number % block_lines == 0:
+                yield
+    if not number and not pending.strip(b"\x00 \r\t"):
+        raise RecordingError(builder.path, source.problem or "empty file: no header line", 1)
+    _finish_lines(builder, pending, number + 1, source.problem)
