@@ -101,3 +101,11 @@ def test_sparc_prefers_smooth_movements() -> None:
     jerky = speed + 0.3 * speed.max() * np.sin(np.linspace(0, 16 * np.pi, 200)) ** 2
     assert sparc(jerky, rate_hz) < smooth - 0.5
     assert math.isnan(sparc(np.zeros(50), rate_hz))
+
+
+def test_movement_time_of_a_rep_that_starts_above_five_percent() -> None:
+    from hipsense.signal.quality import _movement_time_s
+
+    t = np.linspace(0.0, 1.0, 11)
+    y = np.linspace(2.0, 10.0, 11)  # never below 5 % of the 0-10° range before the 95 % mark
+    assert _movement_time_s(t, y, 0.0, 10.0) > 0.0

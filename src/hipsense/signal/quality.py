@@ -97,7 +97,8 @@ def _movement_time_s(t_s: FloatArray, y_deg: FloatArray, low_y_deg: float, rom: 
     """
     level = (y_deg - low_y_deg) / rom
     i95 = int(np.argmax(level >= MOVE_HI_FRAC))
-    i05 = int(np.flatnonzero(level[: i95 + 1] <= MOVE_LO_FRAC)[-1]) if i95 else 0
+    below = np.flatnonzero(level[: i95 + 1] <= MOVE_LO_FRAC)
+    i05 = int(below[-1]) if below.size else 0  # a rep that starts already above 5 %
     return float(t_s[i95] - t_s[i05]) / MIN_JERK_5_95_SPAN
 
 
