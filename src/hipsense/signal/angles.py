@@ -91,6 +91,12 @@ def _expand(  # noqa: PLR0917
     return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
 
 
+def _gap_kind(checked: CheckedSamples, checker: SampleChecker) -> npt.NDArray[np.int64]:
+    """0: a trusted bridge, 1: untrusted (re-anchor quickly), 2: blind (hide until then)."""
+    blind = checked.missing_before > checker.params.max_blind_gap_s * checker.rate_hz
+    return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
+
+
 def _segments(x: Expanded, reset_before: BoolArray) -> list[slice]:
     """Expanded-row slices between orientation resets (time jumps)."""
     cuts = x.real_index[np.flatnonzero(reset_before)].tolist()
@@ -150,14 +156,14 @@ class AnglePipeline:
         acc = raw - offsets
         x = _expand(checked, gyr, acc, self._last_gyr, self.calibration, self.rate_hz)
         self._last_gyr = np.vstack([self._last_gyr, x.gyr_radps])[-2:]
-        check, strict, hidden = self._gaps.plan(
-            checked.missing_before > 0, checked.fast_gap_before, acc, gyr, checked.acc_ok
+        check, strict, hidden, quick = self._gaps.plan(
+            checked.missing_before > 0, _gap_kind(checked, self._checker), acc, gyr, checked.acc_ok
         )
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
         quat, failed = propagate(
-            self._orientation, x, checked.reset_before, check, strict, quick=hidden
+            self._orientation, x, checked.reset_before, check, strict, quick=quick
         )
         valid = checked.valid & ~failed & ~hidden & ~settling
         calibration = self.calibration  # angles use what was known before this batch
@@ -228,16 +234,16 @@ def _fuse(  # noqa: PLR0917
     calibration: MountingCalibration | None,
 ) -> tuple[FloatArray, BoolArray, tuple[DataQualityEvent, ...]]:
     """One-shot orientation (causal, or acausal between the restarts a causal pass found)."""
-    checked = SampleChecker(rate_hz, data_quality or DataQualityParams()).check(
-        t_s, acc_mps2, gyr_radps
-    )
+    checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
+    checked = checker.check(t_s, acc_mps2, gyr_radps)
     x = _expand(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), calibration, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
-    check, strict, hidden = GapWatch(rate_hz).plan(
-        checked.missing_before > 0, checked.fast_gap_before, acc_mps2, gyr_radps, checked.acc_ok
+    kind = _gap_kind(checked, checker)
+    check, strict, hidden, quick = GapWatch(rate_hz).plan(
+        checked.missing_before > 0, kind, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
-    quat, failed = propagate(causal, x, checked.reset_before, check, strict, quick=hidden)
+    quat, failed = propagate(causal, x, checked.reset_before, check, strict, quick=quick)
     valid = checked.valid & ~failed & ~hidden & ~settling
     if offline:
         # Acausal fusion restarts at every untrusted bridge: its backward pass fills the start.

@@ -56,7 +56,7 @@ class GapWatch:
         self.rate_hz = float(rate_hz)
         self._max_wait = max(1, round(max_wait_s * rate_hz))
         self._calm_n = max(1, round(calm_s * rate_hz))
-        self._left, self._strict, self._run = 0, False, 0
+        self._left, self._kind, self._run = 0, 0, 0
         self._last_gyr = np.zeros(3)
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
@@ -96,24 +96,28 @@ class GapWatch:
         return np.asarray(run >= self._calm_n)
 
     def plan(
-        self, gap: BoolArray, fast: BoolArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
-    ) -> tuple[BoolArray, BoolArray, BoolArray]:
-        """(check here, check strictly, hidden until checked), per sample of the batch."""
+        self, gap: BoolArray, kind: IntArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check here, check strictly, hidden, quick) per sample of the batch.
+
+        ``kind`` per gap: 0 a trusted bridge, 1 untrusted (re-anchor quickly until checked,
+        angles stay valid), 2 blind (the same, angles hidden until then).
+        """
         n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok), gap)
-        check, strict, hidden = (np.zeros(n, dtype=bool) for _ in range(3))
-        starts = [(0, self._left, self._strict)] if self._left > 0 else []
-        starts += [(int(i), self._max_wait, bool(fast[i])) for i in np.flatnonzero(gap)]
-        self._left, self._strict = 0, False
-        for k, (a, wait, is_strict) in enumerate(starts):
+        check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
+        starts = [(0, self._left, self._kind)] if self._left > 0 else []
+        starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
+        self._left, self._kind = 0, 0
+        for k, (a, wait, what) in enumerate(starts):
             stop = min(starts[k + 1][0] if k + 1 < len(starts) else n, a + wait)
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
-            hidden[a:end] = is_strict
+            hidden[a:end], quick[a:end] = what == 2, what > 0
             if found.size:
-                check[end - 1], strict[end - 1] = True, is_strict
+                check[end - 1], strict[end - 1] = True, what > 0
             elif stop == n and a + wait > n:
-                self._left, self._strict = a + wait - n, is_strict
-        return check, strict, hidden
+                self._left, self._kind = a + wait - n, what
+        return check, strict, hidden, quick
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
