@@ -9,11 +9,20 @@ from hipsense.exercises import Leg
 from hipsense.sim import plan_set, simulate
 
 
-def _write_sim_csv(path: Path, exercise_id: str, leg: Leg, n_reps: int, seed: int) -> int:
+def _write_sim_csv(
+    path: Path,
+    exercise_id: str,
+    leg: Leg,
+    n_reps: int,
+    seed: int,
+    *,
+    gyro_axes: list[int] | None = None,
+) -> int:
     sim = simulate(
         plan_set(exercise_id, leg, n_reps, np.random.default_rng(seed)), rate_hz=50.0, seed=seed
     )
-    table = np.column_stack([sim.t_s, sim.acc_mps2, sim.gyr_radps])
+    gyr = sim.gyr_radps if gyro_axes is None else sim.gyr_radps[:, gyro_axes]
+    table = np.column_stack([sim.t_s, sim.acc_mps2, gyr])
     header = "time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps"
     np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.6f")
     return len(sim.reps)
@@ -88,3 +97,21 @@ def test_calibration_failure_still_writes_orientation(
     assert "moving.csv" in capsys.readouterr().err
     rows = orientation.read_text().splitlines()
     assert rows[0] == "time_s,qw,qx,qy,qz" and len(rows) == len(t) + 1
+
+
+def test_permuted_gyroscope_axes_are_found_undone_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    angles = {}
+    for name, axes in (("right", None), ("permuted", [2, 0, 1])):
+        csv = tmp_path / f"{name}.csv"
+        _write_sim_csv(csv, "swing-forward", Leg.LEFT, 6, seed=4, gyro_axes=axes)
+        out_csv = tmp_path / f"{name}_angles.csv"
+        args = ["analyze", str(csv), "--exercise", "swing-forward", "--leg", "left", "--json"]
+        assert main([*args, "--angles-csv", str(out_csv)]) == 0
+        out = json.loads(capsys.readouterr().out)
+        angles[name] = np.genfromtxt(out_csv, delimiter=",", skip_header=1)
+        warned = any("gyroscope" in w for w in out["warnings"])
+        assert warned == (axes is not None)
+    diff = np.abs(angles["right"][:, 1:] - angles["permuted"][:, 1:])
+    assert np.nanmax(diff) < 0.01  # the same angles as with the right axes

@@ -24,6 +24,7 @@ from hipsense.exercises import Leg, Posture, get_exercise
 from hipsense.offline_windows import AnglePiece, Fuse, WindowedFusion, stitched
 from hipsense.session import Session
 from hipsense.signal.angles import compute_angles
+from hipsense.signal.axis_check import apply_axes, check_axes
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.orientation import estimate_orientation_offline
 from hipsense.signal.quality import Rep, SetSummary, summarise_set
@@ -50,6 +51,26 @@ class AnalysisResult:
     abduction_deg: FloatArray
     quat_wxyz: FloatArray
     quality: tuple[QualityUpdate, ...]
+
+
+NOTED_VERDICTS = ("permuted", "mirrored", "mismatch")
+
+
+def checked_axes(loaded: LoadedInput) -> LoadedInput:
+    """An imported file's gyroscope checked against its accelerometer: a clear permutation
+    of its axes is undone, a mirror or mismatch is reported (its angles are unreliable)."""
+    if not loaded.batches:
+        return loaded
+    check = check_axes(
+        np.concatenate([b.t_s for b in loaded.batches]),
+        np.concatenate([b.acc_mps2 for b in loaded.batches]),
+        np.concatenate([b.gyr_radps for b in loaded.batches]),
+        loaded.rate_hz,
+    )
+    if check.verdict not in NOTED_VERDICTS:
+        return loaded
+    batches = tuple(replace(b, gyr_radps=apply_axes(b.gyr_radps, check)) for b in loaded.batches)
+    return replace(loaded, batches=batches, warnings=(*loaded.warnings, check.message))
 
 
 def analyze(

@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from hipsense.analysis import AnalysisResult, AnglePiece, analyze_stream
+from hipsense.analysis import AnalysisResult, AnglePiece, analyze_stream, checked_axes
 from hipsense.exercises import Leg
 from hipsense.exports import (
     CsvWriter,
@@ -19,13 +19,21 @@ from hipsense.exports import (
 )
 from hipsense.signal.quality import Rep
 from hipsense.signal.slr import assess_leg
-from hipsense.sources.streamed import open_input
+from hipsense.sources.replay import load_input
+from hipsense.sources.streamed import InputStream, open_input
 
 PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
+def _open(args: argparse.Namespace) -> InputStream:
+    if str(args.path).lower().endswith(".csv"):  # another app's export: check its axes
+        imported = load_input(args.path, sensor_id=args.sensor, salvage=True)
+        return InputStream.of(checked_axes(imported))
+    return open_input(args.path, sensor_id=args.sensor, salvage=True)
+
+
 def run(args: argparse.Namespace) -> int:
-    loaded = open_input(args.path, sensor_id=args.sensor, salvage=True)
+    loaded = _open(args)
     leg = Leg(args.leg)
     show_bar = sys.stderr.isatty() and loaded.size_bytes >= PROGRESS_MIN_BYTES
     exports = _Exports(args.angles_csv, args.orientation_csv)
