@@ -21,7 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 
 TYPICAL_ROM_WINDOW = 5  # reps whose median range sets the adaptive start threshold
 LOW_EPS_FRAC = 0.15  # "still at rest" band above the valley, as a fraction of the threshold
-STEADY_BAND_DEG, STEADY_S = 1.5, 0.6  # idle and this steady: the rest level is here now
+STEADY_BAND_DEG, STEADY_S = 0.75, 0.6  # idle and this steady: the rest level is here now
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+"""``hipsense analyze`` on real straight leg raises (the path a user runs), against the labels."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hipsense.cli import main
+
+PT = Path(__file__).resolve().parents[2] / "shared" / "data" / "pt_exercises"
+pytestmark = pytest.mark.skipif(not PT.is_dir(), reason=f"real SLR data not found at {PT}")
+
+
+def _analyze(path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    assert main(["analyze", str(path), "--exercise", "slr", "--leg", "right", "--json"]) == 0
+    reps: list[dict[str, object]] = json.loads(capsys.readouterr().out)["reps"]
+    return reps
+
+
+def _flagged(reps: list[dict[str, object]], flag: str) -> int:
+    return sum(flag in r["flags"] for r in reps)  # type: ignore[operator]
+
+
+def test_subject1_test_session_counts_30_and_flags_fast_and_low_reps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reps = _analyze(PT / "s1" / "slr_test_right_thigh.csv", capsys)
+    assert len(reps) == 30
+    correct, fast, low = reps[:10], reps[10:20], reps[20:]
+    assert _flagged(fast, "rushed") >= 9
+    assert _flagged(low, "short-range") >= 9
+    assert sum(bool(r["flags"]) for r in correct) <= 1
+
+
+def test_subject1_template_session_counts_9(capsys: pytest.CaptureFixture[str]) -> None:
+    reps = _analyze(PT / "s1" / "slr_template_right_thigh.csv", capsys)
+    assert len(reps) == 9
+    assert [bool(r["flags"]) for r in reps[:3]] == [False] * 3
+
+
+def test_subject2_is_counted_and_its_axis_mismatch_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = PT / "s2" / "slr_test_right_thigh.csv"
+    assert main(["analyze", str(path), "--exercise", "slr", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rep_count"] == 30
+    assert any("gyroscope does not agree" in w for w in out["warnings"])
