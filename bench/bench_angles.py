@@ -38,6 +38,10 @@ EXERCISES = ("swing-forward", "knee-drive", "swing-lateral", "slr")
 METHODS = ("hipsense live", "hipsense offline", "oracle live", "baseline")
 CONDITIONS = {
     "clean": Conditions.clean().with_(random_mounting=True),
+    # issue 3's conditions: any mounting, 50-200 Hz, sensor biases and noise (no nuisances)
+    "biases + noise": Conditions.clean().with_(
+        random_mounting=True, gyro_noise=True, gyro_bias=True, acc_noise=True, acc_bias=True
+    ),
     "realistic": Conditions.realistic(),
     "realistic + sensor calibration": Conditions.realistic(),
 }
