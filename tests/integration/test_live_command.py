@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hipsense.commands.stream import _live
+from hipsense.commands.live import live_session
 from hipsense.exercises import Leg
 from hipsense.recording import read_recording
 from hipsense.sim import plan_set, simulate
@@ -37,7 +37,7 @@ async def test_live_plain_counts_records_and_saves(
             db=str(db),
             reuse_calibration=False,
         )
-        assert await _live(args, backend=radio.bleak_backend) == 0
+        assert await live_session(args, backend=radio.bleak_backend) == 0
     lines = capsys.readouterr().out.splitlines()
     reps = [line for line in lines if line.startswith("rep knee-drive left")]
     assert len(reps) == len(sim.reps) == 5
