@@ -115,3 +115,18 @@ def test_permuted_gyroscope_axes_are_found_undone_and_reported(
         assert warned == (axes is not None)
     diff = np.abs(angles["right"][:, 1:] - angles["permuted"][:, 1:])
     assert np.nanmax(diff) < 0.01  # the same angles as with the right axes
+
+
+def test_truncated_recording_is_analysed_up_to_the_cut_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "knee-drive_left.jsonl.gz"
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole.read_bytes()[:20_000])  # as if the copy or the writer died here
+    args = ["analyze", str(cut), "--exercise", "knee-drive", "--leg", "left", "--json"]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert 0 < out["rep_count"] < 8  # the reps before the cut are still there
+    assert "cut off" in captured.err and captured.err.count("Traceback") == 0
+    assert main(["analyze", str(whole), "--exercise", "knee-drive", "--leg", "left"]) == 0

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if result.calibration_error is not None:
         print(f"hipsense: {loaded.path}: {result.calibration_error}", file=sys.stderr)
         return 2
-    return 2 if any("data ends early" in w for w in loaded.warnings) else 0
+    return 2 if loaded.damaged else 0
 
 
 class _Exports:

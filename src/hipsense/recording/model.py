@@ -133,6 +133,11 @@ class Recording:
     calibrations: tuple[CalibrationRecord, ...] = ()
     warnings: tuple[str, ...] = ()
     error: RecordingError | None = None
+    truncated: bool = False  # it ends mid-record (the records before are all there)
+
+    @property
+    def damaged(self) -> bool:
+        return self.truncated or self.error is not None
 
     def __len__(self) -> int:
         return len(self.payloads)

@@ -77,10 +77,11 @@ class _Builder:
     warnings: list[str] = field(default_factory=list)
     unknown_types: set[str] = field(default_factory=set)
     error: RecordingError | None = None
+    truncated: bool = False  # the file ends mid-record: cut off by a crash or a copy
 
     def take_block(self) -> Recording:
         """The records so far, as a block without warnings; the builder starts afresh."""
-        block = replace(self, warnings=[], unknown_types=set(), error=None).build()
+        block = replace(self, warnings=[], unknown_types=set(), error=None, truncated=False).build()
         self.times, self.sensors, self.payloads = [], [], []
         self.markers, self.calibrations = [], []
         return block
@@ -100,6 +101,7 @@ class _Builder:
             calibrations=tuple(self.calibrations),
             warnings=tuple(self.warnings),
             error=self.error,
+            truncated=self.truncated,
         )
 
 
@@ -122,10 +124,12 @@ def _finish_lines(builder: _Builder, tail: bytes, last: int, stream_problem: str
             if builder.header is None:
                 raise
             builder.warnings.append(f"line {last}: incomplete last line skipped ({exc.problem})")
+            builder.truncated = True
     if stream_problem is not None:
         if "corrupt" in stream_problem:
             raise RecordingError(builder.path, f"{stream_problem} after line {last - 1}", last)
         builder.warnings.append(stream_problem)
+        builder.truncated = True
 
 
 def _add_line(builder: _Builder, line: bytes, number: int) -> None:

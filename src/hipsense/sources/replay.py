@@ -194,6 +194,7 @@ class LoadedInput:
     batches: tuple[SampleBatch, ...]
     warnings: tuple[str, ...]
     recording: Recording | None = None
+    damaged: bool = False  # truncated or corrupt: what came before the damage is here
 
 
 def load_input(
@@ -209,7 +210,14 @@ def load_input(
         if series.error is not None:
             notes.append(f"data ends early: {series.error}")
         resampled = tuple(to_uniform_batches(series, sensor_id or "thigh"))
-        return LoadedInput(name, sensor_id or "thigh", series.rate_hz, resampled, tuple(notes))
+        return LoadedInput(
+            name,
+            sensor_id or "thigh",
+            series.rate_hz,
+            resampled,
+            tuple(notes),
+            damaged=series.error is not None,
+        )
     rec = read_recording(name, salvage=salvage)
     sid = sensor_id or rec.header.sensors[0].sensor_id
     known = [s.sensor_id for s in rec.header.sensors]
@@ -218,7 +226,8 @@ def load_input(
     replay = RecordingReplay(rec, [sid])
     batches = tuple(replay.batches())
     rate_hz = float(rec.header.sensor(sid).info.sample_rate_hz)
-    return LoadedInput(name, sid, rate_hz, batches, recording_notes(rec, replay.stats), rec)
+    notes_of_recording = recording_notes(rec, replay.stats)
+    return LoadedInput(name, sid, rate_hz, batches, notes_of_recording, rec, damaged=rec.damaged)
 
 
 def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:

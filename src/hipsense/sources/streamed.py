@@ -32,13 +32,14 @@ class InputStream:
         self.path, self.sensor_id, self.rate_hz = path, sensor_id, rate_hz
         self._batches = batches
         self.warnings: tuple[str, ...] = ()
+        self.damaged = False  # complete once batches() is exhausted, like warnings
         self.size_bytes = os.path.getsize(path) if os.path.isfile(path) else 0
         self.read_bytes = 0  # of size_bytes, as far as the recording has been read
 
     @classmethod
     def of(cls, loaded: LoadedInput) -> InputStream:
         stream = cls(loaded.path, loaded.sensor_id, loaded.rate_hz, iter(loaded.batches))
-        stream.warnings = loaded.warnings
+        stream.warnings, stream.damaged = loaded.warnings, loaded.damaged
         return stream
 
     def batches(self) -> Iterator[SampleBatch]:
@@ -93,6 +94,7 @@ def _streamed_batches(
 
     yield from replay.replay(packets(), reconnects)
     stream.warnings = recording_notes(last, replay.stats)
+    stream.damaged = last.damaged
 
 
 def _chained(first: Recording, rest: Iterator[Recording]) -> Iterator[Recording]:
