@@ -131,10 +131,11 @@ async def _replay(args: argparse.Namespace) -> int:
     replay = RecordingReplay(recording)
     events = session_events(replay.stream(parse_speed(args.speed)), session)
     code = await _present(events, session, plain=args.plain, roles=roles, mode="replay")
+    for warning in recording.warnings:
+        print(f"hipsense: {recording.path}: {warning}", file=sys.stderr)
     if recording.error is not None:
         print(f"hipsense: {recording.error}", file=sys.stderr)
-        return 2
-    return code
+    return 2 if recording.damaged else code
 
 
 def run_replay(args: argparse.Namespace) -> int:
