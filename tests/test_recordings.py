@@ -55,4 +55,4 @@ def test_recording_replays_to_its_truth(truth_path: Path) -> None:
     ok = np.isfinite(estimate)
     assert ok.mean() > 0.9
     error = estimate[ok] - np.asarray(truth["angles"][key])[ok]
-    assert float(np.sqrt(np.mean(error**2))) < 3.0
+    assert float(np.sqrt(np.mean(error**2))) < 1.5
