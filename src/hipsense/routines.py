@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hipsense.events import ExerciseChanged, SessionControl, SessionEvent, SetUpdate, SlrUpdate
 from hipsense.exercises import CATALOGUE, Leg
+from hipsense.signal.quality import symmetry_index
 
 SLR_TRIALS_PER_LEG = 3
 
@@ -174,8 +175,7 @@ class SlrAssessment:
 
 
 def symmetry_index_pct(left: float, right: float) -> float | None:
-    """SI = (R − L) / (0.5 × (R + L)) × 100 %; None when undefined."""
-    mean = 0.5 * (left + right)
-    if mean <= 0.0:
+    """The symmetry index of ``signal.quality`` for the UI: None where it is undefined."""
+    if left + right <= 0.0:
         return None
-    return (right - left) / mean * 100.0
+    return symmetry_index(left, right)
