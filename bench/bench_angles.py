@@ -4,7 +4,8 @@ Per condition (clean; realistic = every nuisance on; realistic with the sensor's
 calibration applied, see bench_sensor_calibration.py) and exercise:
 primary-angle RMSE over the set (flexion; abduction for lateral swings), SLR peak error per
 rep, and the automatic calibration's difference from the oracle (true mounting, same fusion,
-same data). Methods: hipsense live (streamed in 10-sample batches, guided calibration),
+same data). Methods: hipsense live (streamed in 10-sample batches, guided calibration; the
+samples before it back-filled as the session shows them),
 hipsense offline (acausal VQF, calibration from the recording), oracle (live fusion, true
 mounting) and a baseline (plain VQF defaults + a simple still-then-move calibration).
 Then real supine SLRs (../shared/data/pt_exercises, Yurtman & Barshan 2022, CC BY 4.0).
@@ -89,12 +90,15 @@ def _live(s: SimSession, keep: np.ndarray, posture: Posture) -> tuple[np.ndarray
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
            for i in range(0, len(t), 10)]  # fmt: skip
+    if pipe.calibration is None:
+        raise CalibrationError("live calibration never finished")
+    # What the session shows: the samples before the calibration, back-filled once it is known
+    back = next(o.backfill for o in out if o.backfill is not None)
+    out = [back] + [o for o in out if o.t_s[0] > back.t_s[-1]]
     quat = np.concatenate([o.quat_wxyz for o in out])
     flex, abd = (
         np.concatenate([getattr(o, k) for o in out]) for k in ("flexion_deg", "abduction_deg")
     )
-    if pipe.calibration is None:
-        raise CalibrationError("live calibration never finished")
     return flex, abd, quat, pipe.calibration.r_ts
 
 

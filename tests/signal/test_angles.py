@@ -197,3 +197,28 @@ def test_rest_offset_is_seen_along_each_rest_direction_for_any_batch_split() -> 
     for u in ups:  # the offset along both rest directions (y was never up: unknown)
         assert abs(whole[-1] @ u - b @ u) < 0.05  # 5 mg: |a| - g = b.up holds to O(b^2)
     assert abs(whole[-1][1]) < 0.05
+
+
+def test_first_raise_is_back_filled_with_the_bias_the_calibration_learnt() -> None:
+    """Supine, the first raise calibrates: once it is known, the samples before are fused
+    again with the gyro bias from the still phase, so the first raise is as good as later ones."""
+    from hipsense.sim import Conditions, plan_set, simulate
+
+    cond = Conditions.clean().with_(
+        random_mounting=True, gyro_noise=True, gyro_bias=True, acc_noise=True, acc_bias=True
+    )
+    s = simulate(plan_set("slr", Leg.RIGHT, 3, np.random.default_rng(31)), rate_hz=50.0,
+                 seed=31, conditions=cond)  # fmt: skip
+    pipe = AnglePipeline(50.0, Posture.SUPINE, Leg.RIGHT)
+    chunks = [slice(i, i + 5) for i in range(0, len(s), 5)]
+    outs = [pipe.update(SampleBatch("s", s.t_s[c], s.acc_mps2[c], s.gyr_radps[c])) for c in chunks]
+    backs = [o.backfill for o in outs if o.backfill is not None]
+    assert len(backs) == 1
+    back = backs[0]
+    before = np.concatenate([o.t_s for o in outs if o.t_s[-1] <= back.t_s[-1]])
+    np.testing.assert_array_equal(back.t_s, before)  # every sample until the calibration
+    later = [o for o in outs if o.t_s[0] > back.t_s[-1]]
+    flex = np.concatenate([back.flexion_deg, *[o.flexion_deg for o in later]])
+    for rep in s.reps:
+        w = (s.t_s >= rep.start_s) & (s.t_s <= rep.end_s)
+        assert abs(np.nanmax(flex[w]) - rep.peak_deg) < 1.0, rep.index

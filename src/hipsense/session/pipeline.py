@@ -129,7 +129,7 @@ class SensorPipeline:
             self._backlog.append((out.t_s, out.quat_wxyz))
             if self.calibration is None:
                 return events
-            events += self._replay_backlog()
+            events += self._replay_backlog(out.backfill)
         else:
             events.append(AngleUpdate(self.role, out.t_s, out.flexion_deg, out.abduction_deg))
             events += self._count(out)
@@ -138,7 +138,7 @@ class SensorPipeline:
     def finish(self) -> list[PipelineEvent]:
         return self._rep_events(self.detector.finish())
 
-    def _replay_backlog(self) -> list[PipelineEvent]:
+    def _replay_backlog(self, backfill: AngleBatch | None) -> list[PipelineEvent]:
         calibration = self.calibration
         assert calibration is not None
         t = np.concatenate([b[0] for b in self._backlog])
@@ -147,6 +147,11 @@ class SensorPipeline:
         flex, abd = thigh_angles(quat, calibration)
         ok = np.isfinite(quat).all(axis=1)
         flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
+        if backfill is not None:  # re-fused knowing the calibration: replaces what it covers
+            older = t < backfill.t_s[0]
+            t = np.concatenate([t[older], backfill.t_s])
+            flex = np.concatenate([flex[older], backfill.flexion_deg])
+            abd = np.concatenate([abd[older], backfill.abduction_deg])
         events: list[PipelineEvent] = [AngleUpdate(self.role, t, flex, abd)]
         if self.exercise.posture is Posture.SUPINE:
             events += self._count_arrays(t, flex, abd)

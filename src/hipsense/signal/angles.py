@@ -8,7 +8,7 @@ samples before the calibration is known have NaN angles and ``valid`` False.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,21 @@ BoolArray = npt.NDArray[np.bool_]
 
 SETTLE_S = 0.15
 """After an orientation restart, samples this long are invalid while VQF settles."""
+HISTORY_S = 120.0
+"""Samples kept for fusing again once the calibration is known (it restarts after 60 s)."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Fed:
+    """One batch's fusion inputs, kept until the calibration is known."""
+
+    t_s: FloatArray
+    gyr: FloatArray
+    raw_acc: FloatArray
+    checked: CheckedSamples
+    last_gyr: FloatArray
+    plan: tuple[BoolArray, BoolArray, BoolArray, BoolArray]  # check, strict, hidden, quick
+    settling: BoolArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +66,9 @@ class AngleBatch:
     valid: BoolArray
     events: tuple[DataQualityEvent, ...] = ()
     progress: CalibrationProgress | None = None
+    backfill: AngleBatch | None = None
+    """Set once, in the batch that completes the calibration: the samples fed before it (this
+    batch included, as far back as ``HISTORY_S``), fused again with what it taught."""
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -145,6 +163,7 @@ class AnglePipeline:
         self._last_gyr = np.zeros((2, 3))  # the two gyro rows fused last (gap edges)
         self._gaps = GapWatch(rate_hz)
         self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
+        self._history: list[_Fed] = []
 
     def update(self, batch: SampleBatch) -> AngleBatch:
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
@@ -154,21 +173,56 @@ class AnglePipeline:
         if self._offset is not None:  # the accelerometer's own offset, learnt at rest
             offsets = self._offset.update(raw, gyr, checked.valid)
         acc = raw - offsets
-        x = _expand(checked, gyr, acc, self._last_gyr, self.calibration, self.rate_hz)
-        self._last_gyr = np.vstack([self._last_gyr, x.gyr_radps])[-2:]
-        check, strict, hidden, quick = self._gaps.plan(
+        plan = self._gaps.plan(
             checked.missing_before > 0, _gap_kind(checked, self._checker), acc, gyr, checked.acc_ok
         )
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
-        quat, failed = propagate(
-            self._orientation, x, checked.reset_before, check, strict, quick=quick
-        )
-        valid = checked.valid & ~failed & ~hidden & ~settling
+        fed = _Fed(np.asarray(batch.t_s, dtype=np.float64), gyr, raw, checked, self._last_gyr,
+                   plan, settling)  # fmt: skip
+        quat, valid, self._last_gyr = self._fuse(fed, self._orientation, acc, self.calibration)
         calibration = self.calibration  # angles use what was known before this batch
+        if self._tracker is not None:
+            self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
         progress = self._track(gyr, raw, quat, valid)  # the mounting keeps the raw neutral
-        return _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
+        out = _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
+        if calibration is None and self.calibration is not None:
+            out = replace(out, backfill=self._fuse_again(self.calibration))
+        return out
+
+    def _fuse(
+        self,
+        fed: _Fed,
+        estimator: OrientationEstimator,
+        acc: FloatArray,
+        calibration: MountingCalibration | None,
+    ) -> tuple[FloatArray, BoolArray, FloatArray]:
+        """(quaternions, valid, the two gyro rows fused last) for one batch."""
+        x = _expand(fed.checked, fed.gyr, acc, fed.last_gyr, calibration, self.rate_hz)
+        check, strict, hidden, quick = fed.plan
+        quat, failed = propagate(estimator, x, fed.checked.reset_before, check, strict, quick=quick)
+        valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
+        return quat, valid, np.vstack([fed.last_gyr, x.gyr_radps])[-2:]
+
+    def _fuse_again(self, calibration: MountingCalibration) -> AngleBatch:
+        """The samples before the calibration, fused again knowing what it taught: the gyro
+        bias from the start (unknown, it tilted the first raise by up to 2 deg) and the latest
+        accelerometer offset. The live filter continues from this state."""
+        estimator = OrientationEstimator(self.rate_hz, self._orientation.params)
+        bias = calibration.rest_gyr_radps
+        if bias is not None:
+            estimator.set_gyro_bias(bias)
+        offset = np.zeros(3) if self._offset is None else self._offset.offset_mps2
+        # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111).
+        parts = [self._fuse(f, estimator, f.raw_acc - offset, None) for f in self._history]
+        if bias is not None:  # VQF's motion estimate drifts during the swings: the still wins
+            estimator.set_gyro_bias(bias)
+        self._orientation, history, self._history = estimator, self._history, []
+        t = np.concatenate([f.t_s for f in history])
+        quat, valid = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
+        offsets = np.broadcast_to(offset, (len(t), 3))
+        return _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
 
     def _track(
         self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -178,9 +232,14 @@ class AnglePipeline:
         progress = self._tracker.update(gyr[valid], acc[valid], quat[valid])
         if self._tracker.calibration is not None:
             self.calibration, self._tracker = self._tracker.calibration, None
-            if self.calibration.rest_gyr_radps is not None:
-                self._orientation.set_gyro_bias(self.calibration.rest_gyr_radps)
         return progress
+
+
+def _recent(history: list[_Fed], max_samples: float) -> list[_Fed]:
+    """The latest batches, at most ``max_samples`` in all (and always the last one)."""
+    sizes = np.cumsum([len(f.t_s) for f in reversed(history)])
+    keep = max(1, int(np.searchsorted(sizes, max_samples, side="right")))
+    return history[-keep:]
 
 
 def compute_angles(
