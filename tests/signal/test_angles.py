@@ -222,3 +222,18 @@ def test_first_raise_is_back_filled_with_the_bias_the_calibration_learnt() -> No
     for rep in s.reps:
         w = (s.t_s >= rep.start_s) & (s.t_s <= rep.end_s)
         assert abs(np.nanmax(flex[w]) - rep.peak_deg) < 1.0, rep.index
+
+
+def test_a_motion_onset_after_rest_teaches_no_offset() -> None:
+    """The averaged gyro lags a leg's spin-up: its first samples pass as calm, but their |a|
+    carries the tangential acceleration. Rest is confirmed only by calm samples after it."""
+    from hipsense.signal.lever_arm import RestOffset
+
+    n_rest, n_up = 100, 30
+    ramp = np.linspace(0.0, np.radians(60.0), n_up)  # 0 -> 60 deg/s in 0.3 s
+    gyr = np.zeros((n_rest + n_up, 3))
+    gyr[n_rest:, 1] = ramp
+    acc = np.tile([0.0, 0.0, 9.80665], (n_rest + n_up, 1))
+    acc[n_rest:, 2] += 0.12  # alpha r: 2 rad/s^2 at 0.25 m, along up at the raise's start
+    offsets = RestOffset(RATE_HZ).update(acc, gyr, np.ones(len(acc), bool))
+    assert np.abs(offsets).max() < 0.005

@@ -80,6 +80,8 @@ REST_RATE_RADPS = np.radians(12.0)
 """Slow enough that the thigh's own acceleration is negligible (w^2 r < 1 mg), fast enough
 to pass an uncalibrated gyro's bias of a few deg/s."""
 REST_NORM_DEV_MPS2 = 0.15
+CONFIRM_S = 0.1
+"""A sample counts as rest only once this much calm followed it (the offsets lag by as much)."""
 
 
 def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray, FloatArray]:
@@ -93,16 +95,26 @@ def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray
 class RestOffset:
     """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
 
-    Rest: a slow gyro and a steady |a| for at least ``min_rest_s`` (this leaves out the brief
-    standstill at a swing's turning point, where the angular acceleration peaks; an SLR's
-    0.3-2 s hold at the top counts, and gives the offset along that direction too). u is the
+    Rest: a slow gyro and a steady |a| for at least ``min_rest_s`` before the sample and
+    ``confirm_s`` after it (this leaves out the brief standstill at a swing's turning point,
+    where the angular acceleration peaks, and a motion's first samples, which the averaged
+    gyro still passes: they taught a clean sensor offsets of 0.05 m/s^2; an SLR's 0.3-2 s hold
+    at the top counts, and gives the offset along that direction too). u is the
     measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
     rested in keep a zero offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
     """
 
-    def __init__(self, rate_hz: float, min_rest_s: float = 0.25, ridge_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        rate_hz: float,
+        min_rest_s: float = 0.15,
+        ridge_s: float = 0.1,
+        confirm_s: float = CONFIRM_S,
+    ) -> None:
         self._min_run = max(1, round(min_rest_s * rate_hz))
+        self._lag = max(0, round(confirm_s * rate_hz))
+        self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
         self._ridge = ridge_s * rate_hz * np.eye(3)
         self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.05 * rate_hz))  # gyro noise only
         self._alpha_norm = 1.0 - np.exp(-1.0 / (0.1 * rate_hz))
@@ -126,7 +138,9 @@ class RestOffset:
         last_bad = np.maximum.accumulate(np.where(~calm, idx, -1))
         run = np.where(last_bad >= 0, idx - last_bad, idx + 1 + self._run)
         self._run = int(run[-1])
-        return np.asarray(calm & (run >= self._min_run))
+        # Confirmed ``lag`` samples later: calm before *and* after (a motion's onset passes
+        # the averaged gyro, its |a| is not g).
+        return np.asarray(run >= self._min_run + self._lag)
 
     def update(
         self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
@@ -135,13 +149,16 @@ class RestOffset:
         n = len(acc_mps2)
         if n == 0:
             return np.zeros((0, 3))
-        rest = self._rest(acc_mps2, gyr_radps, ok)
+        confirmed = self._rest(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
         terms = np.zeros((n, 12))
-        a = acc_mps2[rest]
+        a = np.where(ok[:, None], acc_mps2, np.nan)
         norm = np.linalg.norm(a, axis=1)
-        u = a / norm[:, None]
-        terms[rest, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
-        terms[rest, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
+        u = a / np.where(norm > 0, norm, np.nan)[:, None]  # only rest samples are used
+        terms[:, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
+        terms[:, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
+        lagged = np.vstack([self._pending, terms])
+        self._pending = lagged[n:]
+        terms = np.where(confirmed[:, None], lagged[:n], 0.0)
         sums = np.cumsum(np.vstack([self._sums, terms]), axis=0)[1:]
         self._sums = sums[-1]
         info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
