@@ -23,8 +23,8 @@ from hipsense.signal.data_quality import (
     DataQualityParams,
     SampleChecker,
 )
-from hipsense.signal.gap_fill import Expanded, expand_gaps, hold_last_valid
-from hipsense.signal.lever_arm import RestOffset, compensate
+from hipsense.signal.gap_fill import Expanded, expand_checked
+from hipsense.signal.lever_arm import RestOffset
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
     OrientationEstimator,
@@ -92,29 +92,6 @@ def thigh_angles(
     return angles_from_up(up_thigh, calibration.leg, calibration.posture)
 
 
-def _expand(  # noqa: PLR0917
-    checked: CheckedSamples,
-    gyr: FloatArray,
-    acc: FloatArray,
-    last: FloatArray,
-    calibration: MountingCalibration | None,
-    rate_hz: float,
-) -> Expanded:
-    held = hold_last_valid(gyr, checked.valid, last[-1])
-    lever = None if calibration is None else calibration.lever_arm_in_sensor_m
-    if lever is not None:  # remove the swing's own acceleration before fusion
-        acc = compensate(
-            acc, held, last[-1], np.array(lever), rate_hz, no_history=checked.missing_before > 0
-        )
-    return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
-
-
-def _gap_kind(checked: CheckedSamples, checker: SampleChecker) -> npt.NDArray[np.int64]:
-    """0: a trusted bridge, 1: untrusted (re-anchor quickly), 2: blind (hide until then)."""
-    blind = checked.missing_before > checker.params.max_blind_gap_s * checker.rate_hz
-    return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
-
-
 def _segments(x: Expanded, reset_before: BoolArray) -> list[slice]:
     """Expanded-row slices between orientation resets (time jumps)."""
     cuts = x.real_index[np.flatnonzero(reset_before)].tolist()
@@ -174,14 +151,15 @@ class AnglePipeline:
             offsets = self._offset.update(raw, gyr, checked.valid)
         acc = raw - offsets
         plan = self._gaps.plan(
-            checked.missing_before > 0, _gap_kind(checked, self._checker), acc, gyr, checked.acc_ok
+            checked.missing_before > 0, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok
         )
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
         fed = _Fed(np.asarray(batch.t_s, dtype=np.float64), gyr, raw, checked, self._last_gyr,
                    plan, settling)  # fmt: skip
-        quat, valid, self._last_gyr = self._fuse(fed, self._orientation, acc, self.calibration)
+        lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
+        quat, valid, self._last_gyr = self._fuse(fed, self._orientation, acc, lever)
         calibration = self.calibration  # angles use what was known before this batch
         if self._tracker is not None:
             self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
@@ -196,10 +174,10 @@ class AnglePipeline:
         fed: _Fed,
         estimator: OrientationEstimator,
         acc: FloatArray,
-        calibration: MountingCalibration | None,
+        lever_m: tuple[float, float, float] | None,
     ) -> tuple[FloatArray, BoolArray, FloatArray]:
         """(quaternions, valid, the two gyro rows fused last) for one batch."""
-        x = _expand(fed.checked, fed.gyr, acc, fed.last_gyr, calibration, self.rate_hz)
+        x = expand_checked(fed.checked, fed.gyr, acc, fed.last_gyr, lever_m, self.rate_hz)
         check, strict, hidden, quick = fed.plan
         quat, failed = propagate(estimator, x, fed.checked.reset_before, check, strict, quick=quick)
         valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
@@ -295,9 +273,10 @@ def _fuse(  # noqa: PLR0917
     """One-shot orientation (causal, or acausal between the restarts a causal pass found)."""
     checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
     checked = checker.check(t_s, acc_mps2, gyr_radps)
-    x = _expand(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), calibration, rate_hz)
+    lever = None if calibration is None else calibration.lever_arm_in_sensor_m
+    x = expand_checked(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), lever, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
-    kind = _gap_kind(checked, checker)
+    kind = checker.gap_kind(checked)
     check, strict, hidden, quick = GapWatch(rate_hz).plan(
         checked.missing_before > 0, kind, acc_mps2, gyr_radps, checked.acc_ok
     )

@@ -150,6 +150,12 @@ class SampleChecker:
             events=tuple(sorted(events, key=lambda e: e.t_s)),
         )
 
+    def gap_kind(self, checked: CheckedSamples) -> IntArray:
+        """Per sample: 0 a trusted bridge before it, 1 untrusted (re-anchor quickly), 2 blind
+        (hide until then)."""
+        blind = checked.missing_before > self.params.max_blind_gap_s * self.rate_hz
+        return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
+
     def _untrusted_gap(self, gyr_radps: FloatArray, gap_s: FloatArray) -> BoolArray:
         rate = np.linalg.norm(np.nan_to_num(gyr_radps, posinf=0.0, neginf=0.0), axis=1)
         before = np.concatenate([[self._last_rate_radps], rate[:-1]])

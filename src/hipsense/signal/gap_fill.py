@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hipsense.signal.data_quality import CheckedSamples
+from hipsense.signal.lever_arm import compensate
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -92,3 +95,21 @@ def expand_gaps(
         acc_ok=real & acc_ok[owner],
         real_index=ends,
     )
+
+
+def expand_checked(  # noqa: PLR0917
+    checked: CheckedSamples,
+    gyr: FloatArray,
+    acc: FloatArray,
+    last: FloatArray,
+    lever_m: tuple[float, float, float] | None,
+    rate_hz: float,
+) -> Expanded:
+    """Checked samples ready to fuse (``last``: the two gyro rows fused before): invalid gyro
+    held, the lever arm's acceleration removed if known, lost samples' slots inserted."""
+    held = hold_last_valid(gyr, checked.valid, last[-1])
+    if lever_m is not None:  # remove the swing's own acceleration before fusion
+        acc = compensate(
+            acc, held, last[-1], np.array(lever_m), rate_hz, no_history=checked.missing_before > 0
+        )
+    return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
