@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from baseline import baseline_calibration
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import CATALOGUE, Angle, Leg, Posture
@@ -28,7 +29,6 @@ from hipsense.samples import SampleBatch
 from hipsense.signal.angles import AnglePipeline, compute_angles, thigh_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.lever_arm import compensate, estimate_lever_arm
-from hipsense.signal.motion_phases import dominant_axis
 from hipsense.signal.orientation import VQF_DEFAULTS, estimate_orientation_causal, up_in_sensor
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
 
@@ -102,30 +102,6 @@ def _live(s: SimSession, keep: np.ndarray, posture: Posture) -> tuple[np.ndarray
     return flex, abd, quat, pipe.calibration.r_ts
 
 
-def _baseline_cal(
-    s: SimSession, keep: np.ndarray, quat: np.ndarray, posture: Posture
-) -> MountingCalibration:
-    """Neutral up = mean acc over the first 2 s; flexion axis = gyro PCA over the next 8 s."""
-    n2, n6 = round(2 * s.rate_hz), round(10 * s.rate_hz)
-    acc, gyr = s.acc_mps2[keep], s.gyr_radps[keep]
-    up0 = np.mean(acc[:n2], axis=0)
-    up0 /= np.linalg.norm(up0)
-    axis, _ = dominant_axis(gyr[n2:n6])
-    y = axis - (axis @ up0) * up0
-    y /= np.linalg.norm(y)
-    rows = [np.cross(y, up0), y, up0] if posture is Posture.STANDING else [up0, y, np.cross(up0, y)]
-    cal = MountingCalibration.from_rotation(np.stack(rows), posture, s.leg)
-    flex, _ = thigh_angles(quat[n2:n6], cal)
-    if np.nanmax(flex) < -np.nanmin(flex):  # sign: the bigger excursion is flexion
-        rows = (
-            [-rows[0], -rows[1], rows[2]]
-            if posture is Posture.STANDING
-            else [rows[0], -rows[1], -rows[2]]
-        )
-        cal = MountingCalibration.from_rotation(np.stack(rows), posture, s.leg)
-    return cal
-
-
 def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
     ex = CATALOGUE[exercise_id]
     keep = ~s.lost
@@ -156,9 +132,10 @@ def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
     quat_base = estimate_orientation_causal(
         s.gyr_radps[keep], s.acc_mps2[keep], s.rate_hz, VQF_DEFAULTS
     )
-    results["baseline"] = thigh_angles(quat_base, _baseline_cal(s, keep, quat_base, ex.posture))[
-        pick
-    ]
+    base_cal = baseline_calibration(
+        s.acc_mps2[keep], s.gyr_radps[keep], quat_base, s.rate_hz, posture=ex.posture, leg=s.leg
+    )
+    results["baseline"] = thigh_angles(quat_base, base_cal)[pick]
     for m, est in results.items():
         ok = in_set & np.isfinite(est)
         tally.add(m, tally.rmse, [float(np.sqrt(np.mean((est[ok] - truth[ok]) ** 2)))])
