@@ -12,15 +12,16 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import IO, Protocol, Self
+from typing import IO, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from hipsense.errors import HipsenseError
 from hipsense.fileperms import create_private_file
+from hipsense.signal.quality import Rep
 
 ANGLES_HEADER = "time_s,flexion_deg,abduction_deg"
 ORIENTATION_HEADER = "time_s,qw,qx,qy,qz"
@@ -45,35 +46,6 @@ REP_COLUMNS = (
 
 class ExportError(HipsenseError, OSError):
     """An export file could not be written; the message names the file and the reason."""
-
-
-class RepLike(Protocol):
-    """What a rep row needs (``hipsense.signal.quality.Rep`` has it all)."""
-
-    @property
-    def index(self) -> int: ...
-    @property
-    def start_s(self) -> float: ...
-    @property
-    def end_s(self) -> float: ...
-    @property
-    def duration_s(self) -> float: ...
-    @property
-    def peak_deg(self) -> float: ...
-    @property
-    def low_deg(self) -> float: ...
-    @property
-    def rom_deg(self) -> float: ...
-    @property
-    def hold_s(self) -> float: ...
-    @property
-    def descent_s(self) -> float: ...
-    @property
-    def off_plane_deg(self) -> float: ...
-    @property
-    def sparc(self) -> float: ...
-    @property
-    def flags(self) -> Iterable[str]: ...
 
 
 class CsvWriter:
@@ -161,7 +133,7 @@ def write_orientation_csv(
         writer.write(t_s, *columns)
 
 
-def write_reps_csv(path: str | os.PathLike[str], reps: Sequence[RepLike]) -> None:
+def write_reps_csv(path: str | os.PathLike[str], reps: Sequence[Rep]) -> None:
     """One row per rep (``REP_COLUMNS``); flags joined by ``;``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -200,7 +172,6 @@ __all__ = [
     "REP_COLUMNS",
     "CsvWriter",
     "ExportError",
-    "RepLike",
     "angles_writer",
     "orientation_writer",
     "quat_columns",

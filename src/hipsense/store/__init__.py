@@ -3,7 +3,6 @@
 from hipsense.store.history import HistoryStore
 from hipsense.store.model import (
     SLR_MDC_DEG,
-    RepRow,
     SlrComparison,
     SlrTest,
     WeekRow,
@@ -15,7 +14,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "SLR_MDC_DEG",
     "HistoryStore",
-    "RepRow",
     "SlrComparison",
     "SlrTest",
     "WeekRow",

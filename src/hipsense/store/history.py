@@ -19,9 +19,9 @@ from typing import Any, Self
 
 from hipsense.errors import StoreError
 from hipsense.fileperms import PRIVATE_FILE_MODE, create_private_file, ensure_private_dir
+from hipsense.signal.quality import Rep
 from hipsense.store.model import (
     SLR_MDC_DEG,
-    RepRow,
     SlrComparison,
     SlrTest,
     WeekRow,
@@ -84,7 +84,7 @@ class HistoryStore:
         session_id: int,
         exercise: str,
         leg: str,
-        reps: Sequence[RepRow],
+        reps: Sequence[Rep],
         *,
         started_utc: datetime | None = None,
         target_reps: int | None = None,

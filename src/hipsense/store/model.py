@@ -6,30 +6,15 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-SLR_MDC_DEG = 3.3  # phone-inclinometer same-rater MDC95 (docs: EXERCISES.md)
+from hipsense.signal.slr import MDC_DEG
 
-
-class RepRow(Protocol):
-    """The rep fields the history keeps (``hipsense.signal.quality.Rep`` has them)."""
-
-    @property
-    def index(self) -> int: ...
-    @property
-    def start_s(self) -> float: ...
-    @property
-    def end_s(self) -> float: ...
-    @property
-    def peak_deg(self) -> float: ...
-    @property
-    def rom_deg(self) -> float: ...
-    @property
-    def flags(self) -> Iterable[str]: ...
+SLR_MDC_DEG = MDC_DEG  # a change between SLR tests counts as real from here on
 
 
 @dataclass(frozen=True)
