@@ -12,7 +12,7 @@ not by the session, except that samples are held until the calibration is known.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +22,8 @@ from hipsense.errors import CalibrationError
 from hipsense.events import QualityUpdate
 from hipsense.exercises import Leg, Posture, get_exercise
 from hipsense.offline_windows import AnglePiece, Fuse, WindowedFusion, stitched
+from hipsense.samples import SampleBatch
+from hipsense.sensors import calibrations_in
 from hipsense.session import Session
 from hipsense.signal.angles import compute_angles
 from hipsense.signal.axis_check import apply_axes, check_axes
@@ -98,9 +100,10 @@ def analyze_stream(
     With a ``sink`` the per-sample results go to it window by window and the result's
     per-sample arrays are left empty; without, they are all in the result."""
     out, rate = _Output(sink), source.rate_hz
+    batches = _sensor_calibrated(source)
     if exercise_id == "none":
         fusion = WindowedFusion(rate, _orientation_fuse(rate))
-        for i, batch in enumerate(source.batches()):
+        for i, batch in enumerate(batches):
             out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
             _report(progress, source, i)
         out.add(fusion.finish())
@@ -110,7 +113,7 @@ def analyze_stream(
     key = (source.sensor_id, exercise.posture)
     fusion = WindowedFusion(rate)  # holds the samples until the calibration is known
     quality: list[QualityUpdate] = []
-    for i, batch in enumerate(source.batches()):
+    for i, batch in enumerate(batches):
         quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
         calibration = session.calibrations.get(key)
         if fusion.fuse is None and calibration is not None:
@@ -135,6 +138,16 @@ def analyze_stream(
     return AnalysisResult(
         exercise_id, leg, rate, reps, summary, calibration, None, *out.arrays(), tuple(quality)
     )
+
+
+def _sensor_calibrated(source: InputStream) -> Iterator[SampleBatch]:
+    """The input as live fed it: with the six-face calibration the recording carries applied
+    once, here, so the session and the offline fusion both see calibrated samples."""
+    applied = None if source.header is None else calibrations_in(source.header)
+    calibration = None if not applied else applied.get(source.sensor_id)
+    if calibration is None:
+        return source.batches()
+    return (calibration.apply(b) for b in source.batches())
 
 
 class _Output:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hipsense.errors import CalibrationError
 from hipsense.fileperms import create_private_file, ensure_private_dir, write_all
+from hipsense.recording import RecordingHeader
 from hipsense.signal.sensor_calibration import SensorCalibration
 from hipsense.store.model import default_history_path
 
@@ -89,3 +90,13 @@ def save_sensor_calibration(
         os.close(fd)
     os.replace(tmp, path)
     return path
+
+
+def calibrations_in(header: RecordingHeader) -> dict[str, SensorCalibration]:
+    """The six-face calibrations a recording's sensors had live, by role, so a replay or an
+    analysis feeds the pipeline exactly what the live session fed it."""
+    return {
+        s.sensor_id: SensorCalibration.from_dict(s.sensor_calibration)
+        for s in header.sensors
+        if s.sensor_calibration is not None
+    }

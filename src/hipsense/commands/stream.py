@@ -119,6 +119,7 @@ async def _present(
 
 async def _replay(args: argparse.Namespace) -> int:
     from hipsense.recording import read_recording
+    from hipsense.sensors import calibrations_in
     from hipsense.sources.replay import RecordingReplay, parse_speed
 
     recording = read_recording(args.path, salvage=True)
@@ -127,7 +128,7 @@ async def _replay(args: argparse.Namespace) -> int:
     leg = Leg(args.leg or header.leg or "right")
     roles = [s.sensor_id for s in header.sensors]
     rates = {s.sensor_id: float(s.info.sample_rate_hz) for s in header.sensors}
-    session = Session(exercise_id, leg, rates)
+    session = Session(exercise_id, leg, rates, sensor_calibrations=calibrations_in(header))
     replay = RecordingReplay(recording)
     events = session_events(replay.stream(parse_speed(args.speed)), session)
     code = await _present(events, session, plain=args.plain, roles=roles, mode="replay")

@@ -36,7 +36,17 @@ def header_for(links: list[SensorLink], session: Session, notes: str = "") -> Re
         kind = link.sensor.kind if link.sensor else "hipsense"
         name = link.sensor.name if link.sensor else link.target
         address = link.sensor.address if link.sensor else ""
-        sensors.append(SensorEntry(link.role, link.info, kind=kind, name=name, address=address))
+        applied = session.sensor_calibrations.get(link.role)
+        sensors.append(
+            SensorEntry(
+                link.role,
+                link.info,
+                kind=kind,
+                name=name,
+                address=address,
+                sensor_calibration=None if applied is None else applied.to_dict(),
+            )
+        )
     return RecordingHeader(
         sensors=tuple(sensors), exercise=session.exercise.id, leg=session.leg.value, notes=notes
     )

@@ -52,15 +52,19 @@ class SensorEntry:
     kind: str = "hipsense"
     name: str = ""
     address: str = ""
+    sensor_calibration: dict[str, Any] | None = None  # the six-face calibration live applied
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "sensor_id": self.sensor_id,
             "name": self.name,
             "address": self.address,
             "kind": self.kind,
             "info": dataclasses.asdict(self.info),
         }
+        if self.sensor_calibration is not None:
+            out["sensor_calibration"] = self.sensor_calibration
+        return out
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,14 @@ def _sensor_from_json(obj: object, path: str, line: int) -> SensorEntry:
         kind=kind,
         name=str(obj.get("name", "")),
         address=str(obj.get("address", "")),
+        sensor_calibration=_optional_object(obj.get("sensor_calibration"), sensor_id, path, line),
     )
+
+
+def _optional_object(value: object, sensor_id: str, path: str, line: int) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    raise RecordingError(path, f"sensor {sensor_id!r} sensor_calibration is not an object", line)
 
 
 def _info_default(name: str) -> object:

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from hipsense.errors import RecordingError
-from hipsense.recording import Recording
+from hipsense.recording import Recording, RecordingHeader
 from hipsense.recording.stream import stream_recording
 from hipsense.samples import SampleBatch
 from hipsense.sources.replay import (
@@ -33,6 +33,7 @@ class InputStream:
         self._batches = batches
         self.warnings: tuple[str, ...] = ()
         self.damaged = False  # complete once batches() is exhausted, like warnings
+        self.header: RecordingHeader | None = None  # a recording's, known when opened
         self.size_bytes = os.path.getsize(path) if os.path.isfile(path) else 0
         self.read_bytes = 0  # of size_bytes, as far as the recording has been read
 
@@ -40,6 +41,7 @@ class InputStream:
     def of(cls, loaded: LoadedInput) -> InputStream:
         stream = cls(loaded.path, loaded.sensor_id, loaded.rate_hz, iter(loaded.batches))
         stream.warnings, stream.damaged = loaded.warnings, loaded.damaged
+        stream.header = None if loaded.recording is None else loaded.recording.header
         return stream
 
     def batches(self) -> Iterator[SampleBatch]:
@@ -73,6 +75,7 @@ def open_input(
         blocks.close()
         raise RecordingError(name, f"no sensor {sid!r} in this recording; it has {known}")
     stream.sensor_id, stream.rate_hz = sid, float(first.header.sensor(sid).info.sample_rate_hz)
+    stream.header = first.header
     stream.set_batches(_streamed_batches(stream, first, blocks))
     return stream
 
