@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 
 from hipsense.signal.quality import Rep, SetSummary
-from hipsense.signal.slr import MDC_DEG
+from hipsense.signal.slr import MDC_DEG, change_is_real
 from hipsense.store import HistoryStore, WeekRow
 
 
@@ -46,7 +46,9 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None) -> str:
         change = ""
         if previous is not None:
             delta = r.best_deg - previous
-            change = f"{delta:+.1f}°" + (" real" if abs(delta) >= MDC_DEG else " (within MDC)")
+            change = f"{delta:+.1f}°" + (
+                " real" if change_is_real(previous, r.best_deg) else " (within MDC)"
+            )
         lines.append(
             f"{r.iso_year}-W{r.iso_week:02d} {r.best_deg:7.1f} {r.mean_deg:7.1f}"
             f" {r.count:5d} {r.reps:5d}  {change}"

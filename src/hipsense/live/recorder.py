@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hipsense.events import CalibrationUpdate, ExerciseChanged, SessionEvent, SetUpdate
+from hipsense.fileperms import ensure_private_dir
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
 from hipsense.session import Session
 from hipsense.sources.ble import LinkStatus, SensorLink
@@ -116,7 +117,7 @@ class SessionRecorder:
             return None
         if self.writer is None:
             path = self.path if self.path is not None and not self.paths else auto_path()
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            ensure_private_dir(path.parent)
             self.writer = RecordingWriter(path, header_for(self.links, self.session, self.notes))
             self.paths.append(path)
             self.writer.write_marker(

@@ -102,5 +102,6 @@ def assess(left: LegResult, right: LegResult, mdc_deg: float = MDC_DEG) -> SlrAs
 
 
 def change_is_real(before_deg: float, after_deg: float, mdc_deg: float = MDC_DEG) -> bool:
-    """Whether a retest differs from the earlier test by more than the MDC."""
-    return abs(after_deg - before_deg) > mdc_deg
+    """Whether a retest differs from the earlier test by the MDC or more (hipsense's one rule
+    for a real change: the live SLR test, the history and its weekly table all use it)."""
+    return abs(after_deg - before_deg) >= mdc_deg

@@ -20,8 +20,8 @@ from typing import Any, Self
 from hipsense.errors import StoreError
 from hipsense.fileperms import PRIVATE_FILE_MODE, create_private_file, ensure_private_dir
 from hipsense.signal.quality import Rep
+from hipsense.signal.slr import change_is_real
 from hipsense.store.model import (
-    SLR_MDC_DEG,
     SlrComparison,
     SlrTest,
     WeekRow,
@@ -151,7 +151,8 @@ class HistoryStore:
         if previous is None:
             return SlrComparison(leg, peak_deg, None, None, False)
         change = peak_deg - previous.best_peak_deg
-        return SlrComparison(leg, peak_deg, previous, change, abs(change) >= SLR_MDC_DEG)
+        real = change_is_real(previous.best_peak_deg, peak_deg)
+        return SlrComparison(leg, peak_deg, previous, change, real)
 
     def weekly_progress(self, exercise: str, leg: str | None = None) -> list[WeekRow]:
         """ISO weeks (local time) oldest first. ``slr`` uses the SLR tests' best peaks;
