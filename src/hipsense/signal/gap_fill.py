@@ -68,6 +68,9 @@ def expand_gaps(
     straight line (which cuts the top off the rate profile and loses degrees of swing).
     """
     missing = np.asarray(missing_before, dtype=np.int64)
+    if not missing.any():  # the usual batch: nothing lost, nothing to insert
+        ok = np.asarray(acc_ok, dtype=bool).copy()
+        return Expanded(gyr.copy(), acc.copy(), ok, np.arange(len(gyr), dtype=np.int64))
     counts = 1 + missing
     ends = np.cumsum(counts) - 1
     owner = np.repeat(np.arange(len(gyr)), counts)

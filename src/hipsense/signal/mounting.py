@@ -49,6 +49,17 @@ class MountingCalibration:
         n = len(acc_offset_mps2)
         if self.neutral_acc_in_sensor_mps2 is None:
             return np.broadcast_to(self.r_ts, (n, 3, 3))
+        # The offset only moves at rest samples: one rotation per run of equal offsets.
+        offsets = np.asarray(acc_offset_mps2, dtype=np.float64)
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = np.any(offsets[1:] != offsets[:-1], axis=1)
+        starts = np.flatnonzero(new_run)
+        per_run = self._r_ts_for_offsets(offsets[starts])
+        return np.repeat(per_run, np.diff(np.append(starts, n)), axis=0)
+
+    def _r_ts_for_offsets(self, acc_offset_mps2: FloatArray) -> FloatArray:
+        n = len(acc_offset_mps2)
+        assert self.neutral_acc_in_sensor_mps2 is not None
         neutral = np.array(self.neutral_acc_in_sensor_mps2)
         old = neutral / np.linalg.norm(neutral)
         new = neutral - acc_offset_mps2
