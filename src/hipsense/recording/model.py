@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,6 +81,10 @@ class RecordingHeader:
     protocol_version: int = PROTOCOL_VERSION
     created_utc: str = field(default_factory=utc_now_iso)
     format_version: int = FORMAT_VERSION
+
+    @functools.cached_property
+    def sensor_ids(self) -> frozenset[str]:
+        return frozenset(s.sensor_id for s in self.sensors)
 
     def sensor(self, sensor_id: str) -> SensorEntry:
         for entry in self.sensors:

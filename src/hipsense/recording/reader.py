@@ -171,7 +171,7 @@ def _reject_constant(name: str) -> float:
 def _add_packet(builder: _Builder, obj: dict[str, Any], number: int) -> None:
     sensor = obj.get("sensor")
     assert builder.header is not None
-    if not isinstance(sensor, str) or sensor not in {s.sensor_id for s in builder.header.sensors}:
+    if not isinstance(sensor, str) or sensor not in builder.header.sensor_ids:
         raise RecordingError(builder.path, f"packet from unknown sensor {sensor!r}", number)
     hex_text = obj.get("payload_hex")
     try:

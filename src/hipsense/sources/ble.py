@@ -25,10 +25,11 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakError
-from bleak.uuids import normalize_uuid_16
 
 from hipsense.errors import AdapterError, ProtocolError, SensorError, SensorNotFoundError
 from hipsense.protocol import (
+    BATTERY_LEVEL_UUID,
+    BATTERY_SERVICE_UUID,
     CONTROL_UUID,
     IMU_DATA_UUID,
     LOCAL_NAME_PREFIX,
@@ -40,15 +41,14 @@ from hipsense.protocol import (
     decode_sensor_info,
     encode_control,
 )
+from hipsense.protocol.witmotion import WITMOTION_NOTIFY_UUID, WITMOTION_SERVICE_UUID
 from hipsense.samples import SampleBatch
 from hipsense.sources.link_health import HealthCounts, PacketAssembler, WitMotionAssembler
 
 SensorKind = Literal["hipsense", "witmotion"]
 LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
-BATTERY_SERVICE = normalize_uuid_16(0x180F)
-BATTERY_LEVEL = normalize_uuid_16(0x2A19)
-WITMOTION_SERVICE = normalize_uuid_16(0xFFE5)
-WITMOTION_NOTIFY = normalize_uuid_16(0xFFE4)
+BATTERY_SERVICE, BATTERY_LEVEL = BATTERY_SERVICE_UUID, BATTERY_LEVEL_UUID
+WITMOTION_SERVICE, WITMOTION_NOTIFY = WITMOTION_SERVICE_UUID, WITMOTION_NOTIFY_UUID
 _ADDRESS = re.compile(r"^([0-9A-F]{2}:){5}[0-9A-F]{2}$|^[0-9A-F-]{36}$", re.IGNORECASE)
 _NOT_FOUND_ADVICE = "is it charging, within a few metres, and not connected to a phone?"
 

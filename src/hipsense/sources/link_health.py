@@ -22,14 +22,13 @@ import numpy.typing as npt
 
 from hipsense.errors import ProtocolError
 from hipsense.protocol import ImuPacket, SensorInfo, decode_imu_packet
+from hipsense.protocol.hipsense_v1 import SEQ_MODULO, TIME_MODULO_US
 from hipsense.protocol.witmotion import WitMotionBatch, decode_witmotion
 from hipsense.samples import SampleBatch
 
 FloatArray = npt.NDArray[np.float64]
 Payload = bytes | bytearray
 
-SEQ_MODULO = 1 << 16
-TIME_MODULO_US = 1 << 32
 MAX_DRIFT_PPM = 500.0
 
 
