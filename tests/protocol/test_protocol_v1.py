@@ -7,6 +7,7 @@ from hipsense.errors import ProtocolError
 from hipsense.protocol import (
     SensorInfo,
     decode_imu_packet,
+    decode_imu_packets,
     decode_sensor_info,
     encode_imu_packet,
     encode_sensor_info,
@@ -136,3 +137,36 @@ def test_sensor_info_ignores_reserved_flag_bits() -> None:
 def test_sensor_info_fields_out_of_wire_range_are_protocol_errors() -> None:
     with pytest.raises(ProtocolError, match="out of range"):
         encode_sensor_info(SensorInfo.for_ranges(sample_rate_hz=70_000))
+
+
+@pytest.mark.parametrize("with_mag", [False, True])
+def test_a_run_of_packets_decodes_as_each_packet_does(with_mag: bool) -> None:
+    rng = np.random.default_rng(5)
+    raw = rng.integers(-32768, 32767, size=(6, 3, 4, 3), dtype=np.int16)
+    payloads = [
+        encode_imu_packet(65_530 + 4 * k, 4_294_967_000 + 20_000 * k, a, g, m if with_mag else None)
+        for k, (a, g, m) in enumerate(raw)
+    ]
+    run = decode_imu_packets(payloads, INFO)
+    assert run is not None and len(run) == 6 and run.sample_count == 4
+    each = [decode_imu_packet(p, INFO) for p in payloads]
+    assert run.seq.tolist() == [p.seq for p in each]
+    assert run.t0_us.tolist() == [p.t0_us for p in each]
+    assert np.array_equal(run.acc_mps2, np.stack([p.acc_mps2 for p in each]))
+    assert np.array_equal(run.gyr_radps, np.stack([p.gyr_radps for p in each]))
+    if with_mag:
+        assert run.mag_ut is not None
+        assert np.array_equal(run.mag_ut, np.stack([p.mag_ut for p in each]))
+    else:
+        assert run.mag_ut is None
+
+
+def test_a_run_with_any_odd_packet_is_left_to_the_single_decoder() -> None:
+    ok = [encode_imu_packet(k, k, [[k, 0, 0]] * 2, [[0, k, 0]] * 2) for k in range(3)]
+    shorter = encode_imu_packet(9, 9, [[1, 2, 3]], [[4, 5, 6]])
+    bad_version = bytes([2]) + ok[1][1:]
+    reserved = ok[1][:1] + bytes([ok[1][1] | 0x40]) + ok[1][2:]
+    assert decode_imu_packets([], INFO) is None
+    for odd in (shorter, bad_version, reserved, ok[1][:-1]):
+        assert decode_imu_packets([ok[0], odd, ok[2]], INFO) is None
+        assert decode_imu_packets([odd, *ok], INFO) is None

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hipsense.protocol import SensorInfo, encode_imu_packet
+from hipsense.protocol import ImuPacketRun, SensorInfo, encode_imu_packet
 from hipsense.sources.link_health import (
     ClockMapper,
     DeviceClock,
@@ -131,3 +131,65 @@ def test_assembler_resolves_a_gap_longer_than_the_counter_by_device_time() -> No
     batches = asm.assemble([(1.0, p) for p in before] + [(201.0, p) for p in after])
     assert [(b.meta["first_index"], b.lost_before) for b in batches] == [(0, 0), (40_100, 40_000)]
     assert asm.counts().out_of_order == 0
+
+
+def _link(events: list[str], per_packet: int, rate_hz: int) -> list[tuple[float, bytes]]:
+    """A stream across both wraps (counter and clock) in which packets go missing, come twice,
+    late or malformed, with arrival jitter; each event is one packet sent."""
+    rng = np.random.default_rng(len(events))
+    start, out = 65_536 - 3 * per_packet, []
+    for k, event in enumerate(events):
+        first = start + k * per_packet
+        raw = rng.integers(-2000, 2000, size=(2, per_packet, 3))
+        t_us = (first * 1_000_000 // rate_hz + (1 << 32) - 20_000) % (1 << 32)
+        payload = encode_imu_packet(first, t_us, raw[0], raw[1])
+        arrival = (first - start + per_packet) / rate_hz + 0.004 + 0.01 * rng.random()
+        if event == "drop":
+            continue
+        if event == "bad":
+            payload = payload[:-1]
+        out.append((arrival, payload))
+        if event == "dup":
+            out.append((arrival + 0.001, payload))
+        if event == "swap" and len(out) > 1:
+            out[-2], out[-1] = out[-1], out[-2]
+    return out
+
+
+class _EachPacket(PacketAssembler):
+    """The packet-by-packet path only."""
+
+    def _accept_run(self, run: ImuPacketRun, arrivals: list[float]) -> None:
+        return None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ok"] * 6 + ["drop", "dup", "swap", "bad"]), min_size=1, max_size=300
+    ),
+    st.lists(st.integers(1, 40), min_size=1, max_size=20),
+)
+def test_assembler_handles_a_chunk_at_once_as_packet_by_packet(
+    events: list[str], cuts: list[int]
+) -> None:
+    """Whole chunks of packets are handled with array operations when nothing is odd about
+    them: batches (bit for bit) and counts are those of handling each packet on its own."""
+    info = SensorInfo.for_ranges(sample_rate_hz=100)
+    items = _link(events, 7, 100)
+    chunked, single = PacketAssembler("thigh", info), _EachPacket("thigh", info)
+    got, want, i, c = [], [], 0, 0
+    while i < len(items):
+        step = cuts[c % len(cuts)]
+        got += chunked.assemble(items[i : i + step])
+        want += single.assemble(items[i : i + step])
+        i, c = i + step, c + 1
+    assert chunked.counts() == single.counts()
+    if chunked.mapper.ready or single.mapper.ready:
+        one = np.array([1.0])
+        assert chunked.mapper.to_host_s(one) == single.mapper.to_host_s(one)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert (a.lost_before, a.meta) == (b.lost_before, b.meta)
+        for x, y in ((a.t_s, b.t_s), (a.acc_mps2, b.acc_mps2), (a.gyr_radps, b.gyr_radps)):
+            assert np.array_equal(x, y)

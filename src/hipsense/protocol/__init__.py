@@ -30,7 +30,9 @@ from hipsense.protocol.gatt import (
 )
 from hipsense.protocol.hipsense_v1 import (
     ImuPacket,
+    ImuPacketRun,
     decode_imu_packet,
+    decode_imu_packets,
     encode_imu_packet,
     max_samples_per_packet,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "ControlCommandError",
     "ControlOpcode",
     "ImuPacket",
+    "ImuPacketRun",
     "SensorInfo",
     "SetRanges",
     "SetSampleRate",
@@ -64,6 +67,7 @@ __all__ = [
     "decode_battery_level",
     "decode_control",
     "decode_imu_packet",
+    "decode_imu_packets",
     "decode_sensor_info",
     "decode_witmotion",
     "encode_battery_level",

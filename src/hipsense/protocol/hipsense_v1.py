@@ -59,8 +59,10 @@ __all__ = [
     "SERVICE_UUID",
     "TIME_MODULO_US",
     "ImuPacket",
+    "ImuPacketRun",
     "SensorInfo",
     "decode_imu_packet",
+    "decode_imu_packets",
     "decode_sensor_info",
     "encode_imu_packet",
     "encode_sensor_info",
@@ -176,6 +178,57 @@ def decode_imu_packet(payload: bytes | bytearray | memoryview, info: SensorInfo)
         acc_mps2=_scaled(acc_raw, info.acc_scale_mps2_per_lsb),
         gyr_radps=_scaled(gyr_raw, info.gyr_scale_radps_per_lsb),
         mag_ut=None if mag_raw is None else _scaled(mag_raw, info.mag_scale_ut_per_lsb),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ImuPacketRun:
+    """Consecutive IMU notifications of one layout, decoded at once: per-packet header fields
+    (P,) and samples (P, N, 3) in SI units, the same values ``decode_imu_packet`` gives."""
+
+    seq: npt.NDArray[np.int64]
+    t0_us: npt.NDArray[np.int64]
+    acc_mps2: FloatArray
+    gyr_radps: FloatArray
+    mag_ut: FloatArray | None
+
+    @property
+    def sample_count(self) -> int:
+        """Samples per packet (N)."""
+        return int(self.acc_mps2.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.seq.shape[0])
+
+
+def decode_imu_packets(payloads: list[bytes | bytearray], info: SensorInfo) -> ImuPacketRun | None:
+    """Decode many notifications with one ``np.frombuffer`` when they are all valid and share
+    one layout (length and header flags); None otherwise (decode them one by one then: only
+    ``decode_imu_packet`` says what is wrong with a payload)."""
+    if not payloads:
+        return None
+    first = payloads[0]
+    try:
+        count, dtype = _sample_dtype(first)
+    except ProtocolError:
+        return None
+    size, info_byte = len(first), first[1]
+    if any(len(p) != size for p in payloads):
+        return None
+    layout = np.dtype(
+        [("version", "u1"), ("info", "u1"), ("seq", "<u2"), ("t0", "<u4"), ("s", dtype, (count,))]
+    )
+    packets = np.frombuffer(b"".join(payloads), dtype=layout)
+    if not ((packets["version"] == PROTOCOL_VERSION) & (packets["info"] == info_byte)).all():
+        return None
+    samples = packets["s"]
+    mag = samples["mag"] if dtype is SAMPLE_MAG_DTYPE else None
+    return ImuPacketRun(
+        seq=packets["seq"].astype(np.int64),
+        t0_us=packets["t0"].astype(np.int64),
+        acc_mps2=_scaled(samples["acc"], info.acc_scale_mps2_per_lsb),
+        gyr_radps=_scaled(samples["gyr"], info.gyr_scale_radps_per_lsb),
+        mag_ut=None if mag is None else _scaled(mag, info.mag_scale_ut_per_lsb),
     )
 
 

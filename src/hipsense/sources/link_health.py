@@ -13,6 +13,7 @@ See firmware_protocol/PROTOCOL.md §7.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,12 +22,19 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.errors import ProtocolError
-from hipsense.protocol import ImuPacket, SensorInfo, decode_imu_packet
+from hipsense.protocol import (
+    ImuPacket,
+    ImuPacketRun,
+    SensorInfo,
+    decode_imu_packet,
+    decode_imu_packets,
+)
 from hipsense.protocol.hipsense_v1 import SEQ_MODULO, TIME_MODULO_US
 from hipsense.protocol.witmotion import WitMotionBatch, decode_witmotion
 from hipsense.samples import SampleBatch
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 Payload = bytes | bytearray
 
 MAX_DRIFT_PPM = 500.0
@@ -88,6 +96,14 @@ class SequenceTracker:
         self.out_of_order += 1
         return SeqResult(PacketVerdict.OUT_OF_ORDER, index, 0)
 
+    def accept_run(self, first_indices: IntArray, count: int, lost: int) -> None:
+        """Account for packets of ``count`` samples each, all accepted (``first_indices`` in
+        order, ``lost`` samples missing between them): what ``observe`` would have done."""
+        self.next_index = int(first_indices[-1]) + count
+        self.received_samples += count * len(first_indices)
+        self.lost_samples += lost
+        self._recent.extend(first_indices.tolist())
+
     def _accept(self, index: int, count: int, lost: int) -> SeqResult:
         self.next_index = index + count
         self.received_samples += count
@@ -112,6 +128,16 @@ class DeviceClock:
             t_u32 if self._last_us is None else unwrap(t_u32, self._last_us, TIME_MODULO_US)
         )
         return self._last_us
+
+    def unwrap_run(self, t_u32: IntArray) -> IntArray | None:
+        """``unwrap_us`` of consecutive stamps at once (None before the first stamp)."""
+        if self._last_us is None:
+            return None
+        step = np.diff(t_u32, prepend=self._last_us) % TIME_MODULO_US
+        step[step >= TIME_MODULO_US // 2] -= TIME_MODULO_US
+        unwrapped: IntArray = self._last_us + np.cumsum(step)
+        self._last_us = int(unwrapped[-1])
+        return unwrapped
 
 
 class ClockMapper:
@@ -189,6 +215,29 @@ class _Accepted:
     arrival_s: float
 
 
+@dataclass(frozen=True, eq=False)
+class _Segment:
+    """Accepted packets without a gap between them: one batch."""
+
+    lost_before: int
+    first_index: int
+    device_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_radps: FloatArray
+    arrival_s: float  # of the last packet
+
+    @classmethod
+    def of(cls, run: list[_Accepted]) -> _Segment:
+        return cls(
+            run[0].lost_before,
+            run[0].first_index,
+            np.concatenate([a.device_s for a in run]),
+            np.concatenate([a.packet.acc_mps2 for a in run]),
+            np.concatenate([a.packet.gyr_radps for a in run]),
+            run[-1].arrival_s,
+        )
+
+
 class PacketAssembler:
     """Payloads of one hipsense sensor (with arrival times) -> SampleBatches on the host clock.
 
@@ -223,6 +272,17 @@ class PacketAssembler:
         )
 
     def assemble(self, items: Sequence[tuple[float, Payload]]) -> list[SampleBatch]:
+        """Batches of these notifications (arrival time, payload). A run of valid packets of
+        one layout that all arrive in order is handled with array operations; anything else
+        (malformed, duplicate, late, a resumed link, a counter gap beyond 2^15 samples) packet
+        by packet. Both give the same batches and counts."""
+        run = decode_imu_packets([payload for _, payload in items], self.info)
+        segments = None if run is None else self._accept_run(run, [t for t, _ in items])
+        if segments is None:
+            segments = self._accept_each(items)
+        return [self._batch(segment) for segment in segments]
+
+    def _accept_each(self, items: Sequence[tuple[float, Payload]]) -> list[_Segment]:
         runs: list[list[_Accepted]] = []
         for arrival_s, payload in items:
             try:
@@ -236,7 +296,47 @@ class PacketAssembler:
             if accepted.lost_before or not runs:
                 runs.append([])
             runs[-1].append(accepted)
-        return [self._batch(run) for run in runs]
+        return [_Segment.of(run) for run in runs]
+
+    def _accept_run(self, run: ImuPacketRun, arrivals: list[float]) -> list[_Segment] | None:
+        """``_observe`` of every packet of ``run``, with arrays, if all are accepted without
+        the resume or wide-gap rules; None (and nothing changed) otherwise."""
+        next_index, expected_us = self.seq.next_index, self._expected_t_us
+        if self._resuming or next_index is None or expected_us is None:
+            return None
+        n, rate = run.sample_count, self.info.sample_rate_hz
+        period_us = 1e6 / rate
+        # the counter: samples missing before each packet, as SequenceTracker.observe sees it
+        lost = np.diff(run.seq, prepend=next_index - n) - n
+        lost %= SEQ_MODULO
+        # the device clock: the same gap in samples (_samples_by_time), for the wide-gap rule
+        expected = np.concatenate(
+            ([expected_us], (run.t0_us[:-1] + n * period_us) % TIME_MODULO_US)
+        )
+        gap_us = (run.t0_us - expected) % TIME_MODULO_US
+        by_time = np.where(gap_us >= TIME_MODULO_US // 2, 0.0, np.rint(gap_us * rate / 1e6))
+        if (lost >= SEQ_MODULO // 2).any() or (by_time >= SEQ_MODULO // 2).any():
+            return None
+        first = next_index + np.cumsum(lost) + n * np.arange(len(run))
+        self.seq.accept_run(first, n, int(lost.sum()))
+        self._expected_t_us = (int(run.t0_us[-1]) + n * period_us) % TIME_MODULO_US
+        unwrapped = self.clock.unwrap_run(run.t0_us)
+        assert unwrapped is not None  # set together with _expected_t_us
+        device_s = (unwrapped * 1e-6)[:, None] + np.arange(n)[None, :] / rate
+        for last_s, arrival_s in zip(device_s[:, -1].tolist(), arrivals, strict=True):
+            self.mapper.observe(last_s, arrival_s)
+        starts = [0, *(np.flatnonzero(lost[1:]) + 1).tolist(), len(run)]
+        return [
+            _Segment(
+                int(lost[a]),
+                int(first[a]),
+                device_s[a:b].reshape(-1),
+                run.acc_mps2[a:b].reshape(-1, 3),
+                run.gyr_radps[a:b].reshape(-1, 3),
+                arrivals[b - 1],
+            )
+            for a, b in itertools.pairwise(starts)
+        ]
 
     def _observe(self, packet: ImuPacket, arrival_s: float) -> _Accepted | None:
         by_time = self._samples_by_time(packet)
@@ -274,8 +374,8 @@ class PacketAssembler:
         self._expected_t_us = None
         return True
 
-    def _batch(self, run: list[_Accepted]) -> SampleBatch:
-        device_s = np.concatenate([a.device_s for a in run])
+    def _batch(self, segment: _Segment) -> SampleBatch:
+        device_s = segment.device_s
         host_s = self.mapper.to_host_s(device_s) - self.time_origin_s
         if host_s[0] <= self._last_host_s:
             # A refined clock estimate must never move time backwards: shift, keep spacing.
@@ -284,13 +384,13 @@ class PacketAssembler:
         return SampleBatch(
             sensor_id=self.sensor_id,
             t_s=host_s,
-            acc_mps2=np.concatenate([a.packet.acc_mps2 for a in run]),
-            gyr_radps=np.concatenate([a.packet.gyr_radps for a in run]),
-            lost_before=run[0].lost_before,
+            acc_mps2=segment.acc_mps2,
+            gyr_radps=segment.gyr_radps,
+            lost_before=segment.lost_before,
             meta={
-                "first_index": run[0].first_index,
+                "first_index": segment.first_index,
                 "device_t0_s": float(device_s[0]),
-                "arrival_s": run[-1].arrival_s,  # host monotonic time the last packet came in
+                "arrival_s": segment.arrival_s,  # host monotonic time the last packet came in
             },
         )
 
