@@ -7,21 +7,10 @@ from hipsense.exercises import Leg, Posture
 from hipsense.samples import SampleBatch
 from hipsense.signal.angles import AnglePipeline, compute_angles, thigh_angles
 from hipsense.signal.calibration import MountingCalibration
-from hipsense.signal.thigh_frame import rot_x, rot_y, thigh_rotation
+from hipsense.signal.thigh_frame import rot_x, rot_y, rot_z, thigh_rotation
 
 RATE_HZ = 100.0
 BODY_IN_WORLD = {Posture.STANDING: np.eye(3), Posture.SUPINE: rot_y(-np.pi / 2)}
-
-
-def _rot_z(a: np.ndarray) -> np.ndarray:
-    return np.swapaxes(rot_x(np.zeros_like(a)), -1, -2) @ _yaw(a)
-
-
-def _yaw(a: np.ndarray) -> np.ndarray:
-    c, s, o, z = np.cos(a), np.sin(a), np.ones_like(a), np.zeros_like(a)
-    return np.stack(
-        [np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2
-    )
 
 
 def _quat_from_matrix(r: np.ndarray) -> np.ndarray:
@@ -40,7 +29,7 @@ def test_angles_are_recovered_for_any_heading_and_mounting(posture: Posture, leg
     if posture is Posture.SUPINE:
         flex, abd = rng.uniform(0, 85, n), rng.uniform(-20, 20, n)
     r_ts = rot_x(rng.uniform(-np.pi, np.pi)) @ rot_y(rng.uniform(-np.pi, np.pi))
-    heading = _yaw(rng.uniform(-np.pi, np.pi, n))  # rotation about world up
+    heading = rot_z(rng.uniform(-np.pi, np.pi, n))  # rotation about world up
     r_ws = heading @ BODY_IN_WORLD[posture] @ thigh_rotation(flex, abd, leg) @ r_ts
     cal = MountingCalibration.from_rotation(r_ts, posture, leg)
     got_flex, got_abd = thigh_angles(_quat_from_matrix(r_ws), cal)

@@ -6,7 +6,7 @@ from scipy.spatial.transform import Rotation
 
 from hipsense.exercises import Leg, Posture
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up
+from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up, rot_z
 from hipsense.sim import Conditions, Mounting, plan_set, plan_warmup, simulate
 from hipsense.sim.keyframes import CHANNELS
 from hipsense.sim.kinematics import MotionModel, ideal_imu
@@ -118,7 +118,7 @@ def test_march_accelerations_integrate_to_the_sensors_displacement() -> None:
 
     from hipsense.sim.choreography import still
     from hipsense.sim.keyframes import CH, KeyframeBuilder
-    from hipsense.sim.kinematics import body_attitude, rot_z, thigh_attitude
+    from hipsense.sim.kinematics import body_attitude, thigh_attitude
     from hipsense.sim.motions import exercise_set
 
     plan = plan_set("straight-leg-march", Leg.RIGHT, 5, np.random.default_rng(1))

@@ -52,6 +52,15 @@ def rot_y(angle_rad: npt.ArrayLike) -> FloatArray:
     )
 
 
+def rot_z(angle_rad: npt.ArrayLike) -> FloatArray:
+    a = np.asarray(angle_rad, dtype=np.float64)
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack(
+        [np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2
+    )
+
+
 def thigh_rotation(
     flexion_deg: npt.ArrayLike, abduction_deg: npt.ArrayLike, leg: Leg
 ) -> FloatArray:

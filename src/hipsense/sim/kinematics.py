@@ -18,21 +18,12 @@ from scipy.spatial.transform import Rotation
 
 from hipsense.exercises import Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.thigh_frame import leg_sign, rot_x, rot_y, thigh_rotation
+from hipsense.signal.thigh_frame import leg_sign, rot_x, rot_y, rot_z, thigh_rotation
 from hipsense.sim.keyframes import CH
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
 DIFF_STEP_S = 2e-4
 MountingSite = Literal["front", "outer"]
-
-
-def rot_z(angle_rad: FloatArray | float) -> FloatArray:
-    a = np.asarray(angle_rad, dtype=np.float64)
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack(
-        [np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2
-    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,6 @@ from hipsense.sim.repspecs import (
     STANDING_DRILLS,
     SUPINE_DRILLS,
     RepSpec,
-    SimExercise,
     calibration_swings,
     plan_reps,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "RepSpec",
     "SegmentKind",
     "SessionPlan",
-    "SimExercise",
     "calibration_swings",
     "plan_reps",
     "plan_session",

@@ -7,19 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipsense.exercises import CATALOGUE, Angle, Posture
+from hipsense.exercises import CATALOGUE, Exercise
 
 HIP_CIRCLES = "hip-circles"
-
-
-@dataclass(frozen=True)
-class SimExercise:
-    """The simulator's view of an exercise: posture and primary angle."""
-
-    id: str
-    posture: Posture
-    primary: Angle
-
 
 STANDING_DRILLS = (
     "swing-forward",
@@ -29,11 +19,8 @@ STANDING_DRILLS = (
     HIP_CIRCLES,
 )
 SUPINE_DRILLS = ("slr", "assisted-slr", "leg-lowering")
-_EXTRA = {HIP_CIRCLES: SimExercise(HIP_CIRCLES, Posture.STANDING, Angle.FLEXION)}
-SIM_EXERCISES: dict[str, SimExercise] = {
-    i: SimExercise(i, CATALOGUE[i].posture, CATALOGUE[i].primary) if i in CATALOGUE else _EXTRA[i]
-    for i in STANDING_DRILLS + SUPINE_DRILLS
-}
+# The drills the simulator can perform; posture and primary angle are the catalogue's.
+SIM_EXERCISES: dict[str, Exercise] = {i: CATALOGUE[i] for i in STANDING_DRILLS + SUPINE_DRILLS}
 
 
 @dataclass(frozen=True)
