@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hipsense.signal.orientation import quat_multiply
+from hipsense.signal.orientation import quat_conjugate, quat_multiply
 
 FloatArray = npt.NDArray[np.float64]
 # (t_s, acc_mps2, gyr_radps) of consecutive samples -> (flexion, abduction, quaternion)
@@ -118,7 +118,7 @@ def stitched(pieces: Iterable[AnglePiece]) -> AnglePiece:
 def _heading_offset(reference: FloatArray, quat: FloatArray) -> float:
     """Rotation about world z (rad) taking ``quat`` onto ``reference``, circular mean over
     the samples where both are finite (0 if none)."""
-    rel = quat_multiply(reference, quat * np.array([1.0, -1.0, -1.0, -1.0]))
+    rel = quat_multiply(reference, quat_conjugate(quat))
     w, x, y, z = rel.T
     yaw = np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
     yaw = yaw[np.isfinite(yaw)]

@@ -7,6 +7,10 @@ from hipsense.signal.orientation import (
     OrientationParams,
     estimate_orientation_causal,
     estimate_orientation_offline,
+    quat_conjugate,
+    quat_from_rotvec,
+    quat_multiply,
+    quat_rotate,
     up_in_sensor,
 )
 
@@ -109,3 +113,12 @@ def test_lever_arm_compensation_leaves_gravity_only() -> None:
     clean = compensate(acc, gyr, gyr[0], lever, RATE_HZ)
     # The causal (backward) derivative lags half a sample: ~0.1 m/s^2 here, vs 3 m/s^2 removed.
     np.testing.assert_allclose(clean[5:-5], 9.80665 * up[5:-5], atol=0.12)
+
+
+def test_quat_conjugate_undoes_the_rotation() -> None:
+    rng = np.random.default_rng(100)
+    q = quat_from_rotvec(rng.uniform(-2.0, 2.0, (5, 3)))
+    v = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(quat_rotate(quat_conjugate(q), quat_rotate(q, v)), v, atol=1e-12)
+    identity = np.tile([1.0, 0.0, 0.0, 0.0], (5, 1))
+    np.testing.assert_allclose(quat_multiply(q, quat_conjugate(q)), identity, atol=1e-12)

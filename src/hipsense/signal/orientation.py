@@ -121,11 +121,15 @@ def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
     )
 
 
+def quat_conjugate(q: FloatArray) -> FloatArray:
+    """The conjugate of wxyz quaternion(s): for a unit quaternion, the inverse rotation."""
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
 def quat_rotate(q: FloatArray, v: FloatArray) -> FloatArray:
     """Rotate vector(s) v by unit quaternion(s) q (wxyz)."""
     qv = np.concatenate([np.zeros((*np.shape(v)[:-1], 1)), v], axis=-1)
-    conj = q * np.array([1.0, -1.0, -1.0, -1.0])
-    return quat_multiply(quat_multiply(q, qv), conj)[..., 1:]
+    return quat_multiply(quat_multiply(q, qv), quat_conjugate(q))[..., 1:]
 
 
 def quat_from_rotvec(rotvec: FloatArray) -> FloatArray:
@@ -182,7 +186,7 @@ class OrientationEstimator:
         self._vqf.setMotionBiasEstEnabled(p.motion_bias_estimation and tau_acc_s is None)
         if tau_acc_s is None:  # forget the swing's accelerations in the short low-pass
             st = self._vqf.state
-            conj = np.asarray(st["accQuat"], dtype=np.float64) * np.array([1.0, -1, -1, -1])
+            conj = quat_conjugate(np.asarray(st["accQuat"], dtype=np.float64))
             up_i = quat_rotate(conj, np.array([0.0, 0.0, STANDARD_GRAVITY_MPS2]))
             self._vqf.state = self._steady_lp(st, up_i)
 
