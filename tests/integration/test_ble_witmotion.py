@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from bleak import BleakClient
 
-from hipsense.protocol.witmotion import ACC_SCALE_MPS2_PER_LSB, GYR_SCALE_RADPS_PER_LSB
+from hipsense.protocol.witmotion import (
+    ACC_SCALE_MPS2_PER_LSB,
+    GYR_SCALE_RADPS_PER_LSB,
+    WITMOTION_WRITE_UUID,
+    rate_command,
+)
 from hipsense.sources.ble import SensorLink, scan_sensors
 from hipsense.virtual import RampSource, VirtualRadio, ramp_block
 
@@ -25,3 +31,12 @@ async def test_witmotion_is_found_streams_and_decodes() -> None:
     np.testing.assert_array_equal(got.cat("acc_mps2"), expected.acc_raw * ACC_SCALE_MPS2_PER_LSB)
     np.testing.assert_array_equal(got.cat("gyr_radps"), expected.gyr_raw * GYR_SCALE_RADPS_PER_LSB)
     assert np.all(np.diff(got.cat("t_s")) > 0)
+
+
+async def test_virtual_witmotion_streams_at_10_hz_until_the_rate_register_is_written() -> None:
+    async with VirtualRadio() as radio:
+        sensor = await radio.add_witmotion("WT901BLE68")
+        default_hz = sensor.rate_hz
+        async with BleakClient(sensor.address, backend=radio.bleak_backend.client) as client:
+            await client.write_gatt_char(WITMOTION_WRITE_UUID, rate_command(50), response=True)
+    assert (default_hz, sensor.rate_hz) == (10.0, 50.0)  # PROTOCOL.md §9: 10 Hz by default

@@ -123,7 +123,8 @@ def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
 
 def quat_conjugate(q: FloatArray) -> FloatArray:
     """The conjugate of wxyz quaternion(s): for a unit quaternion, the inverse rotation."""
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
+    conjugate: FloatArray = q * np.array([1.0, -1.0, -1.0, -1.0])
+    return conjugate
 
 
 def quat_rotate(q: FloatArray, v: FloatArray) -> FloatArray:

@@ -1,7 +1,8 @@
 """A virtual WitMotion WT901BLE-family sensor: service 0xFFE5, notify 0xFFE4, write 0xFFE9.
 
 It streams one 20-byte ``55 61`` frame per notification as soon as notifications are enabled,
-at the rate set by register 0x03, like the real module. Frames carry no counter or clock.
+at the rate set by register 0x03 (10 Hz until it is written, PROTOCOL.md §9), like the real
+module. Frames carry no counter or clock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bumble.device import Connection
 
 from hipsense.errors import ProtocolError
 from hipsense.protocol.witmotion import (
+    DEFAULT_RATE_HZ,
     RATE_HZ_BY_CODE,
     REGISTER_RATE,
     decode_witmotion_command,
@@ -38,7 +40,7 @@ class VirtualWitMotion(VirtualPeripheral):
         name: str | None = None,
         motion: MotionSource | None = None,
         *,
-        rate_hz: float = 50.0,
+        rate_hz: float = DEFAULT_RATE_HZ,
         pacing: Pacing = "realtime",
         **options: Any,
     ) -> None:
