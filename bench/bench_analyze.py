@@ -4,7 +4,8 @@ A simulated session (warm-up sets, pauses, fidgets) is encoded into hipsense v1 
 samples and written as a real recording; ``analyze`` (read, decode, live session with reps,
 offline smoothing for the exports) is timed next to bare VQF batch fusion of the same samples
 (``updateBatch``) and next to bare offline VQF (``offlineVQF``, which analyze must run anyway for
-its smoothed exports).
+its smoothed exports). Each size is analysed twice: with the per-sample exports (angles and reps
+CSVs) and with the JSON summary only (no offline fusion then).
 
 Run: .venv/bin/python bench/bench_analyze.py [--minutes 60 10] [--repeat 3]
 """
@@ -88,12 +89,14 @@ print(wall, imports, int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1
 """
 
 
-def analyze_run(path: Path) -> tuple[float, float, float]:
+def analyze_run(path: Path, *, exports: bool = True) -> tuple[float, float, float]:
     """Seconds (analysis, then the command's imports) and peak RSS (MB) of one ``hipsense
-    analyze`` with exports, in its own process."""
+    analyze`` in its own process, with the per-sample exports (angles CSV, which needs the
+    offline fusion) and the reps CSV, or with the JSON summary only."""
     out = Path(tempfile.mkdtemp())
     args = ["analyze", str(path), "--exercise", "swing-forward", "--json"]
-    args += ["--angles-csv", str(out / "a.csv"), "--reps-csv", str(out / "r.csv")]
+    if exports:
+        args += ["--angles-csv", str(out / "a.csv"), "--reps-csv", str(out / "r.csv")]
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, *args], check=True, capture_output=True, text=True
     )
@@ -106,7 +109,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[60.0, 10.0])
     parser.add_argument("--repeat", type=int, default=1, help="analyze runs; the fastest counts")
     args = parser.parse_args()
-    print(f"{'recording':>10} {'samples':>9} {'VQF s':>7} {'offline s':>9}", end="")
+    print(f"{'recording':>10} {'samples':>9} {'VQF s':>7} {'offline s':>9} {'exports':>8}", end="")
     print(f" {'analyze s':>10} {'÷VQF':>6} {'÷offline':>8} {'+imports s':>10} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
@@ -114,10 +117,13 @@ def main() -> None:
             n = make_recording(path, minutes)
             vqf_s = min(bare_vqf_s(path) for _ in range(3))
             offline_s = min(bare_vqf_s(path, offline=True) for _ in range(3))
-            wall, imports, peak_mb = min(analyze_run(path) for _ in range(args.repeat))
-            print(f"{minutes:>7.0f} min {n:>9} {vqf_s:>7.3f} {offline_s:>9.3f}", end="")
-            print(f" {wall:>10.2f} {wall / vqf_s:>5.0f}x {wall / offline_s:>7.1f}x", end="")
-            print(f" {imports:>10.2f} {peak_mb:>12.0f}")
+            for exports in (True, False):
+                runs = [analyze_run(path, exports=exports) for _ in range(args.repeat)]
+                wall, imports, peak_mb = min(runs)
+                print(f"{minutes:>7.0f} min {n:>9} {vqf_s:>7.3f} {offline_s:>9.3f}", end="")
+                print(f" {'yes' if exports else 'no':>8} {wall:>10.2f}", end="")
+                print(f" {wall / vqf_s:>5.1f}x {wall / offline_s:>7.1f}x", end="")
+                print(f" {imports:>10.2f} {peak_mb:>12.0f}")
 
 
 if __name__ == "__main__":

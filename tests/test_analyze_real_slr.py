@@ -46,3 +46,18 @@ def test_subject2_is_counted_and_its_axis_mismatch_reported(
     out = json.loads(capsys.readouterr().out)
     assert out["rep_count"] == 30
     assert any("gyroscope does not agree" in w for w in out["warnings"])
+
+
+def test_a_session_that_never_calibrates_fails_the_same_without_exports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Subject 1's left thigh never shows a clear raise: the calibration fails (exit 2)
+    whether or not the smoothed angles are exported (without, there is no offline fusion)."""
+    args = ["analyze", str(PT / "s1" / "slr_test_left_thigh.csv"), "--exercise", "slr"]
+    args += ["--leg", "left", "--json"]
+    assert main([*args, "--angles-csv", str(tmp_path / "a.csv")]) == 2
+    with_exports = capsys.readouterr()
+    assert main(args) == 2
+    without = capsys.readouterr()
+    assert "no leg raise seen" in without.err
+    assert (without.out, without.err) == (with_exports.out, with_exports.err)

@@ -36,3 +36,16 @@ def test_streamed_analysis_equals_the_loaded_one(
         (np.concatenate([p.quat_wxyz for p in pieces]), whole.quat_wxyz),
     ]:
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("name", "exercise"), [("slr_left", None), ("slr_left", "none")])
+def test_without_per_sample_results_the_rest_is_the_same(name: str, exercise: str | None) -> None:
+    """No exports asked for: no offline fusion, and reps, calibration and quality unchanged."""
+    path = RECORDINGS / f"{name}.jsonl.gz"
+    truth = json.loads((RECORDINGS / f"{name}.truth.json").read_text())
+    exercise, leg = exercise or truth["exercise"], Leg(truth["leg"])
+    full = analyze_stream(open_input(path), exercise, leg)
+    bare = analyze_stream(open_input(path), exercise, leg, per_sample=False)
+    assert len(full.t_s) > 0 and len(bare.t_s) == len(bare.quat_wxyz) == 0
+    assert bare.reps == full.reps and bare.quality == full.quality
+    assert bare.calibration == full.calibration and bare.summary == full.summary

@@ -82,9 +82,12 @@ def analyze(
     progress: Progress | None = None,
     *,
     sink: Sink | None = None,
+    per_sample: bool = True,
 ) -> AnalysisResult:
     """``analyze_stream`` of an input loaded whole."""
-    return analyze_stream(InputStream.of(loaded), exercise_id, leg, progress, sink=sink)
+    return analyze_stream(
+        InputStream.of(loaded), exercise_id, leg, progress, sink=sink, per_sample=per_sample
+    )
 
 
 def analyze_stream(
@@ -94,31 +97,41 @@ def analyze_stream(
     progress: Progress | None = None,
     *,
     sink: Sink | None = None,
+    per_sample: bool = True,
 ) -> AnalysisResult:
     """Reps from the live session, smoothed angles and orientation from offline fusion.
 
     With a ``sink`` the per-sample results go to it window by window and the result's
-    per-sample arrays are left empty; without, they are all in the result."""
+    per-sample arrays are left empty; without, they are all in the result. Without
+    ``per_sample`` there are none (no offline fusion: the reps, summary, calibration and
+    quality are the same)."""
     out, rate = _Output(sink), source.rate_hz
     batches = _sensor_calibrated(source)
     if exercise_id == "none":
-        fusion = WindowedFusion(rate, _orientation_fuse(rate))
+        alone = WindowedFusion(rate, _orientation_fuse(rate))
         for i, batch in enumerate(batches):
-            out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+            if per_sample:
+                out.add(alone.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
             _report(progress, source, i)
-        out.add(fusion.finish())
+        if per_sample:
+            out.add(alone.finish())
         return AnalysisResult("none", leg, rate, (), None, None, None, *out.arrays(), ())
     exercise = get_exercise(exercise_id)
     session = Session(exercise_id, leg, {source.sensor_id: rate})
     key = (source.sensor_id, exercise.posture)
-    fusion = WindowedFusion(rate)  # holds the samples until the calibration is known
+    # holds the samples until the calibration is known; then fuses them (per_sample) or
+    # is dropped (None)
+    fusion: WindowedFusion | None = WindowedFusion(rate)
     quality: list[QualityUpdate] = []
     for i, batch in enumerate(batches):
         quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
         calibration = session.calibrations.get(key)
-        if fusion.fuse is None and calibration is not None:
+        if fusion is not None and fusion.fuse is None and calibration is not None:
             fusion.fuse = _angles_fuse(rate, exercise.posture, leg, calibration)
-        out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+            if not per_sample:
+                fusion = None
+        if fusion is not None:
+            out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
         _report(progress, source, i)
     quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
     if progress is not None:
@@ -126,10 +139,10 @@ def analyze_stream(
     calibration = session.calibrations.get(key)
     reps = tuple(r for ex, lg, set_reps in session.finished_sets for r in set_reps if lg is leg)
     error = None
-    if fusion.fuse is not None:
+    if fusion is not None and fusion.fuse is not None:
         out.add(fusion.finish())
-    else:
-        error = _uncalibrated(fusion, rate, exercise.posture, leg, out)
+    elif fusion is not None:
+        error = _uncalibrated(fusion, rate, exercise.posture, leg, out if per_sample else None)
     if error is not None:
         return AnalysisResult(
             exercise_id, leg, rate, (), None, None, error, *out.arrays(), tuple(quality)
@@ -170,19 +183,23 @@ class _Output:
 
 
 def _uncalibrated(
-    fusion: WindowedFusion, rate_hz: float, posture: Posture, leg: Leg, out: _Output
+    fusion: WindowedFusion, rate_hz: float, posture: Posture, leg: Leg, out: _Output | None
 ) -> CalibrationError | None:
     """The session never calibrated: calibrate on the whole recording (all samples were
-    held), or, if that fails too, orientation only (the error is returned)."""
+    held), or, if that fails too, orientation only (the error is returned). ``out`` None:
+    only whether it calibrates."""
     t, acc, gyr = fusion.held
     try:
         a = compute_angles(t, acc, gyr, rate_hz, posture=posture, leg=leg)
     except CalibrationError as exc:
+        if out is None:
+            return exc
         alone = WindowedFusion(rate_hz, _orientation_fuse(rate_hz))
         pieces = alone.push(t, acc, gyr) + alone.finish()
         out.add([replace(p, angles=False) for p in pieces])
         return exc
-    out.add([AnglePiece(a.t_s, a.flexion_deg, a.abduction_deg, a.quat_wxyz)])
+    if out is not None:
+        out.add([AnglePiece(a.t_s, a.flexion_deg, a.abduction_deg, a.quat_wxyz)])
     return None
 
 

@@ -39,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
     exports = _Exports(args.angles_csv, args.orientation_csv)
     try:
         result = analyze_stream(
-            loaded, args.exercise, leg, _progress_bar if show_bar else None, sink=exports
+            loaded,
+            args.exercise,
+            leg,
+            _progress_bar if show_bar else None,
+            sink=exports,
+            per_sample=exports.wanted,  # the offline fusion only feeds these files
         )
         exports.finish(angles=result.calibration_error is None)
     finally:
@@ -71,6 +76,10 @@ class _Exports:
         self._paths = (angles_csv, orientation_csv)
         self._angles: CsvWriter | None = None
         self._orientation: CsvWriter | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return any(self._paths)
 
     def __call__(self, piece: AnglePiece) -> None:
         angles_csv, orientation_csv = self._paths
