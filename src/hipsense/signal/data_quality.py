@@ -99,6 +99,10 @@ class SampleChecker:
         self, kind: DataQualityKind, mask: BoolArray, t_s: FloatArray
     ) -> list[DataQualityEvent]:
         """Run events; a run that continues from the previous batch is not reported again."""
+        if not mask.any():  # the usual case: nothing to report, no run left open
+            if len(mask):
+                self._open_runs.discard(kind)
+            return []
         events = _run_events(kind, mask, t_s)
         if kind in self._open_runs and len(mask) and mask[0]:
             events = events[1:]
@@ -157,6 +161,11 @@ class SampleChecker:
         return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
 
     def _untrusted_gap(self, gyr_radps: FloatArray, gap_s: FloatArray) -> BoolArray:
+        if not (gap_s > 0).any():  # no gap: only the last rate is needed, for the next batch
+            if len(gap_s):
+                last = np.nan_to_num(gyr_radps[-1:], posinf=0.0, neginf=0.0)
+                self._last_rate_radps = float(np.linalg.norm(last, axis=1)[0])
+            return np.zeros(len(gap_s), dtype=bool)
         rate = np.linalg.norm(np.nan_to_num(gyr_radps, posinf=0.0, neginf=0.0), axis=1)
         before = np.concatenate([[self._last_rate_radps], rate[:-1]])
         if len(rate):

@@ -150,18 +150,36 @@ class RestOffset:
         if n == 0:
             return np.zeros((0, 3))
         confirmed = self._rest(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
-        terms = np.zeros((n, 12))
-        a = np.where(ok[:, None], acc_mps2, np.nan)
+        # Only confirmed samples change the sums: their terms are summed and solved, and
+        # the offset is held in between (the same additions and solves as summing zeros for
+        # the others, so the same bits).
+        rows = np.flatnonzero(confirmed)
+        lag = self._lag
+        fresh = rows[rows >= lag] - lag  # confirmed samples of this batch
+        tail = np.arange(max(0, n - lag), n)  # still to be confirmed by later samples
+        wanted = np.concatenate((fresh, tail))
+        terms = self._terms(acc_mps2[wanted], ok[wanted])
+        carried = np.vstack([self._pending, terms[len(fresh) :]])
+        picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
+        self._pending = carried[len(carried) - lag :]
+        if not rows.size:
+            return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
+        sums = np.cumsum(np.vstack([self._sums, picked]), axis=0)[1:]
+        self._sums = sums[-1]
+        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
+        solved = np.linalg.solve(info, sums[:, 9:, None])[:, :, 0]
+        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
+        offsets = np.vstack([self.offset_mps2[None, :], solved])[held]
+        self.offset_mps2 = offsets[-1]
+        return np.asarray(offsets, dtype=np.float64)
+
+    @staticmethod
+    def _terms(acc: FloatArray, ok: npt.NDArray[np.bool_]) -> FloatArray:
+        """Each sample's u u^T (9) and u (|a| - g) (3), u = a / |a|."""
+        terms = np.zeros((len(acc), 12))
+        a = np.where(ok[:, None], acc, np.nan)
         norm = np.linalg.norm(a, axis=1)
         u = a / np.where(norm > 0, norm, np.nan)[:, None]  # only rest samples are used
         terms[:, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
         terms[:, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
-        lagged = np.vstack([self._pending, terms])
-        self._pending = lagged[n:]
-        terms = np.where(confirmed[:, None], lagged[:n], 0.0)
-        sums = np.cumsum(np.vstack([self._sums, terms]), axis=0)[1:]
-        self._sums = sums[-1]
-        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
-        offsets = np.linalg.solve(info, sums[:, 9:, None])[:, :, 0]
-        self.offset_mps2 = offsets[-1]
-        return np.asarray(offsets, dtype=np.float64)
+        return terms

@@ -1,0 +1,37 @@
+"""The accelerometer's in-use offset (``lever_arm.RestOffset``)."""
+
+import itertools
+
+import numpy as np
+
+from hipsense.signal.lever_arm import RestOffset
+
+RATE_HZ = 100.0
+
+
+def test_rest_offset_solved_only_at_rest_equals_solving_every_sample() -> None:
+    """Offsets are solved only where a rest sample changed the sums and held in between:
+    bit for bit what solving every sample's sums gives, however the input is split."""
+    rng = np.random.default_rng(4)
+    n = 900
+    acc = np.tile([0.3, -0.2, 9.9], (n, 1)) + rng.normal(0, 0.01, (n, 3))
+    gyr = rng.normal(0, 0.002, (n, 3))
+    gyr[200:260] += 1.5  # moves: no rest, then rest again (confirmed 0.1 s later)
+    gyr[500:503] += 1.0
+    ok = rng.random(n) > 0.02
+    probe = RestOffset(RATE_HZ)
+    confirmed = probe._rest(acc, gyr, ok)
+    lag = probe._lag
+    a = np.where(ok[:, None], acc, np.nan)
+    u = a / np.linalg.norm(a, axis=1)[:, None]
+    terms = np.hstack([(u[:, :, None] * u[:, None, :]).reshape(-1, 9),
+                       u * (np.linalg.norm(a, axis=1) - 9.80665)[:, None]])  # fmt: skip
+    lagged = np.vstack([np.zeros((lag, 12)), terms])[:n]
+    sums = np.cumsum(np.vstack([np.zeros(12), np.where(confirmed[:, None], lagged, 0.0)]), 0)[1:]
+    info = sums[:, :9].reshape(-1, 3, 3) + probe._ridge
+    dense = np.linalg.solve(info, sums[:, 9:, None])[:, :, 0]
+    assert 0 < confirmed.sum() < n
+    for cuts in ([0, n], [0, 3, 205, 211, 640, n], list(range(0, n + 1, 50))):
+        split = RestOffset(RATE_HZ)
+        parts = [split.update(acc[i:j], gyr[i:j], ok[i:j]) for i, j in itertools.pairwise(cuts)]
+        np.testing.assert_array_equal(np.concatenate(parts), dense)
