@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from hipsense.events import AngleUpdate, QualityUpdate, RepUpdate
-from hipsense.tui.model import TRACE_WINDOW_S, SessionModel
+from hipsense.tui.model import MAX_PENDING_BATCHES, TRACE_WINDOW_S, AngleTrace, SessionModel
 from hipsense.tui.text import flag_words, link_line, set_summary
 from hipsense.tui.widgets.gauge import gauge_top_deg
-from hipsense.tui.widgets.plot import PlotData, braille_rows
+from hipsense.tui.widgets.plot import PlotData, _draw, braille_rows
 
 from .fakes import link, set_update
 
@@ -40,6 +41,48 @@ def test_braille_plot_target_line_and_empty_data() -> None:
     rows = braille_rows(data, width=4, height=2)
     assert rows[0] == "⠁⠀⠁⠀"
     assert rows[1] == "⠀⠀⠀⠀"
+
+
+def _draw_one_sample_at_a_time(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """The plot's rule spelled out: each sample's dot, joined down its column to the sample
+    before it."""
+    for i in range(x.size):
+        lo, hi = sorted((int(y[max(i - 1, 0)]), int(y[i])))
+        grid[lo : hi + 1, x[i]] = True
+
+
+@pytest.mark.parametrize("seed", range(100, 106))
+def test_braille_columns_join_the_samples_like_the_per_sample_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows, cols, n = 4 * int(rng.integers(1, 8)), 2 * int(rng.integers(2, 40)), 400
+    x = rng.integers(0, cols, n)
+    if seed % 2:
+        x.sort()  # time order, as drawn; unsorted: a trace whose clock stepped back
+    y = np.clip(np.cumsum(rng.integers(-3, 4, n)) + rows // 2, 0, rows - 1)
+    y[rng.random(n) < 0.05] = rng.integers(0, rows)  # jumps across many rows
+    drawn, expected = np.zeros((rows, cols), bool), np.zeros((rows, cols), bool)
+    _draw(drawn, x, y)
+    _draw_one_sample_at_a_time(expected, x, y)
+    np.testing.assert_array_equal(drawn, expected)
+
+
+def test_trace_read_between_batches_or_not_is_the_last_window() -> None:
+    t = np.arange(0.0, 30.0, 0.005)
+    batches = [
+        AngleUpdate("thigh", t[i : i + 7], t[i : i + 7], -t[i : i + 7]) for i in range(0, t.size, 7)
+    ]
+    assert len(batches) > 4 * MAX_PENDING_BATCHES
+    read_often, read_once = AngleTrace(), AngleTrace()
+    for k, batch in enumerate(batches):
+        read_often.extend(batch)
+        read_once.extend(batch)
+        if k % 5 == 0:
+            assert read_often.t_s[-1] == batch.t_s[-1]
+    recent = t >= t[-1] - TRACE_WINDOW_S
+    for trace in (read_often, read_once):
+        np.testing.assert_array_equal(trace.t_s, t[recent])
+        np.testing.assert_array_equal(trace.flexion_deg, t[recent])
+        np.testing.assert_array_equal(trace.abduction_deg, -t[recent])
 
 
 def test_gauge_scale_grows_past_the_target_and_best() -> None:

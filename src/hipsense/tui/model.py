@@ -6,7 +6,7 @@ this model on a frame timer, so many updates between two frames cost one redraw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -27,23 +27,53 @@ from hipsense.routines import symmetry_index_pct
 
 TRACE_WINDOW_S = 12.0
 PLOT_WINDOW_S = 10.0
+MAX_PENDING_BATCHES = 64
 LEGS = ("left", "right")
 
 
-@dataclass
 class AngleTrace:
-    """The last ``TRACE_WINDOW_S`` seconds of one sensor's angles."""
+    """The last ``TRACE_WINDOW_S`` seconds of one sensor's angles.
 
-    t_s: FloatArray = field(default_factory=lambda: np.empty(0))
-    flexion_deg: FloatArray = field(default_factory=lambda: np.empty(0))
-    abduction_deg: FloatArray = field(default_factory=lambda: np.empty(0))
+    Batches are kept as they come and joined (and the window cut) when the trace is read, or
+    once ``MAX_PENDING_BATCHES`` have piled up: a 200 Hz stream costs one concatenation per
+    frame, not one per batch.
+    """
+
+    def __init__(self) -> None:
+        self._t_s: FloatArray = np.empty(0)
+        self._flexion_deg: FloatArray = np.empty(0)
+        self._abduction_deg: FloatArray = np.empty(0)
+        self._pending: list[AngleUpdate] = []
 
     def extend(self, update: AngleUpdate) -> None:
-        t = np.concatenate((self.t_s, update.t_s))
+        self._pending.append(update)
+        if len(self._pending) >= MAX_PENDING_BATCHES:
+            self._join()
+
+    def _join(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        t = np.concatenate((self._t_s, *(u.t_s for u in pending)))
+        flexion = np.concatenate((self._flexion_deg, *(u.flexion_deg for u in pending)))
+        abduction = np.concatenate((self._abduction_deg, *(u.abduction_deg for u in pending)))
         keep = t >= t[-1] - TRACE_WINDOW_S if t.size else slice(None)
-        self.t_s = t[keep]
-        self.flexion_deg = np.concatenate((self.flexion_deg, update.flexion_deg))[keep]
-        self.abduction_deg = np.concatenate((self.abduction_deg, update.abduction_deg))[keep]
+        self._t_s, self._flexion_deg, self._abduction_deg = t[keep], flexion[keep], abduction[keep]
+
+    @property
+    def t_s(self) -> FloatArray:
+        self._join()
+        return self._t_s
+
+    @property
+    def flexion_deg(self) -> FloatArray:
+        self._join()
+        return self._flexion_deg
+
+    @property
+    def abduction_deg(self) -> FloatArray:
+        self._join()
+        return self._abduction_deg
 
     def values(self, angle: Angle) -> FloatArray:
         return self.flexion_deg if angle is Angle.FLEXION else self.abduction_deg

@@ -56,11 +56,18 @@ def _draw(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     """Each column spans its samples' range, joined to the previous column's last sample."""
     if x.size == 0:
         return
-    grid[y, x] = True
-    for i in range(1, x.size):
-        if x[i] != x[i - 1] or abs(int(y[i]) - int(y[i - 1])) > 1:
-            lo, hi = sorted((int(y[i - 1]), int(y[i])))
-            grid[lo : hi + 1, x[i]] = True
+    # A run of samples in one column fills from its lowest to its highest row, the sample
+    # before the run included (that joins it to the previous column).
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    lo, hi = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+    joined = y[starts[1:] - 1]
+    lo[1:] = np.minimum(lo[1:], joined)
+    hi[1:] = np.maximum(hi[1:], joined)
+    # +1 where a span starts and -1 below where it ends; the running sum down a column fills it.
+    edges = np.zeros((grid.shape[0] + 1, grid.shape[1]), dtype=np.int64)
+    np.add.at(edges, (lo, x[starts]), 1)
+    np.add.at(edges, (hi + 1, x[starts]), -1)
+    grid |= np.cumsum(edges[:-1], axis=0) > 0
 
 
 def _cells(grid: np.ndarray, width: int, height: int) -> list[str]:
