@@ -56,6 +56,14 @@ class RepParams:
     smoothing_s: float = 0.04  # one-pole low-pass on the angle before thresholds
 
 
+# Quality flags a rep can carry (signal.quality raises them, the UI words them).
+SHORT_RANGE = "short-range"
+RUSHED = "rushed"
+SLOW_LOWERING_MISSED = "slow-lowering-missed"
+OFF_PLANE = "off-plane"
+NO_HOLD = "no-hold"
+
+
 @dataclass(frozen=True)
 class QualityParams:
     """Per-rep quality expectations; ratios are against the set's reference rep."""

@@ -7,9 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from hipsense import exercises
 from hipsense.events import AngleUpdate, QualityUpdate, RepUpdate
 from hipsense.tui.model import MAX_PENDING_BATCHES, TRACE_WINDOW_S, AngleTrace, SessionModel
-from hipsense.tui.text import flag_words, link_line, set_summary
+from hipsense.tui.screens.help import HELP_TEXT
+from hipsense.tui.text import FLAG_TEXTS, flag_words, link_line, set_summary
 from hipsense.tui.widgets.gauge import gauge_top_deg
 from hipsense.tui.widgets.plot import PlotData, _draw, braille_rows
 
@@ -106,6 +108,26 @@ def test_link_line_states() -> None:
     assert "battery —" in line
     assert "— Hz" in line
     assert "REC" not in link_line("right-thigh", link(recording=True))  # in the header
+
+
+def test_every_quality_flag_reads_the_same_after_a_rep_in_a_summary_and_in_the_help() -> None:
+    flags = (
+        exercises.SHORT_RANGE,
+        exercises.RUSHED,
+        exercises.SLOW_LOWERING_MISSED,
+        exercises.OFF_PLANE,
+        exercises.NO_HOLD,
+    )
+    assert set(FLAG_TEXTS) == set(flags)
+    counts = (*((f, 2) for f in flags), ("outward", 1))
+    summary = set_summary(replace(set_update("left", 5), flag_counts=counts))[-1]
+    for flag in flags:
+        words = FLAG_TEXTS[flag].words
+        assert flag_words((flag,)) == words
+        assert f"{words} ×2" in summary
+        assert f"  {words} " in HELP_TEXT
+        assert FLAG_TEXTS[flag].advice in HELP_TEXT
+    assert summary.endswith("outward ×1")
 
 
 def test_set_summary_without_metrics() -> None:

@@ -19,16 +19,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from hipsense.exercises import QualityParams
+from hipsense.exercises import (
+    NO_HOLD,
+    OFF_PLANE,
+    RUSHED,
+    SHORT_RANGE,
+    SLOW_LOWERING_MISSED,
+    QualityParams,
+)
 from hipsense.signal.sparc import sparc
 
 FloatArray = npt.NDArray[np.float64]
-
-SHORT_RANGE = "short-range"
-RUSHED = "rushed"
-SLOW_LOWERING_MISSED = "slow-lowering-missed"
-OFF_PLANE = "off-plane"
-NO_HOLD = "no-hold"
 
 REFERENCE_QUANTILE = 0.75
 TOP_BAND_FRAC = 0.08  # within 8 % of the range (3° at least) of the extreme is "at the top"

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from hipsense.events import CalibrationPhase, LinkUpdate, RepUpdate, SetUpdate, SlrUpdate
+from dataclasses import dataclass
 
-FLAG_WORDS: dict[str, str] = {
-    "short-range": "short range",
-    "rushed": "rushed",
-    "slow-lowering-missed": "lower more slowly",
-    "off-plane": "stay in line",
-    "no-hold": "hold at the top",
+from hipsense.events import CalibrationPhase, LinkUpdate, RepUpdate, SetUpdate, SlrUpdate
+from hipsense.exercises import NO_HOLD, OFF_PLANE, RUSHED, SHORT_RANGE, SLOW_LOWERING_MISSED
+
+
+@dataclass(frozen=True)
+class FlagText:
+    """How a quality flag reads: a few words after a rep, a line of advice in the help."""
+
+    words: str
+    advice: str
+
+
+FLAG_TEXTS: dict[str, FlagText] = {
+    SHORT_RANGE: FlagText("short range", "reach as far as your usual good reps"),
+    RUSHED: FlagText("rushed", "slow down, take the whole movement"),
+    SLOW_LOWERING_MISSED: FlagText("lower more slowly", "take at least 3 s on the way down"),
+    OFF_PLANE: FlagText("stay in line", "keep the swing in one plane"),
+    NO_HOLD: FlagText("hold at the top", "pause briefly at the highest point"),
 }
 
 CALIBRATION_TITLES: dict[CalibrationPhase, str] = {
@@ -32,10 +44,22 @@ def role_name(role: str) -> str:
     return role.replace("-", " ").replace("_", " ")
 
 
+def flag_word(flag: str) -> str:
+    """A flag's words; one without an entry (e.g. a circle's direction) is shown as it is."""
+    text = FLAG_TEXTS.get(flag)
+    return text.words if text else flag.replace("-", " ")
+
+
 def flag_words(flags: tuple[str, ...]) -> str:
     if not flags:
         return "good rep"
-    return ", ".join(FLAG_WORDS.get(f, f.replace("-", " ")) for f in flags)
+    return ", ".join(flag_word(f) for f in flags)
+
+
+def flag_help_lines() -> list[str]:
+    """The help's table of feedback words and what to do about each."""
+    width = max(len(t.words) for t in FLAG_TEXTS.values())
+    return [f"  {t.words.ljust(width)}  {t.advice}" for t in FLAG_TEXTS.values()]
 
 
 def deg(value: float | None) -> str:
@@ -58,7 +82,7 @@ def set_summary(update: SetUpdate) -> list[str]:
         lines.append(f"range {deg(update.mean_rom_deg)}{spread}, best {deg(update.best_rom_deg)}")
     if update.mean_duration_s is not None:
         lines.append(f"{update.mean_duration_s:.1f} s per rep")
-    flagged = [f"{FLAG_WORDS.get(f, f)} ×{n}" for f, n in update.flag_counts if n]
+    flagged = [f"{flag_word(f)} ×{n}" for f, n in update.flag_counts if n]
     lines.append(", ".join(flagged) if flagged else "clean set")
     return lines
 

@@ -10,24 +10,28 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP_TEXT = """\
+from hipsense.tui.text import SYMMETRIC_BELOW_PCT, flag_help_lines
+
+KEYS = """\
 [b]Keys[/b]
   space  start / stop a set        l  switch leg
   n      next exercise             e  choose an exercise
   r      record on / off           c  calibrate again
-  w      start the warm-up         q  quit
+  w      start the warm-up         q  quit"""
 
-[b]Feedback on each rep[/b]
-  short range        reach as far as your usual good reps
-  rushed             slow down, take the whole movement
-  lower more slowly  take at least 3 s on the way down
-  stay in line       keep the swing in one plane
-  hold at the top    pause briefly at the highest point
-
-[b]Symmetry (SI)[/b]  under 10% is usually called symmetric.
-Angles are thigh elevation: the pelvis adds some of the motion.
-
-Press escape or ? to close."""
+HELP_TEXT = "\n".join(
+    [
+        KEYS,
+        "",
+        "[b]Feedback on each rep[/b]",
+        *flag_help_lines(),
+        "",
+        f"[b]Symmetry (SI)[/b]  under {SYMMETRIC_BELOW_PCT:.0f}% is usually called symmetric.",
+        "Angles are thigh elevation: the pelvis adds some of the motion.",
+        "",
+        "Press escape or ? to close.",
+    ]
+)
 
 
 class HelpScreen(ModalScreen[None]):
