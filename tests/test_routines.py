@@ -40,8 +40,8 @@ class RecordingControl:
     def switch_leg(self) -> None:
         self.calls.append("switch_leg")
 
-    def select_exercise(self, exercise_id: str) -> None:
-        self.calls.append(f"select:{exercise_id}")
+    def select_exercise(self, exercise_id: str, target_reps: int | None = None) -> None:
+        self.calls.append(f"select:{exercise_id}" + (f"/{target_reps}" if target_reps else ""))
 
     def toggle_recording(self) -> bool:
         return True
@@ -72,19 +72,19 @@ def test_warmup_runs_each_step_on_both_legs_then_finishes() -> None:
     assert routine.finished
     assert routine.describe() == "Warm-up done"
     assert control.calls == [
-        "select:swing-forward",
+        "select:swing-forward/15",
         "start_set",
         "switch_leg",
         "start_set",
-        "select:swing-lateral",
+        "select:swing-lateral/15",
         "start_set",
         "switch_leg",
         "start_set",
-        "select:knee-drive",
+        "select:knee-drive/15",
         "start_set",
         "switch_leg",
         "start_set",
-        "select:straight-leg-march",
+        "select:straight-leg-march/10",
         "start_set",
         "switch_leg",
         "start_set",
@@ -106,7 +106,7 @@ def test_warmup_ignores_unfinished_sets_other_exercises_and_repeats() -> None:
 
 def test_warmup_moves_on_when_a_running_set_reaches_the_step_target() -> None:
     routine = WarmupRoutine("right", (RoutineStep("knee-drive", 6), RoutineStep("slr", 3)))
-    routine.start()
+    assert routine.start() == [SelectExercise("knee-drive", 6), StartSet()]
 
     def running(leg: str, reps: int) -> SetUpdate:
         return SetUpdate("t", "knee-drive", leg, reps, 20, None, None, None, None, (), None, False)
@@ -114,7 +114,7 @@ def test_warmup_moves_on_when_a_running_set_reaches_the_step_target() -> None:
     assert routine.on_event(running("right", 5)) == []
     assert routine.on_event(running("right", 6)) == [SwitchLeg(), StartSet()]
     assert routine.on_event(running("right", 7)) == []  # the old leg's set closing
-    assert routine.on_event(running("left", 6)) == [SelectExercise("slr"), StartSet()]
+    assert routine.on_event(running("left", 6)) == [SelectExercise("slr", 3), StartSet()]
     assert routine.describe() == "Warm-up 2/2 · leg 1 of 2"
 
 
@@ -122,7 +122,7 @@ def test_warmup_follows_the_session_leg_and_can_skip() -> None:
     routine = WarmupRoutine("left", (RoutineStep("knee-drive", 10), RoutineStep("slr", 3)))
     routine.on_event(ExerciseChanged("knee-drive", "right", 10, 90.0))
     assert routine.leg == "right"
-    assert routine.skip() == [SelectExercise("slr"), StartSet()]
+    assert routine.skip() == [SelectExercise("slr", 3), StartSet()]
     assert routine.skip() == []
     assert routine.finished
     with pytest.raises(ValueError, match="at least one step"):

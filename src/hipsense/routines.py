@@ -20,6 +20,7 @@ SLR_TRIALS_PER_LEG = 3
 @dataclass(frozen=True)
 class SelectExercise:
     exercise_id: str
+    target_reps: int | None = None  # None: the drill's usual target
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def apply_actions(actions: Iterable[Action], control: SessionControl) -> None:
     """Ask the session for what a flow decided, in order."""
     for action in actions:
         if isinstance(action, SelectExercise):
-            control.select_exercise(action.exercise_id)
+            control.select_exercise(action.exercise_id, action.target_reps)
         elif isinstance(action, SwitchLeg):
             control.switch_leg()
         else:
@@ -86,7 +87,11 @@ class WarmupRoutine:
         return self.steps[self.step_index]
 
     def start(self) -> list[Action]:
-        return [SelectExercise(self.step.exercise_id), StartSet()]
+        return [self._select_step(), StartSet()]
+
+    def _select_step(self) -> SelectExercise:
+        """The step's drill, its sets counting to the step's target."""
+        return SelectExercise(self.step.exercise_id, self.step.reps_per_leg)
 
     def on_event(self, event: SessionEvent) -> list[Action]:
         if isinstance(event, ExerciseChanged):
@@ -121,7 +126,7 @@ class WarmupRoutine:
             self.finished = True
             return []
         self.step_index += 1
-        return [SelectExercise(self.step.exercise_id), StartSet()]
+        return [self._select_step(), StartSet()]
 
     def describe(self) -> str:
         """One short line for the header, e.g. 'Warm-up 2/4 · leg 1 of 2' (it shares 80

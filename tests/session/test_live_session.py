@@ -78,6 +78,24 @@ def test_controls_announce_and_close_sets() -> None:
     assert session.toggle_recording() is True
 
 
+def test_a_chosen_target_is_announced_and_sets_count_to_it_until_the_next_drill() -> None:
+    rng = np.random.default_rng(100)
+    sim = simulate(plan_set("swing-forward", Leg.RIGHT, 5, rng), rate_hz=100.0, seed=100)
+    session = Session("knee-drive", Leg.RIGHT, {"sim": sim.rate_hz})
+    session.select_exercise("swing-forward", target_reps=6)
+    session.switch_leg()
+    session.switch_leg()
+    session.start_set()
+    events = _run(session, sim.batches(19))
+    changed = [e.target_reps for e in events if isinstance(e, ExerciseChanged)]
+    sets = [e for e in events if isinstance(e, SetUpdate)]
+    assert changed == [6, 6, 6]
+    assert sets and {s.target_reps for s in sets} == {6}
+    assert sets[-1].rep_count == 5
+    session.select_exercise("knee-drive")
+    assert [e.target_reps for e in session.drain() if isinstance(e, ExerciseChanged)] == [15]
+
+
 def test_one_sensor_follows_the_leg_switch_whatever_its_role() -> None:
     session = Session("swing-forward", Leg.RIGHT, {"right_thigh": 100.0})
     session.switch_leg()

@@ -67,13 +67,14 @@ class FakeControl:
     def __init__(self, events: ScriptedEvents, exercise_id: str, leg: str) -> None:
         self.events = events
         self.exercise_id = exercise_id
+        self.target_reps = CATALOGUE[exercise_id].target_reps
         self.leg = leg
         self.calls: list[str] = []
         self.recording = False
 
     def _changed(self) -> None:
         e = CATALOGUE[self.exercise_id]
-        self.events.push(ExerciseChanged(e.id, self.leg, e.target_reps, e.target_deg))
+        self.events.push(ExerciseChanged(e.id, self.leg, self.target_reps, e.target_deg))
 
     def start_set(self) -> None:
         self.calls.append("start_set")
@@ -86,9 +87,10 @@ class FakeControl:
         self.leg = other_leg(self.leg)
         self._changed()
 
-    def select_exercise(self, exercise_id: str) -> None:
+    def select_exercise(self, exercise_id: str, target_reps: int | None = None) -> None:
         self.calls.append(f"select:{exercise_id}")
         self.exercise_id = exercise_id
+        self.target_reps = target_reps or CATALOGUE[exercise_id].target_reps
         self._changed()
 
     def toggle_recording(self) -> bool:

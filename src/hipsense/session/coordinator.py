@@ -44,6 +44,7 @@ class Session:
         options: SessionOptions | None = None,
     ) -> None:
         self.exercise: Exercise = get_exercise(exercise_id)
+        self.target_reps = self.exercise.target_reps  # what sets count to
         self.leg = leg
         self.rates_hz = dict(sensors)
         self.options = options or SessionOptions()
@@ -103,9 +104,10 @@ class Session:
         self._announce()
         self.start_set()
 
-    def select_exercise(self, exercise_id: str) -> None:
+    def select_exercise(self, exercise_id: str, target_reps: int | None = None) -> None:
         self.stop_set()
         self.exercise = get_exercise(exercise_id)
+        self.target_reps = target_reps or self.exercise.target_reps
         self._build_pipelines()
         self._announce()
 
@@ -146,7 +148,7 @@ class Session:
 
     def _announce(self) -> None:
         e = self.exercise
-        self._pending.append(ExerciseChanged(e.id, self.leg.value, e.target_reps, e.target_deg))
+        self._pending.append(ExerciseChanged(e.id, self.leg.value, self.target_reps, e.target_deg))
 
     def _close_set(self, pipe: SensorPipeline) -> None:
         if pipe.reps:
@@ -155,7 +157,7 @@ class Session:
 
     def _set_events(self, pipe: SensorPipeline, *, done: bool) -> list[SessionEvent]:
         reps = pipe.reps
-        s = summarise_set(reps, pipe.exercise.target_reps)
+        s = summarise_set(reps, self.target_reps)
         update = SetUpdate(
             role=pipe.role,
             exercise_id=pipe.exercise.id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import replace
 from functools import partial
 from typing import ClassVar, Literal, TypeVar
 
@@ -19,7 +18,6 @@ from hipsense.events import (
     ExerciseChanged,
     SessionControl,
     SessionEvent,
-    SetUpdate,
 )
 from hipsense.exercises import CATALOGUE
 from hipsense.routines import (
@@ -121,16 +119,12 @@ class HipsenseApp(App[None]):
 
     def on_session_event_received(self, message: SessionEventReceived) -> None:
         event, previous = message.event, self.model.exercise.id
-        target = self._step_target()
-        if isinstance(event, SetUpdate) and target and event.exercise_id == previous:
-            event = replace(event, target_reps=target)  # the set summary counts to the step's
         self.model.apply(event)
         if isinstance(event, ExerciseChanged):
             self._exercise_shown(previous)
         for flow in (self.routine, self.slr_test):
             if flow is not None:
                 self._do(flow.on_event(event))
-        self._routine_target()
 
     def on_events_ended(self, message: EventsEnded) -> None:
         ended = "Replay finished" if self.mode == "replay" else "Sensor stream ended"
@@ -138,31 +132,18 @@ class HipsenseApp(App[None]):
         self.model.state_dirty = True
 
     def _do(self, actions: Iterable[Action]) -> None:
-        """Carry out a flow's actions: show them at once, then ask the session."""
+        """Carry out a flow's actions: show them at once, then ask the session (whose
+        ExerciseChanged and SetUpdate events then confirm the drill, leg and target)."""
         for action in actions:
-            previous = self.model.exercise.id
+            model, previous = self.model, self.model.exercise.id
             if isinstance(action, SelectExercise):
-                self.model.select(action.exercise_id, self.model.leg)
+                model.select(action.exercise_id, model.leg, action.target_reps)
             elif isinstance(action, SwitchLeg):
-                self.model.select(previous, other_leg(self.model.leg))
+                model.select(previous, other_leg(model.leg), model.target_reps)
             elif isinstance(action, StartSet):
-                self.model.start_set(self.model.leg)
+                model.start_set(model.leg)
             self._ask(partial(apply_actions, [action], self.control), None)
             self._exercise_shown(previous)
-        self._routine_target()
-
-    def _step_target(self) -> int | None:
-        """In the warm-up the count runs to the step's target, not the drill's usual one."""
-        routine = self.routine
-        if routine and not routine.finished and routine.step.exercise_id == self.model.exercise.id:
-            return routine.step.reps_per_leg
-        return None
-
-    def _routine_target(self) -> None:
-        target = self._step_target()
-        if target is not None and target != self.model.target_reps:
-            self.model.target_reps = target
-            self.model.state_dirty = True
 
     def _ask(self, call: Callable[[], T], default: T) -> T:
         """Call the session; a refusal (HipsenseError) becomes a notice, never a crash."""
