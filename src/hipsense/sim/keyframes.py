@@ -42,7 +42,9 @@ class RepWindow:
 
 
 @dataclass(frozen=True)
-class SegmentRecord:
+class Segment:
+    """A stretch of the session (still, calibration swings, a set, a transition…)."""
+
     kind: SegmentKind
     start_s: float
     end_s: float
@@ -64,7 +66,7 @@ class KeyframeBuilder:
         self._acc: list[FloatArray] = [np.zeros(len(CHANNELS))]
         self._turn: list[bool] = [False]
         self.reps: list[RepWindow] = []
-        self.segments: list[SegmentRecord] = []
+        self.segments: list[Segment] = []
         self.contacts: list[tuple[float, float]] = []  # (foot strike time, relative strength)
 
     @property
@@ -104,7 +106,7 @@ class KeyframeBuilder:
     def segment(
         self, kind: SegmentKind, start_s: float, posture: Posture, leg: Leg, exercise_id: str | None
     ) -> None:
-        self.segments.append(SegmentRecord(kind, start_s, self.now_s, exercise_id, posture, leg))
+        self.segments.append(Segment(kind, start_s, self.now_s, exercise_id, posture, leg))
 
     def track(self) -> QuinticTrack:
         t = np.asarray(self._t)

@@ -15,6 +15,7 @@ from hipsense.samples import SampleBatch
 from hipsense.sim.choreography import build_keyframes, postural_sway
 from hipsense.sim.conditions import Conditions
 from hipsense.sim.impacts import impact_track
+from hipsense.sim.keyframes import Segment
 from hipsense.sim.kinematics import MotionModel, Mounting, ideal_imu
 from hipsense.sim.plan import SessionPlan
 from hipsense.sim.sensor import (
@@ -28,7 +29,6 @@ from hipsense.sim.sensor import (
 )
 from hipsense.sim.tracks import FloatArray
 from hipsense.sim.truth import (
-    Segment,
     TruthRep,
     posture_at,
     posture_per_sample,
@@ -204,9 +204,7 @@ def simulate(
     gyr_raw, gyr_si = quantise(gyr, info.gyr_scale_radps_per_lsb)
     acc_raw, acc_si = quantise(acc, info.acc_scale_mps2_per_lsb)
     reps = tuple(truth_rep(w, track, plan.leg, posture_at(b.segments, w.start_s)) for w in b.reps)
-    segments = tuple(
-        Segment(s.kind, s.start_s, s.end_s, s.exercise_id, s.posture, s.leg) for s in b.segments
-    )
+    segments = tuple(b.segments)
     return SimSession(
         rate_hz, t, acc_raw, gyr_raw, info, acc_si, gyr_si,
         ideal.flexion_deg, ideal.abduction_deg,

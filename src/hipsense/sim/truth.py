@@ -11,9 +11,8 @@ import numpy.typing as npt
 
 from hipsense.exercises import Angle, Leg, Posture
 from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up
-from hipsense.sim.keyframes import RepWindow, SegmentRecord
+from hipsense.sim.keyframes import RepWindow, Segment
 from hipsense.sim.kinematics import thigh_attitude
-from hipsense.sim.plan import SegmentKind
 from hipsense.sim.tracks import FloatArray, QuinticTrack
 
 _PEAK_GRID_HZ = 400.0  # peaks are flat: sampling error < 0.001 degree
@@ -33,17 +32,7 @@ class TruthRep:
     peak_s: float
 
 
-@dataclass(frozen=True)
-class Segment:
-    kind: SegmentKind
-    start_s: float
-    end_s: float
-    exercise_id: str | None
-    posture: Posture
-    leg: Leg
-
-
-def posture_per_sample(t_s: FloatArray, segments: list[SegmentRecord]) -> npt.NDArray[np.str_]:
+def posture_per_sample(t_s: FloatArray, segments: list[Segment]) -> npt.NDArray[np.str_]:
     starts = np.array([s.start_s for s in segments])
     labels = np.array([str(s.posture) for s in segments])
     return labels[np.clip(np.searchsorted(starts, t_s, side="right") - 1, 0, len(labels) - 1)]
@@ -74,7 +63,7 @@ def truth_rep(w: RepWindow, track: QuinticTrack, sensor_leg: Leg, posture: str) 
     return TruthRep(w.exercise_id, w.leg, w.index, w.start_s, w.end_s, peak, low, float(t[k]))
 
 
-def posture_at(segments: list[SegmentRecord], t_s: float) -> str:
+def posture_at(segments: list[Segment], t_s: float) -> str:
     for s in segments:
         if s.start_s <= t_s < s.end_s:
             return str(s.posture)
