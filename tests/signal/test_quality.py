@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hipsense.exercises import QualityParams
 from hipsense.signal.quality import (
@@ -109,3 +111,33 @@ def test_movement_time_of_a_rep_that_starts_above_five_percent() -> None:
     t = np.linspace(0.0, 1.0, 11)
     y = np.linspace(2.0, 10.0, 11)  # never below 5 % of the 0-10° range before the 95 % mark
     assert _movement_time_s(t, y, 0.0, 10.0) > 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=60))
+def test_kept_in_order_the_reference_quantile_is_numpys_to_the_bit(values: list[float]) -> None:
+    from hipsense.signal.quality import REFERENCE_QUANTILE, _gradient, _median, _upper_quantile
+
+    for n in range(1, len(values) + 1):
+        got = _upper_quantile(sorted(values[:n]), REFERENCE_QUANTILE)
+        assert got == float(np.quantile(values[:n], REFERENCE_QUANTILE))
+    x = np.array(values)
+    assert _median(x) == float(np.median(x))
+    if len(x) >= 2:
+        assert np.array_equal(_gradient(x, 0.01), np.gradient(x, 0.01))
+
+
+def test_the_judge_flags_as_with_numpys_quantile_also_with_odd_values() -> None:
+    """Durations with a NaN among them: numpy's quantile (NaN) decides, no rushed flag."""
+    rng = np.random.default_rng(3)
+    roms, durations = rng.uniform(20, 80, 40), rng.uniform(1, 5, 40)
+    durations[17] = math.nan
+    judge, flags = RepJudge(QualityParams()), []
+    for i, (r, d) in enumerate(zip(roms, durations, strict=True)):
+        flags.append(judge.judge(rep(i + 1, rom_deg=float(r), duration_s=float(d))).flags)
+    for i in range(2, 40):
+        want_short = roms[i] < QualityParams().short_range_ratio * np.quantile(roms[: i + 1], 0.75)
+        ref_s = np.quantile(durations[: i + 1], 0.75)
+        want_rushed = durations[i] < QualityParams().rushed_ratio * ref_s
+        assert (SHORT_RANGE in flags[i], RUSHED in flags[i]) == (want_short, want_rushed)
+    assert not any(RUSHED in f for f in flags[17:])  # the reference is NaN from there on

@@ -12,6 +12,7 @@ depend on the rep alone.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -107,14 +108,50 @@ def speed_sparc(t_s: FloatArray, primary: FloatArray, secondary: FloatArray) -> 
     """SPARC of the angular speed, resampled onto a uniform grid (gaps are interpolated)."""
     if t_s.size < 4:
         return math.nan
-    dt_s = float(np.median(np.diff(t_s)))
+    dt_s = _median(np.diff(t_s))
     grid = np.arange(t_s[0], t_s[-1], dt_s)
     if grid.size < 4:
         return math.nan
     p = np.interp(grid, t_s, primary)
-    s = np.interp(grid, t_s, np.nan_to_num(secondary, nan=float(np.nanmedian(secondary))))
-    speed = np.hypot(np.gradient(p, dt_s), np.gradient(s, dt_s))
+    gaps = np.isnan(secondary).any()  # NaN secondary samples take the median of the rest
+    fill = float(np.nanmedian(secondary)) if gaps else 0.0
+    s = np.interp(grid, t_s, np.nan_to_num(secondary, nan=fill))
+    speed = np.hypot(_gradient(p, dt_s), _gradient(s, dt_s))
     return sparc(speed, 1.0 / dt_s)
+
+
+def _median(x: FloatArray) -> float:
+    """``np.median`` of finite values, in its float operations (without its overhead)."""
+    k = x.size
+    if k == 0 or not np.isfinite(x).all():
+        return float(np.median(x))
+    part = np.partition(x, [(k - 1) // 2, k // 2])
+    if k % 2:
+        return float(part[k // 2])
+    return float((part[k // 2 - 1] + part[k // 2]) / 2.0)
+
+
+def _gradient(f: FloatArray, dx: float) -> FloatArray:
+    """``np.gradient(f, dx)`` of at least 2 samples, in its float operations."""
+    out = np.empty_like(f)
+    out[1:-1] = (f[2:] - f[:-2]) / (2.0 * dx)
+    out[0] = (f[1] - f[0]) / dx
+    out[-1] = (f[-1] - f[-2]) / dx
+    return out
+
+
+def _upper_quantile(ordered: list[float], q: float) -> float:
+    """``np.quantile(values, q)`` (linear) of finite values kept ``ordered``, in its float
+    operations: a rep's judgement stays O(log n) in a long set instead of O(n)."""
+    n = len(ordered)
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if virtual >= n - 1:
+        return ordered[-1]
+    a, b = ordered[below], ordered[below + 1]
+    gamma = virtual - below
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
 def measure_rep(
@@ -168,6 +205,10 @@ class RepJudge:
     min_reference_reps: int = 3
     roms_deg: list[float] = field(default_factory=list)
     durations_s: list[float] = field(default_factory=list)
+    _ordered: tuple[list[float], list[float]] = field(
+        default_factory=lambda: ([], []), repr=False, compare=False
+    )
+    _seen: list[int] = field(default_factory=lambda: [0, 0], repr=False, compare=False)
 
     def judge(self, rep: Rep) -> Rep:
         """Return ``rep`` with its flags; it joins the reference for the reps after it."""
@@ -177,9 +218,9 @@ class RepJudge:
         p = self.params
         flags = list(rep.flags)
         if len(roms) >= self.min_reference_reps:
-            if rep.rom_deg < p.short_range_ratio * float(np.quantile(roms, REFERENCE_QUANTILE)):
+            ref_rom, ref_s = self._reference(roms, 0), self._reference(durations, 1)
+            if rep.rom_deg < p.short_range_ratio * ref_rom:
                 flags.append(SHORT_RANGE)
-            ref_s = float(np.quantile(durations, REFERENCE_QUANTILE))
             if rep.duration_s < p.rushed_ratio * ref_s:
                 flags.append(RUSHED)
         if p.min_descent_s is not None and rep.descent_s < p.min_descent_s:
@@ -189,6 +230,19 @@ class RepJudge:
         if p.max_off_plane_deg is not None and rep.off_plane_deg > p.max_off_plane_deg:
             flags.append(OFF_PLANE)
         return replace(rep, flags=tuple(flags))
+
+    def _reference(self, values: list[float], which: int) -> float:
+        """The ``REFERENCE_QUANTILE`` of ``values``; their finite ones are kept ordered as
+        they grow (numpy decides when there are others)."""
+        ordered, seen = self._ordered[which], self._seen
+        if seen[which] + 1 != len(values):  # first use, or the list changed outside judge()
+            ordered[:] = sorted(v for v in values if math.isfinite(v))
+        elif math.isfinite(values[-1]):
+            bisect.insort(ordered, values[-1])
+        seen[which] = len(values)
+        if len(ordered) != len(values):
+            return float(np.quantile(values, REFERENCE_QUANTILE))
+        return _upper_quantile(ordered, REFERENCE_QUANTILE)
 
 
 @dataclass(frozen=True)
