@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -159,17 +158,6 @@ def test_non_finite_samples_do_not_spoil_the_check(swings: Imu) -> None:
     acc[1200] = np.inf
     c = check_axes(t, acc, logged, 100.0)
     assert c.verdict is AxisVerdict.PERMUTED and c.label == "(x, −z, y)"
-
-
-def test_ten_minutes_at_100_hz_take_under_50_ms() -> None:
-    t, acc, gyr = _tumble(600.0)
-    check_axes(t, acc, gyr, 100.0)  # warm-up
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        check_axes(t, acc, gyr, 100.0)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.05
 
 
 def _read(session: str, name: str) -> Imu:

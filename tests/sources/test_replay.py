@@ -116,8 +116,9 @@ async def test_async_stream_paces_by_speed_and_matches_sync(tmp_path: Path) -> N
     fast, fast_s = await _collect(rec, None)
     paced, paced_s = await _collect(rec, 4.0)
     assert _total(fast) == _total(paced) == sync_total
-    assert fast_s < 0.3
-    assert duration_s / 4 - 0.02 <= paced_s < duration_s / 4 + 0.4
+    # Pacing never runs ahead of the recording's clock; unpaced never waits for it.
+    assert paced_s >= duration_s / 4 - 0.02
+    assert fast_s < paced_s
 
 
 async def test_stream_yields_to_the_event_loop_when_unpaced(tmp_path: Path) -> None:
