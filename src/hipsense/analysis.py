@@ -137,7 +137,7 @@ def analyze_stream(
     if progress is not None:
         progress(1.0)
     calibration = session.calibrations.get(key)
-    reps = tuple(r for ex, lg, set_reps in session.finished_sets for r in set_reps if lg is leg)
+    reps = tuple(r for f in session.finished_sets for r in f.reps if f.leg is leg)
     error = None
     if fusion is not None and fusion.fuse is not None:
         out.add(fusion.finish())

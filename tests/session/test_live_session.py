@@ -94,6 +94,10 @@ def test_a_chosen_target_is_announced_and_sets_count_to_it_until_the_next_drill(
     assert sets[-1].rep_count == 5
     session.select_exercise("knee-drive")
     assert [e.target_reps for e in session.drain() if isinstance(e, ExerciseChanged)] == [15]
+    # the closed set keeps the target it was judged against (the history saves it with it)
+    assert [(f.exercise_id, len(f.reps), f.target_reps) for f in session.finished_sets] == [
+        ("swing-forward", 5, 6)
+    ]
 
 
 def test_one_sensor_follows_the_leg_switch_whatever_its_role() -> None:

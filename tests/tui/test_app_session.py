@@ -64,7 +64,7 @@ async def test_warmup_moves_on_at_each_step_target_on_the_real_session() -> None
         assert text(app, "#routine") == "Warm-up 2/2 · leg 1 of 2"
         assert "/ 8 reps" in text(app, "#rep-of")
     assert session.exercise.id == "knee-drive"
-    done = [(ex, leg.value, len(reps)) for ex, leg, reps in session.finished_sets]
+    done = [(f.exercise_id, f.leg.value, len(f.reps)) for f in session.finished_sets]
     assert done == [("swing-forward", "right", 6), ("swing-forward", "left", 6)]
 
 

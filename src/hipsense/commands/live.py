@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hipsense.commands.stream import LinkRun, PayloadSink, cut_after
 from hipsense.errors import HipsenseError
-from hipsense.exercises import Leg, Posture, get_exercise
+from hipsense.exercises import Leg, Posture
 from hipsense.live.mountings import load_mounting, save_mountings
 from hipsense.sensors import load_sensor_calibration
 from hipsense.session import Session, SessionOptions
@@ -66,8 +66,8 @@ def _save_history(session: Session, db: str | None, recordings: list[Path]) -> N
     from hipsense.signal.quality import summarise_set
 
     sets = [
-        (ex, leg.value, reps, summarise_set(reps, get_exercise(ex).target_reps))
-        for ex, leg, reps in session.finished_sets
+        (f.exercise_id, f.leg.value, list(f.reps), summarise_set(list(f.reps), f.target_reps))
+        for f in session.finished_sets
     ]
     if sets:
         with open_store(db) as store:

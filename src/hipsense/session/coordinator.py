@@ -22,6 +22,16 @@ class SessionOptions:
     previous_slr_deg: dict[Leg, float] = field(default_factory=dict)  # from the history
 
 
+@dataclass(frozen=True)
+class FinishedSet:
+    """A set closed in this session, with the target it was judged against."""
+
+    exercise_id: str
+    leg: Leg
+    reps: tuple[Rep, ...]
+    target_reps: int
+
+
 def leg_of_role(role: str, default: Leg) -> Leg:
     """``right_thigh`` -> right, ``left_thigh`` -> left; any other role wears ``default``."""
     for leg in Leg:
@@ -51,7 +61,7 @@ class Session:
         self.calibrations = dict(calibrations or {})
         self.sensor_calibrations = dict(sensor_calibrations or {})  # per role, six-face
         self.pipelines: dict[str, SensorPipeline] = {}
-        self.finished_sets: list[tuple[str, Leg, list[Rep]]] = []
+        self.finished_sets: list[FinishedSet] = []
         self._pending: list[SessionEvent] = []
         self.recording = False
         self._build_pipelines()
@@ -152,7 +162,8 @@ class Session:
 
     def _close_set(self, pipe: SensorPipeline) -> None:
         if pipe.reps:
-            self.finished_sets.append((pipe.exercise.id, pipe.leg, list(pipe.reps)))
+            done = FinishedSet(pipe.exercise.id, pipe.leg, tuple(pipe.reps), self.target_reps)
+            self.finished_sets.append(done)
             self._pending += self._set_events(pipe, done=True)
 
     def _set_events(self, pipe: SensorPipeline, *, done: bool) -> list[SessionEvent]:
@@ -178,7 +189,11 @@ class Session:
         return events
 
     def _symmetry(self, exercise_id: str, leg: Leg, mean_rom_deg: float) -> float | None:
-        other = [r for ex, lg, r in self.finished_sets if ex == exercise_id and lg is not leg]
+        other = [
+            list(f.reps)
+            for f in self.finished_sets
+            if f.exercise_id == exercise_id and f.leg is not leg
+        ]
         if not other or not math.isfinite(mean_rom_deg):
             return None
         other_rom = summarise_set(other[-1], 1).mean_rom_deg
