@@ -22,17 +22,20 @@ from scipy.signal import find_peaks
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
 from hipsense.signal.lever_arm import estimate_lever_arm
-from hipsense.signal.motion_phases import (
-    StillParams,
-    dominant_axis,
-    still_mask,
-    still_runs,
-)
+from hipsense.signal.motion_phases import StillParams, dominant_axis, still_mask, still_runs
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
+from hipsense.signal.thigh_frame import angles_from_up
 
 FloatArray = npt.NDArray[np.float64]
-__all__ = ["CalibrationParams", "MountingCalibration", "calibrate_mounting", "count_swings"]
+BoolArray = npt.NDArray[np.bool_]
+__all__ = [
+    "CalibrationParams",
+    "MountingCalibration",
+    "calibrate_mounting",
+    "calibration_still_mask",
+    "count_swings",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,38 @@ class CalibrationParams:
     min_raise_deg: float = 5.0
     clear_raise_deg: float = 15.0
     rest_return_deg: float = 8.0
+    jump_margin_deg: float = 1.0
+    """The fused up may step this much more than the gyro turned between two samples; a larger
+    step is a seam (samples lost or hidden in between), see ``calibration_still_mask``."""
+
+
+def orientation_jumps(
+    gyr_radps: FloatArray, up_s: FloatArray, rate_hz: float, margin_deg: float
+) -> BoolArray:
+    """True where the fused up direction stepped further from the previous sample than the
+    gyro could have turned it (1.5x its rate over one sample period, plus ``margin_deg``)."""
+    jump = np.zeros(len(up_s), dtype=bool)
+    if len(up_s) < 2:
+        return jump
+    step_deg = np.degrees(np.arccos(np.clip(np.sum(up_s[1:] * up_s[:-1], axis=1), -1.0, 1.0)))
+    turn_deg = np.degrees(np.linalg.norm(np.nan_to_num(gyr_radps[1:]), axis=1)) / rate_hz
+    jump[1:] = step_deg > 1.5 * turn_deg + margin_deg
+    return jump
+
+
+def calibration_still_mask(
+    gyr_radps: FloatArray, acc_mps2: FloatArray, up_s: FloatArray, rate_hz: float,
+    p: CalibrationParams,
+) -> BoolArray:  # fmt: skip
+    """Still samples, a still run never spanning a seam in the orientation.
+
+    The calibration sees only the samples that were fused and valid: a burst lost as a raise
+    began, and the samples hidden until the orientation re-anchored, join the rest before it
+    to the hold at the top. Both read as still, and without the seam they formed one "still"
+    phase whose mean up was 20 deg into the raise.
+    """
+    still = still_mask(gyr_radps, acc_mps2, rate_hz, p.still)
+    return still & ~orientation_jumps(gyr_radps, up_s, rate_hz, p.jump_margin_deg)
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -94,7 +129,8 @@ def _segments(  # noqa: PLR0917
     p: CalibrationParams,
 ) -> tuple[slice, slice, slice | None]:
     """(first still, movement, second still or None for supine)."""
-    still = still_runs(still_mask(gyr, acc, rate_hz, p.still), rate_hz, p.still.min_still_s)
+    mask = calibration_still_mask(gyr, acc, up_s, rate_hz, p)
+    still = still_runs(mask, rate_hz, p.still.min_still_s)
     where = "stand" if posture is Posture.STANDING else "lie"
     first_long = [r for r in still if r[1] - r[0] >= p.min_still_s * rate_hz]
     if not still or still[0][0] > 0.5 * rate_hz or not first_long or first_long[0] != still[0]:
@@ -158,7 +194,7 @@ def calibrate_mounting(
         y = _raise_axis(up_s[move], up0, fallback=y)
     r_ts = _frame(up0, y, posture)
     r_ts = _sign_flexion_positive(r_ts, up_s[move], posture)
-    n_swings = count_swings(up_s[move] @ r_ts.T, params.swing_min_deg)
+    n_swings = count_swings(up_s[move] @ r_ts.T, params.swing_min_deg, posture)
     if posture is Posture.STANDING and n_swings < params.accepted_swings:
         raise CalibrationError(
             f"only {n_swings} swing(s) seen: swing the leg forward and back"
@@ -193,10 +229,14 @@ def _vec3(v: FloatArray) -> tuple[float, float, float]:
     return (float(v[0]), float(v[1]), float(v[2]))
 
 
-def count_swings(up_thigh: FloatArray, min_deg: float) -> int:
+def _flexion_deg(up_thigh: FloatArray, posture: Posture) -> FloatArray:
+    return angles_from_up(up_thigh, Leg.LEFT, posture)[0]  # flexion is the same for either leg
+
+
+def count_swings(up_thigh: FloatArray, min_deg: float, posture: Posture = Posture.STANDING) -> int:
     """Swings = flexion peaks of at least ``min_deg`` prominence (either sign: the fit may not
     be signed yet). Counted on the fused angle, so a lost packet cannot split or merge one."""
-    flex = np.degrees(np.arctan2(up_thigh[:, 0], up_thigh[:, 2]))
+    flex = _flexion_deg(up_thigh, posture)
     if len(flex) < 3:
         return 0
     up_peaks, _ = find_peaks(flex, prominence=min_deg)
@@ -230,11 +270,8 @@ def _frame(up0: FloatArray, y: FloatArray, posture: Posture) -> FloatArray:
 
 def _sign_flexion_positive(r_ts: FloatArray, up_s_move: FloatArray, posture: Posture) -> FloatArray:
     """Flip the flexion axis (y) and its partner if the movement reads as mainly negative."""
-    up_t = up_s_move @ r_ts.T
-    offset = 0.0 if posture is Posture.STANDING else np.pi / 2
-    flex = np.arctan2(up_t[:, 0], up_t[:, 2]) - offset
-    flex = (flex + np.pi) % (2 * np.pi) - np.pi
-    if np.nanmax(flex) >= -np.nanmin(flex):
+    flex = _flexion_deg(up_s_move @ r_ts.T, posture)
+    if np.nanmax(flex, initial=0.0) >= -np.nanmin(flex, initial=0.0):
         return r_ts
     flip = np.diag([-1.0, -1.0, 1.0]) if posture is Posture.STANDING else np.diag([1.0, -1.0, -1.0])
     return flip @ r_ts

@@ -1,7 +1,7 @@
 """Streaming mounting calibration: guides the user phase by phase and calibrates when done.
 
-The tracker buffers the routine (bounded by ``max_duration_s``), re-segments the buffer
-vectorised on each batch, and emits ``CalibrationProgress`` for the UI. A false start
+The tracker buffers the routine (bounded by ``max_duration_s``), extends its still mask over
+what each batch changed (vectorised), and emits ``CalibrationProgress`` for the UI. A false start
 (moving before 2 s of stillness, a failed fit) restarts the routine with the reason.
 """
 
@@ -19,12 +19,19 @@ from hipsense.signal.calibration import (
     CalibrationParams,
     MountingCalibration,
     calibrate_mounting,
+    calibration_still_mask,
     count_swings,
 )
-from hipsense.signal.motion_phases import dominant_axis, still_mask
+from hipsense.signal.motion_phases import dominant_axis
 from hipsense.signal.orientation import up_in_sensor
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_MASK_REACH_WINDOWS = 3
+"""The still mask at a sample depends on samples at most 2.5 still windows (+1) away (its
+4-window accelerometer mean, then a 1-window maximum): three windows of context make the
+recomputed tail exact, and samples three windows before the end final."""
 
 
 class CalibrationPhase(StrEnum):
@@ -70,7 +77,12 @@ class CalibrationTracker:
         self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
         self.params = params or CalibrationParams()
         self._max_n = round(max_duration_s * rate_hz)
-        self._buf = np.empty((0, 10))
+        self._buf = np.empty((0, 10))  # gyro, raw accelerometer, quaternion
+        self._up = np.empty((0, 3))  # the fused up in the sensor frame
+        self._still: BoolArray = np.zeros(0, dtype=bool)
+        self._final = 0  # leading samples of ``_still`` that later samples cannot change
+        win = max(1, round(self.params.still.window_s * self.rate_hz))
+        self._reach = _MASK_REACH_WINDOWS * win + 2
         self.calibration: MountingCalibration | None = None
         self._problem: str | None = None
         self._text = _messages(posture, self.params.min_swings)
@@ -83,19 +95,30 @@ class CalibrationTracker:
         if self.calibration is not None:
             return self.progress
         self._buf = np.concatenate([self._buf, np.hstack([gyr, acc, quat])])
+        self._up = np.concatenate([self._up, up_in_sensor(np.asarray(quat, dtype=np.float64))])
         if len(self._buf) > self._max_n:
             self._restart(len(self._buf) - self._max_n // 2, "that took too long: start again")
         self.progress = self._advance()
         return self.progress
 
     def _restart(self, drop: int, problem: str) -> None:
-        self._buf = self._buf[drop:]
+        self._buf, self._up = self._buf[drop:], self._up[drop:]
+        self._still, self._final = np.zeros(0, dtype=bool), 0  # its start moved: mask anew
         self._problem = problem
+
+    def _still_mask(self) -> BoolArray:
+        """The buffer's still mask, recomputing only the samples the new ones can change."""
+        b, lo = self._buf, max(0, self._final - self._reach)
+        tail = calibration_still_mask(b[lo:, 0:3], b[lo:, 3:6], self._up[lo:], self.rate_hz,
+                                      self.params)  # fmt: skip
+        self._still = np.concatenate([self._still[: self._final], tail[self._final - lo :]])
+        self._final = max(0, len(b) - self._reach)
+        return self._still
 
     def _advance(self) -> CalibrationProgress:
         p, rate = self.params, self.rate_hz
         need = p.min_still_s * rate
-        still = still_mask(self._buf[:, 0:3], self._buf[:, 3:6], rate, p.still)
+        still = self._still_mask()
         moving = np.flatnonzero(~still)
         first_move = int(moving[0]) if moving.size else len(still)
         if first_move < need:
@@ -107,8 +130,9 @@ class CalibrationTracker:
         after = self._buf[first_move:]
         trailing = _trailing_true(still[first_move:])
         if self.posture is Posture.STANDING:
-            moved = after[: len(after) - trailing]
-            swings = _swings(moved, self._buf[:first_move, 3:6], p.swing_min_deg)
+            end = len(self._buf) - trailing
+            swings = _swings(self._buf[first_move:end, 0:3], self._up[first_move:end],
+                             self._buf[:first_move, 3:6], p.swing_min_deg)  # fmt: skip
             if swings < p.accepted_swings or trailing == 0:
                 return self._report(CalibrationPhase.MOVE, min(1.0, swings / p.min_swings))
             if trailing < need:
@@ -129,7 +153,7 @@ class CalibrationTracker:
             keep = round(self.params.min_still_s * self.rate_hz)
             self._restart(max(0, len(b) - keep), str(exc))
             return self._report(CalibrationPhase.STILL, 0.0)
-        self._buf = np.empty((0, 10))
+        self._buf, self._up, self._still = self._buf[:0], self._up[:0], self._still[:0]
         return self._report(CalibrationPhase.DONE, 1.0)
 
     def _report(self, phase: CalibrationPhase, fraction: float) -> CalibrationProgress:
@@ -141,14 +165,14 @@ def _trailing_true(mask: npt.NDArray[np.bool_]) -> int:
     return len(mask) - (int(false_at[-1]) + 1 if false_at.size else 0)
 
 
-def _swings(moved: FloatArray, still_acc: FloatArray, min_deg: float) -> int:
+def _swings(gyr: FloatArray, up_s: FloatArray, still_acc: FloatArray, min_deg: float) -> int:
     """Live swing count in a provisional frame (neutral up + dominant gyro axis)."""
-    if len(moved) < 3:
+    if len(gyr) < 3:
         return 0
     up0 = np.mean(still_acc, axis=0)
     up0 /= np.linalg.norm(up0)
-    axis, _ = dominant_axis(moved[:, 0:3] - np.median(moved[:, 0:3], axis=0))
+    axis, _ = dominant_axis(gyr - np.median(gyr, axis=0))
     y = axis - (axis @ up0) * up0
     frame = np.stack([np.cross(y, up0), y, up0]) / max(float(np.linalg.norm(y)), 1e-9)
     frame[2] = up0
-    return count_swings(up_in_sensor(moved[:, 6:10]) @ frame.T, min_deg)
+    return count_swings(up_s @ frame.T, min_deg)
