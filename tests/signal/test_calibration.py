@@ -171,24 +171,45 @@ def test_a_raise_hidden_by_lost_samples_is_no_still_phase() -> None:
     assert _flexion_rmse_deg(s, t, offline.flexion_deg) < 1.5
 
 
-def test_a_seam_in_the_orientation_splits_the_still_phase() -> None:
+def test_a_gap_the_leg_moved_across_splits_the_still_phase() -> None:
     s = _session("slr", Leg.RIGHT, 6)
     quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
     oracle = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
     first = s.reps[0]
     rep = (s.t_s >= first.start_s) & (s.t_s < first.end_s)
     top = s.t_s[rep][np.argmax(s.flexion_deg[rep])]
-    hidden = (s.t_s >= first.start_s) & (s.t_s < top)  # the whole way up is missing
-    g, a, q = s.gyr_radps[~hidden], s.acc_mps2[~hidden], quat[~hidden]
+    keep = ~((s.t_s >= first.start_s) & (s.t_s < top))  # the whole way up is missing
+    t, g, a, q = s.t_s[keep], s.gyr_radps[keep], s.acc_mps2[keep], quat[keep]
     tracker = CalibrationTracker(s.rate_hz, Posture.SUPINE, Leg.RIGHT)
     for lo in range(0, len(g), 7):
-        tracker.update(g[lo : lo + 7], a[lo : lo + 7], q[lo : lo + 7])
-    fits = [calibrate_mounting(g, a, q, s.rate_hz, posture=Posture.SUPINE, leg=Leg.RIGHT),
-            tracker.calibration]  # fmt: skip
-    for cal in fits:
+        sl = slice(lo, lo + 7)
+        tracker.update(g[sl], a[sl], q[sl], t[sl])
+    fit = calibrate_mounting(g, a, q, s.rate_hz, posture=Posture.SUPINE, leg=Leg.RIGHT, t_s=t)
+    for cal in (fit, tracker.calibration):
         assert cal is not None
         miss = thigh_angles(quat, cal)[0] - thigh_angles(quat, oracle)[0]
         assert np.sqrt(np.mean(miss**2)) < 0.5
+
+
+def test_samples_lost_at_rest_count_towards_the_still_phase() -> None:
+    s = _session("swing-forward", Leg.LEFT, 2)
+    quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
+    rest_s = s.segments[0].end_s
+    assert rest_s < 2.9  # 0.8 s lost leaves less than 2 s of samples
+    keep = ~((s.t_s >= 0.5) & (s.t_s < 1.3))
+    t, g, a, q = s.t_s[keep], s.gyr_radps[keep], s.acc_mps2[keep], quat[keep]
+    oracle = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.STANDING, Leg.LEFT)
+    for times in (t, None):  # without times the samples are taken as consecutive
+        tracker = CalibrationTracker(s.rate_hz, Posture.STANDING, Leg.LEFT)
+        problems = {tracker.update(g[i : i + 7], a[i : i + 7], q[i : i + 7],
+                                   None if times is None else times[i : i + 7]).problem
+                    for i in range(0, len(g), 7)}  # fmt: skip
+        if times is None:
+            assert any(p and "moved during the still phase" in p for p in problems)
+            continue
+        assert problems == {None} and tracker.calibration is not None
+        miss = thigh_angles(quat, tracker.calibration)[0] - thigh_angles(quat, oracle)[0]
+        assert np.sqrt(np.mean(miss**2)) < 0.3
 
 
 class _WholeBufferMask(CalibrationTracker):
@@ -196,7 +217,8 @@ class _WholeBufferMask(CalibrationTracker):
 
     def _still_mask(self) -> np.ndarray:
         b = self._buf
-        return calibration_still_mask(b[:, 0:3], b[:, 3:6], self._up, self.rate_hz, self.params)
+        t = b[:, 10]
+        return calibration_still_mask(b[:, 0:3], b[:, 3:6], self.rate_hz, self.params, t)
 
 
 @pytest.mark.parametrize(

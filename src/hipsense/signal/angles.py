@@ -163,7 +163,7 @@ class AnglePipeline:
         calibration = self.calibration  # angles use what was known before this batch
         if self._tracker is not None:
             self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
-        progress = self._track(gyr, raw, quat, valid)  # the mounting keeps the raw neutral
+        progress = self._track(fed.t_s, gyr, raw, quat, valid)  # the mounting keeps raw neutral
         out = _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
         if calibration is None and self.calibration is not None:
             out = replace(out, backfill=self._fuse_again(self.calibration))
@@ -203,11 +203,11 @@ class AnglePipeline:
         return _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
 
     def _track(
-        self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
+        self, t_s: FloatArray, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
     ) -> CalibrationProgress | None:
         if self._tracker is None:
             return None
-        progress = self._tracker.update(gyr[valid], acc[valid], quat[valid])
+        progress = self._tracker.update(gyr[valid], acc[valid], quat[valid], t_s[valid])
         if self._tracker.calibration is not None:
             self.calibration, self._tracker = self._tracker.calibration, None
         return progress
@@ -245,9 +245,8 @@ def compute_angles(
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
         quat, valid, _ = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
                                orientation, data_quality, None)  # fmt: skip
-        calibration = calibrate_mounting(
-            gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz, posture=posture, leg=leg
-        )
+        calibration = calibrate_mounting(gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz,
+                                         posture=posture, leg=leg, t_s=t_s[valid])  # fmt: skip
     if not offline:
         pipe = AnglePipeline(
             rate_hz, posture, leg, calibration, orientation=orientation,

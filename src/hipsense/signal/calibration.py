@@ -22,7 +22,7 @@ from scipy.signal import find_peaks
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
 from hipsense.signal.lever_arm import estimate_lever_arm
-from hipsense.signal.motion_phases import StillParams, dominant_axis, still_mask, still_runs
+from hipsense.signal.motion_phases import StillParams, dominant_axis, runs, still_mask
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
 from hipsense.signal.thigh_frame import angles_from_up
@@ -35,6 +35,9 @@ __all__ = [
     "calibrate_mounting",
     "calibration_still_mask",
     "count_swings",
+    "seams",
+    "span_s",
+    "still_spans",
 ]
 
 
@@ -51,38 +54,64 @@ class CalibrationParams:
     min_raise_deg: float = 5.0
     clear_raise_deg: float = 15.0
     rest_return_deg: float = 8.0
-    jump_margin_deg: float = 1.0
-    """The fused up may step this much more than the gyro turned between two samples; a larger
-    step is a seam (samples lost or hidden in between), see ``calibration_still_mask``."""
+    seam_margin_deg: float = 1.0
+    """The accelerometer's direction may step this much more than the gyro turned between two
+    samples; a larger step is a seam (samples lost or hidden in between), see ``seams``."""
 
 
-def orientation_jumps(
-    gyr_radps: FloatArray, up_s: FloatArray, rate_hz: float, margin_deg: float
+def seams(
+    gyr_radps: FloatArray,
+    acc_mps2: FloatArray,
+    rate_hz: float,
+    margin_deg: float,
+    t_s: FloatArray,
 ) -> BoolArray:
-    """True where the fused up direction stepped further from the previous sample than the
-    gyro could have turned it (1.5x its rate over one sample period, plus ``margin_deg``)."""
-    jump = np.zeros(len(up_s), dtype=bool)
-    if len(up_s) < 2:
-        return jump
-    step_deg = np.degrees(np.arccos(np.clip(np.sum(up_s[1:] * up_s[:-1], axis=1), -1.0, 1.0)))
-    turn_deg = np.degrees(np.linalg.norm(np.nan_to_num(gyr_radps[1:]), axis=1)) / rate_hz
-    jump[1:] = step_deg > 1.5 * turn_deg + margin_deg
-    return jump
+    """True where the leg moved between a sample and the previous one unseen: across a gap in
+    ``t_s`` (samples lost, or hidden while the orientation re-anchored) the accelerometer's
+    direction stepped further than the gyro could have turned it (1.5x its rate over one
+    sample period, plus ``margin_deg``). The fused up is no witness: it also steps while the
+    fusion settles or re-anchors, the leg at rest."""
+    seam = np.zeros(len(acc_mps2), dtype=bool)
+    if len(acc_mps2) < 2:
+        return seam
+    a = acc_mps2 / np.linalg.norm(acc_mps2, axis=1, keepdims=True)
+    step_deg = np.degrees(np.arccos(np.clip(np.sum(a[1:] * a[:-1], axis=1), -1.0, 1.0)))
+    turn_deg = np.degrees(np.linalg.norm(gyr_radps[1:], axis=1)) / rate_hz
+    moved = ~(step_deg <= 1.5 * turn_deg + margin_deg)  # NaN counts as moved
+    seam[1:] = moved & (np.diff(t_s) > 1.5 / rate_hz)
+    return seam
 
 
 def calibration_still_mask(
-    gyr_radps: FloatArray, acc_mps2: FloatArray, up_s: FloatArray, rate_hz: float,
+    gyr_radps: FloatArray,
+    acc_mps2: FloatArray,
+    rate_hz: float,
     p: CalibrationParams,
-) -> BoolArray:  # fmt: skip
-    """Still samples, a still run never spanning a seam in the orientation.
+    t_s: FloatArray,
+) -> BoolArray:
+    """Still samples, a still run never spanning a seam (see ``seams``).
 
     The calibration sees only the samples that were fused and valid: a burst lost as a raise
-    began, and the samples hidden until the orientation re-anchored, join the rest before it
-    to the hold at the top. Both read as still, and without the seam they formed one "still"
-    phase whose mean up was 20 deg into the raise.
+    began, and the samples hidden until the orientation re-anchored, joined the rest before
+    it to the hold at the top. Both read as still, and without the seam they formed one
+    "still" phase whose mean up was 20 deg into the raise.
     """
     still = still_mask(gyr_radps, acc_mps2, rate_hz, p.still)
-    return still & ~orientation_jumps(gyr_radps, up_s, rate_hz, p.jump_margin_deg)
+    return still & ~seams(gyr_radps, acc_mps2, rate_hz, p.seam_margin_deg, t_s)
+
+
+def still_spans(
+    mask: BoolArray, t_s: FloatArray, rate_hz: float, min_s: float
+) -> list[tuple[int, int]]:
+    """Still runs [start, stop) lasting at least ``min_s`` in time (lost samples inside a run
+    count: the leg did not move across them, see ``seams``)."""
+    return [(a, b) for a, b in runs(mask) if span_s(t_s, a, b, rate_hz) >= min_s]
+
+
+def span_s(t_s: FloatArray, start: int, stop: int, rate_hz: float) -> float:
+    """Duration of samples [start, stop), each lasting one sample period (plus a microsecond,
+    so that n samples at ``rate_hz`` last n / rate_hz despite rounding)."""
+    return 0.0 if stop <= start else float(t_s[stop - 1] - t_s[start]) + 1.0 / rate_hz + 1e-6
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -124,24 +153,26 @@ def _segments(  # noqa: PLR0917
     gyr: FloatArray,
     acc: FloatArray,
     up_s: FloatArray,
+    t_s: FloatArray,
     rate_hz: float,
     posture: Posture,
     p: CalibrationParams,
 ) -> tuple[slice, slice, slice | None]:
     """(first still, movement, second still or None for supine)."""
-    mask = calibration_still_mask(gyr, acc, up_s, rate_hz, p)
-    still = still_runs(mask, rate_hz, p.still.min_still_s)
+    mask = calibration_still_mask(gyr, acc, rate_hz, p, t_s)
+    still = still_spans(mask, t_s, rate_hz, p.still.min_still_s)
     where = "stand" if posture is Posture.STANDING else "lie"
-    first_long = [r for r in still if r[1] - r[0] >= p.min_still_s * rate_hz]
-    if not still or still[0][0] > 0.5 * rate_hz or not first_long or first_long[0] != still[0]:
+    first_long = [r for r in still if span_s(t_s, *r, rate_hz) >= p.min_still_s]
+    late_start = bool(still) and t_s[still[0][0]] - t_s[0] > 0.5
+    if not still or late_start or not first_long or first_long[0] != still[0]:
         raise CalibrationError(
             f"you moved during the still phase: {where} still for 2 s before you start"
         )
     first = slice(*still[0])
-    later = [r for r in still[1:]]
+    later = still[1:]
     if posture is Posture.SUPINE:
         return first, _raise_span(acc, up_s, first, later, p), None
-    long_later = [r for r in later if r[1] - r[0] >= p.min_still_s * rate_hz]
+    long_later = [r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s]
     if not long_later:
         raise CalibrationError("stand still again for 2 s after the swings, then finish")
     last = long_later[0]
@@ -172,12 +203,18 @@ def calibrate_mounting(
     posture: Posture,
     leg: Leg,
     params: CalibrationParams | None = None,
+    t_s: npt.ArrayLike | None = None,
 ) -> MountingCalibration:
-    """Mounting from a calibration recording (raw gyro/acc and the fused orientation)."""
+    """Mounting from a calibration recording (raw gyro/acc and the fused orientation).
+
+    ``t_s``: the samples' times, if some were left out (lost, or not validly fused): still
+    phases are then timed by the clock, and never span a gap across which the leg moved.
+    Without it the samples are taken as consecutive."""
     params = params or CalibrationParams()
     gyr, acc = np.asarray(gyr_radps, dtype=np.float64), np.asarray(acc_mps2, dtype=np.float64)
     up_s = up_in_sensor(np.asarray(quat_wxyz, dtype=np.float64))
-    first, move, second = _segments(gyr, acc, up_s, rate_hz, posture, params)
+    t = np.arange(len(gyr)) / rate_hz if t_s is None else np.asarray(t_s, dtype=np.float64)
+    first, move, second = _segments(gyr, acc, up_s, t, rate_hz, posture, params)
     bias = np.mean(gyr[first], axis=0)  # at rest the gyro reads its bias
     still_idx = np.r_[first] if second is None else np.r_[first, second]
     still_motion_dps = float(np.degrees(np.sqrt(np.mean(np.sum((gyr[still_idx] - bias) ** 2, 1)))))

@@ -21,6 +21,7 @@ from hipsense.signal.calibration import (
     calibrate_mounting,
     calibration_still_mask,
     count_swings,
+    span_s,
 )
 from hipsense.signal.motion_phases import dominant_axis
 from hipsense.signal.orientation import up_in_sensor
@@ -77,7 +78,7 @@ class CalibrationTracker:
         self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
         self.params = params or CalibrationParams()
         self._max_n = round(max_duration_s * rate_hz)
-        self._buf = np.empty((0, 10))  # gyro, raw accelerometer, quaternion
+        self._buf = np.empty((0, 11))  # gyro, raw accelerometer, quaternion, time
         self._up = np.empty((0, 3))  # the fused up in the sensor frame
         self._still: BoolArray = np.zeros(0, dtype=bool)
         self._final = 0  # leading samples of ``_still`` that later samples cannot change
@@ -90,11 +91,18 @@ class CalibrationTracker:
             CalibrationPhase.STILL, self._text[CalibrationPhase.STILL], 0.0
         )
 
-    def update(self, gyr: FloatArray, acc: FloatArray, quat: FloatArray) -> CalibrationProgress:
-        """Feed samples (invalid ones already excluded); returns the current progress."""
+    def update(
+        self, gyr: FloatArray, acc: FloatArray, quat: FloatArray, t_s: FloatArray | None = None
+    ) -> CalibrationProgress:
+        """Feed samples (invalid ones already excluded) and their times (without them, the
+        samples are taken as following on from the last ones); returns the current progress."""
         if self.calibration is not None:
             return self.progress
-        self._buf = np.concatenate([self._buf, np.hstack([gyr, acc, quat])])
+        if t_s is None:
+            last = self._buf[-1, 10] if len(self._buf) else -1.0 / self.rate_hz
+            t_s = last + np.arange(1, len(gyr) + 1) / self.rate_hz
+        t = np.asarray(t_s, dtype=np.float64)[:, None]
+        self._buf = np.concatenate([self._buf, np.hstack([gyr, acc, quat, t])])
         self._up = np.concatenate([self._up, up_in_sensor(np.asarray(quat, dtype=np.float64))])
         if len(self._buf) > self._max_n:
             self._restart(len(self._buf) - self._max_n // 2, "that took too long: start again")
@@ -109,36 +117,36 @@ class CalibrationTracker:
     def _still_mask(self) -> BoolArray:
         """The buffer's still mask, recomputing only the samples the new ones can change."""
         b, lo = self._buf, max(0, self._final - self._reach)
-        tail = calibration_still_mask(b[lo:, 0:3], b[lo:, 3:6], self._up[lo:], self.rate_hz,
-                                      self.params)  # fmt: skip
+        tail = calibration_still_mask(b[lo:, 0:3], b[lo:, 3:6], self.rate_hz, self.params,
+                                      b[lo:, 10])  # fmt: skip
         self._still = np.concatenate([self._still[: self._final], tail[self._final - lo :]])
         self._final = max(0, len(b) - self._reach)
         return self._still
 
     def _advance(self) -> CalibrationProgress:
-        p, rate = self.params, self.rate_hz
-        need = p.min_still_s * rate
+        p, rate, t = self.params, self.rate_hz, self._buf[:, 10]
         still = self._still_mask()
         moving = np.flatnonzero(~still)
         first_move = int(moving[0]) if moving.size else len(still)
-        if first_move < need:
+        held_s = span_s(t, 0, first_move, rate)
+        if held_s < p.min_still_s:
             if moving.size and first_move < len(still):
                 nxt = np.flatnonzero(still[first_move:])
                 drop = first_move + int(nxt[0]) if nxt.size else len(still)
                 self._restart(drop, "you moved during the still phase: hold still for 2 s")
-            return self._report(CalibrationPhase.STILL, min(1.0, first_move / need))
-        after = self._buf[first_move:]
+            return self._report(CalibrationPhase.STILL, min(1.0, held_s / p.min_still_s))
         trailing = _trailing_true(still[first_move:])
+        end = len(still) - trailing
+        trailing_s = span_s(t, end, len(still), rate)
         if self.posture is Posture.STANDING:
-            end = len(self._buf) - trailing
             swings = _swings(self._buf[first_move:end, 0:3], self._up[first_move:end],
                              self._buf[:first_move, 3:6], p.swing_min_deg)  # fmt: skip
             if swings < p.accepted_swings or trailing == 0:
                 return self._report(CalibrationPhase.MOVE, min(1.0, swings / p.min_swings))
-            if trailing < need:
-                return self._report(CalibrationPhase.STILL_AGAIN, trailing / need)
-        elif trailing < p.still.min_still_s * rate:
-            return self._report(CalibrationPhase.MOVE, 0.5 if len(after) > trailing else 0.0)
+            if trailing_s < p.min_still_s:
+                return self._report(CalibrationPhase.STILL_AGAIN, trailing_s / p.min_still_s)
+        elif trailing_s < p.still.min_still_s:
+            return self._report(CalibrationPhase.MOVE, 0.5 if end > first_move else 0.0)
         return self._finish()
 
     def _finish(self) -> CalibrationProgress:
@@ -146,7 +154,7 @@ class CalibrationTracker:
         try:
             self.calibration = calibrate_mounting(
                 b[:, 0:3], b[:, 3:6], b[:, 6:10], self.rate_hz,
-                posture=self.posture, leg=self.leg, params=self.params,
+                posture=self.posture, leg=self.leg, params=self.params, t_s=b[:, 10],
             )  # fmt: skip
         except CalibrationError as exc:
             # The closing still phase becomes the opening one of the next attempt.
