@@ -122,3 +122,41 @@ def test_quat_conjugate_undoes_the_rotation() -> None:
     np.testing.assert_allclose(quat_rotate(quat_conjugate(q), quat_rotate(q, v)), v, atol=1e-12)
     identity = np.tile([1.0, 0.0, 0.0, 0.0], (5, 1))
     np.testing.assert_allclose(quat_multiply(q, quat_conjugate(q)), identity, atol=1e-12)
+
+
+def test_quaternion_helpers_compute_the_textbook_formulas_to_the_bit() -> None:
+    """quat_multiply and quat_from_rotvec skip numpy's strided views and norm, not its
+    arithmetic: the same floats as the formulas written plainly."""
+    from hipsense.signal.orientation import quat_from_rotvec
+
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(500, 4)), rng.normal(size=(500, 4))
+    w1, x1, y1, z1 = a.T
+    w2, x2, y2, z2 = b.T
+    plain = np.stack(
+        [w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+         w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2], -1
+    )  # fmt: skip
+    assert np.array_equal(quat_multiply(a, b), plain)
+    assert np.array_equal(quat_multiply(a[0], b[0]), plain[0])
+    rotvec = rng.normal(size=(500, 3)) * np.array([1e-3, 0.1, 2.0])
+    rotvec[0] = 0.0
+    angle = np.linalg.norm(rotvec, axis=-1)
+    axis = rotvec / np.maximum(angle, 1e-15)[..., None]
+    want = np.concatenate([np.cos(angle / 2)[..., None], axis * np.sin(angle / 2)[..., None]], -1)
+    assert np.array_equal(quat_from_rotvec(rotvec), want)
+    assert np.array_equal(quat_from_rotvec(rotvec[3]), want[3])
+
+
+def test_non_finite_and_invalid_samples_are_prepared_as_before() -> None:
+    rng = np.random.default_rng(9)
+    gyr, acc = rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + np.array([0, 0, 9.8])
+    gyr[5, 1], acc[9, 2], acc[11, 0] = np.nan, np.inf, -np.inf
+    valid = rng.random(200) > 0.1
+    for v in (None, valid):
+        whole = OrientationEstimator(100.0).update(gyr, acc, v)
+        clean_gyr = np.where(np.isfinite(gyr), gyr, 0.0)
+        bad = ~np.isfinite(acc).all(1) | ~np.isfinite(gyr).all(1) | (v is not None and ~valid)
+        clean_acc = np.where(bad[:, None], 0.0, acc)
+        ok = np.ones(200, bool)
+        assert np.array_equal(whole, OrientationEstimator(100.0).update(clean_gyr, clean_acc, ok))

@@ -97,19 +97,26 @@ def _prepare(
     acc = np.array(acc_mps2, dtype=np.float64, order="C", copy=True)
     if gyr.ndim != 2 or gyr.shape[1] != 3 or acc.shape != gyr.shape:
         raise ValueError(f"expected (N, 3) gyr and acc, got {gyr.shape} and {acc.shape}")
-    bad = ~np.isfinite(acc).all(axis=1) | ~np.isfinite(gyr).all(axis=1)
-    if valid is not None:
-        bad |= ~np.asarray(valid, dtype=bool)
-    acc[bad] = 0.0
-    # A non-finite gyro would poison the state forever: hold zero rate (callers interpolate).
-    gyr[~np.isfinite(gyr)] = 0.0
+    finite_gyr = np.isfinite(gyr)
+    all_finite = bool(finite_gyr.all() and np.isfinite(acc).all())  # the usual case
+    if valid is not None or not all_finite:
+        bad: BoolArray = np.zeros(len(acc), dtype=bool)
+        if not all_finite:
+            bad = np.asarray(~np.isfinite(acc).all(axis=1) | ~finite_gyr.all(axis=1))
+            # A non-finite gyro would poison the state forever: hold zero rate (callers
+            # interpolate).
+            gyr[~finite_gyr] = 0.0
+        if valid is not None:
+            bad |= ~np.asarray(valid, dtype=bool)
+        acc[bad] = 0.0
     return gyr, acc
 
 
 def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
     """Hamilton product of wxyz quaternions, broadcast over leading axes."""
-    w1, x1, y1, z1 = np.moveaxis(a, -1, 0)
-    w2, x2, y2, z2 = np.moveaxis(b, -1, 0)
+    # contiguous components: the 16 products run about twice as fast as on strided views
+    w1, x1, y1, z1 = np.ascontiguousarray(np.moveaxis(a, -1, 0))
+    w2, x2, y2, z2 = np.ascontiguousarray(np.moveaxis(b, -1, 0))
     return np.stack(
         [
             w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
@@ -134,9 +141,13 @@ def quat_rotate(q: FloatArray, v: FloatArray) -> FloatArray:
 
 
 def quat_from_rotvec(rotvec: FloatArray) -> FloatArray:
-    angle = np.linalg.norm(rotvec, axis=-1)
-    axis = rotvec / np.maximum(angle, 1e-15)[..., None]
-    return np.concatenate([np.cos(angle / 2)[..., None], axis * np.sin(angle / 2)[..., None]], -1)
+    squared = rotvec * rotvec
+    angle = np.sqrt(squared[..., 0] + squared[..., 1] + squared[..., 2])  # = np.linalg.norm
+    half = angle / 2
+    out = np.empty((*np.shape(rotvec)[:-1], 4))
+    out[..., 0] = np.cos(half)
+    out[..., 1:] = rotvec / np.maximum(angle, 1e-15)[..., None] * np.sin(half)[..., None]
+    return out
 
 
 def _shift(vqf_out: dict[str, FloatArray], gyr: FloatArray, shift_s: float) -> FloatArray:
