@@ -161,3 +161,11 @@ def test_reads_every_pt_exercises_csv() -> None:
         (batch,) = to_uniform_batches(series)
         assert len(batch) == len(series)
         np.testing.assert_allclose(batch.gyr_radps, series.gyr_radps, atol=1e-9)
+
+
+def test_an_infinite_value_before_a_short_row_ends_the_data_there(tmp_path: Path) -> None:
+    path = tmp_path / "inf.csv"
+    path.write_text(SI_HEADER + "\n0,1,2,3,4,5,6\n0.01,1e400,0,0,0,0,0\n0.02,1,2,3,4,5,6\n7\n")
+    with pytest.raises(CsvFormatError) as err:
+        read_imu_csv(path)
+    assert err.value.line == 3 and "not a finite number" in str(err.value)

@@ -159,14 +159,15 @@ def _parse_rows(
 ) -> tuple[FloatArray, CsvFormatError | None]:
     """All rows as floats (columns in ``_columns`` order), or those before the first bad one."""
     cols = _columns(layout)
+    error = None
     try:
         data = _loadtxt(rows, cols)
     except ValueError:
         bad, problem = _first_bad_row(rows, cols)
-        return _loadtxt(rows[:bad], cols), CsvFormatError(name, problem, int(line_of[bad]))
-    finite = np.isfinite(data).all(axis=1)
+        data, error = _loadtxt(rows[:bad], cols), CsvFormatError(name, problem, int(line_of[bad]))
+    finite = np.isfinite(data).all(axis=1)  # the rows before a bad one too: 1e400 is inf
     if finite.all():
-        return data, None
+        return data, error
     bad = int(np.argmin(finite))
     return data[:bad], CsvFormatError(name, "value is not a finite number", int(line_of[bad]))
 
