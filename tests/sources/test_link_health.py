@@ -193,3 +193,39 @@ def test_assembler_handles_a_chunk_at_once_as_packet_by_packet(
         assert (a.lost_before, a.meta) == (b.lost_before, b.meta)
         for x, y in ((a.t_s, b.t_s), (a.acc_mps2, b.acc_mps2), (a.gyr_radps, b.gyr_radps)):
             assert np.array_equal(x, y)
+
+
+def test_the_magnetometer_reaches_the_batches() -> None:
+    """Packets with the magnetometer bit: its samples (µT) come out with acc and gyr, in a
+    run handled at once and packet by packet alike; a run that mixes layouts has none."""
+    info = SensorInfo.for_ranges(sample_rate_hz=100)
+    k = np.arange(10)[:, None] + np.zeros(3, dtype=int)
+    mag = [encode_imu_packet(s, s * 10_000, k + s, -k, 3 * k + s) for s in range(0, 100, 10)]
+    for asm in (PacketAssembler("thigh", info), _EachPacket("thigh", info)):
+        batches = asm.assemble([(0.1, mag[0])]) + asm.assemble(
+            [(0.2 + 0.1 * i, p) for i, p in enumerate(mag[1:])]
+        )
+        got = np.concatenate([b.mag_ut for b in batches if b.mag_ut is not None])
+        assert all(b.mag_ut is not None for b in batches) and got.shape == (100, 3)
+        raw = np.concatenate([3 * k + s for s in range(0, 100, 10)])
+        np.testing.assert_array_equal(got, raw * info.mag_scale_ut_per_lsb)
+    mixed = PacketAssembler("thigh", info)
+    plain = encode_imu_packet(30, 300_000, k, -k)
+    batches = mixed.assemble([(0.1, mag[0]), (0.2, mag[1])]) + mixed.assemble(
+        [(0.3, mag[2]), (0.4, plain)]
+    )
+    assert [b.mag_ut is None for b in batches] == [False, True]
+
+
+def test_witmotion_frames_of_another_kind_are_counted_as_skipped() -> None:
+    """A register reply (55 71) among the IMU frames is dropped by the decoder and counted."""
+    from hipsense.protocol.witmotion import FLAG_REGISTER, encode_witmotion_frames
+    from hipsense.sources.link_health import WitMotionAssembler
+
+    imu = encode_witmotion_frames(np.ones((2, 3)), np.zeros((2, 3)), np.zeros((2, 3)))
+    reply = bytes([0x55, FLAG_REGISTER]) + bytes(18)
+    asm = WitMotionAssembler("shank")
+    batches = asm.assemble([(0.1, imu + reply), (0.2, reply + reply), (0.3, b"\x55")])
+    counts = asm.counts()
+    assert [len(b) for b in batches] == [2]
+    assert (counts.received_samples, counts.skipped_frames, counts.malformed) == (2, 3, 1)

@@ -94,6 +94,17 @@ def test_witmotion_goes_through_the_live_assembler(tmp_path: Path) -> None:
     np.testing.assert_allclose(t_s[1::2], rec.t_host_s[rec.sensor_ids == "shank"])
 
 
+def test_replay_stats_count_skipped_witmotion_frames(tmp_path: Path) -> None:
+    reply = bytes([0x55, 0x71]) + bytes(18)  # a register reply: not IMU data
+    imu = encode_witmotion_frames(np.ones((1, 3)), np.zeros((1, 3)), np.zeros((1, 3)))
+    with RecordingWriter(tmp_path / "s.jsonl", HEADER) as writer:
+        writer.write_packet("shank", imu + reply, t_host_s=0.1)
+        writer.write_packet("shank", reply, t_host_s=0.2)
+    replay = RecordingReplay(read_recording(tmp_path / "s.jsonl"))
+    assert sum(len(b) for b in replay.batches()) == 1
+    assert replay.stats.skipped_frames == 2 and replay.stats.malformed_packets == 0
+
+
 def test_unknown_sensor_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no sensor"):
         RecordingReplay(read_recording(_record(tmp_path / "u.jsonl")), sensor_ids=["hip"])

@@ -199,6 +199,7 @@ class HealthCounts:
     duplicates: int = 0
     out_of_order: int = 0
     malformed: int = 0
+    skipped_frames: int = 0  # WitMotion frames of another kind (register replies), dropped
 
     @property
     def loss_pct(self) -> float:
@@ -224,16 +225,19 @@ class _Segment:
     device_s: FloatArray
     acc_mps2: FloatArray
     gyr_radps: FloatArray
+    mag_ut: FloatArray | None  # None unless every packet carried the magnetometer
     arrival_s: float  # of the last packet
 
     @classmethod
     def of(cls, run: list[_Accepted]) -> _Segment:
+        mags = [a.packet.mag_ut for a in run]
         return cls(
             run[0].lost_before,
             run[0].first_index,
             np.concatenate([a.device_s for a in run]),
             np.concatenate([a.packet.acc_mps2 for a in run]),
             np.concatenate([a.packet.gyr_radps for a in run]),
+            None if any(m is None for m in mags) else np.concatenate(mags),  # type: ignore[arg-type]
             run[-1].arrival_s,
         )
 
@@ -333,6 +337,7 @@ class PacketAssembler:
                 device_s[a:b].reshape(-1),
                 run.acc_mps2[a:b].reshape(-1, 3),
                 run.gyr_radps[a:b].reshape(-1, 3),
+                None if run.mag_ut is None else run.mag_ut[a:b].reshape(-1, 3),
                 arrivals[b - 1],
             )
             for a, b in itertools.pairwise(starts)
@@ -386,6 +391,7 @@ class PacketAssembler:
             t_s=host_s,
             acc_mps2=segment.acc_mps2,
             gyr_radps=segment.gyr_radps,
+            mag_ut=segment.mag_ut,
             lost_before=segment.lost_before,
             meta={
                 "first_index": segment.first_index,
@@ -404,6 +410,7 @@ class WitMotionAssembler:
         self.time_origin_s = time_origin_s
         self.received_samples = 0
         self.malformed = 0
+        self.skipped_frames = 0
         self.period_s: float | None = None
         self._last_arrival_s: float | None = None
         self._last_host_s = -np.inf
@@ -412,7 +419,11 @@ class WitMotionAssembler:
         self._last_arrival_s = None
 
     def counts(self) -> HealthCounts:
-        return HealthCounts(received_samples=self.received_samples, malformed=self.malformed)
+        return HealthCounts(
+            received_samples=self.received_samples,
+            malformed=self.malformed,
+            skipped_frames=self.skipped_frames,
+        )
 
     def assemble(self, items: Sequence[tuple[float, Payload]]) -> list[SampleBatch]:
         batches = []
@@ -422,6 +433,7 @@ class WitMotionAssembler:
             except ProtocolError:
                 self.malformed += 1
                 continue
+            self.skipped_frames += frames.skipped_frames
             if frames.sample_count:
                 batches.append(self._batch(arrival_s, frames))
         return batches

@@ -39,6 +39,7 @@ class ReplayStats:
     lost_samples: int
     duplicate_packets: int
     out_of_order_packets: int
+    skipped_frames: int = 0  # WitMotion frames that are not IMU data
 
 
 def parse_speed(text: str) -> float | None:
@@ -104,6 +105,7 @@ class RecordingReplay:
             lost_samples=sum(c.lost_samples for c in counts),
             duplicate_packets=sum(c.duplicates for c in counts),
             out_of_order_packets=sum(c.out_of_order for c in counts),
+            skipped_frames=sum(c.skipped_frames for c in counts),
         )
 
     def _reset(self) -> None:
