@@ -11,7 +11,7 @@ from hipsense.recording.model import (
     RecordingHeader,
     SensorEntry,
 )
-from hipsense.recording.reader import read_recording
+from hipsense.recording.stream import read_recording
 from hipsense.recording.writer import RecordingWriter
 
 __all__ = [

@@ -1,11 +1,10 @@
-"""Read a recording back, keeping everything before any damage."""
+"""A recording's records, line by line, into a ``Recording`` (``stream.py`` reads the file and
+feeds the lines)."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,47 +21,6 @@ from hipsense.recording.model import (
 )
 
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-def read_recording(path: str | os.PathLike[str], *, salvage: bool = False) -> Recording:
-    """Read a ``.jsonl`` or ``.jsonl.gz`` recording (gzip is detected from the content).
-
-    A torn last line (the process was killed mid-write) is skipped and reported in
-    ``warnings``. Damage before the end raises RecordingError naming the line, unless
-    ``salvage`` is set: then the records before the damage come back with ``error`` set.
-    A missing or unreadable header, or a newer format version, always raises.
-    """
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as file:
-            raw = file.read()
-    except OSError as exc:
-        raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
-    text, stream_problem = _decompress(raw) if raw.startswith(_GZIP_MAGIC) else (raw, None)
-    builder = _Builder(name)
-    try:
-        _parse_lines(builder, text, stream_problem)
-    except RecordingError as exc:
-        if not salvage or builder.header is None:
-            raise
-        builder.error = exc
-    return builder.build()
-
-
-def _decompress(raw: bytes) -> tuple[bytes, str | None]:
-    """Gunzip all members; on damage return what decompressed before it and the problem."""
-    out: list[bytes] = []
-    rest = raw
-    while rest:
-        inflater = zlib.decompressobj(31)
-        try:
-            out.append(inflater.decompress(rest))
-        except zlib.error as exc:
-            return b"".join(out), f"compressed data is corrupt ({exc})"
-        if not inflater.eof:
-            return b"".join(out), "compressed stream ends early (recording was cut off)"
-        rest = inflater.unused_data.lstrip(b"\x00")
-    return b"".join(out), None
 
 
 @dataclass
@@ -103,16 +61,6 @@ class _Builder:
             error=self.error,
             truncated=self.truncated,
         )
-
-
-def _parse_lines(builder: _Builder, text: bytes, stream_problem: str | None) -> None:
-    lines = text.split(b"\n")
-    tail = lines.pop()  # after the last newline: empty unless the last line is torn
-    if not lines and not tail.strip(b"\x00 \r\t"):
-        raise RecordingError(builder.path, stream_problem or "empty file: no header line", 1)
-    for number, line in enumerate(lines, start=1):
-        _add_line(builder, line, number)
-    _finish_lines(builder, tail, len(lines) + 1, stream_problem)
 
 
 def _finish_lines(builder: _Builder, tail: bytes, last: int, stream_problem: str | None) -> None:

@@ -1,4 +1,5 @@
-"""Read a recording as a stream of blocks: memory bounded by a block, not the session."""
+"""Read a recording, whole or as a stream of blocks (memory bounded by a block, not the
+session): the file gunzipped chunk by chunk and split into lines, kept up to any damage."""
 
 from __future__ import annotations
 
@@ -11,8 +12,21 @@ from hipsense.errors import RecordingError
 from hipsense.recording.model import Recording
 from hipsense.recording.reader import _GZIP_MAGIC, _add_line, _Builder, _finish_lines
 
-READ_CHUNK = 1 << 20  # bytes read (and inflated) at a time
+READ_CHUNK = 1 << 20  # bytes read at a time from a plain file
+INFLATE_CHUNK = 1 << 16  # compressed bytes inflated at a time: damage loses at most this much
 BLOCK_LINES = 4096  # lines per block
+
+
+def read_recording(path: str | os.PathLike[str], *, salvage: bool = False) -> Recording:
+    """Read a ``.jsonl`` or ``.jsonl.gz`` recording (gzip is detected from the content).
+
+    A torn last line (the process was killed mid-write) is skipped and reported in
+    ``warnings``. Damage before the end raises RecordingError naming the line, unless
+    ``salvage`` is set: then the records before the damage come back with ``error`` set.
+    A missing or unreadable header, or a newer format version, always raises.
+    """
+    *_, whole = _blocks(path, salvage=salvage, block_lines=None, on_read=None)
+    return whole
 
 
 def stream_recording(
@@ -25,10 +39,18 @@ def stream_recording(
     """``read_recording`` as the file is read: consecutive blocks of its records (each a
     ``Recording`` with the header), memory bounded by a block. The last block carries the
     warnings and, with ``salvage``, the error; without it the error is raised when reached.
-
-    The records are those ``read_recording`` gives, except after damage inside a gzip member:
-    what inflated before the damage is kept here (whole-file reading loses that member).
     ``on_read`` is told how many bytes of the file were read, block by block (progress)."""
+    return _blocks(path, salvage=salvage, block_lines=block_lines or BLOCK_LINES, on_read=on_read)
+
+
+def _blocks(
+    path: str | os.PathLike[str],
+    *,
+    salvage: bool,
+    block_lines: int | None,
+    on_read: Callable[[int], None] | None,
+) -> Generator[Recording, None, None]:
+    """Blocks of ``block_lines`` lines' records (None: one block, the whole recording)."""
     name = os.fspath(path)
     try:
         file = open(name, "rb")  # noqa: SIM115 (closed by the generator's ``with``)
@@ -38,7 +60,7 @@ def stream_recording(
         builder, source = _Builder(name), _Inflated(file, name)
         told = on_read or (lambda _: None)
         try:
-            for _ in _stream_lines(builder, source, block_lines or BLOCK_LINES):
+            for _ in _stream_lines(builder, source, block_lines):
                 told(file.tell())
                 yield builder.take_block()
         except RecordingError as exc:
@@ -50,26 +72,28 @@ def stream_recording(
 
 
 class _Inflated:
-    """The file's bytes (gunzipped if gzip, member after member) in chunks; ``problem``
-    says how a damaged compressed stream ended (as ``_decompress``)."""
+    """The file's bytes (gunzipped if gzip, member after member, zero padding between them
+    skipped) in chunks; ``problem`` says how a damaged compressed stream ended: what inflated
+    before the damage is kept."""
 
     def __init__(self, file: IO[bytes], name: str) -> None:
         self.file, self.name = file, name
         self.problem: str | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        data = self._read()
+        data = self._read(INFLATE_CHUNK)
         gzipped = data.startswith(_GZIP_MAGIC)
+        size = INFLATE_CHUNK if gzipped else READ_CHUNK
         inflater: Any = None  # the member being inflated
         while data:
             if not gzipped:
                 yield data
-                data = self._read()
+                data = self._read(size)
                 continue
             if inflater is None:
                 data = data.lstrip(b"\x00")  # padding between members
                 if not data:
-                    data = self._read()
+                    data = self._read(size)
                     continue
                 inflater = zlib.decompressobj(31)
             try:
@@ -79,19 +103,20 @@ class _Inflated:
                 return
             data, inflater = (inflater.unused_data, None) if inflater.eof else (b"", inflater)
             if not data:
-                data = self._read()
+                data = self._read(size)
         if inflater is not None:
             self.problem = "compressed stream ends early (recording was cut off)"
 
-    def _read(self) -> bytes:
+    def _read(self, size: int) -> bytes:
         try:
-            return self.file.read(READ_CHUNK)
+            return self.file.read(size)
         except OSError as exc:
             raise RecordingError(self.name, f"cannot read: {exc.strerror}") from exc
 
 
-def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int) -> Iterator[None]:
-    """``_parse_lines`` on a stream of chunks; yields after every ``block_lines`` lines."""
+def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int | None) -> Iterator[None]:
+    """The lines of a stream of chunks into ``builder``; yields after every ``block_lines``
+    lines (None: never). The text after the last newline is a torn last line."""
     pending, number = b"", 0
     for chunk in source:
         lines = (pending + chunk).split(b"\n")
@@ -99,7 +124,7 @@ def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int) -> Ite
         for line in lines:
             number += 1
             _add_line(builder, line, number)
-            if number % block_lines == 0:
+            if block_lines and number % block_lines == 0:
                 yield
     if not number and not pending.strip(b"\x00 \r\t"):
         raise RecordingError(builder.path, source.problem or "empty file: no header line", 1)
