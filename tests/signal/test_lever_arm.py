@@ -35,3 +35,14 @@ def test_rest_offset_solved_only_at_rest_equals_solving_every_sample() -> None:
         split = RestOffset(RATE_HZ)
         parts = [split.update(acc[i:j], gyr[i:j], ok[i:j]) for i, j in itertools.pairwise(cuts)]
         np.testing.assert_array_equal(np.concatenate(parts), dense)
+
+
+def test_skew_is_the_cross_product_matrix() -> None:
+    from hipsense.signal.lever_arm import _skew
+
+    rng = np.random.default_rng(6)
+    v, u = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
+    k = _skew(v)
+    np.testing.assert_allclose(np.einsum("nij,nj->ni", k, u), np.cross(v, u), rtol=1e-12)
+    np.testing.assert_array_equal(k, -k.transpose(0, 2, 1))
+    assert not np.signbit(k[:, [0, 1, 2], [0, 1, 2]]).any()  # +0 on the diagonal

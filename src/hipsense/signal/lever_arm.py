@@ -26,11 +26,13 @@ MIN_LEVER_M, MAX_LEVER_M = 0.03, 0.6
 
 
 def _skew(v: FloatArray) -> FloatArray:
-    z = np.zeros(len(v))
+    """[v]x (N, 3, 3): the cross-product matrices, filled in place (no stacking)."""
+    out = np.zeros((len(v), 3, 3))
     x, y, w = v[:, 0], v[:, 1], v[:, 2]
-    return np.stack(
-        [np.stack([z, -w, y], -1), np.stack([w, z, -x], -1), np.stack([-y, x, z], -1)], -2
-    )
+    out[:, 0, 1], out[:, 0, 2] = -w, y
+    out[:, 1, 0], out[:, 1, 2] = w, -x
+    out[:, 2, 0], out[:, 2, 1] = -y, x
+    return out
 
 
 def _rigid_map(gyr: FloatArray, spin_up: FloatArray) -> FloatArray:
@@ -84,6 +86,12 @@ CONFIRM_S = 0.1
 """A sample counts as rest only once this much calm followed it (the offsets lag by as much)."""
 
 
+def _norm(v: FloatArray) -> FloatArray:
+    """Row norms of (N, 3): ``np.linalg.norm(v, axis=1)``'s float operations, less overhead."""
+    squared = v * v
+    return np.asarray(np.sqrt(squared[:, 0] + squared[:, 1] + squared[:, 2]), dtype=np.float64)
+
+
 def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray, FloatArray]:
     """Causal exponential average along axis 0, continued from ``zi`` (None: start at x[0])."""
     if zi is None:
@@ -125,14 +133,15 @@ class RestOffset:
         self.offset_mps2 = np.zeros(3)
 
     def _rest(self, acc: FloatArray, gyr: FloatArray, ok: npt.NDArray[np.bool_]) -> BoolArray:
-        gyr = np.where(ok[:, None], gyr, 0.0)
-        norm = np.where(ok, np.linalg.norm(np.where(ok[:, None], acc, 0.0), axis=1), 0.0)
+        if ok.all():  # nothing to blank out
+            norm = _norm(acc)
+        else:
+            gyr = np.where(ok[:, None], gyr, 0.0)
+            norm = np.where(ok, _norm(np.where(ok[:, None], acc, 0.0)), 0.0)
         gyr_avg, self._gyr_zi = _ema(gyr, self._alpha_gyr, self._gyr_zi)
         norm_avg, self._norm_zi = _ema(norm, self._alpha_norm, self._norm_zi)
         calm = (
-            ok
-            & (np.linalg.norm(gyr_avg, axis=1) < REST_RATE_RADPS)
-            & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
+            ok & (_norm(gyr_avg) < REST_RATE_RADPS) & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
         )
         idx = np.arange(len(calm))
         last_bad = np.maximum.accumulate(np.where(~calm, idx, -1))
@@ -178,7 +187,7 @@ class RestOffset:
         """Each sample's u u^T (9) and u (|a| - g) (3), u = a / |a|."""
         terms = np.zeros((len(acc), 12))
         a = np.where(ok[:, None], acc, np.nan)
-        norm = np.linalg.norm(a, axis=1)
+        norm = _norm(a)
         u = a / np.where(norm > 0, norm, np.nan)[:, None]  # only rest samples are used
         terms[:, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
         terms[:, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
