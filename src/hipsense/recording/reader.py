@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +37,20 @@ class _Builder:
     unknown_types: set[str] = field(default_factory=set)
     error: RecordingError | None = None
     truncated: bool = False  # the file ends mid-record: cut off by a crash or a copy
+    _written: dict[bytes, str] | None = None  # sensor ids as a packet line spells them
+
+    @property
+    def written_ids(self) -> dict[bytes, str]:
+        """The header's sensor ids whose JSON string is their plain text, by that text."""
+        if self._written is None:
+            if self.header is None:
+                return {}
+            self._written = {
+                sid.encode(): sid
+                for sid in self.header.sensor_ids
+                if sid.isascii() and sid.isprintable() and json.dumps(sid) == f'"{sid}"'
+            }
+        return self._written
 
     def take_block(self) -> Recording:
         """The records so far, as a block without warnings; the builder starts afresh."""
@@ -80,7 +95,18 @@ def _finish_lines(builder: _Builder, tail: bytes, last: int, stream_problem: str
         builder.truncated = True
 
 
+_PACKET_HEAD, _PACKET_TAIL = b'{"type":"packet","t_host_s":', b'"}'
+_SENSOR_KEY, _PAYLOAD_KEY = b',"sensor":"', b'","payload_hex":"'
+_JSON_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
 def _add_line(builder: _Builder, line: bytes, number: int) -> None:
+    if (
+        line.startswith(_PACKET_HEAD)
+        and line.endswith(_PACKET_TAIL)
+        and _add_written_packet(builder, line)
+    ):
+        return
     obj = _loads(builder.path, line, number)
     kind = obj.get("type")
     if builder.header is None:
@@ -114,6 +140,30 @@ def _loads(path: str, line: bytes, number: int) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _add_written_packet(builder: _Builder, line: bytes) -> bool:
+    """A packet line exactly as the writer writes it, read without the json module: the same
+    values json gives (a number, a known sensor id, hex digits). False: anything else (json
+    then reads it, and names what is wrong)."""
+    t_text, found, rest = line[len(_PACKET_HEAD) : -len(_PACKET_TAIL)].partition(_SENSOR_KEY)
+    sensor, found_too, hex_text = rest.partition(_PAYLOAD_KEY)
+    known = builder.written_ids
+    if not (found and found_too and sensor in known and hex_text.isalnum()):
+        return False
+    if not _JSON_NUMBER.fullmatch(t_text):
+        return False
+    t = float(t_text)
+    try:
+        payload = bytes.fromhex(hex_text.decode())
+    except ValueError:
+        return False
+    if not math.isfinite(t):
+        return False
+    builder.times.append(t)
+    builder.sensors.append(known[sensor])
+    builder.payloads.append(payload)
+    return True
 
 
 def _add_packet(builder: _Builder, obj: dict[str, Any], number: int) -> None:
