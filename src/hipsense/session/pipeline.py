@@ -14,7 +14,7 @@ from hipsense.events import (
 )
 from hipsense.exercises import Angle, Exercise, Leg, Posture
 from hipsense.samples import SampleBatch
-from hipsense.signal.angles import AngleBatch, AnglePipeline, thigh_angles
+from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, thigh_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.calibration_tracker import CalibrationProgress
 from hipsense.signal.quality import Rep
@@ -93,6 +93,7 @@ class SensorPipeline:
         self.detector = RepDetector(exercise, leg=leg)
         self.counting = True
         self._backlog: list[tuple[FloatArray, FloatArray]] = []  # (t_s, quat) until calibrated
+        self._published = Published()  # holds an unchecked gap bridge's rows back
         self._last_progress: CalibrationProgress | None = None
 
     @property
@@ -131,12 +132,19 @@ class SensorPipeline:
                 return events
             events += self._replay_backlog(out.backfill)
         else:
-            events.append(AngleUpdate(self.role, out.t_s, out.flexion_deg, out.abduction_deg))
-            events += self._count(out)
+            events += self._show(self._published.add(out))
         return events
 
+    def _show(self, rows: AngleBatch | None) -> list[PipelineEvent]:
+        if rows is None or not len(rows):
+            return []
+        events: list[PipelineEvent] = [
+            AngleUpdate(self.role, rows.t_s, rows.flexion_deg, rows.abduction_deg)
+        ]
+        return events + self._count(rows)
+
     def finish(self) -> list[PipelineEvent]:
-        return self._rep_events(self.detector.finish())
+        return self._show(self._published.finish()) + self._rep_events(self.detector.finish())
 
     def _replay_backlog(self, backfill: AngleBatch | None) -> list[PipelineEvent]:
         calibration = self.calibration
@@ -149,9 +157,10 @@ class SensorPipeline:
         flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
         if backfill is not None:  # re-fused knowing the calibration: replaces what it covers
             older = t < backfill.t_s[0]
-            t = np.concatenate([t[older], backfill.t_s])
-            flex = np.concatenate([flex[older], backfill.flexion_deg])
-            abd = np.concatenate([abd[older], backfill.abduction_deg])
+            shown = self._published.add(backfill)
+            t = np.concatenate([t[older], shown.t_s])
+            flex = np.concatenate([flex[older], shown.flexion_deg])
+            abd = np.concatenate([abd[older], shown.abduction_deg])
         events: list[PipelineEvent] = [AngleUpdate(self.role, t, flex, abd)]
         if self.exercise.posture is Posture.SUPINE:
             events += self._count_arrays(t, flex, abd)

@@ -7,6 +7,7 @@ samples before the calibration is known have NaN angles and ``valid`` False.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, replace
 
@@ -30,9 +31,17 @@ from hipsense.signal.orientation import (
     OrientationEstimator,
     OrientationParams,
     estimate_orientation_offline,
+    quat_multiply,
     up_in_sensor,
 )
-from hipsense.signal.propagation import GapWatch, probation, propagate
+from hipsense.signal.propagation import (
+    Bridges,
+    BridgeState,
+    GapWatch,
+    partial_rotation,
+    probation,
+    propagate,
+)
 from hipsense.signal.thigh_frame import angles_from_up
 
 FloatArray = npt.NDArray[np.float64]
@@ -69,6 +78,13 @@ class AngleBatch:
     backfill: AngleBatch | None = None
     """Set once, in the batch that completes the calibration: the samples fed before it (this
     batch included, as far back as ``HISTORY_S``), fused again with what it taught."""
+    revision: AngleBatch | None = None
+    """Rows that replace earlier ones (same ``t_s``) or fill lost samples (``bridged``): a gap's
+    lost samples carried by the gyro, and an untrusted bridge repaired once checked."""
+    bridged: BoolArray | None = None
+    """In a revision: rows that stand for lost samples (None: none do)."""
+    held_from_s: float | None = None
+    """An untrusted bridge is still open: rows from this time on may be revised."""
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -117,6 +133,164 @@ def _batch(  # noqa: PLR0917
     return AngleBatch(t_s, flex, abd, quat, ok, events, progress)
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """Expanded rows (received samples and lost slots) of an untrusted bridge."""
+
+    t_s: FloatArray
+    quat: FloatArray
+    share: FloatArray
+    valid: BoolArray
+    shown: BoolArray
+    bridged: BoolArray
+    offsets: FloatArray
+    span: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    def take(self, keep: BoolArray | npt.NDArray[np.intp]) -> _Rows:
+        return _Rows(*(np.asarray(getattr(self, f))[keep] for f in _ROW_FIELDS))
+
+    def then(self, other: _Rows) -> _Rows:
+        return _Rows(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in _ROW_FIELDS))
+
+
+_ROW_FIELDS = ("t_s", "quat", "share", "valid", "shown", "bridged", "offsets", "span")
+_NO_ROWS = _Rows(np.empty(0), np.empty((0, 4)), np.empty(0), *(np.zeros(0, dtype=bool),) * 3,
+                 np.empty((0, 3)), np.zeros(0, dtype=np.int64))  # fmt: skip
+
+
+class _Repairs:
+    """Turns each batch's gap bridges into revisions: lost slots carried by the gyro, and an
+    untrusted bridge's rows, held until its check corrects them."""
+
+    def __init__(self, calm_n: int) -> None:
+        self.state = BridgeState(calm_n)
+        self.held = _NO_ROWS
+        self.last_t_s = np.nan
+
+    def revise(  # noqa: PLR0917
+        self,
+        t_s: FloatArray,
+        x: Expanded,
+        bridges: Bridges,
+        valid: tuple[BoolArray, BoolArray],
+        offsets: FloatArray,
+        calibration: MountingCalibration | None,
+    ) -> tuple[AngleBatch | None, float | None]:
+        """(revision, held_from_s) for one batch. ``valid`` per received sample: usable once
+        checked, and as shown now (a bridge whose wait ran out keeps hidden what it hid)."""
+        n, real_rows = len(bridges.span_x), x.real_index
+        if n == 0:
+            return None, (float(self.held.t_s[0]) if len(self.held) else None)
+        owner = np.searchsorted(real_rows, np.arange(n))
+        prev_row = np.concatenate([[-1], real_rows])[owner]
+        prev_t = np.concatenate([[self.last_t_s], t_s])[owner]
+        share_t = (np.arange(n) - prev_row) / (real_rows[owner] - prev_row)
+        with np.errstate(invalid="ignore"):  # garbage time stamps: those slots stay unplaced
+            t_x = prev_t + share_t * (t_s[owner] - prev_t)
+        self.last_t_s = float(t_s[-1])
+        bridged = np.ones(n, dtype=bool)
+        bridged[real_rows] = False
+        t_x[real_rows] = t_s
+        known = np.isfinite(t_x)
+        rows = _Rows(t_x, bridges.quat_x, bridges.share_x, valid[0][owner] & known,
+                     valid[1][owner] & known, bridged, offsets[owner], bridges.span_x)  # fmt: skip
+        out = [rows.take(bridged & (bridges.span_x < 0))]  # a trusted bridge's lost samples
+        pending = self.held.then(rows.take(bridges.span_x >= 0))
+        for fix in bridges.fixes:
+            mine = pending.span == fix.span
+            r = pending.take(mine)
+            quat = quat_multiply(partial_rotation(fix.correction, r.share), r.quat)
+            ok = r.valid if fix.anchored else r.shown
+            out.append(_Rows(r.t_s, quat, r.share, ok, ok, r.bridged, r.offsets, r.span))
+            pending = pending.take(~mine)
+        self.held = pending
+        held_from = float(pending.t_s[0]) if len(pending) else None
+        rev = out[0]
+        for r in out[1:]:
+            rev = rev.then(r)
+        rev = rev.take(np.isfinite(rev.t_s))
+        if not len(rev):
+            return None, held_from
+        rev = rev.take(np.argsort(rev.t_s, kind="stable"))
+        b = _batch(rev.t_s, rev.quat, rev.valid, calibration, (), None, rev.offsets)
+        return replace(b, bridged=rev.bridged), held_from
+
+
+class Published:
+    """What a session shows: the batches in order, each revision applied, and the rows of an
+    untrusted bridge held back until it is checked (so a rep's top lost in it is seen)."""
+
+    def __init__(self) -> None:
+        self._rows: AngleBatch | None = None
+        self._last_s = -np.inf
+
+    def add(self, out: AngleBatch) -> AngleBatch:
+        """The rows released by this batch (time order; ``bridged`` marks lost samples)."""
+        fresh = AngleBatch(out.t_s, out.flexion_deg, out.abduction_deg, out.quat_wxyz,
+                           out.valid, bridged=np.zeros(len(out), dtype=bool))  # fmt: skip
+        rows = fresh if self._rows is None else _joined(self._rows, fresh)
+        if out.revision is not None:
+            rows = _revised(rows, out.revision, self._last_s)
+        cut = (
+            len(rows)
+            if out.held_from_s is None
+            else int(np.searchsorted(rows.t_s, out.held_from_s))
+        )
+        self._rows = _sliced(rows, slice(cut, None))
+        done = _sliced(rows, slice(0, cut))
+        if len(done):
+            self._last_s = float(done.t_s[-1])
+        return done
+
+    def finish(self) -> AngleBatch | None:
+        """Whatever is still held (a bridge never checked), as it stands."""
+        rows, self._rows = self._rows, None
+        return rows
+
+
+def _sliced(b: AngleBatch, s: slice | BoolArray | npt.NDArray[np.int64]) -> AngleBatch:
+    bridged = None if b.bridged is None else b.bridged[s]
+    return AngleBatch(b.t_s[s], b.flexion_deg[s], b.abduction_deg[s], b.quat_wxyz[s],
+                      b.valid[s], bridged=bridged)  # fmt: skip
+
+
+def _joined(a: AngleBatch, b: AngleBatch) -> AngleBatch:
+    return AngleBatch(
+        np.concatenate([a.t_s, b.t_s]),
+        np.concatenate([a.flexion_deg, b.flexion_deg]),
+        np.concatenate([a.abduction_deg, b.abduction_deg]),
+        np.concatenate([a.quat_wxyz, b.quat_wxyz]),
+        np.concatenate([a.valid, b.valid]),
+        bridged=np.concatenate([_bridged(a), _bridged(b)]),
+    )
+
+
+def _bridged(b: AngleBatch) -> BoolArray:
+    return np.zeros(len(b), dtype=bool) if b.bridged is None else b.bridged
+
+
+def _revised(rows: AngleBatch, rev: AngleBatch, after_s: float) -> AngleBatch:
+    """``rows`` with the revision's received rows replacing theirs and its lost samples
+    inserted (only after ``after_s``: what was released stays)."""
+    lost = _bridged(rev)
+    at = np.searchsorted(rows.t_s, rev.t_s)
+    hit = ~lost & (at < len(rows))
+    hit[hit] = rows.t_s[at[hit]] == rev.t_s[hit]
+    flex, abd = rows.flexion_deg.copy(), rows.abduction_deg.copy()
+    quat, valid = rows.quat_wxyz.copy(), rows.valid.copy()
+    flex[at[hit]], abd[at[hit]] = rev.flexion_deg[hit], rev.abduction_deg[hit]
+    quat[at[hit]], valid[at[hit]] = rev.quat_wxyz[hit], rev.valid[hit]
+    merged = AngleBatch(rows.t_s, flex, abd, quat, valid, bridged=_bridged(rows))
+    new = lost & (rev.t_s > after_s)
+    if not new.any():
+        return merged
+    joined = _joined(merged, _sliced(rev, new))
+    return _sliced(joined, np.argsort(joined.t_s, kind="stable"))
+
+
 class AnglePipeline:
     """Streaming: ``update(SampleBatch) -> AngleBatch``; guides calibration if none is given."""
 
@@ -139,6 +313,7 @@ class AnglePipeline:
         self._tracker = None if calibration else CalibrationTracker(rate_hz, posture, leg)
         self._last_gyr = np.zeros((2, 3))  # the two gyro rows fused last (gap edges)
         self._gaps = GapWatch(rate_hz)
+        self._repairs = _Repairs(self._gaps.calm_n)
         self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
         self._history: list[_Fed] = []
 
@@ -159,12 +334,18 @@ class AnglePipeline:
         fed = _Fed(np.asarray(batch.t_s, dtype=np.float64), gyr, raw, checked, self._last_gyr,
                    plan, settling)  # fmt: skip
         lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
-        quat, valid, self._last_gyr = self._fuse(fed, self._orientation, acc, lever)
+        quat, valid, self._last_gyr, x, bridges = self._fuse(
+            fed, self._orientation, acc, lever, self._repairs
+        )
         calibration = self.calibration  # angles use what was known before this batch
         if self._tracker is not None:
             self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
         progress = self._track(fed.t_s, gyr, raw, quat, valid)  # the mounting keeps raw neutral
         out = _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
+        revision, held = self._repairs.revise(
+            fed.t_s, x, bridges, (checked.valid & ~settling, valid), offsets, calibration
+        )
+        out = replace(out, revision=revision, held_from_s=held)
         if calibration is None and self.calibration is not None:
             out = replace(out, backfill=self._fuse_again(self.calibration))
         return out
@@ -175,13 +356,18 @@ class AnglePipeline:
         estimator: OrientationEstimator,
         acc: FloatArray,
         lever_m: tuple[float, float, float] | None,
-    ) -> tuple[FloatArray, BoolArray, FloatArray]:
-        """(quaternions, valid, the two gyro rows fused last) for one batch."""
+        repairs: _Repairs,
+    ) -> tuple[FloatArray, BoolArray, FloatArray, Expanded, Bridges]:
+        """(quaternions, valid, the two gyro rows fused last, the expanded rows and their
+        bridges) for one batch."""
         x = expand_checked(fed.checked, fed.gyr, acc, fed.last_gyr, lever_m, self.rate_hz)
         check, strict, hidden, quick = fed.plan
-        quat, failed = propagate(estimator, x, fed.checked.reset_before, check, strict, quick=quick)
+        quat, failed, bridges = propagate(
+            estimator, x, fed.checked.reset_before, check, strict, quick=quick,
+            bridges=repairs.state,
+        )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
-        return quat, valid, np.vstack([fed.last_gyr, x.gyr_radps])[-2:]
+        return quat, valid, np.vstack([fed.last_gyr, x.gyr_radps])[-2:], x, bridges
 
     def _fuse_again(self, calibration: MountingCalibration) -> AngleBatch:
         """The samples before the calibration, fused again knowing what it taught: the gyro
@@ -192,15 +378,29 @@ class AnglePipeline:
         if bias is not None:
             estimator.set_gyro_bias(bias)
         offset = np.zeros(3) if self._offset is None else self._offset.offset_mps2
-        # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111).
-        parts = [self._fuse(f, estimator, f.raw_acc - offset, None) for f in self._history]
+        repairs = _Repairs(self._gaps.calm_n)
+        revisions: list[AngleBatch] = []
+        held: float | None = None
+        parts = []
+        for f in self._history:
+            # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111)
+            part = self._fuse(f, estimator, f.raw_acc - offset, None, repairs)
+            parts.append(part)
+            usable = (f.checked.valid & ~f.settling, part[1])
+            offsets = np.broadcast_to(offset, (len(f.t_s), 3))
+            rev, held = repairs.revise(f.t_s, part[3], part[4], usable, offsets, calibration)
+            revisions += [] if rev is None else [rev]
         if bias is not None:  # VQF's motion estimate drifts during the swings: the still wins
             estimator.set_gyro_bias(bias)
         self._orientation, history, self._history = estimator, self._history, []
+        self._repairs = repairs
         t = np.concatenate([f.t_s for f in history])
-        quat, valid = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
+        quat = np.concatenate([p[0] for p in parts])
+        valid = np.concatenate([p[1] for p in parts])
         offsets = np.broadcast_to(offset, (len(t), 3))
-        return _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
+        out = _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
+        revision = functools.reduce(_joined, revisions) if revisions else None
+        return replace(out, revision=revision, held_from_s=held)
 
     def _track(
         self, t_s: FloatArray, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -280,7 +480,7 @@ def _fuse(  # noqa: PLR0917
         checked.missing_before > 0, kind, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
-    quat, failed = propagate(causal, x, checked.reset_before, check, strict, quick=quick)
+    quat, failed, _ = propagate(causal, x, checked.reset_before, check, strict, quick=quick)
     valid = checked.valid & ~failed & ~hidden & ~settling
     if offline:
         # Acausal fusion restarts at every untrusted bridge: its backward pass fills the start.

@@ -11,6 +11,7 @@ The loop runs once per gap, never per sample.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,13 @@ from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.gap_fill import Expanded
-from hipsense.signal.orientation import OrientationEstimator, up_in_sensor
+from hipsense.signal.orientation import (
+    OrientationEstimator,
+    quat_from_rotvec,
+    quat_multiply,
+    quat_rotate,
+    up_in_sensor,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -60,6 +67,11 @@ class GapWatch:
         self._last_gyr = np.zeros(3)
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
+
+    @property
+    def calm_n(self) -> int:
+        """Trusted samples in a row that make a check."""
+        return self._calm_n
 
     def trusted(self, acc: FloatArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
         """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
@@ -132,7 +144,110 @@ def _ffill(values: FloatArray, first: float) -> FloatArray:
     return np.asarray(np.where(idx >= 0, values[np.maximum(idx, 0)], first), dtype=np.float64)
 
 
-def propagate(
+def _running_product(q: FloatArray) -> FloatArray:
+    """q0, q0 q1, q0 q1 q2, ... (wxyz), in log2(N) vectorised passes."""
+    out, step = q.copy(), 1
+    while step < len(out):
+        out[step:] = quat_multiply(out[:-step], out[step:])
+        step *= 2
+    return np.asarray(out / np.linalg.norm(out, axis=1, keepdims=True), dtype=np.float64)
+
+
+def arc_to_up(v_world: FloatArray) -> FloatArray:
+    """The shortest rotation (wxyz, horizontal axis) taking the direction ``v_world`` to up."""
+    u = v_world / np.linalg.norm(v_world)
+    q = np.array([1.0 + u[2], u[1], -u[0], 0.0])
+    return np.asarray(q / np.linalg.norm(q), dtype=np.float64)
+
+
+def partial_rotation(q: FloatArray, share: FloatArray) -> FloatArray:
+    """``q`` (one rotation) scaled to each ``share`` of its angle, (N, 4)."""
+    w = float(np.clip(q[0], -1.0, 1.0))
+    half = np.arccos(abs(w))
+    axis = q[1:] * np.sign(w or 1.0) / max(float(np.sin(half)), 1e-12)
+    h = np.asarray(share, dtype=np.float64)[:, None] * half
+    return np.hstack([np.cos(h), np.sin(h) * axis])
+
+
+@dataclass(frozen=True, eq=False)
+class Fix:
+    """An untrusted bridge, resolved: rotate its rows by ``share`` x ``correction``."""
+
+    span: int
+    correction: FloatArray
+    """World-frame rotation (wxyz) taking the gyro-bridged attitude to the anchored one."""
+    anchored: bool
+    """True at a calm check (the accelerometer's up); False when the wait ran out (the
+    filter's own estimate, re-anchored quickly, is then the end point)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Bridges:
+    """Per expanded row of one batch: the attitude to publish before any correction (inside an
+    untrusted bridge's span: carried by the gyro alone from before the gap; elsewhere: the
+    filter's), the share of the span's correction, and the span's id (-1 outside)."""
+
+    quat_x: FloatArray
+    share_x: FloatArray
+    span_x: IntArray
+    fixes: tuple[Fix, ...]
+
+
+class BridgeState:
+    """An untrusted bridge still waiting for its check, carried between batches."""
+
+    def __init__(self, calm_n: int) -> None:
+        self.calm_n = calm_n
+        self.open_span, self.next_span = -1, 0
+        self.q_gyro = np.array([1.0, 0.0, 0.0, 0.0])  # unshifted attitude, gyro only
+        self.bias = np.zeros(3)
+        self.calm = np.empty((0, 3))  # world-frame accelerometer directions, latest rows
+        self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
+        self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
+        self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
+
+
+def _gyro_path(
+    state: BridgeState, gyr: FloatArray, acc: FloatArray, real: BoolArray, dt_shift_s: FloatArray
+) -> FloatArray:
+    """Output quaternions along the span by the gyro alone (as VQF integrates it);
+    ``dt_shift_s``: the sample period and the output shift."""
+    dt_s, shift_s = dt_shift_s
+    rate = gyr - state.bias
+    steps = quat_from_rotvec(rate * dt_s)
+    q = _running_product(np.vstack([state.q_gyro[None, :], steps]))[1:]
+    state.q_gyro = q[-1]
+    out = quat_multiply(q, quat_from_rotvec(rate * shift_s)) if shift_s else q
+    state.last_gyro_out = out[-1]
+    if real.any():
+        world = quat_rotate(out[real], acc[real])
+        world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
+        state.calm = np.vstack([state.calm, world])[-state.calm_n :]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _spans(
+    x: Expanded, quick_x: BoolArray, reset_x: BoolArray, carry: bool
+) -> tuple[IntArray, BoolArray]:
+    """Local span index per expanded row (-1 outside) and which local spans are new: an
+    untrusted span starts at the first lost slot before a quick sample and ends where quick
+    stops, at the next gap or at a restart."""
+    n = len(x.gyr_radps)
+    slot = np.ones(n, dtype=bool)
+    slot[x.real_index] = False
+    first_slot = slot & ~np.concatenate([[False], slot[:-1]])
+    switch = np.concatenate([[True], quick_x[1:] != quick_x[:-1]]) if n else slot
+    seg = np.cumsum(first_slot | reset_x | switch) - 1
+    starts = np.flatnonzero(first_slot | reset_x | switch)
+    is_span = quick_x[starts] & first_slot[starts]
+    new = is_span.copy()
+    if carry and len(starts) and starts[0] == 0 and not first_slot[0] and not reset_x[0]:
+        is_span[0] = bool(quick_x[0])
+    local = np.where(is_span[seg], seg, -1) if n else np.zeros(0, dtype=np.int64)
+    return np.asarray(local, dtype=np.int64), np.asarray(new, dtype=bool)
+
+
+def propagate(  # noqa: PLR0915
     estimator: OrientationEstimator,
     x: Expanded,
     reset_before: BoolArray,
@@ -140,45 +255,137 @@ def propagate(
     strict: BoolArray,
     *,
     quick: BoolArray | None = None,
-) -> tuple[FloatArray, BoolArray]:
-    """Quaternions at the real samples, and which real samples a failed bridge invalidates.
+    bridges: BridgeState | None = None,
+) -> tuple[FloatArray, BoolArray, Bridges]:
+    """Quaternions at the real samples, which real samples a failed bridge invalidates, and
+    the repairs of untrusted bridges.
 
     ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
     ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
     ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant.
+    Through a quick span the attitude is also carried by the gyro alone from before the
+    gap; at its strict check the mean up of the calm samples gives the bridge's error, which
+    the filter is re-anchored to and which the caller spreads back over the span (``Bridges``).
     """
     rows = x.real_index
     n_rows = len(x.gyr_radps)
+    state = bridges if bridges is not None else BridgeState(1)
     quick_x = np.zeros(n_rows, dtype=bool)
     if quick is not None and n_rows:
         quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n_rows))]
+    reset_x = np.zeros(n_rows, dtype=bool)
+    reset_x[rows[np.asarray(reset_before, dtype=bool)]] = True
+    carry = state.open_span >= 0
+    span_local, span_new = _spans(x, quick_x, reset_x, carry)
+    fixes: list[Fix] = []
+    if carry and not (n_rows and span_local[0] == 0 and not span_new[0]):
+        fixes.append(_expire(state))  # the open span ended with the last batch
+    span_id = np.full(n_rows, -1, dtype=np.int64)
+    share = np.zeros(n_rows)
+    quat_g = np.full((n_rows, 4), np.nan)
     switches = set((np.flatnonzero(np.diff(quick_x)) + 1).tolist())
+    span_bounds = set((np.flatnonzero(np.diff(span_local)) + 1).tolist())
     resets = set(rows[np.flatnonzero(reset_before)].tolist())
     checks = set((rows[np.flatnonzero(check)] + 1).tolist()) - resets
-    limits = np.full(len(x.gyr_radps), MAX_GAP_MISMATCH_DEG)
+    limits = np.full(n_rows, MAX_GAP_MISMATCH_DEG)
     limits[rows[strict]] = STRICT_MISMATCH_DEG
-    cuts = sorted((resets | checks | switches) - {0, len(x.gyr_radps)})
+    strict_x = np.zeros(n_rows, dtype=bool)
+    strict_x[rows[np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)]] = True
+    cuts = sorted((resets | checks | switches | span_bounds) - {0, n_rows})
     parts: list[FloatArray] = []
     failed: list[int] = []
-    end = len(x.gyr_radps)
+    shift_s = estimator.params.output_shift_samples / estimator.rate_hz
+    timing = np.array([1.0 / estimator.rate_hz, shift_s])
+    real = np.zeros(n_rows, dtype=bool)
+    real[rows] = True
+    real &= x.acc_ok
 
     def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
         ok = parts and x.acc_ok[row]
         if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], limits[row]):
-            estimator.realign(x.acc_mps2[row])
+            if not (strict_x[row] and span_id[row] >= 0):  # else re-anchored by its repair
+                estimator.realign(x.acc_mps2[row])
             failed.append(row)
 
-    for a, b in itertools.pairwise([0, *cuts, end]):
+    for a, b in itertools.pairwise([0, *cuts, n_rows]):
         if a in resets:
             estimator.reset()
         elif a in checks:
             anchor(a - 1)
         if a == 0 or a in switches:
             estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
+        local = int(span_local[a])
+        if local >= 0 and (span_new[local] if a == 0 else span_local[a - 1] != local):
+            before = parts[-1][-1] if parts else state.last_out  # a new span
+            gyr0 = x.gyr_radps[a - 1] if a else state.last_gyr
+            state.bias = estimator.gyro_bias_radps
+            state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
+            state.calm = np.empty((0, 3))
+            state.open_span, state.next_span = state.next_span, state.next_span + 1
+        if local >= 0:
+            span_id[a:b] = state.open_span
+            quat_g[a:b] = _gyro_path(state, x.gyr_radps[a:b], x.acc_mps2[a:b], real[a:b], timing)
         parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
-    if end in checks:  # the last check falls on the batch's last sample
-        anchor(end - 1)
+        state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
+        if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
+            fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1]))
+    if n_rows in checks:  # the last check falls on the batch's last sample
+        anchor(n_rows - 1)
+    _ramp(x, span_id, share)
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
-    return quat_x[rows], bad_rows[rows]
+    out = Bridges(np.where((span_id >= 0)[:, None], quat_g, quat_x), share, span_id, tuple(fixes))
+    return quat_x[rows], bad_rows[rows], out
+
+
+def _resolve(
+    state: BridgeState, estimator: OrientationEstimator, at_check: bool, filt: FloatArray,
+    gyro: FloatArray,
+) -> Fix:  # fmt: skip
+    """Close the open span: at a calm check, anchor on its calm samples' mean up and put the
+    filter there; otherwise meet the filter where the span ends."""
+    span = state.open_span
+    state.open_span = -1
+    if at_check and len(state.calm):
+        correction = arc_to_up(np.mean(state.calm, axis=0))
+        if _angle_deg(correction) < STRICT_MISMATCH_DEG:  # within the accelerometer's bias
+            correction = np.array([1.0, 0.0, 0.0, 0.0])
+        up = up_in_sensor(quat_multiply(correction, gyro)[None, :])[0]
+        estimator.realign(up * STANDARD_GRAVITY_MPS2)
+        return Fix(span, correction, True)
+    return _meet(span, filt, gyro)
+
+
+def _angle_deg(q: FloatArray) -> float:
+    return float(np.degrees(2 * np.arccos(min(1.0, abs(float(q[0]))))))
+
+
+def _expire(state: BridgeState) -> Fix:
+    span = state.open_span
+    state.open_span = -1
+    return _meet(span, state.last_out, state.last_gyro_out)
+
+
+def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
+    """The correction taking the gyro-carried up onto the filter's (world frame)."""
+    up_f = up_in_sensor(filt[None, :])[0]
+    v = quat_rotate(gyro, up_f)  # the filter's up, in the gyro attitude's world frame
+    return Fix(span, arc_to_up(v), False)
+
+
+def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
+    """The correction's share per span row: rising over the lost slots that opened the span
+    (the gyro bridge's error grows there), whole from the first received sample on."""
+    n = len(span_id)
+    slot = np.ones(n, dtype=bool)
+    slot[x.real_index] = False
+    inside = span_id >= 0
+    share[inside] = 1.0
+    idx = np.arange(n)
+    first_slot = slot & ~np.concatenate([[False], slot[:-1]])
+    run_start = np.maximum.accumulate(np.where(first_slot, idx, 0)) if n else idx
+    owner = x.real_index[np.minimum(np.searchsorted(x.real_index, idx), len(x.real_index) - 1)]
+    m = owner - run_start
+    opens = slot & inside
+    share[opens] = ((idx - run_start + 1) / (m + 1))[opens]
