@@ -25,7 +25,7 @@ import json
 import time
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from baseline import baseline_angles, baseline_rep_times, primary_of
 from hipsense.errors import HipsenseError
 from hipsense.exercises import CATALOGUE, Angle, Exercise, Leg, Posture, get_exercise
 from hipsense.samples import SampleBatch
-from hipsense.signal.angles import AnglePipeline, compute_angles, thigh_angles
+from hipsense.signal.angles import AnglePipeline, Published, compute_angles
 from hipsense.signal.quality import RUSHED, SHORT_RANGE
 from hipsense.signal.reps import RepCompleted, RepDetector
 from hipsense.sim import Conditions, PlanStep, SessionPlan, SimSession, plan_set, simulate
@@ -73,24 +73,38 @@ def _angles(ex: Exercise, flex: np.ndarray, abd: np.ndarray) -> tuple[np.ndarray
 
 
 def pipeline_angles(s: SimSession, ex_posture: Posture) -> tuple[np.ndarray, ...]:
-    """Live AnglePipeline over the received samples, batch by batch; NaN until calibrated."""
+    """Live AnglePipeline over the received samples, batch by batch, published as the session
+    shows them: NaN until calibrated (supine, the calibration raise back-filled), lost samples
+    bridged, an unchecked bridge's rows held back. The last array: when each row was shown."""
     keep = ~s.lost
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     pipe = AnglePipeline(s.rate_hz, ex_posture, s.leg)
-    flex, abd, quats = np.full(t.size, np.nan), np.full(t.size, np.nan), np.empty((t.size, 4))
-    done_at = t.size
+    shown, pre, rows = Published(), [], []
+    start = np.inf
     for i in range(0, t.size, BATCH):
         ab = pipe.update(
             SampleBatch("sim", t[i : i + BATCH], acc[i : i + BATCH], gyr[i : i + BATCH])
         )
-        flex[i : i + BATCH], abd[i : i + BATCH] = ab.flexion_deg, ab.abduction_deg
-        quats[i : i + BATCH] = ab.quat_wxyz
-        if pipe.calibration is not None and done_at == t.size:
-            done_at = i + BATCH
-            if ex_posture is Posture.SUPINE:  # the calibration raise is the set's first rep
-                f, a = thigh_angles(quats[:done_at], pipe.calibration)
-                flex[:done_at], abd[:done_at] = f, a
-    return t, flex, abd, (t[done_at] if done_at < t.size else np.inf)
+        now = float(t[min(i + BATCH, t.size) - 1])
+        if ab.backfill is not None:
+            start = float(t[i + BATCH]) if i + BATCH < t.size else np.inf
+            back = ab.backfill
+            if ex_posture is not Posture.SUPINE:  # standing, the calibration swings are not reps
+                nan = np.full(len(back), np.nan)
+                back = replace(back, flexion_deg=nan, abduction_deg=nan)
+            rows = [(r, now) for r in pre if r.t_s[0] < back.t_s[0]]
+            rows.append((shown.add(back), now))
+        elif np.isfinite(start):
+            rows.append((shown.add(ab), now))
+        else:
+            pre.append(ab)
+    rows += [(r, float(t[-1])) for r in [shown.finish()] if r is not None]
+    if not np.isfinite(start):
+        rows = [(r, float(t[-1])) for r in pre]
+    t_all, flex, abd = (np.concatenate([getattr(r, f) for r, _ in rows])
+                        for f in ("t_s", "flexion_deg", "abduction_deg"))  # fmt: skip
+    when = np.concatenate([np.full(len(r), w) for r, w in rows])
+    return t_all, flex, abd, start, when
 
 
 def truth_err_angles(s: SimSession, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -104,17 +118,20 @@ def truth_err_angles(s: SimSession, rng: np.random.Generator) -> tuple[np.ndarra
 
 
 def stream(  # type: ignore[no-untyped-def]
-    ex: Exercise, t: np.ndarray, p: np.ndarray, q: np.ndarray, *, start_s: float, leg: Leg
-):
-    """Feed the detector in live batches from ``start_s``: reps, emission times, retracted."""
+    ex: Exercise, t: np.ndarray, p: np.ndarray, q: np.ndarray, *, start_s: float, leg: Leg,
+    shown_at: np.ndarray | None = None,
+):  # fmt: skip
+    """Feed the detector in live batches from ``start_s``: reps, emission times, retracted.
+    ``shown_at``: when each row reached the detector (held-back rows later than their time)."""
     det = RepDetector(ex, leg=leg)
     announced: list[float] = []
     idx = np.flatnonzero(t >= start_s)
+    when = t if shown_at is None else shown_at
     for i in range(0, idx.size, BATCH):
         sl = idx[i : i + BATCH]
         for e in det.update(t[sl], p[sl], q[sl]):
             if isinstance(e, RepCompleted):
-                announced.append(float(t[sl][-1]))
+                announced.append(float(np.max(when[sl])))
     det.finish()
     return det.reps, announced, len(announced) - len(det.reps)
 
@@ -185,8 +202,9 @@ def sim_sets(
                 if mode == BASELINE:
                     tallies[(ex_id, mode)].add(*score_baseline(s, ex_id), [], 0, 0)
                     continue
+                shown_at = None
                 if mode != TRUTH:
-                    t, flex, abd, start = pipeline_angles(s, ex.posture)
+                    t, flex, abd, start, shown_at = pipeline_angles(s, ex.posture)
                     if not np.isfinite(start):  # the angle pipeline never calibrated
                         tallies[(ex_id, mode)].cal_failed += 1
                         continue
@@ -194,7 +212,9 @@ def sim_sets(
                     t, flex, abd, start = truth_err_angles(s, rng)
                 p, q = _angles(ex, flex, abd)
                 start_s = start if mode == TRUTH else 0.0
-                reps, emitted, retracted = stream(ex, t, p, q, start_s=start_s, leg=leg)
+                reps, emitted, retracted = stream(
+                    ex, t, p, q, start_s=start_s, leg=leg, shown_at=shown_at
+                )
                 n_true, n_found, lat, false = score(s, ex_id, reps, emitted)
                 tallies[(ex_id, mode)].add(n_true, n_found, lat, retracted, false)
                 if mode == NO_LOSS:
@@ -217,7 +237,7 @@ def nuisance_sessions(n: int) -> dict[str, int]:
                 steps += [PlanStep("fidget", posture, leg), PlanStep("still", posture, leg, 2.0)]
             s = simulate(SessionPlan(leg, posture, tuple(steps)), rate_hz=RATE_HZ, seed=k,
                          conditions=Conditions.realistic())  # fmt: skip
-            t, flex, abd, _ = pipeline_angles(s, posture)
+            t, flex, abd, _, _ = pipeline_angles(s, posture)
             quiet_from = max(g.end_s for g in s.segments if g.kind in ("set", "calibration-swings"))
             for ex_id in ex_ids:
                 p, q = _angles(get_exercise(ex_id), flex, abd)

@@ -94,6 +94,7 @@ class Session:
     # -- SessionControl -----------------------------------------------------------------
     def start_set(self) -> None:
         for pipe in self._active():
+            self._pending += pipe.flush()  # rows held for a gap's check belong to this set
             if not pipe.counting or pipe.reps:
                 self._close_set(pipe)
                 pipe.new_set()
@@ -101,6 +102,7 @@ class Session:
 
     def stop_set(self) -> None:
         for pipe in self._active():
+            self._pending += pipe.flush()  # rows held for a gap's check belong to this set
             if pipe.counting:
                 self._close_set(pipe)
                 pipe.new_set()

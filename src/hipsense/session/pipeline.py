@@ -143,8 +143,13 @@ class SensorPipeline:
         ]
         return events + self._count(rows)
 
+    def flush(self) -> list[PipelineEvent]:
+        """Show (and count) the rows held for an unchecked gap bridge now, as they stand: the
+        set is being closed."""
+        return self._show(self._published.finish())
+
     def finish(self) -> list[PipelineEvent]:
-        return self._show(self._published.finish()) + self._rep_events(self.detector.finish())
+        return self.flush() + self._rep_events(self.detector.finish())
 
     def _replay_backlog(self, backfill: AngleBatch | None) -> list[PipelineEvent]:
         calibration = self.calibration

@@ -246,8 +246,10 @@ class Published:
         return done
 
     def finish(self) -> AngleBatch | None:
-        """Whatever is still held (a bridge never checked), as it stands."""
+        """Whatever is still held (a bridge not checked yet), as it stands now."""
         rows, self._rows = self._rows, None
+        if rows is not None and len(rows):
+            self._last_s = float(rows.t_s[-1])
         return rows
 
 
@@ -326,7 +328,7 @@ class AnglePipeline:
             offsets = self._offset.update(raw, gyr, checked.valid)
         acc = raw - offsets
         plan = self._gaps.plan(
-            checked.missing_before > 0, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok
+            checked.missing_before, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok
         )
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
@@ -477,7 +479,7 @@ def _fuse(  # noqa: PLR0917
     causal = OrientationEstimator(rate_hz, orientation)
     kind = checker.gap_kind(checked)
     check, strict, hidden, quick = GapWatch(rate_hz).plan(
-        checked.missing_before > 0, kind, acc_mps2, gyr_radps, checked.acc_ok
+        checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, _ = propagate(causal, x, checked.reset_before, check, strict, quick=quick)

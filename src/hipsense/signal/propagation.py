@@ -39,6 +39,9 @@ STRICT_MISMATCH_DEG = 2.0
 QUICK_TAU_ACC_S = 0.5
 """While samples are hidden after an untrusted bridge, the accelerometer pulls the
 inclination back this fast (x4 the usual), so a wrong bridge is gone when they show again."""
+MAX_SLOPE_TURN_DEG = 3.0
+"""A bridge whose cubic departs this far from the straight line between the edge rates is
+untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it."""
 TRUSTED_ACC_DEV_MPS2 = 0.4
 TRUSTED_RATE_RADPS = np.radians(30.0)
 
@@ -65,6 +68,7 @@ class GapWatch:
         self._calm_n = max(1, round(calm_s * rate_hz))
         self._left, self._kind, self._run = 0, 0, 0
         self._last_gyr = np.zeros(3)
+        self._prev_gyr = np.zeros((2, 3))
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
 
@@ -96,6 +100,20 @@ class GapWatch:
         calm_motion = (rate < TRUSTED_RATE_RADPS) & (spin_up < TRUSTED_SPIN_UP_RADPS2)
         return np.asarray(ok & steady & calm_motion)
 
+    def _steep(self, missing: IntArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+        """Gaps whose cubic bridge turns more than ``MAX_SLOPE_TURN_DEG`` away from the
+        straight line between the edge rates (the edge slopes, extrapolated over the gap)."""
+        g = np.where(ok[:, None], gyr, np.nan)
+        rows = np.vstack([self._prev_gyr, g])
+        self._prev_gyr = rows[-2:]
+        left = rows[1:-1] - rows[:-2]  # into the sample before each
+        right = np.full_like(g, np.nan)
+        right[:-1] = np.where((np.asarray(missing)[1:] == 0)[:, None], g[1:] - g[:-1], np.nan)
+        span = (np.asarray(missing) + 1.0)[:, None]
+        turn = np.nan_to_num(left) - np.nan_to_num(right)
+        turn_deg = np.degrees(np.linalg.norm(turn, axis=1) * span[:, 0] ** 2 / 12 / self.rate_hz)
+        return np.asarray(turn_deg > MAX_SLOPE_TURN_DEG)
+
     def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
         """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before),
         counted from the last gap: the leg may have started to move in it."""
@@ -108,13 +126,17 @@ class GapWatch:
         return np.asarray(run >= self._calm_n)
 
     def plan(
-        self, gap: BoolArray, kind: IntArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
+        self, missing: IntArray, kind: IntArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
     ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
         """(check here, check strictly, hidden, quick) per sample of the batch.
 
-        ``kind`` per gap: 0 a trusted bridge, 1 untrusted (re-anchor quickly until checked,
-        angles stay valid), 2 blind (the same, angles hidden until then).
+        ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
+        untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
+        angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
+        (a movement starting or stopping in the gap) is untrusted here.
         """
+        gap = np.asarray(missing) > 0
+        kind = np.where(gap & (kind == 0) & self._steep(missing, gyr, ok), 1, kind)
         n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok), gap)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
