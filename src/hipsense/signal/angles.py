@@ -478,15 +478,23 @@ def _fuse(  # noqa: PLR0917
     x = expand_checked(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), lever, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
     kind = checker.gap_kind(checked)
-    check, strict, hidden, quick = GapWatch(rate_hz).plan(
+    watch = GapWatch(rate_hz)
+    check, strict, hidden, quick = watch.plan(
         checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok
     )
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
-    quat, failed, _ = propagate(causal, x, checked.reset_before, check, strict, quick=quick)
+    quat, failed, bridges = propagate(causal, x, checked.reset_before, check, strict,
+                                      quick=quick, bridges=BridgeState(watch.calm_n))  # fmt: skip
     valid = checked.valid & ~failed & ~hidden & ~settling
+    repaired, anchored = _repaired(x, bridges)
+    repaired[~anchored] = np.nan  # a bridge whose wait ran out: the fusion's own estimate
+    valid = np.where(anchored, checked.valid & ~settling, valid)
     if offline:
-        # Acausal fusion restarts at every untrusted bridge: its backward pass fills the start.
-        resets = checked.reset_before | checked.fast_gap_before
+        # Acausal fusion restarts at every untrusted bridge, and after each one repaired (whose
+        # rows keep the repair): its backward pass fills the start.
+        span = np.isfinite(repaired[:, 0])
+        edges = np.diff(np.concatenate([[False], span])) != 0  # first rows in and after
+        resets = checked.reset_before | checked.fast_gap_before | edges
         resets |= np.concatenate([[False], failed[:-1]])
         parts = [
             estimate_orientation_offline(
@@ -495,4 +503,20 @@ def _fuse(  # noqa: PLR0917
             for s in _segments(x, resets)
         ]
         quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
+    quat = np.where(np.isfinite(repaired[:, :1]), repaired, quat)
     return quat, valid, checked.events
+
+
+def _repaired(x: Expanded, bridges: Bridges) -> tuple[FloatArray, BoolArray]:
+    """Per received sample: the repaired attitude inside a resolved untrusted bridge (NaN
+    elsewhere), and whether a calm check anchored it."""
+    out = np.full((len(x.real_index), 4), np.nan)
+    anchored = np.zeros(len(x.real_index), dtype=bool)
+    span = bridges.span_x[x.real_index]
+    for fix in bridges.fixes:
+        mine = span == fix.span
+        rows = x.real_index[mine]
+        turn = partial_rotation(fix.correction, bridges.share_x[rows])
+        out[mine] = quat_multiply(turn, bridges.quat_x[rows])
+        anchored[mine] = fix.anchored
+    return out, anchored
