@@ -437,7 +437,9 @@ def compute_angles(
     rest_offset: bool = True,
 ) -> AngleBatch:
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
-    start with the calibration routine. ``offline=False`` gives exactly the live result;
+    start with the calibration routine. ``offline=False`` gives exactly the live result (at
+    the received samples, as revised once gap bridges are checked; ``revision`` has the lost
+    samples bridged);
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
     offset = np.zeros(3)
     if offline and rest_offset:
@@ -454,7 +456,14 @@ def compute_angles(
             rate_hz, posture, leg, calibration, orientation=orientation,
             data_quality=data_quality, rest_offset=rest_offset,
         )  # fmt: skip
-        return pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
+        out = pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps))
+        shown = Published()
+        rows = functools.reduce(
+            _joined, [r for r in (shown.add(out), shown.finish()) if r is not None]
+        )
+        got = _sliced(rows, ~_bridged(rows))  # the received samples, revised as shown
+        return replace(out, flexion_deg=got.flexion_deg, abduction_deg=got.abduction_deg,
+                       quat_wxyz=got.quat_wxyz, valid=got.valid)  # fmt: skip
     quat, valid, events = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
                                 orientation, data_quality, calibration)  # fmt: skip
     offsets = np.broadcast_to(offset, (len(t_s), 3))

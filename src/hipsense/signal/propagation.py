@@ -397,8 +397,10 @@ def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
 
 
 def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
-    """The correction's share per span row: rising over the lost slots that opened the span
-    (the gyro bridge's error grows there), whole from the first received sample on."""
+    """The correction's share per span row: rising over the lost slots that opened the span,
+    whole from the first received sample on. The cubic bridge meets the edge rates, so its
+    rate error is ~ s(1 - s) over the gap (s from 0 to 1) and the attitude error it leaves
+    grows as the integral, 3s^2 - 2s^3."""
     n = len(span_id)
     slot = np.ones(n, dtype=bool)
     slot[x.real_index] = False
@@ -410,4 +412,5 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
     owner = x.real_index[np.minimum(np.searchsorted(x.real_index, idx), len(x.real_index) - 1)]
     m = owner - run_start
     opens = slot & inside
-    share[opens] = ((idx - run_start + 1) / (m + 1))[opens]
+    s = ((idx - run_start + 1) / (m + 1))[opens]
+    share[opens] = 3 * s**2 - 2 * s**3

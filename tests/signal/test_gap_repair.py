@@ -1,0 +1,137 @@
+"""Gap bridges: lost samples published as bridged, untrusted bridges repaired at their check."""
+
+import numpy as np
+
+from hipsense.exercises import CATALOGUE, Leg, Posture
+from hipsense.samples import SampleBatch
+from hipsense.session.pipeline import SensorPipeline
+from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
+from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
+from hipsense.sim import Conditions, SimSession, plan_set, simulate
+
+
+def _slr(seed: int) -> SimSession:
+    plan = plan_set("slr", Leg.RIGHT, 4, np.random.default_rng(seed))
+    return simulate(plan, rate_hz=50.0, seed=seed, conditions=Conditions.clean())
+
+
+def _shown(s: SimSession, keep: np.ndarray, cal: MountingCalibration) -> AngleBatch:
+    pipe = AnglePipeline(s.rate_hz, cal.posture, cal.leg, cal)
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    shown = Published()
+    batches = [SampleBatch("s", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10])
+               for i in range(0, len(t), 10)]  # fmt: skip
+    rows = [shown.add(pipe.update(b)) for b in batches]
+    rows += [r for r in [shown.finish()] if r is not None]
+    fields = ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "valid", "bridged")
+    cat = {f: np.concatenate([getattr(r, f) for r in rows]) for f in fields}
+    return AngleBatch(**cat)
+
+
+def _lost_top(s: SimSession, index: int) -> tuple[object, np.ndarray]:
+    """A rep, and the received samples with a 20-sample burst lost over its top."""
+    rep = s.reps[index]
+    near_top = np.flatnonzero(
+        (s.t_s >= rep.start_s) & (s.t_s <= rep.end_s) & (s.flexion_deg > rep.peak_deg - 1.5)
+    )
+    mid = (near_top[0] + near_top[-1]) // 2
+    keep = np.ones(len(s), bool)
+    keep[mid - 10 : mid + 10] = False  # 0.4 s at 50 Hz
+    return rep, keep
+
+
+def test_an_slr_top_lost_in_a_burst_is_shown_bridged() -> None:
+    s = _slr(31)
+    rep, keep = _lost_top(s, 3)  # a quick raise, no hold at the top
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
+    out = _shown(s, keep, cal)
+    assert np.all(np.diff(out.t_s) > 0)
+    assert out.bridged is not None and out.bridged.sum() >= 20
+    window = (out.t_s >= rep.start_s) & (out.t_s <= rep.end_s)
+    received = window & ~out.bridged
+    assert rep.peak_deg - np.nanmax(out.flexion_deg[received]) > 0.5  # the top really is lost
+    assert abs(np.nanmax(out.flexion_deg[window]) - rep.peak_deg) < 0.5
+    lost_t = s.t_s[~keep]
+    np.testing.assert_allclose(out.t_s[out.bridged], lost_t, atol=1e-9)
+
+
+def test_the_session_reports_the_bridged_top_as_the_rep_peak() -> None:
+    s = _slr(31)
+    rep, keep = _lost_top(s, 3)
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
+    pipe = SensorPipeline("s", 50.0, CATALOGUE["slr"], Leg.RIGHT, cal)
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    for i in range(0, len(t), 7):
+        pipe.feed(SampleBatch("s", t[i : i + 7], acc[i : i + 7], gyr[i : i + 7]))
+    pipe.finish()
+    mine = [r for r in pipe.reps if r.start_s <= rep.end_s and r.end_s >= rep.start_s]  # type: ignore[attr-defined]
+    assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5  # type: ignore[attr-defined]
+
+
+def test_a_knee_drive_starting_inside_a_gap_is_repaired_at_its_check() -> None:
+    plan = plan_set("knee-drive", Leg.LEFT, 4, np.random.default_rng(3))
+    s = simulate(plan, rate_hz=100.0, seed=3, conditions=Conditions.clean())
+    rep = s.reps[-1]  # the leg rests after it: a calm check
+    lost = (s.t_s > rep.start_s) & (s.t_s < rep.start_s + 0.2)  # the drive's start, 0.2 s
+    keep = ~lost
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.STANDING, Leg.LEFT)
+    out = compute_angles(s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep], 100.0,
+                         posture=Posture.STANDING, leg=Leg.LEFT, calibration=cal,
+                         offline=False)  # fmt: skip
+    after = (s.t_s[keep] > rep.start_s) & (s.t_s[keep] < rep.end_s + 1.0)
+    assert out.valid[after].all()  # carried by the gyro alone the rise was 9 deg off
+    assert np.abs(out.flexion_deg - s.flexion_deg[keep])[after].max() < 2.0
+
+
+def test_published_holds_rows_until_the_bridge_is_checked_then_revises_them() -> None:
+    def batch(t: list[float], flex: float, **kw: object) -> AngleBatch:
+        n = len(t)
+        return AngleBatch(np.array(t), np.full(n, flex), np.zeros(n), np.zeros((n, 4)),
+                          np.ones(n, bool), **kw)  # type: ignore[arg-type]  # fmt: skip
+
+    shown = Published()
+    first = shown.add(batch([0.0, 0.1, 0.4, 0.5], 1.0, held_from_s=0.4))
+    np.testing.assert_array_equal(first.t_s, [0.0, 0.1])
+    assert len(shown.add(batch([0.6], 1.0, held_from_s=0.4))) == 0
+    revision = batch([0.2, 0.3, 0.4, 0.5], 9.0, bridged=np.array([True, True, False, False]))
+    done = shown.add(batch([0.7], 1.0, revision=revision))
+    np.testing.assert_array_equal(done.t_s, [0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+    np.testing.assert_array_equal(done.flexion_deg, [9, 9, 9, 9, 1, 1])
+    np.testing.assert_array_equal(done.bridged, [True, True, False, False, False, False])
+    late = batch([0.05, 0.8], 5.0, bridged=np.array([True, False]))
+    assert shown.add(batch([0.8], 1.0, revision=late)).flexion_deg.tolist() == [5.0]
+
+
+def test_set_closing_shows_rows_held_for_a_check() -> None:
+    s = _slr(33)
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
+    rep = s.reps[1]
+    fast = np.flatnonzero((s.t_s > rep.start_s) & (s.t_s < rep.end_s))
+    fast = fast[np.argmax(np.linalg.norm(s.gyr_radps[fast], axis=1))]
+    pipe = SensorPipeline("s", 50.0, CATALOGUE["slr"], Leg.RIGHT, cal)
+    before = pipe.feed(SampleBatch("s", s.t_s[:fast], s.acc_mps2[:fast], s.gyr_radps[:fast]))
+    gap = slice(fast + 20, fast + 25)  # 20 samples lost in the raise, then a few received
+    held = pipe.feed(SampleBatch("s", s.t_s[gap], s.acc_mps2[gap], s.gyr_radps[gap], None, 20))
+    shown_t = [e.t_s for e in before + held if hasattr(e, "flexion_deg")]
+    assert np.concatenate(shown_t)[-1] < s.t_s[fast + 20]  # held back, not shown yet
+    flushed = [e for e in pipe.flush() if hasattr(e, "flexion_deg")]
+    assert flushed and flushed[0].t_s[-1] == s.t_s[fast + 24]
+
+
+def test_quaternion_helpers() -> None:
+    rng = np.random.default_rng(0)
+    steps = quat_from_rotvec(rng.normal(0, 0.3, (37, 3)))
+    want = [steps[0]]
+    for q in steps[1:]:
+        want.append(quat_multiply(want[-1], q))
+    np.testing.assert_allclose(_running_product(steps), np.array(want), atol=1e-12)
+    v = np.array([0.3, -0.2, 0.9])
+    q = arc_to_up(v)
+    up = quat_multiply(quat_multiply(q, np.r_[0.0, v / np.linalg.norm(v)]), q * [1, -1, -1, -1])
+    np.testing.assert_allclose(up[1:], [0, 0, 1], atol=1e-12)
+    half = partial_rotation(q, np.array([0.5, 1.0]))
+    np.testing.assert_allclose(quat_multiply(half[0], half[0]), q, atol=1e-12)
+    np.testing.assert_allclose(half[1], q, atol=1e-12)
+    assert up_in_sensor(q[None, :]).shape == (1, 3)
