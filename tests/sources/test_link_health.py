@@ -229,3 +229,16 @@ def test_witmotion_frames_of_another_kind_are_counted_as_skipped() -> None:
     counts = asm.counts()
     assert [len(b) for b in batches] == [2]
     assert (counts.received_samples, counts.skipped_frames, counts.malformed) == (2, 3, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-1e-2, 1e-2, allow_nan=False), min_size=2, max_size=30),
+    st.floats(0.5, 5.0),
+)
+def test_the_clock_line_slope_is_polyfits_to_the_bit(offsets: list[float], step_s: float) -> None:
+    from hipsense.sources.link_health import _line_slope
+
+    x = np.arange(len(offsets)) * step_s
+    y = np.array(offsets)
+    assert _line_slope(x, y) == float(np.polyfit(x, y, 1)[0])

@@ -176,7 +176,7 @@ class ClockMapper:
             return  # too little history for a slope: keep the lowest offset seen
         # The newest window is still filling, so it is left out of the line.
         t, off = np.array(list(self._minima)[:-1]).T
-        slope = float(np.polyfit(t - t[0], off, 1)[0])
+        slope = _line_slope(t - t[0], off)
         limit = MAX_DRIFT_PPM * 1e-6
         self._slope = min(max(slope, -limit), limit)
         t_all, off_all = np.array(self._minima).T
@@ -190,6 +190,20 @@ class ClockMapper:
         if self._intercept_s is None:
             raise RuntimeError("ClockMapper.to_host_s called before any observation")
         return device_s + self._intercept_s + self._slope * device_s
+
+
+def _line_slope(x: FloatArray, y: FloatArray) -> float:
+    """``np.polyfit(x, y, 1)[0]`` in its own steps (scaled Vandermonde, lstsq), without its
+    argument checks: the clock line is refitted every window. Rank-deficient input goes to
+    polyfit itself (it warns)."""
+    lhs = np.empty((len(x), 2))
+    lhs[:, 0], lhs[:, 1] = x, 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    coef, _, rank, _ = np.linalg.lstsq(lhs, y, len(x) * np.finfo(np.float64).eps)
+    if rank != 2:
+        return float(np.polyfit(x, y, 1)[0])
+    return float(coef[0] / scale[0])
 
 
 @dataclass(frozen=True)
