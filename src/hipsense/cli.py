@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 
@@ -14,6 +15,68 @@ EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
+REPLAY_FAST = {"max", "inf", "0"}  # replay as fast as possible
+
+EXAMPLES = {
+    "demo": "example:\n  hipsense demo --plain --duration 30   # lines instead of the app",
+    "live": (
+        "examples:\n"
+        "  hipsense live --sensor hipsense-1A2B --exercise swing-forward --leg right\n"
+        "  hipsense live --sensor hipsense-1A2B=right_thigh --sensor WT901BLE68=left_thigh"
+        " --exercise slr"
+    ),
+    "record": "example:\n  hipsense record --sensor hipsense-1A2B --exercise slr session.jsonl.gz",
+    "replay": "example:\n  hipsense replay session.jsonl.gz --speed max --plain",
+    "analyze": (
+        "examples:\n"
+        "  hipsense analyze session.jsonl.gz --exercise slr --leg right --save\n"
+        "  hipsense analyze imu.csv --exercise none --orientation-csv orientation.csv\n"
+        "\nAn IMU CSV needs time_s, acc_x_mps2.. (or acc_x_g..) and gyr_x_radps.."
+        " (or gyr_x_dps..) columns.\n"
+        "Exit code 2: the input is damaged (what was before the damage is still analysed)"
+        " or an export failed."
+    ),
+    "history": "example:\n  hipsense history --exercise slr --leg right",
+    "calibrate-sensor": "example:\n  hipsense calibrate-sensor --sensor hipsense-1A2B",
+}
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def replay_speed(text: str) -> str:
+    """``max`` or a factor above 0 (1 = real time); kept as text for ``parse_speed``."""
+    if text.strip().lower() in REPLAY_FAST:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a speed: use a factor such as 1 (real time) or 4, or max"
+        )
+    return text
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=EXAMPLES.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -24,75 +87,126 @@ def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> No
         help="exercise performed ('none': orientation only, no exercise calibration)",
     )
     parser.add_argument(
-        "--leg", choices=["left", "right"], default="right", help="leg with the sensor"
+        "--leg",
+        choices=["left", "right"],
+        default="right",
+        help="leg with the sensor (default: right)",
     )
 
 
+DB_HELP = "history database (default: $HIPSENSE_HISTORY or ~/.local/share/hipsense/history.sqlite3)"
+
+
 def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("analyze", help="analyse a recording or an IMU CSV")
+    p = _command(sub, "analyze", "count and grade the reps in a recording or an IMU CSV")
     p.add_argument("path", help="a hipsense recording (.jsonl, .jsonl.gz) or an IMU CSV")
     _add_exercise_args(p, required=True)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--angles-csv", metavar="F", help="write time_s,flexion_deg,abduction_deg")
-    p.add_argument("--orientation-csv", metavar="F", help="write time_s,qw,qx,qy,qz")
-    p.add_argument("--reps-csv", metavar="F", help="write one row per rep")
-    p.add_argument("--sensor", help="sensor id inside a multi-sensor recording")
-    p.add_argument("--save", action="store_true", help="add the result to the history")
-    p.add_argument("--db", help="history database path")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--angles-csv",
+        metavar="F",
+        help="write time_s,flexion_deg,abduction_deg, one row per input sample",
+    )
+    p.add_argument(
+        "--orientation-csv",
+        metavar="F",
+        help="write time_s,qw,qx,qy,qz (sensor to world, world z up), one row per sample",
+    )
+    p.add_argument("--reps-csv", metavar="F", help="write one row per rep (times s, angles deg)")
+    p.add_argument(
+        "--sensor", metavar="ID", help="sensor id inside a multi-sensor recording (default: first)"
+    )
+    p.add_argument("--save", action="store_true", help="add the reps to the history database")
+    p.add_argument("--db", metavar="FILE", help=DB_HELP)
+
+
+DURATION_HELP = "stop after this many seconds (default: until q or Ctrl-C)"
+SENSOR_HELP = (
+    "sensor name or address from 'hipsense scan', optionally =ROLE (right_thigh, left_thigh);"
+    " repeat for a second sensor"
+)
 
 
 def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="virtual sensor over a virtual Bluetooth link, live app")
+    demo = _command(
+        sub, "demo", "a simulated warm-up from a virtual sensor over a virtual Bluetooth link"
+    )
     demo.add_argument("--plain", action="store_true", help="print events as lines, no app")
-    demo.add_argument("--duration", type=float, help="stop after this many seconds")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--record", metavar="FILE", help="also record the session")
+    demo.add_argument("--duration", type=positive_seconds, metavar="S", help=DURATION_HELP)
+    demo.add_argument("--seed", type=int, default=7, help="simulation seed (default: 7)")
+    demo.add_argument("--record", metavar="FILE", help="also record the session (.jsonl.gz)")
 
-    live = sub.add_parser("live", help="stream from sensors into the live app")
-    live.add_argument("--sensor", action="append", required=True, metavar="NAME_OR_ADDRESS[=ROLE]")
+    live = _command(sub, "live", "stream from sensors into the live app")
+    live.add_argument(
+        "--sensor",
+        action="append",
+        required=True,
+        metavar="NAME_OR_ADDRESS[=ROLE]",
+        help=SENSOR_HELP,
+    )
     _add_exercise_args(live, required=False)
     live.add_argument("--plain", action="store_true", help="print angles and rep events as lines")
     live.add_argument("--record", metavar="FILE", help="record the session to FILE")
-    live.add_argument("--duration", type=float, help="stop after this many seconds")
-    live.add_argument("--db", help="history database path (results are saved there)")
+    live.add_argument("--duration", type=positive_seconds, metavar="S", help=DURATION_HELP)
+    live.add_argument("--db", metavar="FILE", help=DB_HELP + "; results are saved there")
     live.add_argument(
         "--reuse-calibration",
         action="store_true",
         help="reuse this sensor's last mounting calibration (only if the strap stayed on)",
     )
 
-    scan = sub.add_parser("scan", help="list hipsense and WitMotion sensors nearby")
-    scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan")
-
-    record = sub.add_parser("record", help="record sensors to a session file (no app)")
-    record.add_argument(
-        "--sensor", action="append", required=True, metavar="NAME_OR_ADDRESS[=ROLE]"
+    scan = _command(sub, "scan", "list hipsense and WitMotion sensors nearby")
+    scan.add_argument(
+        "--timeout", type=positive_seconds, default=5.0, metavar="S", help="seconds to scan (5)"
     )
-    record.add_argument("output", help="recording file (.jsonl or .jsonl.gz)")
+
+    record = _command(sub, "record", "record sensors to a session file (no app)")
+    record.add_argument(
+        "--sensor",
+        action="append",
+        required=True,
+        metavar="NAME_OR_ADDRESS[=ROLE]",
+        help=SENSOR_HELP,
+    )
+    record.add_argument("output", help="new recording file (.jsonl, or .jsonl.gz compressed)")
     _add_exercise_args(record, required=False)
-    record.add_argument("--duration", type=float, help="stop after this many seconds")
+    record.add_argument("--duration", type=positive_seconds, metavar="S", help=DURATION_HELP)
     record.add_argument("--notes", default="", help="free text stored in the header")
 
-    replay = sub.add_parser("replay", help="replay a recording through the live pipeline")
-    replay.add_argument("path")
-    replay.add_argument("--speed", default="1", help="1, 4 or max")
+    replay = _command(sub, "replay", "replay a recording through the live pipeline")
+    replay.add_argument("path", help="a hipsense recording (.jsonl, .jsonl.gz)")
+    replay.add_argument(
+        "--speed",
+        type=replay_speed,
+        default="1",
+        metavar="X",
+        help="1 = real time (default), 4 = four times as fast, max = as fast as possible",
+    )
     replay.add_argument("--plain", action="store_true", help="print events as lines, no app")
     replay.add_argument("--exercise", choices=list(CATALOGUE), help="default: the recording's")
     replay.add_argument("--leg", choices=["left", "right"], help="default: the recording's")
 
 
 def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("history", help="week-by-week progress from the history database")
-    p.add_argument("--exercise", choices=list(CATALOGUE), default="slr")
-    p.add_argument("--leg", choices=["left", "right"])
-    p.add_argument("--db", help="history database path")
-    p.add_argument("--json", action="store_true")
+    p = _command(sub, "history", "week-by-week progress from the history database")
+    p.add_argument("--exercise", choices=list(CATALOGUE), default="slr", help="default: slr")
+    p.add_argument("--leg", choices=["left", "right"], help="default: both legs")
+    p.add_argument("--db", metavar="FILE", help=DB_HELP)
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per week")
 
 
 def _calibrate_sensor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("calibrate-sensor", help="one-time six-face calibration of a sensor")
-    p.add_argument("--sensor", required=True, metavar="NAME_OR_ADDRESS")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for all faces")
+    p = _command(sub, "calibrate-sensor", "one-time six-face calibration of a sensor")
+    p.add_argument(
+        "--sensor", required=True, metavar="NAME_OR_ADDRESS", help="from 'hipsense scan'"
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="seconds allowed for all six faces (300)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
