@@ -1,5 +1,7 @@
 """The command line as a user meets it: arguments, help, and one-line errors."""
 
+import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,61 @@ def test_every_command_explains_its_options(capsys: pytest.CaptureFixture[str]) 
         assert command.description, name
         for action in command._actions:
             assert action.help, f"hipsense {name} {action.option_strings or action.dest}"
+
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+
+
+def _relabelled(tmp_path: Path, *, marker_t_s: float) -> Path:
+    """The knee-drive recording as if it had started as forward swings and the user had
+    switched to knee drives at ``marker_t_s`` (a set-start marker, as the recorder writes)."""
+    lines = gzip.decompress((RECORDINGS / "knee-drive_right.jsonl.gz").read_bytes()).splitlines()
+    header = json.loads(lines[0])
+    header["exercise"] = "swing-forward"
+    marker = {"type": "marker", "t_host_s": marker_t_s, "kind": "set-start"}
+    marker |= {"exercise": "knee-drive", "leg": "right"}
+    packets = [json.loads(x) for x in lines[1:]]
+    before = [p for p in packets if p["t_host_s"] < marker_t_s]
+    after = packets[len(before) :]
+    out = tmp_path / "switched.jsonl"
+    out.write_text("\n".join(json.dumps(r) for r in [header, *before, marker, *after]) + "\n")
+    return out
+
+
+def test_replay_switches_drill_where_the_recording_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _relabelled(tmp_path, marker_t_s=0.6)
+    assert main(["replay", str(path), "--speed", "max", "--plain"]) == 0
+    out = capsys.readouterr().out
+    assert "exercise knee-drive (right leg)" in out
+    assert "set knee-drive right: 8/" in out
+    assert "rep swing-forward" not in out
+
+
+def test_replay_exercise_option_overrides_the_recorded_switches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _relabelled(tmp_path, marker_t_s=0.6)
+    assert main(["replay", str(path), "--speed", "max", "--plain", "--exercise", "slr"]) == 0
+    out = capsys.readouterr().out
+    assert "exercise knee-drive" not in out and "rep knee-drive" not in out
+
+
+def test_a_recording_without_samples_is_reported_not_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = gzip.decompress((RECORDINGS / "slr_right.jsonl.gz").read_bytes()).splitlines()[0]
+    path = tmp_path / "header-only.jsonl"
+    path.write_bytes(header + b"\n")
+    for argv in (
+        ["analyze", str(path), "--exercise", "slr"],
+        ["analyze", str(path), "--exercise", "none", "--json"],
+        ["replay", str(path), "--speed", "max", "--plain"],
+    ):
+        assert main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"hipsense: {path}")
+        assert "no sensor samples" in lines[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -22,6 +23,7 @@ from hipsense.signal.slr import assess_leg
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
 
+NO_SAMPLES = "no sensor samples in the file: was the sensor streaming while it recorded?"
 PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
@@ -34,6 +36,14 @@ def _open(args: argparse.Namespace) -> InputStream:
 
 def run(args: argparse.Namespace) -> int:
     loaded = _open(args)
+    batches = loaded.batches()
+    first = next(batches, None)
+    if first is None:  # nothing to analyse: say so instead of calibrating on no samples
+        for warning in loaded.warnings:
+            print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
+        print(f"hipsense: {loaded.path}: {NO_SAMPLES}", file=sys.stderr)
+        return 2
+    loaded.set_batches(itertools.chain([first], batches))
     leg = Leg(args.leg)
     show_bar = sys.stderr.isatty() and loaded.size_bytes >= PROGRESS_MIN_BYTES
     exports = _Exports(args.angles_csv, args.orientation_csv)
