@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from textual.widgets import Digits, Static
 
-from hipsense.errors import SensorError, SensorNotFoundError
+from hipsense.errors import RecordingError, SensorError, SensorNotFoundError
 from hipsense.events import SessionEvent
 from hipsense.tui import HipsenseApp
 from hipsense.tui.widgets.status import LinkStatus
@@ -197,3 +197,23 @@ async def test_the_app_keeps_its_heap_out_of_the_collector_only_while_it_runs() 
         await settle(pilot, source)
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_long_notice_wraps_instead_of_being_cut_off() -> None:
+    folder = "/home/runner/.local/share/hipsense/recordings"
+    problem = f"{folder}/session-20260501T073005Z.jsonl.gz: cannot write: No space left on device"
+
+    async def failing() -> AsyncIterator[SessionEvent]:
+        yield link()
+        raise RecordingError(problem.split(": ", 1)[0], problem.split(": ", 1)[1])
+
+    control = FakeControl(ScriptedEvents(), "knee-drive", "left")
+    app = HipsenseApp(failing(), control, sensors=["right-thigh"], exercise_id="knee-drive")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(5):
+            await pilot.pause()
+        app.refresh_views()
+        await pilot.pause()
+        notice = app.screen.query_one("#notice", Static)
+        assert problem in text(app, "#notice")
+        assert notice.size.height >= 2  # the whole message is on screen, not its first row

@@ -42,6 +42,12 @@ async def cut_after(
             return
 
 
+def refuse_existing(record: str | None) -> None:
+    """``--record FILE`` never overwrites: say so before any sensor is connected."""
+    if record is not None and Path(record).exists():
+        raise RecordingError(record, "already exists: choose another file name")
+
+
 class PayloadSink:
     """Hands raw payloads to the recorder once there is one (links open before it exists)."""
 
@@ -70,6 +76,7 @@ class LinkRun:
         session.recording = record is not None
         path = Path(record) if record else None
         self.recorder = SessionRecorder(session, links, path, notes=notes, time_origin_s=origin_s)
+        self.recorder.start()
         sink.recorder = self.recorder
 
     async def present(
@@ -86,7 +93,7 @@ class LinkRun:
             )
         )
         try:
-            return await _present(
+            code = await _present(
                 events,
                 self.session,
                 plain=plain,
@@ -97,6 +104,10 @@ class LinkRun:
             self.recorder.close()
             for path in self.recorder.paths:
                 print(f"hipsense: recorded {path}", file=sys.stderr)
+        if self.recorder.failure is not None:
+            print(f"hipsense: recording stopped: {self.recorder.failure}", file=sys.stderr)
+            return 2
+        return code
 
 
 async def _present(

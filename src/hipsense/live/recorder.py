@@ -6,13 +6,21 @@ a recording into the default folder. Files are created owner-only by ``Recording
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hipsense.events import CalibrationUpdate, ExerciseChanged, SessionEvent, SetUpdate
+from hipsense.errors import RecordingError
+from hipsense.events import (
+    CalibrationUpdate,
+    ExerciseChanged,
+    QualityUpdate,
+    SessionEvent,
+    SetUpdate,
+)
 from hipsense.fileperms import ensure_private_dir
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
 from hipsense.session import Session
@@ -25,8 +33,15 @@ def default_recordings_dir() -> Path:
 
 
 def auto_path(now: datetime | None = None) -> Path:
+    """A new file in the default folder, named by the UTC time; ``-2``, ``-3``... when a
+    recording of the same second exists (the record key pressed off and on again)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return default_recordings_dir() / f"session-{stamp}.jsonl.gz"
+    folder = default_recordings_dir()
+    path, n = folder / f"session-{stamp}.jsonl.gz", 1
+    while path.exists():
+        n += 1
+        path = folder / f"session-{stamp}-{n}.jsonl.gz"
+    return path
 
 
 def header_for(links: list[SensorLink], session: Session, notes: str = "") -> RecordingHeader:
@@ -64,30 +79,61 @@ class SessionRecorder:
     time_origin_s: float = 0.0
     writer: RecordingWriter | None = None
     paths: list[Path] = field(default_factory=list)
+    failure: RecordingError | None = None  # why recording stopped on its own (disk full...)
     _last_state: dict[str, str] = field(default_factory=dict)
+    _unreported: bool = False
+
+    def start(self) -> None:
+        """Open the file now if recording is on: a name that is taken or a folder that cannot
+        be written is an error before the session starts, not after."""
+        self._writer()
 
     def payloads(self, role: str, items: list[tuple[float, bytes]]) -> None:
-        writer = self._writer()
-        if writer is None:
-            return
-        for t_host_s, payload in items:
-            writer.write_packet(role, payload, t_host_s=t_host_s)
+        try:
+            writer = self._writer()
+            if writer is None:
+                return
+            for t_host_s, payload in items:
+                writer.write_packet(role, payload, t_host_s=t_host_s)
+        except RecordingError as exc:
+            self._failed(exc)
 
     def status(self, status: LinkStatus) -> None:
         previous = self._last_state.get(status.role)
         self._last_state[status.role] = status.state
-        writer = self._writer()
-        if writer is None or previous is None or previous == status.state:
-            return
-        kind = {"reconnecting": "disconnect", "connected": "reconnect"}.get(status.state)
-        if kind is not None:
-            writer.write_marker(kind, t_host_s=self._now(), sensor=status.role)
+        try:
+            writer = self._writer()
+            if writer is None or previous is None or previous == status.state:
+                return
+            kind = {"reconnecting": "disconnect", "connected": "reconnect"}.get(status.state)
+            if kind is not None:
+                writer.write_marker(kind, t_host_s=self._now(), sensor=status.role)
+        except RecordingError as exc:
+            self._failed(exc)
 
     async def watch(self, events: AsyncIterator[SessionEvent]) -> AsyncIterator[SessionEvent]:
-        """Pass events through, writing calibrations and set boundaries into the recording."""
+        """Pass events through, writing calibrations and set boundaries into the recording.
+        A recording that fails (disk full, name taken) stops; the session goes on and is
+        told once, as a notice."""
         async for event in events:
-            self._note(event)
+            try:
+                self._note(event)
+            except RecordingError as exc:
+                self._failed(exc)
+            if self._unreported and self.failure is not None:
+                self._unreported = False
+                message = f"recording stopped: {self.failure}"
+                yield QualityUpdate("recording", "recording", self._now(), message)
             yield event
+
+    def _failed(self, exc: RecordingError) -> None:
+        """Recording off, the file closed as far as it goes; the live session carries on."""
+        self.failure, self._unreported = exc, True
+        self.session.recording = False
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            with contextlib.suppress(RecordingError):  # the failure is what gets reported
+                writer.close()
 
     def _note(self, event: SessionEvent) -> None:
         writer = self.writer if self.session.recording else None
@@ -116,11 +162,22 @@ class SessionRecorder:
             self.close()  # the record key turned it off: the file is complete
             return None
         if self.writer is None:
-            path = self.path if self.path is not None and not self.paths else auto_path()
-            ensure_private_dir(path.parent)
+            if self.path is not None and not self.paths:
+                path = self.path
+            else:
+                _private_dir(default_history_path().parent)  # hipsense's own folder: 0700
+                path = auto_path()
+            _private_dir(path.parent)
             self.writer = RecordingWriter(path, header_for(self.links, self.session, self.notes))
             self.paths.append(path)
             self.writer.write_marker(
                 "set-start", t_host_s=self._now(), exercise=self.session.exercise.id
             )
         return self.writer
+
+
+def _private_dir(folder: Path) -> None:
+    try:
+        ensure_private_dir(folder)
+    except OSError as exc:
+        raise RecordingError(str(folder), f"cannot create the folder: {exc.strerror}") from exc
