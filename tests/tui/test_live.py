@@ -217,3 +217,14 @@ async def test_a_long_notice_wraps_instead_of_being_cut_off() -> None:
         notice = app.screen.query_one("#notice", Static)
         assert problem in text(app, "#notice")
         assert notice.size.height >= 2  # the whole message is on screen, not its first row
+
+
+async def test_the_end_of_the_demo_is_said() -> None:
+    app, source, _ = make_app(link(), *swing_angles("right-thigh"), mode="demo")
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        source.close()
+        await pilot.pause()
+        await pilot.pause()
+        app.refresh_views()
+        assert "Demo finished: press q to quit" in text(app, "#notice")

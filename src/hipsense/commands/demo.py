@@ -51,7 +51,7 @@ async def _demo(args: argparse.Namespace) -> int:
         session = Session(first_exercise(sim.segments), leg, {role: float(DEMO_RATE_HZ)})
         coach = DemoCoach(cues_for(sim.segments, DEMO_RATE_HZ))
         run = LinkRun(session, [link], origin, args.record, sink, notes="demo warm-up")
-        items = cut_after(link.stream(), duration_s if args.plain else args.duration)
+        items = cut_after(link.stream(), duration_s)  # the app then says the demo is over
         return await run.present(items, plain=args.plain, mode="demo", before_batch=coach)
 
 

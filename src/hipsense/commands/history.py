@@ -16,19 +16,31 @@ def open_store(db: str | None) -> HistoryStore:
     return HistoryStore(db)
 
 
+LEGS = ("left", "right")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Each leg on its own (a best of the left and the right together says little), or the
+    one leg asked for."""
+    legs = [args.leg] if args.leg else list(LEGS)
     with open_store(args.db) as store:
-        rows = store.weekly_progress(args.exercise, args.leg)
+        per_leg = {leg: store.weekly_progress(args.exercise, leg) for leg in legs}
     if args.json:
-        print(json.dumps([_row_json(r) for r in rows]))
+        print(json.dumps([_row_json(r, leg) for leg, rows in per_leg.items() for r in rows]))
         return 0
-    print(render(rows, args.exercise, args.leg))
+    shown = {leg: rows for leg, rows in per_leg.items() if rows}
+    if not shown:
+        print(render([], args.exercise, args.leg))
+        return 0
+    print("\n\n".join(render(rows, args.exercise, leg) for leg, rows in shown.items()))
     return 0
 
 
-def _row_json(row: WeekRow) -> dict[str, object]:
-    d = asdict(row)
+def _row_json(row: WeekRow, leg: str) -> dict[str, object]:
+    d: dict[str, object] = {"leg": leg, **asdict(row)}
     d["week_start"] = row.week_start.isoformat()
+    for key in ("best_deg", "mean_deg"):
+        d[key] = round(float(getattr(row, key)), 2)
     return d
 
 
@@ -36,10 +48,11 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None) -> str:
     who = f"{exercise}, {leg or 'both'} leg{'' if leg else 's'}"
     if not rows:
         return f"no history yet for {who}: results are saved after live sessions and analyze --save"
-    metric = "peak" if rows[0].metric == "peak_deg" else "ROM"
+    slr = rows[0].metric == "peak_deg"
+    metric, count, reps = ("peak", "tests", "trials") if slr else ("ROM", "sets", "reps")
     lines = [
         f"{who}: weekly best {metric} (a change of {MDC_DEG:.1f}° or more is a real change)",
-        f"{'week':<10} {'best°':>7} {'mean°':>7} {'sets':>5} {'reps':>5}  change",
+        f"{'week':<10} {'best°':>7} {'mean°':>7} {count:>5} {reps:>6}  change",
     ]
     previous: float | None = None
     for r in rows:
@@ -51,7 +64,7 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None) -> str:
             )
         lines.append(
             f"{r.iso_year}-W{r.iso_week:02d} {r.best_deg:7.1f} {r.mean_deg:7.1f}"
-            f" {r.count:5d} {r.reps:5d}  {change}"
+            f" {r.count:5d} {r.reps:6d}  {change}"
         )
         previous = r.best_deg
     return "\n".join(lines)

@@ -41,6 +41,11 @@ from hipsense.tui.screens.picker import WARMUP_ID, ExercisePicker
 Mode = Literal["live", "demo", "replay"]
 T = TypeVar("T")
 FRAME_S = 1 / 30
+ENDED: dict[Mode, str] = {
+    "live": "Sensor stream ended",
+    "demo": "Demo finished: press q to quit",
+    "replay": "Replay finished",
+}
 
 
 class HipsenseApp(App[None]):
@@ -127,7 +132,7 @@ class HipsenseApp(App[None]):
                 self._do(flow.on_event(event))
 
     def on_events_ended(self, message: EventsEnded) -> None:
-        ended = "Replay finished" if self.mode == "replay" else "Sensor stream ended"
+        ended = ENDED[self.mode]
         self.model.notice = message.error or ended
         self.model.state_dirty = True
 

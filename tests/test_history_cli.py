@@ -1,0 +1,68 @@
+"""``hipsense history`` as a runner reads it: each leg's weeks on their own."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hipsense.cli import main
+from hipsense.store import HistoryStore
+
+WED = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday noon: same ISO week in any zone
+
+
+@dataclass(frozen=True)
+class _Rep:
+    index: int
+    start_s: float
+    end_s: float
+    peak_deg: float
+    rom_deg: float
+    flags: tuple[str, ...] = ()
+
+
+def _history(path: Path) -> None:
+    """Knee drives: the left leg 60° then 70° a week later, the right leg 90° both weeks."""
+    with HistoryStore(path) as store:
+        for week, left_rom in enumerate((60.0, 70.0)):
+            when = WED + timedelta(weeks=week)
+            session = store.add_session(when)
+            for leg, rom in (("left", left_rom), ("right", 90.0)):
+                reps = [_Rep(i + 1, 2.0 * i, 2.0 * i + 1.5, rom + 2, rom) for i in range(3)]
+                store.add_set(session, "knee-drive", leg, reps, started_utc=when)  # type: ignore[arg-type]
+
+
+def test_each_leg_has_its_own_weeks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.sqlite3"
+    _history(db)
+    assert main(["history", "--exercise", "knee-drive", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    left, right = out.split("\n\n")
+    assert left.startswith("knee-drive, left leg") and right.startswith("knee-drive, right leg")
+    assert "+10.0° real" in left  # the left leg's improvement is not hidden by the right's 90°
+    assert "90.0" not in left and "+0.0° (within MDC)" in right
+
+
+def test_json_rows_name_their_leg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.sqlite3"
+    _history(db)
+    assert main(["history", "--exercise", "knee-drive", "--db", str(db), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["leg"], r["best_deg"]) for r in rows] == [
+        ("left", 60.0),
+        ("left", 70.0),
+        ("right", 90.0),
+        ("right", 90.0),
+    ]
+    assert main(["history", "--exercise", "knee-drive", "--db", str(db), "--leg", "left"]) == 0
+    assert "right leg" not in capsys.readouterr().out
+
+
+def test_an_empty_history_says_so_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "--db", str(tmp_path / "h.sqlite3")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("no history yet for slr, both legs")
