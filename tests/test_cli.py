@@ -109,3 +109,18 @@ def test_a_recording_without_samples_is_reported_not_analysed(
         lines = captured.err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"hipsense: {path}")
         assert "no sensor samples" in lines[0]
+
+
+@pytest.mark.parametrize("option", [["--angles-csv", "a.csv"], ["--reps-csv", "r.csv"], ["--save"]])
+def test_outputs_that_need_an_exercise_are_refused_with_none(
+    tmp_path: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "imu.csv"
+    csv.write_text("time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps\n")
+    argv = ["analyze", str(csv), "--exercise", "none", *option, "--db", str(tmp_path / "h.db")]
+    with pytest.raises(SystemExit) as exited:
+        main([*argv[:4], *(str(tmp_path / o) if o.endswith(".csv") else o for o in argv[4:])])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option[0] in err[0] and "--orientation-csv" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imu.csv"]  # nothing written

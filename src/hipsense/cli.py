@@ -230,8 +230,33 @@ def _handler(command: str) -> Handler:
     return handler(command)
 
 
+def _check_analyze(args: argparse.Namespace) -> None:
+    """Outputs that need an exercise's calibration are refused with ``--exercise none``
+    (they would be empty, or NaN throughout) before any file is read."""
+    if args.command != "analyze" or args.exercise != "none":
+        return
+    wanted = [
+        option
+        for option, given in (
+            ("--angles-csv", args.angles_csv),
+            ("--reps-csv", args.reps_csv),
+            ("--save", args.save),
+        )
+        if given
+    ]
+    if wanted:
+        print(
+            f"hipsense analyze: error: {', '.join(wanted)} need an exercise (angles come from"
+            " its calibration); with --exercise none only --orientation-csv and --json are"
+            " written",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE_OR_INPUT)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _check_analyze(args)
     try:
         return _handler(args.command)(args)
     except HipsenseError as exc:
