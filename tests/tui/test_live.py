@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 
-from textual.widgets import Digits, Static
+from textual.widgets import ContentSwitcher, Digits, Static
 
 from hipsense.errors import RecordingError, SensorError, SensorNotFoundError
 from hipsense.events import SessionEvent
@@ -228,3 +228,19 @@ async def test_the_end_of_the_demo_is_said() -> None:
         await pilot.pause()
         app.refresh_views()
         assert "Demo finished: press q to quit" in text(app, "#notice")
+
+
+async def test_when_the_stream_ends_mid_calibration_the_results_are_shown() -> None:
+    app, source, _ = make_app(
+        link(), *swing_angles("right-thigh"), calibration("still", 0.3), mode="demo"
+    )
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        views = app.screen.query_one("#views", ContentSwitcher)
+        assert views.current == "calibration"
+        source.close()
+        await pilot.pause()
+        await pilot.pause()
+        app.refresh_views()
+        assert views.current == "live"
+        assert "Demo finished" in text(app, "#notice")

@@ -134,6 +134,9 @@ class HipsenseApp(App[None]):
     def on_events_ended(self, message: EventsEnded) -> None:
         ended = ENDED[self.mode]
         self.model.notice = message.error or ended
+        # No data can finish a calibration now: show the session's results instead of it.
+        calibrations = self.model.calibration
+        self.model.calibration = {r: c for r, c in calibrations.items() if c.phase == "done"}
         self.model.state_dirty = True
 
     def _do(self, actions: Iterable[Action]) -> None:
