@@ -13,6 +13,7 @@ import numpy as np
 from hipsense.protocol import (
     SensorInfo,
     decode_imu_packet,
+    decode_imu_packets,
     decode_witmotion,
     encode_imu_packet,
     max_samples_per_packet,
@@ -44,14 +45,31 @@ def rate(decode: Callable[[bytes], int], payloads: list[bytes]) -> tuple[float, 
     return PACKETS / elapsed, samples / elapsed
 
 
+def run_rate(info: SensorInfo, payloads: list[bytes], per_call: int) -> tuple[float, float]:
+    """(packets/s, samples/s) decoding ``per_call`` packets at a time (as replay does)."""
+    runs = [list(payloads[i : i + per_call]) for i in range(0, DISTINCT, per_call)]
+    samples, packets = 0, 0
+    start = time.perf_counter()
+    while packets < PACKETS:
+        for run in runs:
+            decoded = decode_imu_packets(list[bytes | bytearray](run), info)
+            assert decoded is not None
+            samples += len(decoded) * decoded.sample_count
+            packets += len(decoded)
+    elapsed = time.perf_counter() - start
+    return packets / elapsed, samples / elapsed
+
+
 def main() -> None:
     rng = np.random.default_rng(0)
     info = SensorInfo.for_ranges(sample_rate_hz=200)
+    packets = full_mtu_packets(rng)
     rows = [
         (
             "hipsense v1, 19 samples (MTU 247)",
-            rate(lambda p: decode_imu_packet(p, info).sample_count, full_mtu_packets(rng)),
+            rate(lambda p: decode_imu_packet(p, info).sample_count, packets),
         ),
+        ("hipsense v1, 19 samples, 250 packets a call (replay)", run_rate(info, packets, 250)),
         (
             "WitMotion, 1 frame (20 bytes)",
             rate(lambda p: decode_witmotion(p).sample_count, witmotion_notifications(rng)),
