@@ -93,9 +93,10 @@ async def test_replays_count_to_the_truth_on_screen(name: str) -> None:
         assert f"{leg.capitalize()} leg set: {truth['rep_count']} of" in text(app, "#set-summary")
 
 
-async def test_slr_replay_keeps_the_best_of_three_and_grades_it() -> None:
+async def test_slr_test_keeps_the_best_of_three_and_grades_it() -> None:
+    """The SLR test flow live, on a recording's data: three trials, then the other leg."""
     feed, session, truth = replay("slr_right")
-    app = feed.app_for(session, mode="replay")
+    app = feed.app_for(session, mode="live")
     async with app.run_test() as pilot:
         await feed.frame(pilot)
         assert "Right leg, trial 1 of 3" in text(app, "#slr-prompt")
@@ -119,6 +120,19 @@ async def test_slr_replay_keeps_the_best_of_three_and_grades_it() -> None:
         assert session.leg is Leg.LEFT
         await feed.run_to_end(pilot)
         assert text(app, "#slr-right") == right  # later raises are not right-leg trials
+
+
+async def test_slr_replay_shows_every_raise_on_the_recorded_leg() -> None:
+    feed, session, truth = replay("slr_right")
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test() as pilot:
+        await feed.run_to_end(pilot)
+        assert session.leg is Leg.RIGHT  # nothing switched the leg the recording is of
+        assert set(app.model.slr) == {"right"}
+        assert len(app.model.slr["right"].trial_peaks_deg) == truth["rep_count"]
+        assert "Each leg's raises as recorded." in text(app, "#slr-prompt")
+        assert "SI" not in text(app, "#slr-compare")  # no symmetry from one leg's raises
+        assert text(app, "#slr-left").startswith("Left leg") and "°" not in text(app, "#slr-left")
 
 
 async def test_keys_act_on_the_real_session() -> None:

@@ -82,7 +82,10 @@ class HipsenseApp(App[None]):
         self.mode = mode
         self.model = SessionModel(sensors, exercise_id, leg)
         self.routine: WarmupRoutine | None = None
-        self.slr_test = SlrAssessment(leg) if exercise_id == "slr" else None
+        # A replay shows what was recorded: the SLR test flow would switch legs on its own
+        # and file the recording's later raises as the other leg's trials.
+        guided = exercise_id == "slr" and mode != "replay"
+        self.slr_test = SlrAssessment(leg) if guided else None
         self.main = MainScreen(sensors, mode)
 
     def on_mount(self) -> None:
@@ -164,7 +167,7 @@ class HipsenseApp(App[None]):
 
     def _exercise_shown(self, previous_id: str) -> None:
         current = self.model.exercise.id
-        if current != "slr":
+        if current != "slr" or self.mode == "replay":
             self.slr_test = None
         elif previous_id != "slr" or self.slr_test is None:
             self.slr_test = SlrAssessment(self.model.leg)

@@ -84,6 +84,6 @@ class MainScreen(Screen[None]):
         side = "slr" if exercise.id == "slr" else "reps"
         self.query_one("#side", ContentSwitcher).current = side
         if side == "slr":
-            self.query_one(SlrPanel).show(model, slr_test)
+            self.query_one(SlrPanel).show(model, slr_test, replay=self.mode == "replay")
         else:
             self.query_one(RepPanel).show(model)

@@ -82,8 +82,11 @@ class SlrPanel(Vertical):
         yield Static(id="slr-right", classes="slr-leg")
         yield Static(id="slr-compare")
 
-    def show(self, model: SessionModel, test: SlrAssessment | None) -> None:
-        prompt = test.prompt() if test else "Select the SLR test (e) to start."
+    def show(
+        self, model: SessionModel, test: SlrAssessment | None, *, replay: bool = False
+    ) -> None:
+        idle = "Each leg's raises as recorded." if replay else "Select the SLR test (e) to start."
+        prompt = test.prompt() if test else idle
         show_text(self.query_one("#slr-prompt", Static), f"[b]{prompt}[/]")
         for leg in LEGS:
             lines = slr_leg_lines(leg, model.slr.get(leg), SLR_TRIALS_PER_LEG)
