@@ -124,3 +124,14 @@ def test_outputs_that_need_an_exercise_are_refused_with_none(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and option[0] in err[0] and "--orientation-csv" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imu.csv"]  # nothing written
+
+
+def test_replay_of_a_csv_points_to_analyze(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "imu.csv"
+    csv.write_text("time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps\n")
+    assert main(["replay", str(csv), "--plain"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"hipsense: {csv}: ")
+    assert "hipsense analyze" in err[0] and "JSON" not in err[0]

@@ -217,6 +217,12 @@ async def _replay(args: argparse.Namespace) -> int:
     from hipsense.sensors import calibrations_in
     from hipsense.sources.replay import RecordingReplay, parse_speed
 
+    if str(args.path).lower().endswith(".csv"):
+        raise RecordingError(
+            str(args.path),
+            "replay plays hipsense recordings (.jsonl, .jsonl.gz);"
+            " for an IMU CSV use hipsense analyze FILE --exercise EX",
+        )
     recording = read_recording(args.path, salvage=True)
     if len(recording) == 0:
         for warning in recording.warnings:
