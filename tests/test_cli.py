@@ -135,3 +135,30 @@ def test_replay_of_a_csv_points_to_analyze(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"hipsense: {csv}: ")
     assert "hipsense analyze" in err[0] and "JSON" not in err[0]
+
+
+@pytest.mark.parametrize("option", ["--angles-csv", "--orientation-csv", "--reps-csv"])
+def test_an_export_never_overwrites_the_input(
+    tmp_path: Path, option: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = tmp_path / "session.jsonl.gz"
+    original = (RECORDINGS / "slr_right.jsonl.gz").read_bytes()
+    recording.write_bytes(original)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["analyze", str(recording), "--exercise", "slr", option, "./session.jsonl.gz"])
+    assert exited.value.code == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert recording.read_bytes() == original
+
+
+def test_two_exports_to_one_file_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "out.csv")
+    recording = str(RECORDINGS / "slr_right.jsonl.gz")
+    with pytest.raises(SystemExit) as exited:
+        main(["analyze", recording, "--exercise", "slr", "--angles-csv", out, "--reps-csv", out])
+    assert exited.value.code == 2
+    assert "--angles-csv and --reps-csv name the same file" in capsys.readouterr().err
+    assert not Path(out).exists()

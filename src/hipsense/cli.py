@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from hipsense import __version__
 from hipsense.errors import HipsenseError
@@ -230,10 +232,40 @@ def _handler(command: str) -> Handler:
     return handler(command)
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _usage_error(command: str, message: str) -> NoReturn:
+    print(f"hipsense {command}: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE_OR_INPUT)
+
+
 def _check_analyze(args: argparse.Namespace) -> None:
-    """Outputs that need an exercise's calibration are refused with ``--exercise none``
-    (they would be empty, or NaN throughout) before any file is read."""
-    if args.command != "analyze" or args.exercise != "none":
+    """Before any file is read: an export never overwrites the input or another export,
+    and outputs that need an exercise's calibration are refused with ``--exercise none``
+    (they would be empty, or NaN throughout)."""
+    if args.command != "analyze":
+        return
+    exports = [
+        (option, path)
+        for option, path in (
+            ("--angles-csv", args.angles_csv),
+            ("--orientation-csv", args.orientation_csv),
+            ("--reps-csv", args.reps_csv),
+        )
+        if path
+    ]
+    for i, (option, path) in enumerate(exports):
+        if _same_file(path, args.path):
+            _usage_error("analyze", f"{option} {path} would overwrite the input: name another file")
+        for other, other_path in exports[:i]:
+            if _same_file(path, other_path):
+                _usage_error("analyze", f"{other} and {option} name the same file {path}")
+    if args.exercise != "none":
         return
     wanted = [
         option
@@ -245,13 +277,11 @@ def _check_analyze(args: argparse.Namespace) -> None:
         if given
     ]
     if wanted:
-        print(
-            f"hipsense analyze: error: {', '.join(wanted)} need an exercise (angles come from"
-            " its calibration); with --exercise none only --orientation-csv and --json are"
-            " written",
-            file=sys.stderr,
+        _usage_error(
+            "analyze",
+            f"{', '.join(wanted)} need an exercise (angles come from its calibration);"
+            " with --exercise none only --orientation-csv and --json are written",
         )
-        raise SystemExit(EXIT_USAGE_OR_INPUT)
 
 
 def main(argv: list[str] | None = None) -> int:
