@@ -150,8 +150,9 @@ async def test_keys_act_on_the_real_session() -> None:
         assert "set running" in text(app, "#set-state")
         await pilot.press("r")
         await feed.frame(pilot)
-        assert session.recording
-        assert "REC" in text(app, "#rec")
+        assert not session.recording  # a replay writes no file: no REC that records nothing
+        assert "REC" not in text(app, "#rec")
+        assert "r records live sessions" in text(app, "#notice")
         await pilot.press("c")
         await feed.run_until(pilot, lambda: app.model.calibrating)
         assert showing(app) == "calibration"

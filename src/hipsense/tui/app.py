@@ -206,6 +206,10 @@ class HipsenseApp(App[None]):
         self._do(self.routine.start())
 
     def action_toggle_recording(self) -> None:
+        if self.mode == "replay":  # nothing would be written: say so rather than show REC
+            self.model.notice = "Replaying a recording: r records live sessions and the demo"
+            self.model.state_dirty = True
+            return
         self.model.set_recording(self._ask(self.control.toggle_recording, self.model.recording))
 
     def action_recalibrate(self) -> None:
