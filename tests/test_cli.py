@@ -162,3 +162,14 @@ def test_two_exports_to_one_file_are_refused(
     assert exited.value.code == 2
     assert "--angles-csv and --reps-csv name the same file" in capsys.readouterr().err
     assert not Path(out).exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["live", "--sensor", "hs"], ["record", "--sensor", "hs", "o.jsonl"]]
+)
+def test_live_sessions_need_a_drill(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--exercise", "none"])  # it used to run forward swings silently
+    assert exited.value.code == 2
+    assert "--exercise" in capsys.readouterr().err
+    assert build_parser().parse_args(command).exercise == "swing-forward"

@@ -82,11 +82,15 @@ def _command(
 
 
 def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """``analyze`` (required) also takes ``none``; a live session always counts a drill."""
     parser.add_argument(
         "--exercise",
-        choices=[*CATALOGUE, "none"],
+        choices=[*CATALOGUE, "none"] if required else list(CATALOGUE),
         required=required,
-        help="exercise performed ('none': orientation only, no exercise calibration)",
+        default=None if required else "swing-forward",
+        help="exercise performed ('none': orientation only, no exercise calibration)"
+        if required
+        else "exercise performed (default: swing-forward; e in the app picks another)",
     )
     parser.add_argument(
         "--leg",
