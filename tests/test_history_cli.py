@@ -66,3 +66,14 @@ def test_an_empty_history_says_so_once(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["history", "--db", str(tmp_path / "h.sqlite3")]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("no history yet for slr, both legs")
+
+
+def test_reading_an_absent_history_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HIPSENSE_HISTORY", str(tmp_path / "data" / "history.sqlite3"))
+    assert main(["history", "--exercise", "knee-drive"]) == 0
+    assert "no history yet for knee-drive" in capsys.readouterr().out
+    assert main(["history", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert list(tmp_path.iterdir()) == []

@@ -6,10 +6,11 @@ import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
 
 from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import MDC_DEG, change_is_real
-from hipsense.store import HistoryStore, WeekRow
+from hipsense.store import HistoryStore, WeekRow, default_history_path
 
 
 def open_store(db: str | None) -> HistoryStore:
@@ -23,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
     """Each leg on its own (a best of the left and the right together says little), or the
     one leg asked for."""
     legs = [args.leg] if args.leg else list(LEGS)
+    path = Path(args.db) if args.db else default_history_path()
+    if not path.exists():  # reading creates nothing
+        print("[]" if args.json else render([], args.exercise, args.leg))
+        return 0
     with open_store(args.db) as store:
         per_leg = {leg: store.weekly_progress(args.exercise, leg) for leg in legs}
     if args.json:
