@@ -244,3 +244,30 @@ async def test_when_the_stream_ends_mid_calibration_the_results_are_shown() -> N
         app.refresh_views()
         assert views.current == "live"
         assert "Demo finished" in text(app, "#notice")
+
+
+async def test_a_lone_sensor_is_shown_on_the_thigh_the_leg_key_moved_it_to() -> None:
+    app, source, _ = make_app(link(), *swing_angles("right-thigh"), leg="right")
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        status = app.screen.query_one(LinkStatus)
+        assert "(right thigh)" in str(status.render())
+        await pilot.press("l")
+        await settle(pilot, source)
+        app.refresh_views()
+        await pilot.pause()
+        assert "(left thigh)" in str(status.render())
+        assert app.screen.query_one(".angle-panel").border_title == "left thigh"
+
+
+async def test_two_sensors_keep_their_own_thighs_when_the_leg_changes() -> None:
+    roles = ("left-thigh", "right-thigh")
+    app, source, _ = make_app(link("left-thigh", "HS-1"), link(), sensors=roles)
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        await pilot.press("l")
+        await settle(pilot, source)
+        app.refresh_views()
+        await pilot.pause()
+        lines = [str(s.render()) for s in app.screen.query(LinkStatus)]
+        assert "(left thigh)" in lines[0] and "(right thigh)" in lines[1]

@@ -10,6 +10,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 
 from hipsense.routines import SlrAssessment, WarmupRoutine
 from hipsense.tui.model import SessionModel
+from hipsense.tui.text import role_name
 from hipsense.tui.widgets import show_text
 from hipsense.tui.widgets.angle_panel import AnglePanel, angle_view
 from hipsense.tui.widgets.calibration import CalibrationView
@@ -66,7 +67,12 @@ class MainScreen(Screen[None]):
         routine: WarmupRoutine | None,
         slr_test: SlrAssessment | None,
     ) -> None:
-        self.query_one(StatusBar).show(model.links)
+        # One sensor goes wherever the user straps it: the leg key moves it to the other thigh.
+        worn_on = f"{model.leg}_thigh" if len(self.roles) == 1 else None
+        self.query_one(StatusBar).show(model.links, worn_on)
+        if worn_on is not None:
+            for panel in self.query(AnglePanel):
+                panel.border_title = role_name(worn_on)
         exercise = model.exercise
         show_text(
             self.query_one("#exercise", Static),

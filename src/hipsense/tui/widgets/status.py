@@ -13,6 +13,7 @@ from hipsense.tui.text import link_line
 
 class LinkStatus(Static):
     link: reactive[LinkUpdate | None] = reactive(None)
+    worn_on: reactive[str | None] = reactive(None)  # where a lone sensor is now, e.g. left_thigh
 
     def __init__(self, role: str, *, replay: bool = False) -> None:
         super().__init__(classes="link-status")
@@ -20,7 +21,7 @@ class LinkStatus(Static):
         self.replay = replay
 
     def render(self) -> str:
-        return link_line(self.role, self.link, replay=self.replay)
+        return link_line(self.worn_on or self.role, self.link, replay=self.replay)
 
 
 class StatusBar(Vertical):
@@ -35,9 +36,12 @@ class StatusBar(Vertical):
         for role in self.roles:
             yield LinkStatus(role, replay=self.replay)
 
-    def show(self, links: dict[str, LinkUpdate]) -> None:
+    def show(self, links: dict[str, LinkUpdate], worn_on: str | None = None) -> None:
+        """``worn_on``: the thigh a single sensor is on now (it moves with the leg key)."""
         for role in sorted(links.keys() - set(self.roles)):
             self.roles.append(role)
             self.mount(LinkStatus(role, replay=self.replay))
+        lone = len(self.roles) == 1
         for status in self.query(LinkStatus):
             status.link = links.get(status.role)
+            status.worn_on = worn_on if lone else None
