@@ -9,7 +9,13 @@ import pytest
 
 from hipsense import exercises
 from hipsense.events import AngleUpdate, QualityUpdate, RepUpdate
-from hipsense.tui.model import MAX_PENDING_BATCHES, TRACE_WINDOW_S, AngleTrace, SessionModel
+from hipsense.tui.model import (
+    DATA_NOTICE_S,
+    MAX_PENDING_BATCHES,
+    TRACE_WINDOW_S,
+    AngleTrace,
+    SessionModel,
+)
 from hipsense.tui.screens.help import HELP_TEXT
 from hipsense.tui.text import FLAG_TEXTS, flag_words, link_line, set_summary
 from hipsense.tui.widgets.gauge import gauge_top_deg
@@ -162,3 +168,28 @@ def test_model_keeps_a_short_trace_and_counts_reps_per_set() -> None:
     model.start_set("left")
     assert model.notice is None
     assert model.reps["left"] == 0
+
+
+def _angles(t0_s: float, t1_s: float) -> AngleUpdate:
+    t = np.arange(t0_s, t1_s, 0.01)
+    return AngleUpdate("thigh", t, np.zeros_like(t), np.zeros_like(t))
+
+
+def test_a_data_notice_goes_after_a_few_seconds_of_data() -> None:
+    model = SessionModel(["thigh"], "swing-forward", "left")
+    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 sample(s) lost"))
+    model.add_angles(_angles(10.0, 10.0 + DATA_NOTICE_S - 0.5))
+    assert model.notice == "20 sample(s) lost"
+    model.add_angles(_angles(10.0 + DATA_NOTICE_S - 0.5, 10.0 + DATA_NOTICE_S + 0.5))
+    assert model.notice is None
+
+
+def test_other_notices_stay() -> None:
+    model = SessionModel(["thigh"], "swing-forward", "left")
+    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 sample(s) lost"))
+    model.notice = "No sensor named HS-7F2A"  # an error the app shows meanwhile
+    model.add_angles(_angles(10.0, 30.0))
+    assert model.notice == "No sensor named HS-7F2A"
+    model.apply(QualityUpdate("recording", "recording", 12.0, "recording stopped: disk full"))
+    model.add_angles(_angles(30.0, 60.0))
+    assert model.notice == "recording stopped: disk full"

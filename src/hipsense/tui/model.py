@@ -27,6 +27,7 @@ from hipsense.routines import symmetry_index_pct
 
 TRACE_WINDOW_S = 12.0
 PLOT_WINDOW_S = 10.0
+DATA_NOTICE_S = 5.0  # how long a data-quality notice (lost samples...) stays up
 MAX_PENDING_BATCHES = 64
 LEGS = ("left", "right")
 
@@ -93,6 +94,7 @@ class SessionModel:
         self.calibration: dict[str, CalibrationUpdate] = {}
         self.slr: dict[str, SlrUpdate] = {}
         self.notice: str | None = None
+        self._passing: tuple[str, float] | None = None  # a data notice and when it goes (s)
         self.recording = False
         self.angles_dirty = True
         self.state_dirty = True
@@ -138,6 +140,13 @@ class SessionModel:
             self.traces[update.role] = AngleTrace()
         self.traces[update.role].extend(update)
         self.angles_dirty = True
+        if self._passing is not None and len(update.t_s):
+            message, until_s = self._passing
+            if float(update.t_s[-1]) >= until_s:
+                self._passing = None
+                if self.notice == message:
+                    self.notice = None
+                    self.state_dirty = True
 
     def apply(self, event: SessionEvent) -> None:
         self.state_dirty = True
@@ -159,6 +168,9 @@ class SessionModel:
                 self.calibration[event.role] = event
             case QualityUpdate():
                 self.notice = event.message
+                # A hiccup in the data is news for a few seconds, not for the rest of the set.
+                passing = event.kind != "recording"
+                self._passing = (event.message, event.t_s + DATA_NOTICE_S) if passing else None
 
     def _rep(self, rep: RepUpdate) -> None:
         if rep.exercise_id != self.exercise.id:
