@@ -73,6 +73,8 @@ def _save_history(session: Session, db: str | None, recordings: list[Path]) -> N
         with open_store(db) as store:
             recording = str(recordings[0]) if recordings else None
             save_sets(store, sets, source="live", recording=recording)
+            where = store.path
+        print(f"hipsense: saved {len(sets)} set(s) to the history {where}", file=sys.stderr)
 
 
 async def live_session(args: argparse.Namespace, backend: BackendClasses | None = None) -> int:
