@@ -173,3 +173,19 @@ def test_live_sessions_need_a_drill(command: list[str], capsys: pytest.CaptureFi
     assert exited.value.code == 2
     assert "--exercise" in capsys.readouterr().err
     assert build_parser().parse_args(command).exercise == "swing-forward"
+
+
+def test_a_damaged_header_calibration_is_reported_against_the_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = gzip.decompress((RECORDINGS / "slr_right.jsonl.gz").read_bytes()).splitlines()
+    header = json.loads(lines[0])
+    header["sensors"][0]["sensor_calibration"] = {"acc_offset_mps2": [1, 2]}
+    path = tmp_path / "edited.jsonl"
+    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
+    assert main(["replay", str(path), "--plain", "--speed", "max"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"hipsense: {path}:1: six-face calibration")
+    assert "redo it" not in err[0]  # the sensor's own saved calibration is not the problem
+    assert main(["analyze", str(path), "--exercise", "slr"]) == 2
+    assert "in the header is damaged" in capsys.readouterr().err

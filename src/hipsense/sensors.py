@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hipsense.errors import CalibrationError
+from hipsense.errors import CalibrationError, RecordingError
 from hipsense.fileperms import create_private_file, ensure_private_dir, write_all
 from hipsense.recording import RecordingHeader
 from hipsense.signal.sensor_calibration import SensorCalibration
@@ -92,11 +92,25 @@ def save_sensor_calibration(
     return path
 
 
-def calibrations_in(header: RecordingHeader) -> dict[str, SensorCalibration]:
+def calibrations_in(
+    header: RecordingHeader, path: str | None = None
+) -> dict[str, SensorCalibration]:
     """The six-face calibrations a recording's sensors had live, by role, so a replay or an
-    analysis feeds the pipeline exactly what the live session fed it."""
-    return {
-        s.sensor_id: SensorCalibration.from_dict(s.sensor_calibration)
-        for s in header.sensors
-        if s.sensor_calibration is not None
-    }
+    analysis feeds the pipeline exactly what the live session fed it. A damaged one is an
+    error about the recording (``RecordingError`` naming ``path`` and its header line, when
+    given), not about the sensor's saved calibration."""
+    found: dict[str, SensorCalibration] = {}
+    for s in header.sensors:
+        if s.sensor_calibration is None:
+            continue
+        try:
+            found[s.sensor_id] = SensorCalibration.from_dict(s.sensor_calibration)
+        except CalibrationError as exc:
+            problem = (
+                f"six-face calibration of sensor {s.sensor_id!r} in the header is damaged"
+                f" ({exc.__cause__ or exc}): restore the file from a copy"
+            )
+            if path is not None:
+                raise RecordingError(path, problem, 1) from exc
+            raise CalibrationError(f"a recording's {problem}") from exc
+    return found

@@ -237,7 +237,9 @@ async def _replay(args: argparse.Namespace) -> int:
     leg = Leg(args.leg or header.leg or "right")
     roles = [s.sensor_id for s in header.sensors]
     rates = {s.sensor_id: float(s.info.sample_rate_hz) for s in header.sensors}
-    session = Session(exercise_id, leg, rates, sensor_calibrations=calibrations_in(header))
+    session = Session(
+        exercise_id, leg, rates, sensor_calibrations=calibrations_in(header, recording.path)
+    )
     replay = RecordingReplay(recording)
     marks = exercise_marks(
         recording.markers, exercises=args.exercise is None, legs=args.leg is None
