@@ -6,15 +6,17 @@ Simulated sets (hipsense.sim, realistic conditions: random mounting, sensor erro
 soft-tissue wobble, 2 % packet loss in bursts, a 2-3 s pause mid-set, fidgets after the set)
 are analysed two ways, each streamed in 100 ms batches exactly as live:
 - "pipeline": the real AnglePipeline (calibrates itself from the recording's calibration
-  routine) feeding the RepDetector. Supine, the set's first raise is the calibration
-  movement, so its angles are back-filled from the stored attitude once calibrated.
+  routine) feeding the RepDetector what the session shows (``Published``: lost samples
+  bridged, an untrusted bridge's rows held until checked). Supine, the set's first raise is
+  the calibration movement, so its angles are back-filled once calibrated.
 - "pipeline, no loss": the same sets simulated without packet loss, which isolates the
   effect of the angle pipeline's handling of gaps (angles stay invalid after a gap in fast
   motion until it can re-anchor, so reps inside that window are never seen).
 - "truth+err": the simulator's truth angles with 0.3 deg noise, a slow offset random walk
   and NaN for lost samples, fed from the end of the calibration routine.
 Seeds 5000+ were never used while developing the detector (development used 1000-1019).
-Latency is the time from a rep's true end to the end of the batch that announced it.
+Latency is the time from a rep's true end to the end of the batch that announced it (rows
+held back until a gap bridge is checked reach the detector, and count, when released).
 Real data: ../shared/data/pt_exercises (Yurtman & Barshan 2022, UCI dataset 730, CC BY 4.0).
 """
 
@@ -34,7 +36,7 @@ from baseline import baseline_angles, baseline_rep_times, primary_of
 from hipsense.errors import HipsenseError
 from hipsense.exercises import CATALOGUE, Angle, Exercise, Leg, Posture, get_exercise
 from hipsense.samples import SampleBatch
-from hipsense.signal.angles import AnglePipeline, Published, compute_angles
+from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
 from hipsense.signal.quality import RUSHED, SHORT_RANGE
 from hipsense.signal.reps import RepCompleted, RepDetector
 from hipsense.sim import Conditions, PlanStep, SessionPlan, SimSession, plan_set, simulate
@@ -90,8 +92,9 @@ def pipeline_angles(s: SimSession, ex_posture: Posture) -> tuple[np.ndarray, ...
             start = float(t[i + BATCH]) if i + BATCH < t.size else np.inf
             back = ab.backfill
             if ex_posture is not Posture.SUPINE:  # standing, the calibration swings are not reps
-                nan = np.full(len(back), np.nan)
-                back = replace(back, flexion_deg=nan, abduction_deg=nan)
+                back = _blank(back)
+                if back.revision is not None:
+                    back = replace(back, revision=_blank(back.revision))
             rows = [(r, now) for r in pre if r.t_s[0] < back.t_s[0]]
             rows.append((shown.add(back), now))
         elif np.isfinite(start):
@@ -105,6 +108,11 @@ def pipeline_angles(s: SimSession, ex_posture: Posture) -> tuple[np.ndarray, ...
                         for f in ("t_s", "flexion_deg", "abduction_deg"))  # fmt: skip
     when = np.concatenate([np.full(len(r), w) for r, w in rows])
     return t_all, flex, abd, start, when
+
+
+def _blank(b: AngleBatch) -> AngleBatch:
+    nan = np.full(len(b), np.nan)
+    return replace(b, flexion_deg=nan, abduction_deg=nan)
 
 
 def truth_err_angles(s: SimSession, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

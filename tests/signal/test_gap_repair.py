@@ -135,3 +135,14 @@ def test_quaternion_helpers() -> None:
     np.testing.assert_allclose(quat_multiply(half[0], half[0]), q, atol=1e-12)
     np.testing.assert_allclose(half[1], q, atol=1e-12)
     assert up_in_sensor(q[None, :]).shape == (1, 3)
+
+
+def test_published_holds_rows_no_longer_than_its_limit() -> None:
+    def batch(t: list[float]) -> AngleBatch:
+        n = len(t)
+        return AngleBatch(np.array(t), np.ones(n), np.zeros(n), np.zeros((n, 4)),
+                          np.ones(n, bool), held_from_s=0.4)  # fmt: skip
+
+    shown = Published(max_hold_s=0.6)
+    assert shown.add(batch([0.3, 0.4, 0.5])).t_s.tolist() == [0.3]
+    assert shown.add(batch([0.9, 1.1])).t_s.tolist() == [0.4, 0.5]  # held since 0.4 < 1.1 - 0.6

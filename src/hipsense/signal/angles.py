@@ -49,6 +49,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 SETTLE_S = 0.15
 """After an orientation restart, samples this long are invalid while VQF settles."""
+MAX_HOLD_S = 0.6
+"""Rows of an unchecked gap bridge are held back at most this long, then shown as they stand:
+long enough for a raise halted at its top to be checked there, short enough that reps are
+still announced within 0.3 s (p95; in continuous swings no calm moment comes for seconds)."""
 HISTORY_S = 120.0
 """Samples kept for fusing again once the calibration is known (it restarts after 60 s)."""
 
@@ -221,11 +225,13 @@ class _Repairs:
 
 class Published:
     """What a session shows: the batches in order, each revision applied, and the rows of an
-    untrusted bridge held back until it is checked (so a rep's top lost in it is seen)."""
+    untrusted bridge held back until it is checked (so a rep's top lost in it is seen), for
+    at most ``max_hold_s``."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_hold_s: float = MAX_HOLD_S) -> None:
         self._rows: AngleBatch | None = None
         self._last_s = -np.inf
+        self._max_hold_s = max_hold_s
 
     def add(self, out: AngleBatch) -> AngleBatch:
         """The rows released by this batch (time order; ``bridged`` marks lost samples)."""
@@ -234,11 +240,10 @@ class Published:
         rows = fresh if self._rows is None else _joined(self._rows, fresh)
         if out.revision is not None:
             rows = _revised(rows, out.revision, self._last_s)
-        cut = (
-            len(rows)
-            if out.held_from_s is None
-            else int(np.searchsorted(rows.t_s, out.held_from_s))
-        )
+        held_from = out.held_from_s
+        if held_from is not None and len(out):
+            held_from = max(held_from, float(out.t_s[-1]) - self._max_hold_s)
+        cut = len(rows) if held_from is None else int(np.searchsorted(rows.t_s, held_from))
         self._rows = _sliced(rows, slice(cut, None))
         done = _sliced(rows, slice(0, cut))
         if len(done):
