@@ -50,9 +50,9 @@ BoolArray = npt.NDArray[np.bool_]
 SETTLE_S = 0.15
 """After an orientation restart, samples this long are invalid while VQF settles."""
 MAX_HOLD_S = 0.6
-"""Rows of an unchecked gap bridge are held back at most this long, then shown as they stand:
-long enough for a raise halted at its top to be checked there, short enough that reps are
-still announced within 0.3 s (p95; in continuous swings no calm moment comes for seconds)."""
+"""Rows of an unchecked blind gap bridge are held back at most this long, then shown as they
+stand: long enough for a raise halted at its top to be checked there (in continuous swings
+no calm moment comes for seconds)."""
 HISTORY_S = 120.0
 """Samples kept for fusing again once the calibration is known (it restarts after 60 s)."""
 
@@ -211,7 +211,10 @@ class _Repairs:
             out.append(_Rows(r.t_s, quat, r.share, ok, ok, r.bridged, r.offsets, r.span))
             pending = pending.take(~mine)
         self.held = pending
-        held_from = float(pending.t_s[0]) if len(pending) else None
+        # Held back only while the bridge hides samples (a blind gap): rows already shown as
+        # the fusion has them are not delayed (reps are announced on time).
+        hides = bool(np.any(pending.valid & ~pending.shown & ~pending.bridged))
+        held_from = float(pending.t_s[0]) if hides else None
         rev = out[0]
         for r in out[1:]:
             rev = rev.then(r)
