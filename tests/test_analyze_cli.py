@@ -130,3 +130,22 @@ def test_truncated_recording_is_analysed_up_to_the_cut_and_exits_2(
     assert 0 < out["rep_count"] < 8  # the reps before the cut are still there
     assert "cut off" in captured.err and captured.err.count("Traceback") == 0
     assert main(["analyze", str(whole), "--exercise", "knee-drive", "--leg", "left"]) == 0
+
+
+@pytest.mark.parametrize("flipped", [1, 40])
+def test_corrupted_recording_is_analysed_up_to_the_damage_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flipped: int
+) -> None:
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    data = bytearray(whole.read_bytes())
+    middle = len(data) // 2
+    for i in range(middle, middle + flipped):
+        data[i] ^= 0xFF
+    damaged = tmp_path / "f.jsonl.gz"
+    damaged.write_bytes(bytes(data))
+    assert main(["analyze", str(damaged), "--exercise", "slr", "--leg", "right", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rep_count"] > 0  # the reps before the damage
+    (message,) = captured.err.splitlines()
+    assert message.startswith(f"hipsense: {damaged}: line ")
+    assert message.endswith("; the data before it was analysed")

@@ -113,7 +113,9 @@ def test_torn_last_line_is_a_warning_not_an_error(tmp_path: Path) -> None:
     path.write_bytes(data[:-1] + b'\n{"type":"packet","t_host_s":3.0,"sen')
     rec = read_recording(path)
     assert len(rec) == 5 and rec.error is None
-    assert "line 11: incomplete last line skipped" in rec.warnings[0]
+    assert rec.warnings == (
+        "line 11: the file ends mid-record: it was cut off; the records before it are kept",
+    )
 
 
 def test_truncated_gzip_is_readable_up_to_the_damage(tmp_path: Path) -> None:
@@ -170,7 +172,7 @@ def test_corrupt_gzip_body_is_an_error_after_the_good_part(tmp_path: Path) -> No
             "recording format 2 is newer than this hipsense understands (1): update hipsense",
         ),
         ('{"type":"header","format":"something-else"}', "not a hipsense recording"),
-        ("time_s,acc_x_mps2", "not a JSON object"),
+        ("time_s,acc_x_mps2", "not a hipsense recording: the first line is not a recording header"),
         ('{"type":"header","format":"hipsense-recording","format_version":1}', "no sensors"),
     ],
 )

@@ -67,7 +67,10 @@ def test_salvaged_csv_and_recording_report_warnings(tmp_path: Path) -> None:
         load_input(csv_path)
     loaded = load_input(csv_path, salvage=True)
     assert sum(len(b) for b in loaded.batches) == 10
-    assert "data ends early" in loaded.warnings[0] and "x.csv:12" in loaded.warnings[0]
+    assert (
+        loaded.warnings[0]
+        == "line 12: cell 2 is 'x', not a number; the data before it was analysed"
+    )
 
     info = SensorInfo.for_ranges(sample_rate_hz=100)
     rec_path = tmp_path / "r.jsonl"
@@ -77,6 +80,14 @@ def test_salvaged_csv_and_recording_report_warnings(tmp_path: Path) -> None:
         writer.write_packet("thigh", encode_imu_packet(0, 0, [[0, 0, 100]], [[0, 0, 0]]), 0.01)
         writer.write_packet("thigh", b"\x07", 0.02)
     loaded = load_input(rec_path)
-    assert loaded.warnings == ("1 malformed packets, 0 lost samples",)
+    assert loaded.warnings == ("1 malformed packet(s) skipped",)  # no count of zero losses
     with pytest.raises(RecordingError, match="no sensor 'shank'"):
         load_input(rec_path, sensor_id="shank")
+
+
+def test_samples_lost_over_the_link_are_information_with_their_share() -> None:
+    recordings = Path(__file__).resolve().parents[2] / "recordings"
+    lossy = load_input(recordings / "knee-drive_right_loss.jsonl.gz")
+    assert lossy.warnings == ("40 samples lost in transit (2.9 %), bridged",)
+    assert not lossy.damaged
+    assert load_input(recordings / "knee-drive_right.jsonl.gz").warnings == ()

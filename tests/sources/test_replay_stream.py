@@ -45,4 +45,5 @@ def test_a_damaged_recording_streams_what_loads(tmp_path: Path) -> None:
     path = tmp_path / "damaged.jsonl"
     path.write_bytes(b"\n".join(lines))
     same_batches(path, salvage=True)
-    assert any("data ends early" in w for w in load_input(path, salvage=True).warnings)
+    damage = f"line {len(lines) // 2 + 1}: packet from unknown sensor None;"
+    assert any(w.startswith(damage) for w in load_input(path, salvage=True).warnings)

@@ -78,20 +78,27 @@ class _Builder:
         )
 
 
-def _finish_lines(builder: _Builder, tail: bytes, last: int, stream_problem: str | None) -> None:
-    """The text after the last newline (a torn line) and how the compressed stream ended."""
-    if tail.strip(b"\x00 \r\t"):
+def _finish_lines(
+    builder: _Builder, tail: bytes, last: int, stream_problem: str | None, *, damaged: bool
+) -> None:
+    """The text after the last newline and how the bytes ended: a torn last line (a crash
+    mid-write) or a compressed stream ending early is a warning, damaged compressed data an
+    error; either way the text after the last complete line is dropped and one message
+    names the line where the data ends."""
+    if damaged:
+        assert stream_problem is not None
+        raise RecordingError(builder.path, stream_problem, last)
+    torn = bool(tail.strip(b"\x00 \r\t"))
+    if torn:
         try:
             _add_line(builder, tail, last)
-        except RecordingError as exc:
+            torn = False
+        except RecordingError:
             if builder.header is None:
                 raise
-            builder.warnings.append(f"line {last}: incomplete last line skipped ({exc.problem})")
-            builder.truncated = True
-    if stream_problem is not None:
-        if "corrupt" in stream_problem:
-            raise RecordingError(builder.path, f"{stream_problem} after line {last - 1}", last)
-        builder.warnings.append(stream_problem)
+    if torn or stream_problem is not None:
+        problem = stream_problem or "the file ends mid-record: it was cut off"
+        builder.warnings.append(f"line {last}: {problem}; the records before it are kept")
         builder.truncated = True
 
 
@@ -107,7 +114,13 @@ def _add_line(builder: _Builder, line: bytes, number: int) -> None:
         and _add_written_packet(builder, line)
     ):
         return
-    obj = _loads(builder.path, line, number)
+    try:
+        obj = _loads(builder.path, line, number)
+    except RecordingError as exc:
+        if builder.header is not None:
+            raise
+        problem = "not a hipsense recording: the first line is not a recording header"
+        raise RecordingError(builder.path, problem, number) from exc
     kind = obj.get("type")
     if builder.header is None:
         builder.header = header_from_json(obj, builder.path, number)
@@ -126,15 +139,18 @@ def _add_line(builder: _Builder, line: bytes, number: int) -> None:
         builder.unknown_types.add(str(kind))
 
 
+_NOT_A_RECORD = "not a complete record (the file was cut or damaged)"
+
+
 def _loads(path: str, line: bytes, number: int) -> dict[str, Any]:
     try:
         obj = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
-        raise RecordingError(path, f"not UTF-8 text ({exc.reason})", number) from exc
+        raise RecordingError(path, _NOT_A_RECORD, number) from exc
     except (ValueError, RecursionError) as exc:
-        raise RecordingError(path, f"not a JSON object ({exc})", number) from exc
+        raise RecordingError(path, _NOT_A_RECORD, number) from exc
     if not isinstance(obj, dict):
-        raise RecordingError(path, "not a JSON object", number)
+        raise RecordingError(path, _NOT_A_RECORD, number)
     return obj
 
 

@@ -73,12 +73,14 @@ def _blocks(
 
 class _Inflated:
     """The file's bytes (gunzipped if gzip, member after member, zero padding between them
-    skipped) in chunks; ``problem`` says how a damaged compressed stream ended: what inflated
-    before the damage is kept."""
+    skipped) in chunks. Damaged compressed data ends the bytes where it starts: everything
+    inflated before it comes out, then ``problem`` says what ended them and ``damaged``
+    whether it was damage (True) or the file merely ending early (False)."""
 
     def __init__(self, file: IO[bytes], name: str) -> None:
         self.file, self.name = file, name
         self.problem: str | None = None
+        self.damaged = False
 
     def __iter__(self) -> Iterator[bytes]:
         data = self._read(INFLATE_CHUNK)
@@ -96,22 +98,52 @@ class _Inflated:
                     data = self._read(size)
                     continue
                 inflater = zlib.decompressobj(31)
+            before = inflater.copy()
             try:
                 yield inflater.decompress(data)
             except zlib.error as exc:
-                self.problem = f"compressed data is corrupt ({exc})"
-                return
+                inflated, rest = _up_to_damage(before, data)
+                yield inflated
+                if rest is None:
+                    self.problem, self.damaged = _damage(str(exc)), True
+                    return
+                data, inflater = rest, None  # a member ended cleanly: the damage is after it
+                if not data:
+                    data = self._read(size)
+                continue
             data, inflater = (inflater.unused_data, None) if inflater.eof else (b"", inflater)
             if not data:
                 data = self._read(size)
         if inflater is not None:
-            self.problem = "compressed stream ends early (recording was cut off)"
+            self.problem = "the file ends mid-record: it was cut off"
 
     def _read(self, size: int) -> bytes:
         try:
             return self.file.read(size)
         except OSError as exc:
             raise RecordingError(self.name, f"cannot read: {exc.strerror}") from exc
+
+
+def _up_to_damage(inflater: Any, data: bytes) -> tuple[bytes, bytes | None]:
+    """``data`` fed byte by byte to ``inflater`` (a copy from before it failed on ``data``)
+    until zlib fails again: what it inflated up to there, and None; or if the member ended
+    cleanly first, what it inflated and the bytes after the member."""
+    out = []
+    for i in range(len(data)):
+        try:
+            out.append(inflater.decompress(data[i : i + 1]))
+        except zlib.error:
+            break
+        if inflater.eof:
+            return b"".join(out), inflater.unused_data + data[i + 1 :]
+    return b"".join(out), None
+
+
+def _damage(zlib_message: str) -> str:
+    """What a zlib error means to the user."""
+    if "check" in zlib_message:  # "incorrect data check" / "incorrect length check"
+        return "the file is damaged: its checksum does not match (its records may hold errors)"
+    return "the file is damaged here: the compressed data after this point is unreadable"
 
 
 def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int | None) -> Iterator[None]:
@@ -128,4 +160,4 @@ def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int | None)
                 yield
     if not number and not pending.strip(b"\x00 \r\t"):
         raise RecordingError(builder.path, source.problem or "empty file: no header line", 1)
-    _finish_lines(builder, pending, number + 1, source.problem)
+    _finish_lines(builder, pending, number + 1, source.problem, damaged=source.damaged)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipsense.errors import RecordingError
+from hipsense.errors import InputFileError, RecordingError
 from hipsense.recording import Recording, read_recording
 from hipsense.samples import SampleBatch
 from hipsense.sources.csv_import import read_imu_csv, to_uniform_batches
@@ -40,6 +40,7 @@ class ReplayStats:
     duplicate_packets: int
     out_of_order_packets: int
     skipped_frames: int = 0  # WitMotion frames that are not IMU data
+    received_samples: int = 0
 
 
 def parse_speed(text: str) -> float | None:
@@ -106,6 +107,7 @@ class RecordingReplay:
             duplicate_packets=sum(c.duplicates for c in counts),
             out_of_order_packets=sum(c.out_of_order for c in counts),
             skipped_frames=sum(c.skipped_frames for c in counts),
+            received_samples=sum(c.received_samples for c in counts),
         )
 
     def _reset(self) -> None:
@@ -210,7 +212,7 @@ def load_input(
         series = read_imu_csv(name, salvage=salvage)
         notes = [f"gap of {g.missing_samples} samples at {g.start_s:.3f} s" for g in series.gaps]
         if series.error is not None:
-            notes.append(f"data ends early: {series.error}")
+            notes.append(damage_note(series.error))
         resampled = tuple(to_uniform_batches(series, sensor_id or "thigh"))
         return LoadedInput(
             name,
@@ -233,12 +235,22 @@ def load_input(
 
 
 def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:
-    """What ``load_input`` reports about a recording's damage and losses."""
+    """What ``load_input`` reports about a recording's damage and losses (each note goes
+    after the file's name). Samples lost over Bluetooth are normal and bridged: told as
+    information, with their share."""
     notes = list(rec.warnings)
     if rec.error is not None:
-        notes.append(f"data ends early: {rec.error}")
-    if stats.malformed_packets or stats.lost_samples:
-        notes.append(
-            f"{stats.malformed_packets} malformed packets, {stats.lost_samples} lost samples"
-        )
+        notes.append(damage_note(rec.error))
+    if stats.malformed_packets:
+        notes.append(f"{stats.malformed_packets} malformed packet(s) skipped")
+    if stats.lost_samples:
+        share = 100.0 * stats.lost_samples / (stats.lost_samples + stats.received_samples)
+        shown = f"{share:.1f}" if share >= 0.1 else "< 0.1"
+        notes.append(f"{stats.lost_samples} samples lost in transit ({shown} %), bridged")
     return tuple(notes)
+
+
+def damage_note(error: InputFileError) -> str:
+    """Where a damaged file's usable data ends, without repeating the file's name."""
+    where = f"line {error.line}: " if error.line is not None else ""
+    return f"{where}{error.problem}; the data before it was analysed"
