@@ -61,3 +61,21 @@ def test_a_session_that_never_calibrates_fails_the_same_without_exports(
     without = capsys.readouterr()
     assert "no leg raise seen" in without.err
     assert (without.out, without.err) == (with_exports.out, with_exports.err)
+
+
+def test_one_bad_value_does_not_end_the_session(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A NaN in one row is a lost sample: the 30 reps are all still counted, and one line
+    says which row was skipped."""
+    rows = (PT / "s1" / "slr_test_right_thigh.csv").read_text().splitlines()
+    cells = rows[3000].split(",")
+    rows[3000] = ",".join([*cells[:3], "NaN", *cells[4:]])
+    path = tmp_path / "slr_test_right_thigh.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert len(_analyze(path, capsys)) == 30
+    main(["analyze", str(path), "--exercise", "slr", "--leg", "right"])
+    assert capsys.readouterr().err == (
+        f"hipsense: {path}: 1 row with an empty or non-finite value skipped as lost sample"
+        " (first at line 3001)\n"
+    )

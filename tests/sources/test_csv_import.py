@@ -73,11 +73,38 @@ def test_g_and_dps_are_converted_order_free_with_bom_crlf_spaces_and_extras(
         (SI_HEADER + ",mag_x_ut\n0,1,2,3,4,5,6,7\n", 1, "missing magnetometer columns"),
         (SI_HEADER + "\n0,1,2,3,4,5,6\n", 2, "only one data row"),
         (SI_HEADER + "\n0,1,2,3,4,5,6\n\n0.1,1,2,x,4,5,6\n", 4, "cell 4 is 'x', not a number"),
-        (SI_HEADER + "\n0,1,2,3,4,5,6\n0.1,1,2,,4,5,6\n", 3, "cell 4 is '', not a number"),
+        (
+            SI_HEADER + "\n0,1,2,3,4,5,6\n0.1,1,2,,4,5,6\n",
+            2,
+            "only 1 of 2 data rows have usable values",
+        ),
         (SI_HEADER + "\n0,1,2,3,4,5,6\n0.1,1,2\n", 3, "row has 3 cells, the header needs 7"),
-        (SI_HEADER + "\n0,1,2,3,4,5,6\n0.1,1,2,nan,4,5,6\n", 3, "not a finite number"),
+        (
+            SI_HEADER + "\n0,1,2,3,4,5,6\n0.1,1,2,nan,4,5,6\n",
+            2,
+            "only 1 of 2 data rows have usable values",
+        ),
         (SI_HEADER + "\n0,1,2,3,4,5,6\n0.2,1,2,3,4,5,6\n0.1,1,2,3,4,5,6\n", 4, "0.1 after 0.2"),
-        (SI_HEADER + "\n0,1,2,3,4,5,6\n0,1,2,3,4,5,6\n", 3, "time_s is not increasing"),
+        (
+            SI_HEADER + "\n0,1,2,3,4,5,6\n0,1,2,3,4,5,6\n",
+            2,
+            "only 1 of 2 data rows have usable values",
+        ),
+        (
+            SI_HEADER.replace("time_s", "time_ms") + "\n0,1,2,3,4,5,6\n",
+            1,
+            "need time_s in seconds (found 'time_ms': divide it by 1,000 and rename it time_s)",
+        ),
+        (
+            SI_HEADER.replace("time_s", "timestamp_ms") + "\n0,1,2,3,4,5,6\n",
+            1,
+            "(found 'timestamp_ms': divide it by 1,000 and rename it time_s)",
+        ),
+        (
+            SI_HEADER.replace("time_s", "time_us") + "\n0,1,2,3,4,5,6\n",
+            1,
+            "(found 'time_us': divide it by 1,000,000 and rename it time_s)",
+        ),
         (SI_HEADER + "\n0,1,2,3,4,5,6\n10,1,2,3,4,5,6\n", None, "is time_s in seconds?"),
     ],
 )
@@ -107,7 +134,7 @@ def test_salvage_keeps_the_rows_before_the_bad_one(tmp_path: Path) -> None:
     path = _csv(tmp_path, SI_HEADER + "\n" + good + "0.05,1,2,3,4,5,6\n" + good)
     series = read_imu_csv(path, salvage=True)
     assert len(series) == 10 and series.error is not None and series.error.line == 12
-    with pytest.raises(CsvFormatError, match=r"imu\.csv:12: time_s is not increasing"):
+    with pytest.raises(CsvFormatError, match=r"imu\.csv:12: time_s goes back \(0\.05 after"):
         read_imu_csv(path)
 
 
@@ -163,9 +190,63 @@ def test_reads_every_pt_exercises_csv() -> None:
         np.testing.assert_allclose(batch.gyr_radps, series.gyr_radps, atol=1e-9)
 
 
-def test_an_infinite_value_before_a_short_row_ends_the_data_there(tmp_path: Path) -> None:
+def test_an_infinite_value_is_a_lost_sample_and_a_short_row_ends_the_data(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "inf.csv"
     path.write_text(SI_HEADER + "\n0,1,2,3,4,5,6\n0.01,1e400,0,0,0,0,0\n0.02,1,2,3,4,5,6\n7\n")
     with pytest.raises(CsvFormatError) as err:
         read_imu_csv(path)
-    assert err.value.line == 3 and "not a finite number" in str(err.value)
+    assert err.value.line == 5 and "row has 1 cells" in str(err.value)
+    series = read_imu_csv(path, salvage=True)
+    assert series.t_s.tolist() == [0.0, 0.02] and series.error is not None
+    assert series.warnings == (
+        "1 row with an empty or non-finite value skipped as lost sample (first at line 3)",
+    )
+
+
+def test_empty_and_non_finite_values_are_lost_samples_not_the_end(tmp_path: Path) -> None:
+    """Bad values drop their rows (a gap, as lost samples leave) and the rest is read."""
+    rows = _rows(np.arange(100) * 0.01).splitlines()
+    rows[30] = "0.300000,nan,2,3,4,5,6"
+    rows[31] = "0.310000,1,,3,4,5,6"
+    rows[60] = "0.600000,1,2,3,4,5,inf"
+    path = _csv(tmp_path, SI_HEADER + "\n" + "\n".join(rows) + "\n")
+    series = read_imu_csv(path)
+    assert len(series) == 97 and series.error is None
+    assert series.warnings == (
+        "3 rows with an empty or non-finite value skipped as lost samples (first at line 32)",
+    )
+    assert [(g.missing_samples, g.skipped_rows) for g in series.gaps] == [(2, 2), (1, 1)]
+    batches = to_uniform_batches(series)
+    assert [b.lost_before for b in batches] == [0, 2, 1]
+    assert sum(len(b) for b in batches) == 97
+
+
+def test_repeated_times_are_dropped_and_a_step_back_keeps_the_rows_before(
+    tmp_path: Path,
+) -> None:
+    rows = _rows(np.arange(50) * 0.01).splitlines()
+    twice = [r for r in rows for _ in (0, 1)]
+    series = read_imu_csv(_csv(tmp_path, SI_HEADER + "\n" + "\n".join(twice) + "\n"))
+    assert len(series) == 50 and series.gaps == () and series.rate_hz == 100.0
+    assert series.warnings == (
+        "50 rows repeating the previous row's time_s dropped (first at line 3)",
+    )
+    back = _csv(tmp_path, SI_HEADER + "\n" + "\n".join([*rows, rows[10], *rows]) + "\n", "b.csv")
+    with pytest.raises(CsvFormatError, match=r"b\.csv:52: time_s goes back \(0\.1 after 0\.49\)"):
+        read_imu_csv(back)
+    assert len(read_imu_csv(back, salvage=True)) == 50
+
+
+@pytest.mark.data
+@needs_data
+def test_one_bad_value_in_a_real_session_loses_one_sample(tmp_path: Path) -> None:
+    rows = (DATA / "s1" / "slr_test_right_thigh.csv").read_text().splitlines()
+    cells = rows[3000].split(",")
+    rows[3000] = ",".join([*cells[:3], "NaN", *cells[4:]])
+    series = read_imu_csv(_csv(tmp_path, "\n".join(rows) + "\n"))
+    assert len(series) == len(rows) - 2 and series.error is None
+    assert series.warnings == (
+        "1 row with an empty or non-finite value skipped as lost sample (first at line 3001)",
+    )

@@ -5,6 +5,12 @@ Columns (header row, any order, case-insensitive, other columns ignored): ``time
 optionally ``mag_{x,y,z}_ut``. UTF-8 with or without BOM, LF or CRLF, blank lines and
 spaces around cells tolerated.
 
+Damage: a sample with an empty or non-finite value (a NaN, an overflow) is a lost sample:
+its row is skipped, leaving a gap like any lost sample, and one warning counts them. A row
+repeating the previous row's time is dropped with a warning. A time step backwards, a
+cell that is not a number or a short row ends the usable data there (an error; with
+``salvage`` the rows before it are kept).
+
 Sampling: the nominal rate is the median of 1/Δt. An interval longer than ``GAP_FACTOR``
 nominal periods is a gap: it is reported and never interpolated across. Shorter jitter
 is linearly interpolated onto a uniform grid at the nominal rate; the grid points inside
@@ -44,6 +50,7 @@ class Gap:
     start_s: float
     end_s: float
     missing_samples: int
+    skipped_rows: int = 0  # rows with bad values skipped inside it (counted in ``warnings``)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +58,7 @@ class ImuSeries:
     """Samples as read from a file, in SI units, with the sampling they came at.
 
     ``error`` is set only by ``read_imu_csv(..., salvage=True)``: the rows before it.
+    ``warnings`` say which rows were skipped (bad samples, repeated times).
     """
 
     path: str
@@ -61,6 +69,7 @@ class ImuSeries:
     rate_hz: float
     gaps: tuple[Gap, ...] = ()
     error: CsvFormatError | None = None
+    warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -90,16 +99,24 @@ def read_imu_csv(path: str | os.PathLike[str], *, salvage: bool = False) -> ImuS
     if not rows:
         raise CsvFormatError(name, "no data rows after the header", header_at + 2)
     data, error = _parse_rows(name, rows, line_of, layout)
-    # data holds only rows before a parse error, so a time error there comes first
-    error = _check_time(name, data[:, 0], line_of) or error
+    # data holds only the rows before a parse error, so a time error there comes first
+    data, data_lines, warnings, skipped_before = _skip_bad_rows(data, line_of[: len(data)])
+    good, time_error = _check_time(name, data[:, 0], data_lines)
+    error = time_error or error
     if error is None and len(data) < 2:
-        raise CsvFormatError(name, "only one data row: need at least two samples", int(line_of[0]))
+        if len(rows) == 1:
+            problem = "only one data row: need at least two samples"
+        else:
+            problem = (
+                f"only {len(data)} of {len(rows)} data rows have usable values (the others"
+                " are empty, not finite or repeat a time): need at least two samples"
+            )
+        raise CsvFormatError(name, problem, int(line_of[0]))
     if error is not None:
-        good = 0 if error.line is None else int(np.searchsorted(line_of, error.line))
         if not salvage or good < 2:
             raise error
-        data = data[:good]
-    return _series(name, data, layout, error)
+        data, skipped_before = data[:good], skipped_before[:good]
+    return _series(name, data, layout, error, warnings=tuple(warnings), skipped=skipped_before)
 
 
 def _read_lines(name: str) -> list[str]:
@@ -121,8 +138,7 @@ def _layout(name: str, header: str, line: int) -> _Layout:
     for i, cell in enumerate(cells):
         index.setdefault(cell, i)  # the first of duplicated names wins
     if "time_s" not in index:
-        hint = " (found 'time': add the unit, time_s)" if "time" in index else ""
-        raise CsvFormatError(name, f"missing time column: need time_s{hint}", line)
+        raise CsvFormatError(name, f"missing time column: need time_s{_time_hint(index)}", line)
     groups: dict[str, tuple[tuple[int, int, int], float]] = {}
     for label, prefix, units in _GROUPS:
         found = _find_group(index, prefix, units)
@@ -131,6 +147,28 @@ def _layout(name: str, header: str, line: int) -> _Layout:
         elif prefix != "mag" or any(c.startswith("mag_") for c in index):
             raise CsvFormatError(name, _missing(label, prefix, units, index), line)
     return _Layout(index["time_s"], groups)
+
+
+_OTHER_TIME_UNITS = {"ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _time_hint(index: dict[str, int]) -> str:
+    """What to do with a time column in another unit or without one."""
+    for cell in index:
+        for base in ("time", "timestamp", "t"):
+            unit = cell.removeprefix(f"{base}_")
+            if unit != cell and unit in _OTHER_TIME_UNITS:
+                return (
+                    f" in seconds (found {cell!r}: divide it by {_OTHER_TIME_UNITS[unit]:,}"
+                    " and rename it time_s)"
+                )
+    if "time" in index or "timestamp" in index:
+        return (
+            " (found 'time': add the unit, time_s)"
+            if "time" in index
+            else (" (found 'timestamp': give it in seconds, named time_s)")
+        )
+    return ""
 
 
 def _find_group(
@@ -157,53 +195,96 @@ def _columns(layout: _Layout) -> list[int]:
 def _parse_rows(
     name: str, rows: list[str], line_of: npt.NDArray[np.int64], layout: _Layout
 ) -> tuple[FloatArray, CsvFormatError | None]:
-    """All rows as floats (columns in ``_columns`` order), or those before the first bad one."""
+    """All rows as floats (columns in ``_columns`` order, an empty cell NaN), or those
+    before the first row that is not numbers."""
     cols = _columns(layout)
-    error = None
     try:
-        data = _loadtxt(rows, cols)
+        return _loadtxt(rows, cols), None
     except ValueError:
-        bad, problem = _first_bad_row(rows, cols)
-        data, error = _loadtxt(rows[:bad], cols), CsvFormatError(name, problem, int(line_of[bad]))
-    finite = np.isfinite(data).all(axis=1)  # the rows before a bad one too: 1e400 is inf
-    if finite.all():
-        return data, error
-    bad = int(np.argmin(finite))
-    return data[:bad], CsvFormatError(name, "value is not a finite number", int(line_of[bad]))
+        pass
+    # only on the error path: read row by row to find the bad one and say why
+    values: list[list[float]] = []
+    for number, cells in enumerate(csv.reader(rows)):
+        if len(cells) <= max(cols):
+            problem = f"row has {len(cells)} cells, the header needs {max(cols) + 1}"
+            return _table(values, cols), CsvFormatError(name, problem, int(line_of[number]))
+        try:
+            values.append([float(cells[c]) if cells[c].strip() else math.nan for c in cols])
+        except ValueError:
+            col = next(c for c in cols if not _is_number(cells[c]))
+            problem = f"cell {col + 1} is {cells[col].strip()!r}, not a number"
+            return _table(values, cols), CsvFormatError(name, problem, int(line_of[number]))
+    return _table(values, cols), None
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return not cell.strip()
+    return True
+
+
+def _table(values: list[list[float]], cols: list[int]) -> FloatArray:
+    return np.asarray(values, dtype=np.float64).reshape(len(values), len(cols))
 
 
 def _loadtxt(rows: list[str], cols: list[int]) -> FloatArray:
-    if not rows:
-        return np.empty((0, len(cols)))
     return np.loadtxt(rows, delimiter=",", usecols=cols, ndmin=2, quotechar='"', dtype=np.float64)
 
 
-def _first_bad_row(rows: list[str], cols: list[int]) -> tuple[int, str]:
-    """Only on the error path: find which row numpy refused and say why."""
-    for number, cells in enumerate(csv.reader(rows)):
-        if len(cells) <= max(cols):
-            return number, f"row has {len(cells)} cells, the header needs {max(cols) + 1}"
-        for col in cols:
-            try:
-                float(cells[col])
-            except ValueError:
-                return number, f"cell {col + 1} is {cells[col].strip()!r}, not a number"
-    return len(rows) - 1, "row cannot be read as numbers"
+def _skip_bad_rows(
+    data: FloatArray, lines: npt.NDArray[np.int64]
+) -> tuple[FloatArray, npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
+    """Rows with an empty or non-finite value (lost samples) and rows repeating the
+    previous row's time, dropped with a warning each; with each row kept, how many bad
+    rows were skipped just before it (they make the gap there)."""
+    warnings = []
+    bad = ~np.isfinite(data).all(axis=1)
+    if bad.any():
+        count = int(bad.sum())
+        warnings.append(
+            f"{_rows_text(count)} with an empty or non-finite value skipped as lost"
+            f" sample{'s' if count > 1 else ''} (first at line {int(lines[np.argmax(bad)])})"
+        )
+    kept = np.flatnonzero(~bad)
+    skipped_before = np.diff(np.cumsum(bad)[kept], prepend=0)
+    data, lines = data[kept], lines[kept]
+    repeated = np.flatnonzero(np.diff(data[:, 0]) == 0) + 1
+    if repeated.size:
+        warnings.append(
+            f"{_rows_text(repeated.size)} repeating the previous row's time_s dropped"
+            f" (first at line {int(lines[repeated[0]])})"
+        )
+        kept = np.setdiff1d(np.arange(len(data)), repeated)
+        data, lines, skipped_before = data[kept], lines[kept], skipped_before[kept]
+    return data, lines, warnings, skipped_before
+
+
+def _rows_text(count: int) -> str:
+    return f"{count} row{'s' if count > 1 else ''}"
 
 
 def _check_time(
-    name: str, t_s: FloatArray, line_of: npt.NDArray[np.int64]
-) -> CsvFormatError | None:
-    backwards = np.flatnonzero(np.diff(t_s) <= 0)
+    name: str, t_s: FloatArray, lines: npt.NDArray[np.int64]
+) -> tuple[int, CsvFormatError | None]:
+    """How many rows are in time order, and the error at the first step back."""
+    backwards = np.flatnonzero(np.diff(t_s) < 0)
     if backwards.size == 0:
-        return None
+        return len(t_s), None
     k = int(backwards[0]) + 1
-    problem = f"time_s is not increasing ({t_s[k]:g} after {t_s[k - 1]:g})"
-    return CsvFormatError(name, problem, int(line_of[k]))
+    problem = f"time_s goes back ({t_s[k]:g} after {t_s[k - 1]:g}): rows must be in time order"
+    return k, CsvFormatError(name, problem, int(lines[k]))
 
 
 def _series(
-    name: str, data: FloatArray, layout: _Layout, error: CsvFormatError | None
+    name: str,
+    data: FloatArray,
+    layout: _Layout,
+    error: CsvFormatError | None,
+    *,
+    warnings: tuple[str, ...],
+    skipped: npt.NDArray[np.int64],
 ) -> ImuSeries:
     blocks: dict[str, FloatArray] = {}
     start = 1
@@ -212,7 +293,7 @@ def _series(
         start += 3
     t_s = data[:, 0].copy()
     try:
-        rate_hz, gaps = _sampling(t_s)
+        rate_hz, gaps = _sampling(t_s, skipped)
     except ValueError as exc:
         raise CsvFormatError(
             name,
@@ -228,10 +309,13 @@ def _series(
         rate_hz=rate_hz,
         gaps=gaps,
         error=error,
+        warnings=warnings,
     )
 
 
-def _sampling(t_s: FloatArray) -> tuple[float, tuple[Gap, ...]]:
+def _sampling(
+    t_s: FloatArray, skipped_before: npt.NDArray[np.int64]
+) -> tuple[float, tuple[Gap, ...]]:
     dt = np.diff(t_s)
     period = float(np.median(dt))
     rate_hz = 1.0 / period
@@ -242,7 +326,8 @@ def _sampling(t_s: FloatArray) -> tuple[float, tuple[Gap, ...]]:
     at = np.flatnonzero(dt > GAP_FACTOR * period)
     missing = np.rint(dt[at] / period).astype(np.int64) - 1
     gaps = tuple(
-        Gap(float(t_s[i]), float(t_s[i + 1]), int(m)) for i, m in zip(at, missing, strict=True)
+        Gap(float(t_s[i]), float(t_s[i + 1]), int(m), int(skipped_before[i + 1]))
+        for i, m in zip(at, missing, strict=True)
     )
     return rate_hz, gaps
 

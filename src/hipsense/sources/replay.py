@@ -210,7 +210,12 @@ def load_input(
     name = os.fspath(path)
     if name.lower().endswith(".csv"):
         series = read_imu_csv(name, salvage=salvage)
-        notes = [f"gap of {g.missing_samples} samples at {g.start_s:.3f} s" for g in series.gaps]
+        notes = [
+            f"gap of {g.missing_samples} samples at {g.start_s:.3f} s"
+            for g in series.gaps
+            if not g.skipped_rows  # told in the warning about the skipped rows
+        ]
+        notes.extend(series.warnings)
         if series.error is not None:
             notes.append(damage_note(series.error))
         resampled = tuple(to_uniform_batches(series, sensor_id or "thigh"))
