@@ -17,11 +17,14 @@ def _write_sim_csv(
     seed: int,
     *,
     gyro_axes: list[int] | None = None,
+    gyro_turn_z_deg: float = 0.0,
 ) -> int:
     sim = simulate(
         plan_set(exercise_id, leg, n_reps, np.random.default_rng(seed)), rate_hz=50.0, seed=seed
     )
     gyr = sim.gyr_radps if gyro_axes is None else sim.gyr_radps[:, gyro_axes]
+    c, s = np.cos(np.radians(gyro_turn_z_deg)), np.sin(np.radians(gyro_turn_z_deg))
+    gyr = gyr @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]).T
     table = np.column_stack([sim.t_s, sim.acc_mps2, gyr])
     header = "time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps"
     np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.6f")
@@ -149,3 +152,35 @@ def test_corrupted_recording_is_analysed_up_to_the_damage_and_exits_2(
     (message,) = captured.err.splitlines()
     assert message.startswith(f"hipsense: {damaged}: line ")
     assert message.endswith("; the data before it was analysed")
+
+
+def test_mismatched_gyroscope_counts_reps_but_withholds_the_slr_verdict_and_the_save(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A gyroscope turned 60° against the accelerometer fits no axis mapping: its angles are
+    unreliable. The reps are still counted, but no SLR grade is given and nothing is saved."""
+    csv = tmp_path / "turned.csv"
+    truth = _write_sim_csv(csv, "slr", Leg.RIGHT, 4, seed=5, gyro_turn_z_deg=60.0)
+    db = tmp_path / "history.sqlite3"
+    args = ["analyze", str(csv), "--exercise", "slr", "--leg", "right", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rep_count"] == truth
+    assert out["angles_reliable"] is False and "unreliable" in out["angles_unreliable"]
+    assert out["slr"] is None and "unreliable" in out["slr_withheld"]
+    assert main([*args, "--save", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "not saved" in err and not db.exists()
+    assert main(["analyze", str(csv), "--exercise", "slr"]) == 0
+    table = capsys.readouterr().out
+    assert "ANGLES UNRELIABLE" in table and "no SLR grade" in table
+
+
+def test_consistent_gyroscope_keeps_its_slr_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "right.csv"
+    _write_sim_csv(csv, "slr", Leg.RIGHT, 4, seed=5)
+    assert main(["analyze", str(csv), "--exercise", "slr", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["slr"]["grade"] in (1, 2, 3) and "angles_reliable" not in out

@@ -46,6 +46,18 @@ def test_subject2_is_counted_and_its_axis_mismatch_reported(
     out = json.loads(capsys.readouterr().out)
     assert out["rep_count"] == 30
     assert any("gyroscope does not agree" in w for w in out["warnings"])
+    # its angles are unreliable: no SLR grade from them (it used to say grade 3, passed)
+    assert out["angles_reliable"] is False
+    assert out["slr"] is None and "unreliable" in out["slr_withheld"]
+
+
+def test_subject2_is_not_saved_to_the_history(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path, db = PT / "s2" / "slr_test_right_thigh.csv", tmp_path / "h.sqlite3"
+    assert main(["analyze", str(path), "--exercise", "slr", "--save", "--db", str(db)]) == 2
+    assert "not saved to the history" in capsys.readouterr().err
+    assert not db.exists()
 
 
 def test_a_session_that_never_calibrates_fails_the_same_without_exports(

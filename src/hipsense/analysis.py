@@ -58,11 +58,15 @@ class AnalysisResult:
 NOTED_VERDICTS = ("permuted", "mirrored", "mismatch")
 
 
-def checked_axes(loaded: LoadedInput) -> LoadedInput:
+UNRELIABLE_VERDICTS = ("mirrored", "mismatch")
+
+
+def checked_axes(loaded: LoadedInput) -> tuple[LoadedInput, str | None]:
     """An imported file's gyroscope checked against its accelerometer: a clear permutation
-    of its axes is undone, a mirror or mismatch is reported (its angles are unreliable)."""
+    of its axes is undone, a mirror or mismatch is reported. Also returns why its angles
+    are unreliable (the check's message), or None when they can be trusted."""
     if not loaded.batches:
-        return loaded
+        return loaded, None
     check = check_axes(
         np.concatenate([b.t_s for b in loaded.batches]),
         np.concatenate([b.acc_mps2 for b in loaded.batches]),
@@ -70,9 +74,10 @@ def checked_axes(loaded: LoadedInput) -> LoadedInput:
         loaded.rate_hz,
     )
     if check.verdict not in NOTED_VERDICTS:
-        return loaded
+        return loaded, None
     batches = tuple(replace(b, gyr_radps=apply_axes(b.gyr_radps, check)) for b in loaded.batches)
-    return replace(loaded, batches=batches, warnings=(*loaded.warnings, check.message))
+    unreliable = check.message if check.verdict in UNRELIABLE_VERDICTS else None
+    return replace(loaded, batches=batches, warnings=(*loaded.warnings, check.message)), unreliable
 
 
 def analyze(

@@ -35,8 +35,11 @@ EXAMPLES = {
         "  hipsense analyze imu.csv --exercise none --orientation-csv orientation.csv\n"
         "\nAn IMU CSV needs time_s, acc_x_mps2.. (or acc_x_g..) and gyr_x_radps.."
         " (or gyr_x_dps..) columns.\n"
-        "Exit code 2: the input is damaged (what was before the damage is still analysed)"
-        " or an export failed."
+        "When a CSV's gyroscope does not agree with its accelerometer, its angles are"
+        " unreliable: the reps are still counted, but no SLR grade is given (JSON:"
+        " angles_reliable false, slr null with slr_withheld) and --save stores nothing.\n"
+        "Exit code 2: the input is damaged (what was before the damage is still analysed),"
+        " an export failed, or --save refused unreliable angles."
     ),
     "history": "example:\n  hipsense history --exercise slr --leg right",
     "calibrate-sensor": "example:\n  hipsense calibrate-sensor --sensor hipsense-1A2B",

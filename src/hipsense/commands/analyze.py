@@ -24,18 +24,26 @@ from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
 
 NO_SAMPLES = "no sensor samples in the file: was the sensor streaming while it recorded?"
+NOT_SAVED_UNRELIABLE = (
+    "not saved to the history: its angles are unreliable (see above), so its peaks and SLR"
+    " grade would mislead; fix the logger's axis settings and record again"
+)
+WITHHELD = "withheld: the angles are unreliable"
 PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
-def _open(args: argparse.Namespace) -> InputStream:
+def _open(args: argparse.Namespace) -> tuple[InputStream, str | None]:
+    """The input, and why its angles are unreliable (None: they can be trusted)."""
     if str(args.path).lower().endswith(".csv"):  # another app's export: check its axes
-        imported = load_input(args.path, sensor_id=args.sensor, salvage=True)
-        return InputStream.of(checked_axes(imported))
-    return open_input(args.path, sensor_id=args.sensor, salvage=True)
+        imported, unreliable = checked_axes(
+            load_input(args.path, sensor_id=args.sensor, salvage=True)
+        )
+        return InputStream.of(imported), unreliable
+    return open_input(args.path, sensor_id=args.sensor, salvage=True), None
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = _open(args)
+    loaded, unreliable = _open(args)
     batches = loaded.batches()
     first = next(batches, None)
     if first is None:  # nothing to analyse: say so instead of calibrating on no samples
@@ -61,18 +69,23 @@ def run(args: argparse.Namespace) -> int:
         exports.close()
     if args.reps_csv:
         write_reps_csv(args.reps_csv, result.reps)
-    if args.save and result.summary is not None and result.reps:
+    refused = args.save and unreliable is not None
+    if args.save and not refused and result.summary is not None and result.reps:
         from hipsense.commands.history import open_store, save_sets
 
         with open_store(args.db) as store:
             sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
             save_sets(store, sets, source="analyze", recording=loaded.path)
     if args.json:
-        print(json.dumps(to_json(result, loaded.path, loaded.warnings), allow_nan=False))
+        doc = to_json(result, loaded.path, loaded.warnings, unreliable=unreliable)
+        print(json.dumps(doc, allow_nan=False))
     else:
-        print(render_table(result, loaded.path))
+        print(render_table(result, loaded.path, unreliable=unreliable))
     for warning in loaded.warnings:
         print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
+    if refused:
+        print(f"hipsense: {loaded.path}: {NOT_SAVED_UNRELIABLE}", file=sys.stderr)
+        return 2
     if result.calibration_error is not None:
         print(f"hipsense: {loaded.path}: {result.calibration_error}", file=sys.stderr)
         return 2
@@ -147,7 +160,15 @@ def rep_json(rep: Rep) -> dict[str, Any]:
     }
 
 
-def to_json(result: AnalysisResult, path: str, warnings: tuple[str, ...]) -> dict[str, Any]:
+def to_json(
+    result: AnalysisResult,
+    path: str,
+    warnings: tuple[str, ...],
+    *,
+    unreliable: str | None = None,
+) -> dict[str, Any]:
+    """``unreliable``: why the input's angles cannot be trusted; the reps are still counted
+    but the SLR verdict is withheld (``"slr": null`` and ``"slr_withheld"``)."""
     s = result.summary
     summary = None
     if s is not None:
@@ -176,9 +197,16 @@ def to_json(result: AnalysisResult, path: str, warnings: tuple[str, ...]) -> dic
         ],
         "warnings": list(warnings),
     }
+    if unreliable is not None:
+        out["angles_reliable"] = False
+        out["angles_unreliable"] = unreliable
     if result.exercise_id == "slr" and result.reps:
-        slr = assess_leg(result.leg, result.reps)
-        out["slr"] = {"best_deg": _num(slr.best_deg), "grade": slr.grade, "passed": slr.passed}
+        if unreliable is not None:
+            out["slr"] = None
+            out["slr_withheld"] = f"{WITHHELD}: {unreliable}"
+        else:
+            slr = assess_leg(result.leg, result.reps)
+            out["slr"] = {"best_deg": _num(slr.best_deg), "grade": slr.grade, "passed": slr.passed}
     return out
 
 
@@ -191,8 +219,13 @@ def _calibration_json(result: AnalysisResult) -> dict[str, Any] | None:
     return {"ok": True, "quality": _num(cal.quality, 3), "grade": cal.grade, **cal.to_dict()}
 
 
-def render_table(result: AnalysisResult, path: str) -> str:
+def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = None) -> str:
     lines = [f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"]
+    if unreliable is not None:
+        lines.append("ANGLES UNRELIABLE (gyroscope and accelerometer disagree):")
+        lines.append("  the rep count stands; peaks and ROM are not to be trusted")
+        if result.exercise_id == "slr":
+            lines.append("  no SLR grade is given")
     if result.calibration is not None:
         lines.append(
             f"calibration: {result.calibration.grade} (quality {result.calibration.quality:.2f})"
