@@ -1,4 +1,7 @@
+import gzip
 import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +10,7 @@ import pytest
 from hipsense.cli import main
 from hipsense.exercises import Leg
 from hipsense.sim import plan_set, simulate
+from hipsense.store import HistoryStore
 
 
 def _write_sim_csv(
@@ -184,3 +188,73 @@ def test_consistent_gyroscope_keeps_its_slr_verdict(
     assert main(["analyze", str(csv), "--exercise", "slr", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["slr"]["grade"] in (1, 2, 3) and "angles_reliable" not in out
+
+
+def test_a_damaged_header_calibration_names_the_recording_and_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    lines = gzip.decompress(whole.read_bytes()).splitlines()
+    header = json.loads(lines[0])
+    header["sensors"][0]["sensor_calibration"] = {"acc_offset_mps2": [1, 2]}
+    path = tmp_path / "edited.jsonl"
+    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
+    assert main(["analyze", str(path), "--exercise", "slr", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"hipsense: {path}:1: six-face calibration")
+
+
+@pytest.mark.parametrize("option", ["--reps-csv", "--angles-csv", "--orientation-csv"])
+def test_an_unwritable_export_is_refused_before_the_analysis(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing is analysed, printed or saved, instead of failing after the analysis."""
+    csv, db = tmp_path / "swings.csv", tmp_path / "h.sqlite3"
+    _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    target = tmp_path / "missing" / "out.csv"
+    args = ["analyze", str(csv), "--exercise", "swing-forward", option, str(target)]
+    assert main([*args, "--save", "--db", str(db)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not db.exists()
+    err = captured.err.strip()
+    assert err.count("\n") == 0 and f"folder {target.parent} does not exist" in err
+
+
+def test_save_dates_a_recording_by_its_start_and_says_where_it_went(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An old recording lands in the week it was recorded, not the week it was analysed."""
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    lines = gzip.decompress(whole.read_bytes()).splitlines()
+    header = json.loads(lines[0])
+    header["created_utc"] = "2025-03-04T10:00:00.000Z"
+    path, db = tmp_path / "old.jsonl", tmp_path / "h.sqlite3"
+    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
+    assert main(["analyze", str(path), "--exercise", "slr", "--save", "--db", str(db)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"hipsense: saved 1 set(s) to the history {db}, dated 2025-03-04T10:00:00Z"
+        " (when the recording started)"
+    ]
+    with HistoryStore(db) as store:
+        slr = store.last_slr("right")
+        rows = store.weekly_progress("slr", "right")
+    assert slr is not None and slr.tested_utc == datetime(2025, 3, 4, 10, tzinfo=UTC)
+    assert [(r.iso_year, r.iso_week) for r in rows] == [(2025, 10)]
+
+
+def test_save_dates_a_csv_by_its_modification_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, db = tmp_path / "swings.csv", tmp_path / "h.sqlite3"
+    _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    moment = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)
+    os.utime(csv, (moment.timestamp(), moment.timestamp()))
+    args = ["analyze", str(csv), "--exercise", "swing-forward", "--save", "--db", str(db)]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "dated 2025-06-02T08:30:00Z (the file's modification time)" in err
+    with HistoryStore(db) as store:
+        assert [(r.iso_year, r.iso_week) for r in store.weekly_progress("swing-forward")] == [
+            (2025, 23)
+        ]

@@ -91,3 +91,23 @@ def test_one_bad_value_does_not_end_the_session(
         f"hipsense: {path}: 1 row with an empty or non-finite value skipped as lost sample"
         " (first at line 3001)\n"
     )
+
+
+@pytest.mark.parametrize("subject", ["s1", "s2"])
+@pytest.mark.parametrize("exports", [False, True])
+def test_the_down_legs_file_is_one_clear_line_and_exit_2_for_every_subject(
+    subject: str, exports: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The left thigh stays down in both subjects' tests: whether or not its small movements
+    calibrate on the whole file (subject 2's do, subject 1's do not), nothing is counted
+    and the user is told so the same way (subject 2 used to end silently with exit 0)."""
+    args = ["analyze", str(PT / subject / "slr_test_left_thigh.csv"), "--exercise", "slr"]
+    args += ["--leg", "left", "--json"]
+    if exports:
+        args += ["--angles-csv", str(tmp_path / "a.csv")]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["rep_count"] == 0 and out["calibration"]["ok"] is False
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "leg raise seen" in err[0] and "no reps were counted" in err[0]

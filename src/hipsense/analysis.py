@@ -148,6 +148,8 @@ def analyze_stream(
         out.add(fusion.finish())
     elif fusion is not None:
         error = _uncalibrated(fusion, rate, exercise.posture, leg, out if per_sample else None)
+    if calibration is None:  # never calibrated live (perhaps on the whole file): no reps
+        error = never_calibrated(exercise.posture, leg, error)
     if error is not None:
         return AnalysisResult(
             exercise_id, leg, rate, (), None, None, error, *out.arrays(), tuple(quality)
@@ -158,10 +160,25 @@ def analyze_stream(
     )
 
 
+def never_calibrated(
+    posture: Posture, leg: Leg, error: CalibrationError | None
+) -> CalibrationError:
+    """Why no reps were counted when the session never calibrated (its calibration is the
+    first clear movement of the leg the sensor is on): the whole file's calibration
+    ``error``, or, if the whole file did calibrate, that no movement was clear enough live;
+    either way with the likely cause, a file of the other thigh."""
+    movement = "leg raise" if posture is Posture.SUPINE else "leg swing"
+    reason = f"no clear {movement} seen" if error is None else str(error)
+    return CalibrationError(
+        f"{reason}; no reps were counted: is the sensor on the {leg.value} thigh of the"
+        " moving leg? (a file of the other thigh, such as the down leg's, has none to count)"
+    )
+
+
 def _sensor_calibrated(source: InputStream) -> Iterator[SampleBatch]:
     """The input as live fed it: with the six-face calibration the recording carries applied
     once, here, so the session and the offline fusion both see calibrated samples."""
-    applied = None if source.header is None else calibrations_in(source.header)
+    applied = None if source.header is None else calibrations_in(source.header, source.path)
     calibration = None if not applied else applied.get(source.sensor_id)
     if calibration is None:
         return source.batches()

@@ -39,7 +39,9 @@ EXAMPLES = {
         " unreliable: the reps are still counted, but no SLR grade is given (JSON:"
         " angles_reliable false, slr null with slr_withheld) and --save stores nothing.\n"
         "Exit code 2: the input is damaged (what was before the damage is still analysed),"
-        " an export failed, or --save refused unreliable angles."
+        " an export's folder is missing or read-only (checked before analysing), no reps could"
+        " be counted (no clear leg movement, e.g. a file of the down leg's thigh),"
+        " or --save refused unreliable angles."
     ),
     "history": "example:\n  hipsense history --exercise slr --leg right",
     "calibrate-sensor": "example:\n  hipsense calibrate-sensor --sensor hipsense-1A2B",
@@ -125,7 +127,12 @@ def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--sensor", metavar="ID", help="sensor id inside a multi-sensor recording (default: first)"
     )
-    p.add_argument("--save", action="store_true", help="add the reps to the history database")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="add the reps to the history database, dated when the recording started"
+        " (an IMU CSV has no start time: its file's modification time)",
+    )
     p.add_argument("--db", metavar="FILE", help=DB_HELP)
 
 

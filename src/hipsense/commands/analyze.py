@@ -6,7 +6,10 @@ import argparse
 import itertools
 import json
 import math
+import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hipsense.analysis import AnalysisResult, AnglePiece, analyze_stream, checked_axes
@@ -22,6 +25,7 @@ from hipsense.signal.quality import Rep
 from hipsense.signal.slr import assess_leg
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
+from hipsense.store.model import parse_utc, to_utc_text
 
 NO_SAMPLES = "no sensor samples in the file: was the sensor streaming while it recorded?"
 NOT_SAVED_UNRELIABLE = (
@@ -42,7 +46,45 @@ def _open(args: argparse.Namespace) -> tuple[InputStream, str | None]:
     return open_input(args.path, sensor_id=args.sensor, salvage=True), None
 
 
+def unwritable_export(paths: list[str | None]) -> str | None:
+    """Why one of the export files cannot be written (its folder is missing or read-only,
+    or it is a folder), checked before the analysis so it is not lost at the end."""
+    for name in paths:
+        if not name:
+            continue
+        path = Path(name)
+        folder = path.parent
+        if path.is_dir():
+            return f"{name}: is a folder: give a file name to write"
+        if not folder.is_dir():
+            return f"{name}: cannot write: folder {folder} does not exist"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{name}: cannot write: folder {folder} is not writable"
+    return None
+
+
+def recorded_at(source: InputStream) -> tuple[datetime, str]:
+    """When the input was recorded, for the history, and where that time comes from: a
+    recording's header (its creation, when recording started), else the file's last
+    modification (an IMU CSV has no start time of its own)."""
+    created = "" if source.header is None else source.header.created_utc
+    if created:
+        try:
+            moment = parse_utc(created)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment, "when the recording started"
+    modified = datetime.fromtimestamp(os.path.getmtime(source.path), UTC)
+    return modified, "the file's modification time"
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = unwritable_export([args.angles_csv, args.orientation_csv, args.reps_csv])
+    if problem is not None:
+        print(f"hipsense: {problem}", file=sys.stderr)
+        return 2
     loaded, unreliable = _open(args)
     batches = loaded.batches()
     first = next(batches, None)
@@ -73,9 +115,16 @@ def run(args: argparse.Namespace) -> int:
     if args.save and not refused and result.summary is not None and result.reps:
         from hipsense.commands.history import open_store, save_sets
 
+        started, what = recorded_at(loaded)
         with open_store(args.db) as store:
             sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
-            save_sets(store, sets, source="analyze", recording=loaded.path)
+            save_sets(store, sets, source="analyze", recording=loaded.path, started_utc=started)
+            where = store.path
+        print(
+            f"hipsense: saved {len(sets)} set(s) to the history {where},"
+            f" dated {to_utc_text(started)} ({what})",
+            file=sys.stderr,
+        )
     if args.json:
         doc = to_json(result, loaded.path, loaded.warnings, unreliable=unreliable)
         print(json.dumps(doc, allow_nan=False))

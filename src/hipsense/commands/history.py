@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from hipsense.signal.quality import Rep, SetSummary
@@ -81,18 +82,22 @@ def save_sets(
     *,
     source: str,
     recording: str | None = None,
+    started_utc: datetime | None = None,
 ) -> int:
-    """Store finished sets (and SLR tests) as one session; returns the session id."""
-    session_id = store.add_session(source=source, recording=recording)
+    """Store finished sets (and SLR tests) as one session; returns the session id.
+    ``started_utc``: when they were done (default: now)."""
+    session_id = store.add_session(started_utc, source=source, recording=recording)
     for exercise_id, leg, reps, summary in sets:
         store.add_set(
             session_id,
             exercise_id,
             leg,
             reps,
+            started_utc=started_utc,
             target_reps=summary.target_reps,
             summary=asdict(summary),
         )
         if exercise_id == "slr" and reps:
-            store.add_slr_test(leg, [r.peak_deg for r in reps], session_id=session_id)
+            peaks = [r.peak_deg for r in reps]
+            store.add_slr_test(leg, peaks, session_id=session_id, tested_utc=started_utc)
     return session_id
