@@ -177,3 +177,17 @@ def test_a_cut_in_the_middle_is_one_warning_with_the_line(tmp_path: Path) -> Non
         f"line {len(rec) + 2}: the file ends mid-record: it was cut off;"
         " the records before it are kept",
     )
+
+
+def test_a_damaged_gzip_header_is_damage_not_a_checksum(tmp_path: Path) -> None:
+    packed, _ = _packed_recording(10)
+    damaged = bytearray(packed)
+    damaged[2] = 9  # compression method: not deflate
+    path = tmp_path / "h.jsonl.gz"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(RecordingError) as info:
+        read_recording(path, salvage=True)
+    assert info.value.line == 1
+    assert info.value.problem == (
+        "the file is damaged here: the compressed data after this point is unreadable"
+    )

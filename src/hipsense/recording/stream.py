@@ -141,7 +141,7 @@ def _up_to_damage(inflater: Any, data: bytes) -> tuple[bytes, bytes | None]:
 
 def _damage(zlib_message: str) -> str:
     """What a zlib error means to the user."""
-    if "check" in zlib_message:  # "incorrect data check" / "incorrect length check"
+    if "data check" in zlib_message or "length check" in zlib_message:  # the gzip trailer
         return "the file is damaged: its checksum does not match (its records may hold errors)"
     return "the file is damaged here: the compressed data after this point is unreadable"
 
