@@ -172,7 +172,12 @@ def test_corrupt_gzip_body_is_an_error_after_the_good_part(tmp_path: Path) -> No
             "recording format 2 is newer than this hipsense understands (1): update hipsense",
         ),
         ('{"type":"header","format":"something-else"}', "not a hipsense recording"),
-        ("time_s,acc_x_mps2", "not a hipsense recording: the first line is not a recording header"),
+        (
+            "time_s,acc_x_mps2",
+            "not a hipsense recording: the first line is not a recording header"
+            " (an IMU CSV? give the file a .csv name)",
+        ),
+        ("<html>", "not a hipsense recording: the first line is not a recording header"),
         ('{"type":"header","format":"hipsense-recording","format_version":1}', "no sensors"),
     ],
 )

@@ -120,6 +120,8 @@ def _add_line(builder: _Builder, line: bytes, number: int) -> None:
         if builder.header is not None:
             raise
         problem = "not a hipsense recording: the first line is not a recording header"
+        if b"," in line and not line.lstrip().startswith(b"{"):
+            problem += " (an IMU CSV? give the file a .csv name)"
         raise RecordingError(builder.path, problem, number) from exc
     kind = obj.get("type")
     if builder.header is None:
