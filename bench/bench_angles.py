@@ -14,13 +14,15 @@ hipsense offline (acausal VQF, calibration from the recording), oracle (live fus
 mounting) and a baseline (plain VQF defaults + a simple still-then-move calibration).
 Then real supine SLRs (../shared/data/pt_exercises, Yurtman & Barshan 2022, CC BY 4.0).
 
-Run: .venv/bin/python bench/bench_angles.py [--seeds N]
+Run: .venv/bin/python bench/bench_angles.py [--seeds N] [--first-seed K] [--condition C…]
+    [--exercise E…] [--simulated-only]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,16 +203,22 @@ def _stats(v: list[float]) -> str:
     return f"{np.mean(v):6.2f} {np.max(v):6.2f}" if v else "     -      -"
 
 
-def run_simulated(n_seeds: int) -> None:
-    for cname in CONDITIONS:
+def run_simulated(
+    n_seeds: int,
+    first_seed: int = 0,
+    conditions: Sequence[str] = tuple(CONDITIONS),
+    exercises: Sequence[str] = EXERCISES,
+) -> None:
+    for cname in conditions:
         print(
-            f"\n## {cname}: {n_seeds} seeds per exercise (rate 50/100/200 Hz, leg, mounting random)"
+            f"\n## {cname}: {n_seeds} seeds per exercise from seed {first_seed}"
+            " (rate 50/100/200 Hz, leg, mounting random)"
         )
         print(f"{'exercise':<15}{'metric':<18}" + "".join(f"{m:>18}" for m in METHODS))
         all_cal: list[float] = []
-        for exercise_id in EXERCISES:
+        for exercise_id in exercises:
             tally = Tally()
-            for seed in range(n_seeds):
+            for seed in range(first_seed, first_seed + n_seeds):
                 _evaluate(condition_session(cname, exercise_id, seed), exercise_id, tally)
             all_cal += tally.cal_vs_oracle
             rows = [("RMSE mean/worst", tally.rmse)]
@@ -350,8 +358,21 @@ def _left_excursion_deg(acc: np.ndarray, gyr: np.ndarray, rate: float) -> tuple[
     return float(np.percentile(tilt, 50)), float(np.percentile(tilt, 95))
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=12, help="sets per exercise and condition")
+    parser.add_argument("--first-seed", type=int, default=0, help="e.g. 1000 for a fresh sample")
+    parser.add_argument(
+        "--condition", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS)
+    )
+    parser.add_argument("--exercise", nargs="+", choices=EXERCISES, default=list(EXERCISES))
+    parser.add_argument("--simulated-only", action="store_true")
+    args = parser.parse_args()
+    run_simulated(args.seeds, args.first_seed, args.condition, args.exercise)
+    if not args.simulated_only:
+        run_lever_arm(min(args.seeds, 4))
+        run_real_slr()
+
+
 if __name__ == "__main__":
-    seeds = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 12
-    run_simulated(seeds)
-    run_lever_arm(min(seeds, 4))
-    run_real_slr()
+    main()
