@@ -258,3 +258,93 @@ def test_save_dates_a_csv_by_its_modification_time(
         assert [(r.iso_year, r.iso_week) for r in store.weekly_progress("swing-forward")] == [
             (2025, 23)
         ]
+
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+
+
+def _with_switches(tmp_path: Path, marks: list[tuple[float, str, str]], header_ex: str) -> Path:
+    """The knee-drive recording with its header's drill replaced and set-start markers at
+    the given host times (as the recorder writes them when the user switches drill)."""
+    lines = gzip.decompress((RECORDINGS / "knee-drive_right.jsonl.gz").read_bytes()).splitlines()
+    header = json.loads(lines[0])
+    header["exercise"] = header_ex
+    records = [json.loads(x) for x in lines[1:]]
+    for t_s, exercise, leg in marks:
+        marker = {"type": "marker", "t_host_s": t_s, "kind": "set-start"}
+        marker |= {"exercise": exercise, "leg": leg}
+        at = next(i for i, r in enumerate(records) if r.get("t_host_s", 0.0) >= t_s)
+        records.insert(at, marker)
+    out = tmp_path / "switched.jsonl"
+    out.write_text("\n".join(json.dumps(r) for r in [header, *records]) + "\n")
+    return out
+
+
+def _knee_drive_truth() -> dict[str, object]:
+    truth: dict[str, object] = json.loads((RECORDINGS / "knee-drive_right.truth.json").read_text())
+    return truth
+
+
+def test_analyze_follows_a_recorded_drill_switch_like_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Started as forward swings, switched to knee drives before the first rep: without
+    --exercise the knee drives are counted as knee drives; one drill, the usual keys."""
+    path = _with_switches(tmp_path, [(0.6, "knee-drive", "right")], "swing-forward")
+    assert main(["analyze", str(path), "--json"]) == 0
+    followed = json.loads(capsys.readouterr().out)
+    assert followed["exercise"] == "knee-drive" and followed["rep_count"] == 8
+    assert "sets" not in followed
+    args = ["analyze", str(RECORDINGS / "knee-drive_right.jsonl.gz"), "--json"]
+    assert main([*args, "--exercise", "knee-drive", "--leg", "right"]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    # the same reps as named explicitly (the batch cut at the switch moves the angles
+    # by a rounding step at most)
+    for a, b in zip(followed["reps"], explicit["reps"], strict=True):
+        assert (a["start_s"], a["end_s"]) == (b["start_s"], b["end_s"])
+        assert abs(a["peak_deg"] - b["peak_deg"]) < 0.1
+
+
+def test_analyze_reports_each_drill_of_a_recording_that_holds_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reps = _knee_drive_truth()["reps"]
+    assert isinstance(reps, list)
+    switch_s = (reps[3]["end_s"] + reps[4]["start_s"]) / 2 + 0.5  # host clock runs ahead
+    marks = [(0.2, "knee-drive", "right"), (switch_s, "straight-leg-march", "right")]
+    path = _with_switches(tmp_path, marks, "knee-drive")
+    db = tmp_path / "h.sqlite3"
+    assert main(["analyze", str(path), "--json", "--save", "--db", str(db)]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["exercise"] is None and out["reps"] == [] and out["summary"] is None
+    sets = out["sets"]
+    assert [(s["exercise"], s["leg"]) for s in sets][:1] == [("knee-drive", "right")]
+    assert {s["exercise"] for s in sets} == {"knee-drive", "straight-leg-march"}
+    assert out["rep_count"] == sum(s["rep_count"] for s in sets)
+    assert sets[0]["rep_count"] == 4
+    assert f"saved {len(sets)} set(s)" in captured.err
+    assert main(["analyze", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "set 1: knee-drive, right leg" in table and "straight-leg-march" in table
+    # several drills cannot go to one per-sample or per-rep file
+    assert main(["analyze", str(path), "--reps-csv", str(tmp_path / "r.csv")]) == 2
+    assert "several drills" in capsys.readouterr().err
+
+
+def test_an_explicit_exercise_overrides_the_recorded_switches_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _with_switches(tmp_path, [(0.6, "knee-drive", "right")], "swing-forward")
+    assert main(["analyze", str(path), "--exercise", "swing-forward", "--json"]) in (0, 2)
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["exercise"] == "swing-forward"
+    assert "leave them out to follow its switches" in captured.err
+
+
+def test_a_csv_needs_its_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "swings.csv"
+    _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    assert main(["analyze", str(csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--exercise" in err

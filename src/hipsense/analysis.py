@@ -12,7 +12,7 @@ not by the session, except that samples are held until the calibration is known.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +25,7 @@ from hipsense.offline_windows import AnglePiece, Fuse, WindowedFusion, stitched
 from hipsense.samples import SampleBatch
 from hipsense.sensors import calibrations_in
 from hipsense.session import Session
+from hipsense.set_marks import ExerciseMark, follow_marks_in
 from hipsense.signal.angles import compute_angles
 from hipsense.signal.axis_check import apply_axes, check_axes
 from hipsense.signal.calibration import MountingCalibration
@@ -53,6 +54,18 @@ class AnalysisResult:
     abduction_deg: FloatArray
     quat_wxyz: FloatArray
     quality: tuple[QualityUpdate, ...]
+    sets: tuple[AnalysedSet, ...] = ()  # a recording of several drills: one per set
+
+
+@dataclass(frozen=True)
+class AnalysedSet:
+    """One set of a recording that holds several drills (or both legs)."""
+
+    exercise_id: str
+    leg: Leg
+    reps: tuple[Rep, ...]
+    summary: SetSummary
+    calibration: MountingCalibration | None
 
 
 NOTED_VERDICTS = ("permuted", "mirrored", "mismatch")
@@ -103,13 +116,20 @@ def analyze_stream(
     *,
     sink: Sink | None = None,
     per_sample: bool = True,
+    marks: Sequence[ExerciseMark] = (),
 ) -> AnalysisResult:
     """Reps from the live session, smoothed angles and orientation from offline fusion.
 
     With a ``sink`` the per-sample results go to it window by window and the result's
     per-sample arrays are left empty; without, they are all in the result. Without
     ``per_sample`` there are none (no offline fusion: the reps, summary, calibration and
-    quality are the same)."""
+    quality are the same).
+
+    ``marks``: the drill and leg changes the recording holds (``changing_marks``); the
+    session follows them as replay does, and the result has one entry in ``sets`` per
+    set (no per-sample results: their angles would need one calibration per drill)."""
+    if marks:
+        return _analyze_sets(source, exercise_id, leg, marks, progress)
     out, rate = _Output(sink), source.rate_hz
     batches = _sensor_calibrated(source)
     if exercise_id == "none":
@@ -158,6 +178,63 @@ def analyze_stream(
     return AnalysisResult(
         exercise_id, leg, rate, reps, summary, calibration, None, *out.arrays(), tuple(quality)
     )
+
+
+def _analyze_sets(
+    source: InputStream,
+    exercise_id: str,
+    leg: Leg,
+    marks: Sequence[ExerciseMark],
+    progress: Progress | None,
+) -> AnalysisResult:
+    """``analyze_stream`` of a recording of several drills: counts and summaries per set."""
+    rate = source.rate_hz
+    session = Session(exercise_id, leg, {source.sensor_id: rate})
+    quality: list[QualityUpdate] = []
+    batches = follow_marks_in(_sensor_calibrated(source), session, marks)
+    for i, batch in enumerate(batches):
+        quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
+        _report(progress, source, i)
+    quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
+    if progress is not None:
+        progress(1.0)
+    sets = tuple(
+        AnalysedSet(
+            f.exercise_id,
+            f.leg,
+            f.reps,
+            summarise_set(list(f.reps), f.target_reps),
+            session.calibrations.get((source.sensor_id, get_exercise(f.exercise_id).posture)),
+        )
+        for f in session.finished_sets
+    )
+    nothing = _empty_arrays()
+    if not sets:  # no drill ever calibrated
+        error = never_calibrated(get_exercise(exercise_id).posture, leg, None)
+        return AnalysisResult(
+            exercise_id, leg, rate, (), None, None, error, *nothing, tuple(quality)
+        )
+    if len(sets) == 1:  # one drill had reps: a one-drill result
+        (one,) = sets
+        return AnalysisResult(
+            one.exercise_id,
+            one.leg,
+            rate,
+            one.reps,
+            one.summary,
+            one.calibration,
+            None,
+            *nothing,
+            tuple(quality),
+        )
+    reps = tuple(r for s in sets for r in s.reps)
+    return AnalysisResult(
+        exercise_id, leg, rate, reps, None, None, None, *nothing, tuple(quality), sets
+    )
+
+
+def _empty_arrays() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    return _Output(None).arrays()
 
 
 def never_calibrated(
@@ -254,4 +331,12 @@ def _report(progress: Progress | None, source: InputStream, i: int) -> None:
         progress(source.fraction_read)
 
 
-__all__ = ["AnalysisResult", "AnglePiece", "Posture", "Sink", "analyze", "analyze_stream"]
+__all__ = [
+    "AnalysedSet",
+    "AnalysisResult",
+    "AnglePiece",
+    "Posture",
+    "Sink",
+    "analyze",
+    "analyze_stream",
+]

@@ -87,7 +87,7 @@ def _command(
 
 
 def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """``analyze`` (required) also takes ``none``; a live session always counts a drill."""
+    """``required``: the drill must be named (``none`` allowed); else a live default."""
     parser.add_argument(
         "--exercise",
         choices=[*CATALOGUE, "none"] if required else list(CATALOGUE),
@@ -111,7 +111,20 @@ DB_HELP = "history database (default: $HIPSENSE_HISTORY or ~/.local/share/hipsen
 def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = _command(sub, "analyze", "count and grade the reps in a recording or an IMU CSV")
     p.add_argument("path", help="a hipsense recording (.jsonl, .jsonl.gz) or an IMU CSV")
-    _add_exercise_args(p, required=True)
+    p.add_argument(
+        "--exercise",
+        choices=[*CATALOGUE, "none"],
+        help="exercise performed ('none': orientation only, no exercise calibration);"
+        " needed for a CSV. A recording's default: the drills it holds, followed where it"
+        " switched (one result per set); given, it overrides them and the whole recording"
+        " is analysed as this exercise",
+    )
+    p.add_argument(
+        "--leg",
+        choices=["left", "right"],
+        help="leg with the sensor (default: a recording's legs, followed where it switched;"
+        " a CSV's: right); given, it overrides them",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument(
         "--angles-csv",

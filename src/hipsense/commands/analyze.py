@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hipsense.analysis import AnalysisResult, AnglePiece, analyze_stream, checked_axes
+from hipsense.analysis import (
+    AnalysedSet,
+    AnalysisResult,
+    AnglePiece,
+    analyze_stream,
+    checked_axes,
+)
 from hipsense.exercises import Leg
 from hipsense.exports import (
     CsvWriter,
@@ -21,7 +27,9 @@ from hipsense.exports import (
     quat_columns,
     write_reps_csv,
 )
-from hipsense.signal.quality import Rep
+from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks, markers_in
+from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import assess_leg
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
@@ -33,6 +41,10 @@ NOT_SAVED_UNRELIABLE = (
     " grade would mislead; fix the logger's axis settings and record again"
 )
 WITHHELD = "withheld: the angles are unreliable"
+SEVERAL_NO_EXPORTS = (
+    "the recording holds several drills: --angles-csv, --orientation-csv and --reps-csv"
+    " export one; give --exercise (and --leg) to analyse it as one drill"
+)
 PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
@@ -80,6 +92,41 @@ def recorded_at(source: InputStream) -> tuple[datetime, str]:
     return modified, "the file's modification time"
 
 
+Drill = tuple[str, Leg, list[ExerciseMark], str | None]
+
+
+def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
+    """The drill and leg to start with, the recorded changes to follow (none when
+    ``--exercise``/``--leg`` override them) and a note when an override hides other drills
+    the recording holds; or why there is no drill to analyse."""
+    header = source.header
+    if header is None:  # an IMU CSV: nothing recorded about the drill
+        if args.exercise is None:
+            return "an IMU CSV does not say which exercise it holds: give --exercise"
+        return args.exercise, Leg(args.leg or "right"), [], None
+    markers = markers_in(source.path)
+    recorded = exercise_marks(markers)
+    first = next((m.exercise_id for m in recorded if m.exercise_id), None)
+    exercise_id = args.exercise or header.exercise or first
+    if exercise_id is None:
+        return "the recording does not say which exercise it holds: give --exercise"
+    leg = Leg(args.leg or header.leg or "right")
+    if exercise_id == "none":
+        return exercise_id, leg, [], None
+    follow = exercise_marks(markers, exercises=args.exercise is None, legs=args.leg is None)
+    marks = changing_marks(follow, exercise_id, leg)
+    hidden = changing_marks(recorded, exercise_id, leg)
+    note = None
+    if len(hidden) > len(marks):  # --exercise or --leg overrides recorded switches
+        drills = sorted({m.exercise_id for m in hidden if m.exercise_id} | {exercise_id})
+        legs = sorted({m.leg.value for m in hidden if m.leg} | {leg.value})
+        note = (
+            f"the recording switches drill or leg ({', '.join(drills)}; {', '.join(legs)})"
+            " but --exercise/--leg analyse it as one: leave them out to follow its switches"
+        )
+    return exercise_id, leg, marks, note
+
+
 def run(args: argparse.Namespace) -> int:
     problem = unwritable_export([args.angles_csv, args.orientation_csv, args.reps_csv])
     if problem is not None:
@@ -94,17 +141,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"hipsense: {loaded.path}: {NO_SAMPLES}", file=sys.stderr)
         return 2
     loaded.set_batches(itertools.chain([first], batches))
-    leg = Leg(args.leg)
+    drill = _drill(args, loaded)
+    if isinstance(drill, str):
+        print(f"hipsense: {loaded.path}: {drill}", file=sys.stderr)
+        return 2
+    exercise_id, leg, marks, note = drill
+    if marks and (args.angles_csv or args.orientation_csv or args.reps_csv):
+        print(f"hipsense: {loaded.path}: {SEVERAL_NO_EXPORTS}", file=sys.stderr)
+        return 2
     show_bar = sys.stderr.isatty() and loaded.size_bytes >= PROGRESS_MIN_BYTES
     exports = _Exports(args.angles_csv, args.orientation_csv)
     try:
         result = analyze_stream(
             loaded,
-            args.exercise,
+            exercise_id,
             leg,
             _progress_bar if show_bar else None,
             sink=exports,
             per_sample=exports.wanted,  # the offline fusion only feeds these files
+            marks=marks,
         )
         exports.finish(angles=result.calibration_error is None)
     finally:
@@ -112,12 +167,14 @@ def run(args: argparse.Namespace) -> int:
     if args.reps_csv:
         write_reps_csv(args.reps_csv, result.reps)
     refused = args.save and unreliable is not None
-    if args.save and not refused and result.summary is not None and result.reps:
+    sets = [(x.exercise_id, x.leg.value, list(x.reps), x.summary) for x in result.sets]
+    if result.summary is not None and not result.sets:
+        sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
+    if args.save and not refused and result.reps and sets:
         from hipsense.commands.history import open_store, save_sets
 
         started, what = recorded_at(loaded)
         with open_store(args.db) as store:
-            sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
             save_sets(store, sets, source="analyze", recording=loaded.path, started_utc=started)
             where = store.path
         print(
@@ -130,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, allow_nan=False))
     else:
         print(render_table(result, loaded.path, unreliable=unreliable))
-    for warning in loaded.warnings:
+    for warning in (*loaded.warnings, *([note] if note else [])):
         print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
     if refused:
         print(f"hipsense: {loaded.path}: {NOT_SAVED_UNRELIABLE}", file=sys.stderr)
@@ -218,20 +275,7 @@ def to_json(
 ) -> dict[str, Any]:
     """``unreliable``: why the input's angles cannot be trusted; the reps are still counted
     but the SLR verdict is withheld (``"slr": null`` and ``"slr_withheld"``)."""
-    s = result.summary
-    summary = None
-    if s is not None:
-        summary = {
-            "count": s.count,
-            "target_reps": s.target_reps,
-            "target_met": s.target_met,
-            "mean_rom_deg": _num(s.mean_rom_deg),
-            "best_rom_deg": _num(s.best_rom_deg),
-            "best_peak_deg": _num(s.best_peak_deg),
-            "rom_cv_pct": _num(s.rom_cv_pct, 1),
-            "mean_duration_s": _num(s.mean_duration_s, 3),
-            "flag_counts": dict(s.flag_counts),
-        }
+    summary = None if result.summary is None else _summary_json(result.summary)
     out: dict[str, Any] = {
         "path": path,
         "exercise": result.exercise_id,
@@ -246,6 +290,9 @@ def to_json(
         ],
         "warnings": list(warnings),
     }
+    if result.sets:  # several drills: the results are per set
+        out |= {"exercise": None, "leg": None, "reps": [], "summary": None, "calibration": None}
+        out["sets"] = [_set_json(x) for x in result.sets]
     if unreliable is not None:
         out["angles_reliable"] = False
         out["angles_unreliable"] = unreliable
@@ -259,41 +306,90 @@ def to_json(
     return out
 
 
+def _summary_json(s: SetSummary) -> dict[str, Any]:
+    return {
+        "count": s.count,
+        "target_reps": s.target_reps,
+        "target_met": s.target_met,
+        "mean_rom_deg": _num(s.mean_rom_deg),
+        "best_rom_deg": _num(s.best_rom_deg),
+        "best_peak_deg": _num(s.best_peak_deg),
+        "rom_cv_pct": _num(s.rom_cv_pct, 1),
+        "mean_duration_s": _num(s.mean_duration_s, 3),
+        "flag_counts": dict(s.flag_counts),
+    }
+
+
+def _set_json(x: AnalysedSet) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "exercise": x.exercise_id,
+        "leg": x.leg.value,
+        "rep_count": len(x.reps),
+        "reps": [rep_json(r) for r in x.reps],
+        "summary": _summary_json(x.summary),
+        "calibration": None if x.calibration is None else _mounting_json(x.calibration),
+    }
+    if x.exercise_id == "slr" and x.reps:
+        slr = assess_leg(x.leg, x.reps)
+        out["slr"] = {"best_deg": _num(slr.best_deg), "grade": slr.grade, "passed": slr.passed}
+    return out
+
+
+def _mounting_json(cal: MountingCalibration) -> dict[str, Any]:
+    return {"ok": True, "quality": _num(cal.quality, 3), "grade": cal.grade, **cal.to_dict()}
+
+
 def _calibration_json(result: AnalysisResult) -> dict[str, Any] | None:
     if result.calibration_error is not None:
         return {"ok": False, "error": str(result.calibration_error)}
     cal = result.calibration
     if cal is None:
         return None
-    return {"ok": True, "quality": _num(cal.quality, 3), "grade": cal.grade, **cal.to_dict()}
+    return _mounting_json(cal)
 
 
 def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = None) -> str:
-    lines = [f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"]
+    if result.sets:
+        head = f"{path}: {len(result.sets)} sets, {result.rate_hz:.0f} Hz"
+    else:
+        head = f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"
+    lines = [head]
     if unreliable is not None:
         lines.append("ANGLES UNRELIABLE (gyroscope and accelerometer disagree):")
         lines.append("  the rep count stands; peaks and ROM are not to be trusted")
         if result.exercise_id == "slr":
             lines.append("  no SLR grade is given")
-    if result.calibration is not None:
-        lines.append(
-            f"calibration: {result.calibration.grade} (quality {result.calibration.quality:.2f})"
-        )
+    if not result.sets:
+        lines += _set_lines(result.exercise_id, result.calibration, result.reps, result.summary)
+    for n, x in enumerate(result.sets, 1):
+        lines.append(f"set {n}: {x.exercise_id}, {x.leg.value} leg")
+        lines += _set_lines(x.exercise_id, x.calibration, x.reps, x.summary)
+    return "\n".join(lines)
+
+
+def _set_lines(
+    exercise_id: str,
+    calibration: MountingCalibration | None,
+    reps: tuple[Rep, ...],
+    s: SetSummary | None,
+) -> list[str]:
+    lines = []
+    if calibration is not None:
+        lines.append(f"calibration: {calibration.grade} (quality {calibration.quality:.2f})")
     lines.append(
         f"{'rep':>4} {'start s':>8} {'end s':>8} {'dur s':>6} {'peak°':>7} {'ROM°':>6}  flags"
     )
-    for r in result.reps:
+    for r in reps:
         lines.append(
             f"{r.index:>4} {r.start_s:8.2f} {r.end_s:8.2f} {r.duration_s:6.2f}"
             f" {r.peak_deg:7.1f} {r.rom_deg:6.1f}  {', '.join(r.flags)}"
         )
-    s = result.summary
     if s is not None and s.count:
         lines.append(
             f"{s.count} reps (target {s.target_reps}); ROM mean {s.mean_rom_deg:.1f}°,"
             f" best {s.best_rom_deg:.1f}°, CV {s.rom_cv_pct:.0f} %;"
             f" mean tempo {s.mean_duration_s:.1f} s"
         )
-    elif result.exercise_id != "none":
+    elif exercise_id != "none":
         lines.append("no reps found")
-    return "\n".join(lines)
+    return lines

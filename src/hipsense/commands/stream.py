@@ -8,20 +8,17 @@ import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
 from pathlib import Path
-
-import numpy as np
 
 from hipsense.errors import RecordingError
 from hipsense.events import SessionEvent
-from hipsense.exercises import CATALOGUE, Leg
+from hipsense.exercises import Leg
 from hipsense.live.plain import print_events
 from hipsense.live.recorder import SessionRecorder
 from hipsense.live.runner import BatchHook, StreamItem, session_events
-from hipsense.recording.model import Marker
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
+from hipsense.set_marks import ExerciseMark, cut_at_marks, exercise_marks
 from hipsense.sources.ble import SensorLink
 
 
@@ -135,81 +132,18 @@ async def _present(
     return 0
 
 
-@dataclass(frozen=True)
-class ExerciseMark:
-    """A recorded change of drill or leg (a ``set-start`` marker), on the recording's clock."""
-
-    t_host_s: float
-    exercise_id: str | None
-    leg: Leg | None
-
-
-def exercise_marks(
-    markers: Iterable[Marker], *, exercises: bool = True, legs: bool = True
-) -> list[ExerciseMark]:
-    """The ``set-start`` markers that name a drill (``exercises``) or a leg (``legs``)."""
-    marks = []
-    for marker in markers:
-        if marker.kind != "set-start":
-            continue
-        exercise, leg = marker.data.get("exercise"), marker.data.get("leg")
-        exercise_id = exercise if exercises and exercise in CATALOGUE else None
-        side = Leg(leg) if legs and leg in {x.value for x in Leg} else None
-        if exercise_id is not None or side is not None:
-            marks.append(ExerciseMark(marker.t_host_s, exercise_id, side))
-    return sorted(marks, key=lambda m: m.t_host_s)
-
-
-def _apply_mark(mark: ExerciseMark, session: Session) -> None:
-    """Bring the session to the marked drill and leg (nothing happens if it is there)."""
-    if mark.leg is not None and mark.leg is not session.leg:
-        session.switch_leg()
-    if mark.exercise_id is not None and mark.exercise_id != session.exercise.id:
-        session.select_exercise(mark.exercise_id)
-
-
-def _split(batch: SampleBatch, k: int) -> tuple[SampleBatch, SampleBatch]:
-    mag = batch.mag_ut
-    head = replace(
-        batch,
-        t_s=batch.t_s[:k],
-        acc_mps2=batch.acc_mps2[:k],
-        gyr_radps=batch.gyr_radps[:k],
-        mag_ut=None if mag is None else mag[:k],
-        meta=dict(batch.meta),
-    )
-    tail = replace(
-        batch,
-        t_s=batch.t_s[k:],
-        acc_mps2=batch.acc_mps2[k:],
-        gyr_radps=batch.gyr_radps[k:],
-        mag_ut=None if mag is None else mag[k:],
-        lost_before=0,
-        meta=dict(batch.meta),
-    )
-    return head, tail
-
-
 async def follow_marks(
     items: AsyncIterator[StreamItem], session: Session, marks: Iterable[ExerciseMark]
 ) -> AsyncIterator[StreamItem]:
     """The stream, with the session switched to each recorded drill and leg at the sample
-    where the recording switched (a batch spanning a mark is cut there), as it was live."""
+    where the recording switched (``cut_at_marks``, as ``analyze`` follows them)."""
     pending = deque(marks)
     async for item in items:
         if not isinstance(item, SampleBatch):
             yield item
             continue
-        batch = item
-        while pending and len(batch):
-            k = int(np.searchsorted(batch.t_s, pending[0].t_host_s, side="left"))
-            if k >= len(batch):
-                break
-            if k > 0:
-                head, batch = _split(batch, k)
-                yield head  # fed to the session before the mark applies
-            _apply_mark(pending.popleft(), session)
-        yield batch
+        for piece in cut_at_marks(item, pending, session):
+            yield piece
 
 
 async def _replay(args: argparse.Namespace) -> int:

@@ -1,0 +1,121 @@
+"""The drill and leg changes a recording holds (``set-start`` markers), followed on replay.
+
+``replay`` and ``analyze`` both feed a recording through a ``Session`` that switches drill
+and leg at the sample where the recording switched, as it did live: a batch spanning a
+mark is cut there, its head fed before the switch and its tail after.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from hipsense.exercises import CATALOGUE, Leg
+from hipsense.recording.model import Marker
+from hipsense.recording.stream import stream_recording
+from hipsense.samples import SampleBatch
+from hipsense.session import Session
+
+
+@dataclass(frozen=True)
+class ExerciseMark:
+    """A recorded change of drill or leg (a ``set-start`` marker), on the recording's clock."""
+
+    t_host_s: float
+    exercise_id: str | None
+    leg: Leg | None
+
+
+def exercise_marks(
+    markers: Iterable[Marker], *, exercises: bool = True, legs: bool = True
+) -> list[ExerciseMark]:
+    """The ``set-start`` markers that name a drill (``exercises``) or a leg (``legs``)."""
+    marks = []
+    for marker in markers:
+        if marker.kind != "set-start":
+            continue
+        exercise, leg = marker.data.get("exercise"), marker.data.get("leg")
+        exercise_id = exercise if exercises and exercise in CATALOGUE else None
+        side = Leg(leg) if legs and leg in {x.value for x in Leg} else None
+        if exercise_id is not None or side is not None:
+            marks.append(ExerciseMark(marker.t_host_s, exercise_id, side))
+    return sorted(marks, key=lambda m: m.t_host_s)
+
+
+def markers_in(path: str | os.PathLike[str]) -> list[Marker]:
+    """A recording's markers, read block by block (memory bounded like the samples')."""
+    return [m for block in stream_recording(path, salvage=True) for m in block.markers]
+
+
+def apply_mark(mark: ExerciseMark, session: Session) -> None:
+    """Bring the session to the marked drill and leg (nothing happens if it is there)."""
+    if mark.leg is not None and mark.leg is not session.leg:
+        session.switch_leg()
+    if mark.exercise_id is not None and mark.exercise_id != session.exercise.id:
+        session.select_exercise(mark.exercise_id)
+
+
+def split_batch(batch: SampleBatch, k: int) -> tuple[SampleBatch, SampleBatch]:
+    """The first ``k`` samples and the rest (the rest lost nothing before it)."""
+    mag = batch.mag_ut
+    head = replace(
+        batch,
+        t_s=batch.t_s[:k],
+        acc_mps2=batch.acc_mps2[:k],
+        gyr_radps=batch.gyr_radps[:k],
+        mag_ut=None if mag is None else mag[:k],
+        meta=dict(batch.meta),
+    )
+    tail = replace(
+        batch,
+        t_s=batch.t_s[k:],
+        acc_mps2=batch.acc_mps2[k:],
+        gyr_radps=batch.gyr_radps[k:],
+        mag_ut=None if mag is None else mag[k:],
+        lost_before=0,
+        meta=dict(batch.meta),
+    )
+    return head, tail
+
+
+def cut_at_marks(
+    batch: SampleBatch, pending: deque[ExerciseMark], session: Session
+) -> Iterator[SampleBatch]:
+    """``batch`` in pieces, the session switched to each pending mark it reaches between
+    them: each piece must be fed to the session before the next is asked for."""
+    while pending and len(batch):
+        k = int(np.searchsorted(batch.t_s, pending[0].t_host_s, side="left"))
+        if k >= len(batch):
+            break
+        if k > 0:
+            head, batch = split_batch(batch, k)
+            yield head  # fed to the session before the mark applies
+        apply_mark(pending.popleft(), session)
+    yield batch
+
+
+def follow_marks_in(
+    batches: Iterable[SampleBatch], session: Session, marks: Iterable[ExerciseMark]
+) -> Iterator[SampleBatch]:
+    """The batches, with the session switched to each recorded drill and leg at the sample
+    where the recording switched (see ``cut_at_marks``)."""
+    pending = deque(marks)
+    for batch in batches:
+        yield from cut_at_marks(batch, pending, session)
+
+
+def changing_marks(marks: Iterable[ExerciseMark], exercise_id: str, leg: Leg) -> list[ExerciseMark]:
+    """The marks that change the drill or leg, starting from ``exercise_id`` on ``leg``
+    (a recording marks the drill it starts with too): none for a one-drill recording."""
+    changing = []
+    for mark in marks:
+        new_exercise = mark.exercise_id or exercise_id
+        new_leg = mark.leg or leg
+        if (new_exercise, new_leg) != (exercise_id, leg):
+            changing.append(mark)
+        exercise_id, leg = new_exercise, new_leg
+    return changing
