@@ -11,8 +11,11 @@ PT = Path(__file__).resolve().parents[2] / "shared" / "data" / "pt_exercises"
 pytestmark = pytest.mark.skipif(not PT.is_dir(), reason=f"real SLR data not found at {PT}")
 
 
-def _analyze(path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
-    assert main(["analyze", str(path), "--exercise", "slr", "--leg", "right", "--json"]) == 0
+def _analyze(
+    path: Path, capsys: pytest.CaptureFixture[str], exit_code: int = 0
+) -> list[dict[str, object]]:
+    args = ["analyze", str(path), "--exercise", "slr", "--leg", "right", "--json"]
+    assert main(args) == exit_code
     reps: list[dict[str, object]] = json.loads(capsys.readouterr().out)["reps"]
     return reps
 
@@ -78,15 +81,15 @@ def test_a_session_that_never_calibrates_fails_the_same_without_exports(
 def test_one_bad_value_does_not_end_the_session(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """A NaN in one row is a lost sample: the 30 reps are all still counted, and one line
-    says which row was skipped."""
+    """A NaN in one row is a lost sample: the 30 reps are all still counted, one line says
+    which row was skipped, and the exit code says the input was bad."""
     rows = (PT / "s1" / "slr_test_right_thigh.csv").read_text().splitlines()
     cells = rows[3000].split(",")
     rows[3000] = ",".join([*cells[:3], "NaN", *cells[4:]])
     path = tmp_path / "slr_test_right_thigh.csv"
     path.write_text("\n".join(rows) + "\n")
-    assert len(_analyze(path, capsys)) == 30
-    main(["analyze", str(path), "--exercise", "slr", "--leg", "right"])
+    assert len(_analyze(path, capsys, exit_code=2)) == 30
+    assert main(["analyze", str(path), "--exercise", "slr", "--leg", "right"]) == 2
     assert capsys.readouterr().err == (
         f"hipsense: {path}: 1 row with an empty or non-finite value skipped as lost sample"
         " (first at line 3001)\n"

@@ -198,7 +198,9 @@ class LoadedInput:
     batches: tuple[SampleBatch, ...]
     warnings: tuple[str, ...]
     recording: Recording | None = None
-    damaged: bool = False  # truncated or corrupt: what came before the damage is here
+    damaged: bool = False
+    """The input was bad somewhere (cut, corrupt, malformed packets, unreadable CSV values):
+    everything usable is here, and the CLI exits 2 after analysing it."""
 
 
 def load_input(
@@ -225,7 +227,7 @@ def load_input(
             series.rate_hz,
             resampled,
             tuple(notes),
-            damaged=series.error is not None,
+            damaged=series.error is not None or bool(series.warnings),  # rows were skipped
         )
     rec = read_recording(name, salvage=salvage)
     sid = sensor_id or rec.header.sensors[0].sensor_id
@@ -236,7 +238,13 @@ def load_input(
     batches = tuple(replay.batches())
     rate_hz = float(rec.header.sensor(sid).info.sample_rate_hz)
     notes_of_recording = recording_notes(rec, replay.stats)
-    return LoadedInput(name, sid, rate_hz, batches, notes_of_recording, rec, damaged=rec.damaged)
+    bad = input_was_bad(rec, replay.stats)
+    return LoadedInput(name, sid, rate_hz, batches, notes_of_recording, rec, damaged=bad)
+
+
+def input_was_bad(rec: Recording, stats: ReplayStats) -> bool:
+    """Cut, corrupt or holding malformed packets (samples lost in transit are normal)."""
+    return rec.damaged or stats.malformed_packets > 0
 
 
 def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from hipsense.samples import SampleBatch
 from hipsense.sources.replay import (
     LoadedInput,
     RecordingReplay,
+    input_was_bad,
     load_input,
     packets_of,
     reconnect_times,
@@ -97,7 +98,7 @@ def _streamed_batches(
 
     yield from replay.replay(packets(), reconnects)
     stream.warnings = recording_notes(last, replay.stats)
-    stream.damaged = last.damaged
+    stream.damaged = input_was_bad(last, replay.stats)
 
 
 def _chained(first: Recording, rest: Iterator[Recording]) -> Iterator[Recording]:
