@@ -9,25 +9,14 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-from scipy.spatial.transform import Rotation
-
-from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.axis_check import check_axes
+from hipsense.sim.tumbling import tumbling
 
 RATE_HZ = 100.0
 
 
-def tumble(seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    t = np.arange(0.0, seconds, 1.0 / RATE_HZ)
-    f = np.array([0.23, 0.31, 0.17])
-    r = Rotation.from_euler("zyx", np.array([0.8, 0.6, 0.7]) * np.sin(2 * np.pi * f * t[:, None]))
-    gyr = (r[:-1].inv() * r[1:]).as_rotvec() * RATE_HZ
-    return t[:-1], r[:-1].inv().apply([0.0, 0.0, STANDARD_GRAVITY_MPS2]), gyr
-
-
 def main() -> None:
-    t, acc, gyr = tumble(600.0)
+    t, acc, gyr = tumbling(600.0, RATE_HZ)
     check_axes(t, acc, gyr, RATE_HZ)  # warm-up
     best = float("inf")
     for _ in range(5):

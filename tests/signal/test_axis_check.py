@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from scipy.spatial.transform import Rotation
 
 from hipsense.exercises import Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2
@@ -20,6 +19,7 @@ from hipsense.signal.axis_check import (
     check_axes,
 )
 from hipsense.sim import Conditions, plan_set, simulate
+from hipsense.sim.tumbling import tumbling
 from hipsense.sources.csv_import import read_imu_csv
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,15 +60,6 @@ def swings() -> Imu:
     )
     ok = ~s.lost
     return s.t_s[ok], s.acc_mps2[ok], s.gyr_radps[ok]
-
-
-def _tumble(seconds: float, rate_hz: float = 100.0) -> Imu:
-    """Pure rotation about all three axes: what the simulator's near-planar drills are not."""
-    t = np.arange(0.0, seconds, 1.0 / rate_hz)
-    f = np.array([0.23, 0.31, 0.17])
-    r = Rotation.from_euler("zyx", np.array([0.8, 0.6, 0.7]) * np.sin(2 * np.pi * f * t[:, None]))
-    gyr = (r[:-1].inv() * r[1:]).as_rotvec() * rate_hz
-    return t[:-1], r[:-1].inv().apply([0.0, 0.0, STANDARD_GRAVITY_MPS2]), gyr
 
 
 def test_label_reads_which_raw_axis_feeds_each_new_one() -> None:
@@ -118,7 +109,7 @@ def test_a_flip_on_planar_swings_is_undone_by_an_equivalent_rotation(swings: Imu
 
 
 def test_a_mirror_is_reported_and_never_applied() -> None:
-    t, acc, gyr = _tumble(60.0)
+    t, acc, gyr = tumbling(60.0)
     assert check_axes(t, acc, gyr, 100.0).verdict is AxisVerdict.CONSISTENT
     flipped = gyr * [1.0, -1.0, 1.0]
     c = check_axes(t, acc, flipped, 100.0)
@@ -129,7 +120,7 @@ def test_a_mirror_is_reported_and_never_applied() -> None:
 
 
 def test_every_signed_permutation_of_pure_rotation_is_told_apart() -> None:
-    t, acc, gyr = _tumble(30.0)
+    t, acc, gyr = tumbling(30.0)
     for p in PERMS:
         c = check_axes(t, acc, gyr @ p, 100.0)
         assert np.array_equal(c.matrix, p)
