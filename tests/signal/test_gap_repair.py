@@ -146,3 +146,16 @@ def test_published_holds_rows_no_longer_than_its_limit() -> None:
     shown = Published(max_hold_s=0.6)
     assert shown.add(batch([0.3, 0.4, 0.5])).t_s.tolist() == [0.3]
     assert shown.add(batch([0.9, 1.1])).t_s.tolist() == [0.4, 0.5]  # held since 0.4 < 1.1 - 0.6
+
+
+def test_published_releases_history_whole_and_a_hold_without_a_time() -> None:
+    def batch(t: list[float], held_from_s: float | None) -> AngleBatch:
+        n = len(t)
+        return AngleBatch(np.array(t), np.ones(n), np.zeros(n), np.zeros((n, 4)),
+                          np.ones(n, bool), held_from_s=held_from_s)  # fmt: skip
+
+    shown = Published()
+    # a back-fill is history: nothing of it waits for a later batch (which would count it)
+    assert shown.add_all(batch([0.1, 0.2, 0.3], held_from_s=0.2)).t_s.tolist() == [0.1, 0.2, 0.3]
+    assert shown.finish() is None
+    assert shown.add(batch([0.4, 0.5], held_from_s=float("nan"))).t_s.tolist() == [0.4, 0.5]

@@ -136,6 +136,8 @@ class Session:
 
     # -- internals ----------------------------------------------------------------------
     def _build_pipelines(self) -> None:
+        for pipe in self.pipelines.values():  # rows held for a gap's check are shown first
+            self._pending += pipe.flush()
         single = len(self.rates_hz) == 1  # one sensor goes wherever the user straps it
         for role, rate_hz in self.rates_hz.items():
             leg = self.leg if single else leg_of_role(role, self.leg)

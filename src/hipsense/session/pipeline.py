@@ -162,7 +162,8 @@ class SensorPipeline:
         flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
         if backfill is not None:  # re-fused knowing the calibration: replaces what it covers
             older = t < backfill.t_s[0]
-            shown = self._published.add(backfill)
+            # history: released whole, so no row of it is counted later by _show
+            shown = self._published.add_all(backfill)
             t = np.concatenate([t[older], shown.t_s])
             flex = np.concatenate([flex[older], shown.flexion_deg])
             abd = np.concatenate([abd[older], shown.abduction_deg])

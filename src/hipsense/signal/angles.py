@@ -244,6 +244,8 @@ class Published:
         if out.revision is not None:
             rows = _revised(rows, out.revision, self._last_s)
         held_from = out.held_from_s
+        if held_from is not None and not np.isfinite(held_from):
+            held_from = None  # no usable time to hold from: release everything
         if held_from is not None and len(out):
             held_from = max(held_from, float(out.t_s[-1]) - self._max_hold_s)
         cut = len(rows) if held_from is None else int(np.searchsorted(rows.t_s, held_from))
@@ -252,6 +254,11 @@ class Published:
         if len(done):
             self._last_s = float(done.t_s[-1])
         return done
+
+    def add_all(self, out: AngleBatch) -> AngleBatch:
+        """A batch of history (the calibration's back-fill): every row released now."""
+        done, held = self.add(out), self.finish()
+        return done if held is None or not len(held) else _joined(done, held)
 
     def finish(self) -> AngleBatch | None:
         """Whatever is still held (a bridge not checked yet), as it stands now."""
@@ -445,9 +452,10 @@ def compute_angles(
     rest_offset: bool = True,
 ) -> AngleBatch:
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
-    start with the calibration routine. ``offline=False`` gives exactly the live result (at
-    the received samples, as revised once gap bridges are checked; ``revision`` has the lost
-    samples bridged);
+    start with the calibration routine. ``offline=False`` gives the live fusion with every
+    gap bridge's check applied (at the received samples, as revised; ``revision`` has the
+    lost samples bridged); live, rows already shown when a bridge that hid nothing is checked
+    keep their first values, so the two can differ there;
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
     offset = np.zeros(3)
     if offline and rest_offset:
