@@ -7,6 +7,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,7 +101,7 @@ def test_wrong_records_after_a_valid_header_only_raise_recording_error(
 
 
 _T_TEXT = st.sampled_from(
-    ["0.5", "12", "-0.0", "1e3", "1E400", "01.5", "1.", ".5", "nan", "2.5e-3"]
+    ["0.5", "12", "-0.0", "1e3", "1E400", "01.5", "1.", ".5", "nan", "2.5e-3", "1" + "0" * 400]
 )
 _SENSOR_TEXT = st.sampled_from(["thigh", "shank", "th\\u0069gh", "Thigh", "", 'th"igh'])
 _HEX_TEXT = st.sampled_from(["0a1b", "0A1B", "0a1", "zz", "", "0a 1b", "0a\\u00301b", "0a\t1b"])
@@ -142,3 +143,24 @@ def test_packet_lines_read_without_json_read_as_json_reads_them(
         assert outcome() == fast
     finally:
         reader._add_written_packet = original
+
+
+@pytest.mark.parametrize("kind", ["packet", "marker"])
+def test_a_time_too_large_for_a_float_is_a_recording_error(tmp_path: Path, kind: str) -> None:
+    """An integer like 10**400 has no float: the line is refused with its file and number."""
+    record = (
+        f'{{"type":"packet","t_host_s":{10**400},"sensor":"thigh","payload_hex":"0101"}}'
+        if kind == "packet"
+        else f'{{"type":"marker","t_host_s":{10**400},"kind":"note"}}'
+    )
+    path = tmp_path / "huge.jsonl"
+    path.write_bytes(_PLAIN.split(b"\n", 1)[0] + b"\n" + record.encode() + b"\n")
+    with pytest.raises(RecordingError) as raised:
+        read_recording(path)
+    assert raised.value.line == 2
+    assert "t_host_s is 1000" in str(raised.value) and "not a number of seconds" in str(
+        raised.value
+    )
+    assert len(str(raised.value)) < 200
+    rec = read_recording(path, salvage=True)
+    assert rec.error is not None and rec.error.line == 2

@@ -211,6 +211,20 @@ def _add_marker(builder: _Builder, obj: dict[str, Any], number: int) -> None:
 
 def _time(builder: _Builder, obj: dict[str, Any], number: int) -> float:
     t = obj.get("t_host_s")
-    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
-        raise RecordingError(builder.path, f"t_host_s is {t!r}, not a number of seconds", number)
-    return float(t)
+    seconds = _seconds(t)
+    if seconds is None:
+        shown = repr(t) if len(text := repr(t)) <= 40 else text[:37] + "..."
+        raise RecordingError(builder.path, f"t_host_s is {shown}, not a number of seconds", number)
+    return seconds
+
+
+def _seconds(value: object) -> float | None:
+    """``value`` as finite seconds, or None (not a number, or one too large for a float:
+    an integer like 10**400 cannot be converted)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
