@@ -83,6 +83,33 @@ def test_replay_switches_drill_where_the_recording_did(
     assert "rep swing-forward" not in out
 
 
+def test_replay_reports_malformed_packets_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Malformed packets are bad input for replay as for analyze: told, then exit 2."""
+    lines = gzip.decompress((RECORDINGS / "knee-drive_right.jsonl.gz").read_bytes()).splitlines()
+    first = json.loads(lines[1])
+    bad = {"type": "packet", "t_host_s": first["t_host_s"], "sensor": first["sensor"]}
+    bad["payload_hex"] = "07"
+    path = tmp_path / "malformed.jsonl"
+    path.write_bytes(b"\n".join([lines[0], json.dumps(bad).encode(), *lines[1:]]) + b"\n")
+    assert main(["replay", str(path), "--speed", "max", "--plain"]) == 2
+    captured = capsys.readouterr()
+    assert "set knee-drive right: 8/" in captured.out  # the rest was replayed
+    assert captured.err.splitlines() == [f"hipsense: {path}: 1 malformed packet(s) skipped"]
+    analyzed = main(["analyze", str(path), "--json"])
+    assert analyzed == 2 and "1 malformed packet(s) skipped" in capsys.readouterr().err
+
+
+def test_replay_tells_samples_lost_in_transit_without_failing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = RECORDINGS / "knee-drive_right_loss.jsonl.gz"
+    assert main(["replay", str(path), "--speed", "max", "--plain"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"hipsense: {path}: 40 samples lost in transit (2.9 %), bridged"]
+
+
 def test_replay_exercise_option_overrides_the_recorded_switches(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -149,7 +149,12 @@ async def follow_marks(
 async def _replay(args: argparse.Namespace) -> int:
     from hipsense.recording import read_recording
     from hipsense.sensors import calibrations_in
-    from hipsense.sources.replay import RecordingReplay, parse_speed
+    from hipsense.sources.replay import (
+        RecordingReplay,
+        input_was_bad,
+        parse_speed,
+        recording_notes,
+    )
 
     if str(args.path).lower().endswith(".csv"):
         raise RecordingError(
@@ -181,11 +186,11 @@ async def _replay(args: argparse.Namespace) -> int:
     items = follow_marks(replay.stream(parse_speed(args.speed)), session, marks)
     events = session_events(items, session)
     code = await _present(events, session, plain=args.plain, roles=roles, mode="replay")
-    for warning in recording.warnings:
-        print(f"hipsense: {recording.path}: {warning}", file=sys.stderr)
-    if recording.error is not None:
-        print(f"hipsense: {recording.error}", file=sys.stderr)
-    return 2 if recording.damaged else code
+    # As analyze: damage, malformed packets and losses in transit, one line each; bad
+    # input (damage, malformed packets) ends with exit 2 after the replay.
+    for note in recording_notes(recording, replay.stats):
+        print(f"hipsense: {recording.path}: {note}", file=sys.stderr)
+    return 2 if input_was_bad(recording, replay.stats) else code
 
 
 def run_replay(args: argparse.Namespace) -> int:
