@@ -26,6 +26,20 @@ def test_replay_accepts_factors_and_max(speed: str) -> None:
     assert args.speed == speed
 
 
+@pytest.mark.parametrize("speed", ["1", " 2 ", "0", "INF", "1e400", "-1", "nan", "-inf", "x", ""])
+def test_replay_speed_option_takes_what_the_replay_can_use(speed: str) -> None:
+    """--speed accepts exactly the values parse_speed reads."""
+    from hipsense.sources.replay import parse_speed
+
+    try:
+        parse_speed(speed)
+    except ValueError:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["replay", "s.jsonl.gz", "--speed", speed])
+    else:
+        assert build_parser().parse_args(["replay", "s.jsonl.gz", "--speed", speed]).speed == speed
+
+
 @pytest.mark.parametrize(
     "argv",
     [

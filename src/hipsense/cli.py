@@ -17,7 +17,6 @@ EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
-REPLAY_FAST = {"max", "inf", "0"}  # replay as fast as possible
 
 EXAMPLES = {
     "demo": "example:\n  hipsense demo --plain --duration 30   # lines instead of the app",
@@ -60,17 +59,16 @@ def positive_seconds(text: str) -> float:
 
 
 def replay_speed(text: str) -> str:
-    """``max`` or a factor above 0 (1 = real time); kept as text for ``parse_speed``."""
-    if text.strip().lower() in REPLAY_FAST:
-        return text
+    """``max`` or a factor above 0 (1 = real time), as ``parse_speed`` reads it (kept as
+    text for it)."""
+    from hipsense.sources.replay import parse_speed
+
     try:
-        value = float(text)
+        parse_speed(text)
     except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a speed: use a factor such as 1 (real time) or 4, or max"
-        )
+        ) from None
     return text
 
 

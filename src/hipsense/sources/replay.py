@@ -11,6 +11,7 @@ are counted and skipped.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
@@ -50,7 +51,7 @@ def parse_speed(text: str) -> float | None:
     speed = float(text)
     if not speed > 0:
         raise ValueError(f"replay speed must be positive or 'max', not {text!r}")
-    return speed
+    return speed if math.isfinite(speed) else None  # 1e400: as fast as possible
 
 
 class RecordingReplay:
