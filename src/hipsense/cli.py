@@ -123,7 +123,13 @@ def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="leg with the sensor (default: a recording's legs, followed where it switched;"
         " a CSV's: right); given, it overrides them",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead of a table; for a recording of several drills"
+        ' the results are per set in "sets" (each with its exercise, leg, rep_count, reps,'
+        " summary and calibration) and the top-level ones are null (reps: [])",
+    )
     p.add_argument(
         "--angles-csv",
         metavar="F",

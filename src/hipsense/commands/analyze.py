@@ -291,7 +291,8 @@ def to_json(
         "warnings": list(warnings),
     }
     if result.sets:  # several drills: the results are per set
-        out |= {"exercise": None, "leg": None, "reps": [], "summary": None, "calibration": None}
+        out |= {"exercise": None, "leg": None, "rep_count": None, "reps": [], "summary": None}
+        out["calibration"] = None
         out["sets"] = [_set_json(x) for x in result.sets]
     if unreliable is not None:
         out["angles_reliable"] = False
