@@ -70,6 +70,32 @@ def test_every_command_explains_its_options(capsys: pytest.CaptureFixture[str]) 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 
 
+def _help(command: str) -> str:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return str(sub.choices[command].format_help())  # type: ignore[index]
+
+
+def test_history_json_help_says_one_object_per_leg_and_week() -> None:
+    assert "one object per leg and week" in " ".join(_help("history").split())
+
+
+def test_analyze_help_lists_every_way_to_exit_2() -> None:
+    text = " ".join(_help("analyze").split())
+    for cause in (
+        "malformed packets",
+        "CSV rows skipped",
+        "repeated times",
+        "no sensor samples",
+        "no exercise is known (a CSV, or a recording that names none, given without --exercise)",
+        "would overwrite the input",
+        "several drills",
+        "no reps could be counted",
+        "--save refused unreliable angles",
+    ):
+        assert cause in text, cause
+
+
 def _relabelled(tmp_path: Path, *, marker_t_s: float) -> Path:
     """The knee-drive recording as if it had started as forward swings and the user had
     switched to knee drives at ``marker_t_s`` (a set-start marker, as the recorder writes)."""

@@ -37,10 +37,20 @@ EXAMPLES = {
         "When a CSV's gyroscope does not agree with its accelerometer, its angles are"
         " unreliable: the reps are still counted, but no SLR grade is given (JSON:"
         " angles_reliable false, slr null with slr_withheld) and --save stores nothing.\n"
-        "Exit code 2: the input is damaged (what was before the damage is still analysed),"
-        " an export's folder is missing or read-only (checked before analysing), no reps could"
-        " be counted (no clear leg movement, e.g. a file of the down leg's thigh),"
-        " or --save refused unreliable angles."
+        "Exit code 2 when:\n"
+        "  - the input is bad: damaged (cut, corrupt, a torn line), malformed packets,"
+        " CSV rows skipped\n"
+        "    (unreadable values or repeated times); what is usable is still analysed\n"
+        "  - it has no sensor samples, or no exercise is known (a CSV, or a recording that"
+        " names none,\n    given without --exercise)\n"
+        "  - options conflict: an export would overwrite the input or another export, or"
+        " --exercise none\n    is given with --angles-csv, --reps-csv or --save\n"
+        "  - an export's folder is missing or read-only (checked before analysing), or a"
+        " recording\n"
+        "    of several drills is given with --angles-csv, --orientation-csv or --reps-csv\n"
+        "  - no reps could be counted (no clear leg movement, e.g. a file of the down leg's"
+        " thigh)\n"
+        "  - --save refused unreliable angles"
     ),
     "history": "example:\n  hipsense history --exercise slr --leg right",
     "calibrate-sensor": "example:\n  hipsense calibrate-sensor --sensor hipsense-1A2B",
@@ -225,7 +235,11 @@ def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--exercise", choices=list(CATALOGUE), default="slr", help="default: slr")
     p.add_argument("--leg", choices=["left", "right"], help="default: both legs")
     p.add_argument("--db", metavar="FILE", help=DB_HELP)
-    p.add_argument("--json", action="store_true", help="print a JSON list, one object per week")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON list, one object per leg and week (with its "leg")',
+    )
 
 
 def _calibrate_sensor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
