@@ -289,18 +289,28 @@ def test_analyze_follows_a_recorded_drill_switch_like_replay(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Started as forward swings, switched to knee drives before the first rep: without
-    --exercise the knee drives are counted as knee drives; one drill, the usual keys."""
+    --exercise the knee drives are counted as knee drives, in the per-set form; the forward
+    swings never calibrated, which is told and ends with exit 2 as for a single drill."""
     path = _with_switches(tmp_path, [(0.6, "knee-drive", "right")], "swing-forward")
-    assert main(["analyze", str(path), "--json"]) == 0
-    followed = json.loads(capsys.readouterr().out)
-    assert followed["exercise"] == "knee-drive" and followed["rep_count"] == 8
-    assert "sets" not in followed
+    assert main(["analyze", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    followed = json.loads(captured.out)
+    assert followed["exercise"] is None and followed["rep_count"] is None
+    (knee,) = followed["sets"]
+    assert knee["exercise"] == "knee-drive" and knee["rep_count"] == 8
+    (missing,) = followed["drills_without_sets"]
+    assert (missing["exercise"], missing["leg"], missing["calibrated"]) == (
+        "swing-forward",
+        "right",
+        False,
+    )
+    assert "swing-forward (right leg, from 0.4 s): no clear leg swing seen" in captured.err
     args = ["analyze", str(RECORDINGS / "knee-drive_right.jsonl.gz"), "--json"]
     assert main([*args, "--exercise", "knee-drive", "--leg", "right"]) == 0
     explicit = json.loads(capsys.readouterr().out)
     # the same reps as named explicitly (the batch cut at the switch moves the angles
     # by a rounding step at most)
-    for a, b in zip(followed["reps"], explicit["reps"], strict=True):
+    for a, b in zip(knee["reps"], explicit["reps"], strict=True):
         assert (a["start_s"], a["end_s"]) == (b["start_s"], b["end_s"])
         assert abs(a["peak_deg"] - b["peak_deg"]) < 0.1
 
@@ -330,6 +340,39 @@ def test_analyze_reports_each_drill_of_a_recording_that_holds_several(
     # several drills cannot go to one per-sample or per-rep file
     assert main(["analyze", str(path), "--reps-csv", str(tmp_path / "r.csv")]) == 2
     assert "several drills" in capsys.readouterr().err
+
+
+def test_a_followed_drill_without_reps_is_told_and_kept_in_the_per_set_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Switched to forward swings after the last knee drive: the standing calibration
+    carries over, no swing follows; one set, and a note (exit 0: nothing was wrong)."""
+    path = _with_switches(tmp_path, [(22.5, "swing-forward", "right")], "knee-drive")
+    assert main(["analyze", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert [(s["exercise"], s["rep_count"]) for s in out["sets"]] == [("knee-drive", 8)]
+    (missing,) = out["drills_without_sets"]
+    assert missing["exercise"] == "swing-forward" and missing["calibrated"] is True
+    assert "swing-forward (right leg, from 22.5 s): no reps seen" in captured.err
+    assert main(["analyze", str(path)]) == 0
+    assert "1 sets" in capsys.readouterr().out
+
+
+def test_a_followed_drill_that_never_calibrates_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Switched to a lying drill (SLR) while standing: it never calibrates, as a single
+    drill that never calibrates it ends with exit 2, after the sets that were counted."""
+    path = _with_switches(tmp_path, [(22.5, "slr", "right")], "knee-drive")
+    assert main(["analyze", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert [(s["exercise"], s["rep_count"]) for s in out["sets"]] == [("knee-drive", 8)]
+    assert [(m["exercise"], m["calibrated"]) for m in out["drills_without_sets"]] == [
+        ("slr", False)
+    ]
+    assert "slr (right leg, from 22.5 s): no clear leg raise seen" in captured.err
 
 
 def test_an_explicit_exercise_overrides_the_recorded_switches_and_says_so(

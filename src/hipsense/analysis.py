@@ -55,6 +55,26 @@ class AnalysisResult:
     quat_wxyz: FloatArray
     quality: tuple[QualityUpdate, ...]
     sets: tuple[AnalysedSet, ...] = ()  # a recording of several drills: one per set
+    per_set: bool = False  # recorded drill changes were followed: the results are ``sets``
+    missing_sets: tuple[MissingSet, ...] = ()  # followed drills that gave no set
+
+
+@dataclass(frozen=True)
+class MissingSet:
+    """A drill of a recording of several that gave no set, and why."""
+
+    exercise_id: str
+    leg: Leg
+    from_s: float  # where the drill started (recording time of its first sample)
+    calibrated: bool  # False: it never calibrated, so no reps could be counted
+
+    @property
+    def message(self) -> str:
+        drill = f"{self.exercise_id} ({self.leg.value} leg, from {self.from_s:.1f} s)"
+        if self.calibrated:
+            return f"{drill}: no reps seen, so it has no set"
+        posture = get_exercise(self.exercise_id).posture
+        return f"{drill}: {never_calibrated(posture, self.leg, None)}"
 
 
 @dataclass(frozen=True)
@@ -192,12 +212,25 @@ def _analyze_sets(
     session = Session(exercise_id, leg, {source.sensor_id: rate})
     quality: list[QualityUpdate] = []
     batches = follow_marks_in(_sensor_calibrated(source), session, marks)
+    visits: list[_Visit] = []  # the drills fed, in order, each with the sets it closed
     for i, batch in enumerate(batches):
+        if not len(batch):
+            continue
+        drill = (session.exercise.id, session.leg)
+        if not visits or (visits[-1].exercise_id, visits[-1].leg) != drill:
+            visits.append(_Visit(*drill, float(batch.t_s[0]), len(session.finished_sets)))
         quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
+        visits[-1].calibrated = visits[-1].calibrated or _calibrated(session, source.sensor_id)
         _report(progress, source, i)
     quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
     if progress is not None:
         progress(1.0)
+    ends = [v.sets_before for v in visits[1:]] + [len(session.finished_sets)]
+    missing = tuple(
+        MissingSet(v.exercise_id, v.leg, v.from_s, v.calibrated)
+        for v, end in zip(visits, ends, strict=True)
+        if end == v.sets_before
+    )
     sets = tuple(
         AnalysedSet(
             f.exercise_id,
@@ -208,29 +241,38 @@ def _analyze_sets(
         )
         for f in session.finished_sets
     )
-    nothing = _empty_arrays()
-    if not sets:  # no drill ever calibrated
-        error = never_calibrated(get_exercise(exercise_id).posture, leg, None)
-        return AnalysisResult(
-            exercise_id, leg, rate, (), None, None, error, *nothing, tuple(quality)
-        )
-    if len(sets) == 1:  # one drill had reps: a one-drill result
-        (one,) = sets
-        return AnalysisResult(
-            one.exercise_id,
-            one.leg,
-            rate,
-            one.reps,
-            one.summary,
-            one.calibration,
-            None,
-            *nothing,
-            tuple(quality),
-        )
     reps = tuple(r for s in sets for r in s.reps)
     return AnalysisResult(
-        exercise_id, leg, rate, reps, None, None, None, *nothing, tuple(quality), sets
+        exercise_id,
+        leg,
+        rate,
+        reps,
+        None,
+        None,
+        None,
+        *_empty_arrays(),
+        tuple(quality),
+        sets,
+        per_set=True,
+        missing_sets=missing,
     )
+
+
+@dataclass
+class _Visit:
+    """A stretch of the input fed as one drill on one leg."""
+
+    exercise_id: str
+    leg: Leg
+    from_s: float
+    sets_before: int  # finished sets when it started: the sets after are its own
+    calibrated: bool = False
+
+
+def _calibrated(session: Session, sensor_id: str) -> bool:
+    """The session's current drill has its mounting calibration for the current leg."""
+    known = session.calibrations.get((sensor_id, session.exercise.posture))
+    return known is not None and known.leg is session.leg
 
 
 def _empty_arrays() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -335,6 +377,7 @@ __all__ = [
     "AnalysedSet",
     "AnalysisResult",
     "AnglePiece",
+    "MissingSet",
     "Posture",
     "Sink",
     "analyze",

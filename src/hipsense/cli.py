@@ -49,7 +49,7 @@ EXAMPLES = {
         " recording\n"
         "    of several drills is given with --angles-csv, --orientation-csv or --reps-csv\n"
         "  - no reps could be counted (no clear leg movement, e.g. a file of the down leg's"
-        " thigh)\n"
+        " thigh),\n    or a drill the recording switched to never calibrated\n"
         "  - --save refused unreliable angles"
     ),
     "history": "example:\n  hipsense history --exercise slr --leg right",
@@ -138,7 +138,8 @@ def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="print one JSON object instead of a table; for a recording of several drills"
         ' the results are per set in "sets" (each with its exercise, leg, rep_count, reps,'
-        " summary and calibration) and the top-level ones are null (reps: [])",
+        " summary and calibration) and the top-level ones are null (reps: []); a drill it"
+        ' switched to that gave no set is in "drills_without_sets", with why',
     )
     p.add_argument(
         "--angles-csv",

@@ -187,13 +187,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, allow_nan=False))
     else:
         print(render_table(result, loaded.path, unreliable=unreliable))
-    for warning in (*loaded.warnings, *([note] if note else [])):
+    missing = [m.message for m in result.missing_sets]
+    for warning in (*loaded.warnings, *([note] if note else []), *missing):
         print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
     if refused:
         print(f"hipsense: {loaded.path}: {NOT_SAVED_UNRELIABLE}", file=sys.stderr)
         return 2
     if result.calibration_error is not None:
         print(f"hipsense: {loaded.path}: {result.calibration_error}", file=sys.stderr)
+        return 2
+    if any(not m.calibrated for m in result.missing_sets):  # as a drill that never calibrates
         return 2
     return 2 if loaded.damaged else 0
 
@@ -290,14 +293,24 @@ def to_json(
         ],
         "warnings": list(warnings),
     }
-    if result.sets:  # several drills: the results are per set
+    if result.per_set:  # several drills: the results are per set
         out |= {"exercise": None, "leg": None, "rep_count": None, "reps": [], "summary": None}
         out["calibration"] = None
         out["sets"] = [_set_json(x) for x in result.sets]
+        out["drills_without_sets"] = [
+            {
+                "exercise": m.exercise_id,
+                "leg": m.leg.value,
+                "from_s": _num(m.from_s, 3),
+                "calibrated": m.calibrated,
+                "why": m.message,
+            }
+            for m in result.missing_sets
+        ]
     if unreliable is not None:
         out["angles_reliable"] = False
         out["angles_unreliable"] = unreliable
-    if result.exercise_id == "slr" and result.reps:
+    if result.exercise_id == "slr" and result.reps and not result.per_set:
         if unreliable is not None:
             out["slr"] = None
             out["slr_withheld"] = f"{WITHHELD}: {unreliable}"
@@ -350,7 +363,7 @@ def _calibration_json(result: AnalysisResult) -> dict[str, Any] | None:
 
 
 def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = None) -> str:
-    if result.sets:
+    if result.per_set:
         head = f"{path}: {len(result.sets)} sets, {result.rate_hz:.0f} Hz"
     else:
         head = f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"
@@ -360,7 +373,7 @@ def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = 
         lines.append("  the rep count stands; peaks and ROM are not to be trusted")
         if result.exercise_id == "slr":
             lines.append("  no SLR grade is given")
-    if not result.sets:
+    if not result.per_set:
         lines += _set_lines(result.exercise_id, result.calibration, result.reps, result.summary)
     for n, x in enumerate(result.sets, 1):
         lines.append(f"set {n}: {x.exercise_id}, {x.leg.value} leg")
