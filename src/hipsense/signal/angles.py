@@ -24,7 +24,7 @@ from hipsense.signal.data_quality import (
     DataQualityParams,
     SampleChecker,
 )
-from hipsense.signal.gap_fill import Expanded, expand_checked
+from hipsense.signal.gap_fill import Expanded, expand_checked, hold_last_valid
 from hipsense.signal.lever_arm import RestOffset
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
@@ -328,7 +328,7 @@ class AnglePipeline:
         self._checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
         self._orientation = OrientationEstimator(rate_hz, orientation)
         self._tracker = None if calibration else CalibrationTracker(rate_hz, posture, leg)
-        self._last_gyr = np.zeros((2, 3))  # the two gyro rows fused last (gap edges)
+        self._last_gyr = np.zeros((2, 3))  # the gyro of the two received samples fused last
         self._gaps = GapWatch(rate_hz)
         self._repairs = _Repairs(self._gaps.calm_n)
         self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
@@ -342,9 +342,11 @@ class AnglePipeline:
         if self._offset is not None:  # the accelerometer's own offset, learnt at rest
             offsets = self._offset.update(raw, gyr, checked.valid)
         acc = raw - offsets
+        held_gyr = hold_last_valid(gyr, checked.valid, self._last_gyr[-1])
         plan = self._gaps.plan(
-            checked.missing_before, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok
-        )
+            checked.missing_before, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok,
+            (held_gyr, self._last_gyr),
+        )  # fmt: skip
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
@@ -375,8 +377,8 @@ class AnglePipeline:
         lever_m: tuple[float, float, float] | None,
         repairs: _Repairs,
     ) -> tuple[FloatArray, BoolArray, FloatArray, Expanded, Bridges]:
-        """(quaternions, valid, the two gyro rows fused last, the expanded rows and their
-        bridges) for one batch."""
+        """(quaternions, valid, the two received samples' gyro fused last, the expanded rows
+        and their bridges) for one batch."""
         x = expand_checked(fed.checked, fed.gyr, acc, fed.last_gyr, lever_m, self.rate_hz)
         check, strict, hidden, quick = fed.plan
         quat, failed, bridges = propagate(
@@ -384,7 +386,8 @@ class AnglePipeline:
             bridges=repairs.state,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
-        return quat, valid, np.vstack([fed.last_gyr, x.gyr_radps])[-2:], x, bridges
+        last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
+        return quat, valid, last, x, bridges
 
     def _fuse_again(self, calibration: MountingCalibration) -> AngleBatch:
         """The samples before the calibration, fused again knowing what it taught: the gyro
@@ -504,9 +507,11 @@ def _fuse(  # noqa: PLR0917
     causal = OrientationEstimator(rate_hz, orientation)
     kind = checker.gap_kind(checked)
     watch = GapWatch(rate_hz)
+    held = hold_last_valid(gyr_radps, checked.valid, np.zeros(3))
     check, strict, hidden, quick = watch.plan(
-        checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok
-    )
+        checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok,
+        (held, np.zeros((2, 3))),
+    )  # fmt: skip
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(causal, x, checked.reset_before, check, strict,
                                       quick=quick, bridges=BridgeState(watch.calm_n))  # fmt: skip

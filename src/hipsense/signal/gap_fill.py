@@ -53,6 +53,27 @@ def _edge_slopes(
     return left, right
 
 
+def _secant(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> FloatArray:
+    """Gyro change per sample period along the straight line across each gap."""
+    left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
+    return np.asarray((gyr - left) / (1.0 + missing_before)[:, None], dtype=np.float64)
+
+
+def bridge_turn_deg(
+    gyr: FloatArray, prev: FloatArray, missing_before: IntArray, rate_hz: float
+) -> FloatArray:
+    """How far (deg) the cubic ``expand_gaps`` builds over each gap turns away from the
+    straight line between its edge rates: the same edge slopes, and the same straight-line
+    fallback for a slope out of the gap not known yet (the batch's last sample). ``prev``:
+    the two rows before the batch."""
+    missing = np.asarray(missing_before, dtype=np.int64)
+    slope_in, slope_out = _edge_slopes(gyr, prev, missing)
+    slope_out = np.where(np.isfinite(slope_out), slope_out, _secant(gyr, prev, missing))
+    turn = np.linalg.norm(slope_in - slope_out, axis=1)
+    # The cubic minus the line integrates to (slope_in - slope_out) span^2 / 12 sample periods.
+    return np.asarray(np.degrees(turn * (missing + 1.0) ** 2 / 12 / rate_hz), dtype=np.float64)
+
+
 def expand_gaps(
     gyr: FloatArray,
     acc: FloatArray,
@@ -79,7 +100,7 @@ def expand_gaps(
     s = (pos + 1)[:, None] / span
     left = np.vstack([prev_gyr[-1:], gyr[:-1]]) if len(gyr) else gyr
     slope_in, slope_out = _edge_slopes(gyr, prev_gyr, missing)
-    secant = (gyr - left) / counts[:, None]  # an unknown slope falls back to the straight line
+    secant = _secant(gyr, prev_gyr, missing)  # an unknown slope falls back to the straight line
     slope_out = np.where(np.isfinite(slope_out), slope_out, secant)
     h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
     h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.gap_fill import Expanded
+from hipsense.signal.gap_fill import Expanded, bridge_turn_deg
 from hipsense.signal.orientation import (
     OrientationEstimator,
     quat_from_rotvec,
@@ -68,7 +68,6 @@ class GapWatch:
         self._calm_n = max(1, round(calm_s * rate_hz))
         self._left, self._kind, self._run = 0, 0, 0
         self._last_gyr = np.zeros(3)
-        self._prev_gyr = np.zeros((2, 3))
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
 
@@ -100,20 +99,6 @@ class GapWatch:
         calm_motion = (rate < TRUSTED_RATE_RADPS) & (spin_up < TRUSTED_SPIN_UP_RADPS2)
         return np.asarray(ok & steady & calm_motion)
 
-    def _steep(self, missing: IntArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
-        """Gaps whose cubic bridge turns more than ``MAX_SLOPE_TURN_DEG`` away from the
-        straight line between the edge rates (the edge slopes, extrapolated over the gap)."""
-        g = np.where(ok[:, None], gyr, np.nan)
-        rows = np.vstack([self._prev_gyr, g])
-        self._prev_gyr = rows[-2:]
-        left = rows[1:-1] - rows[:-2]  # into the sample before each
-        right = np.full_like(g, np.nan)
-        right[:-1] = np.where((np.asarray(missing)[1:] == 0)[:, None], g[1:] - g[:-1], np.nan)
-        span = (np.asarray(missing) + 1.0)[:, None]
-        turn = np.nan_to_num(left) - np.nan_to_num(right)
-        turn_deg = np.degrees(np.linalg.norm(turn, axis=1) * span[:, 0] ** 2 / 12 / self.rate_hz)
-        return np.asarray(turn_deg > MAX_SLOPE_TURN_DEG)
-
     def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
         """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before),
         counted from the last gap: the leg may have started to move in it."""
@@ -125,18 +110,26 @@ class GapWatch:
             self._run = int(run[-1])
         return np.asarray(run >= self._calm_n)
 
-    def plan(
-        self, missing: IntArray, kind: IntArray, acc: FloatArray, gyr: FloatArray, ok: BoolArray
+    def plan(  # noqa: PLR0917
+        self,
+        missing: IntArray,
+        kind: IntArray,
+        acc: FloatArray,
+        gyr: FloatArray,
+        ok: BoolArray,
+        fused: tuple[FloatArray, FloatArray],
     ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
         """(check here, check strictly, hidden, quick) per sample of the batch.
 
         ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
         untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
         angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
-        (a movement starting or stopping in the gap) is untrusted here.
+        (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
+        the bridges are built from (invalid rows held) and the two rows fused before it.
         """
         gap = np.asarray(missing) > 0
-        kind = np.where(gap & (kind == 0) & self._steep(missing, gyr, ok), 1, kind)
+        steep = bridge_turn_deg(*fused, missing, self.rate_hz) > MAX_SLOPE_TURN_DEG
+        kind = np.where(gap & (kind == 0) & steep, 1, kind)
         n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok), gap)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
@@ -322,10 +315,12 @@ def propagate(  # noqa: PLR0915
     real[rows] = True
     real &= x.acc_ok
 
+    resolved: set[int] = set()  # strict checks whose span's repair re-anchored the filter
+
     def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
         ok = parts and x.acc_ok[row]
         if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], limits[row]):
-            if not (strict_x[row] and span_id[row] >= 0):  # else re-anchored by its repair
+            if row not in resolved:
                 estimator.realign(x.acc_mps2[row])
             failed.append(row)
 
@@ -351,6 +346,8 @@ def propagate(  # noqa: PLR0915
         state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
         if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
             fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1]))
+            if strict_x[b - 1] and fixes[-1].anchored:
+                resolved.add(b - 1)
     if n_rows in checks:  # the last check falls on the batch's last sample
         anchor(n_rows - 1)
     _ramp(x, span_id, share)
