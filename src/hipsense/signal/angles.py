@@ -188,6 +188,10 @@ class _Repairs:
         n, real_rows = len(bridges.span_x), x.real_index
         if n == 0:
             return None, (float(self.held.t_s[0]) if len(self.held) else None)
+        open_span = bool((bridges.span_x >= 0).any())
+        if n == len(real_rows) and not (len(self.held) or bridges.fixes or open_span):
+            self.last_t_s = float(t_s[-1])  # no lost slot, no open bridge: nothing to revise
+            return None, None
         owner = np.searchsorted(real_rows, np.arange(n))
         prev_row = np.concatenate([[-1], real_rows])[owner]
         prev_t = np.concatenate([[self.last_t_s], t_s])[owner]
@@ -215,9 +219,7 @@ class _Repairs:
         # the fusion has them are not delayed (reps are announced on time).
         hides = bool(np.any(pending.valid & ~pending.shown & ~pending.bridged))
         held_from = float(pending.t_s[0]) if hides else None
-        rev = out[0]
-        for r in out[1:]:
-            rev = rev.then(r)
+        rev = _Rows(*(np.concatenate([getattr(r, f) for r in out]) for f in _ROW_FIELDS))
         rev = rev.take(np.isfinite(rev.t_s))
         if not len(rev):
             return None, held_from
