@@ -35,6 +35,11 @@ def test_rest_offset_solved_only_at_rest_equals_solving_every_sample() -> None:
         split = RestOffset(RATE_HZ)
         parts = [split.update(acc[i:j], gyr[i:j], ok[i:j]) for i, j in itertools.pairwise(cuts)]
         np.testing.assert_array_equal(np.concatenate(parts), dense)
+    # the whole recording's final offset, solved once, is the last of those
+    np.testing.assert_array_equal(RestOffset(RATE_HZ).learn(acc, gyr, ok), dense[-1])
+    learner = RestOffset(RATE_HZ)
+    learner.learn(acc[:300], gyr[:300], ok[:300])
+    np.testing.assert_array_equal(learner.learn(acc[300:], gyr[300:], ok[300:]), dense[-1])
 
 
 def test_skew_is_the_cross_product_matrix() -> None:

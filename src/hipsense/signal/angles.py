@@ -464,9 +464,9 @@ def compute_angles(
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
     offset = np.zeros(3)
     if offline and rest_offset:
-        learn = RestOffset(rate_hz)
+        rest = RestOffset(rate_hz)
         finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
-        offset = learn.update(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))[-1]
+        offset = rest.learn(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
         quat, valid, _ = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
                                orientation, data_quality, None)  # fmt: skip

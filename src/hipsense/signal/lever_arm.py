@@ -158,6 +158,36 @@ class RestOffset:
         n = len(acc_mps2)
         if n == 0:
             return np.zeros((0, 3))
+        rows, sums = self._accumulate(acc_mps2, gyr_radps, ok)
+        if sums is None:
+            return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
+        solved = self._solve(sums)
+        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
+        offsets = np.vstack([self.offset_mps2[None, :], solved])[held]
+        self.offset_mps2 = offsets[-1]
+        return np.asarray(offsets, dtype=np.float64)
+
+    def learn(
+        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+    ) -> FloatArray:
+        """The offset after these samples, as ``update(...)[-1]`` gives it, solved once (a
+        whole recording: thousands of rest samples, one 3x3 solve instead of one each)."""
+        if len(acc_mps2):
+            _, sums = self._accumulate(acc_mps2, gyr_radps, ok)
+            if sums is not None:
+                self.offset_mps2 = self._solve(sums[-1:])[0]
+        return self.offset_mps2.copy()
+
+    def _solve(self, sums: FloatArray) -> FloatArray:
+        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
+        return np.asarray(np.linalg.solve(info, sums[:, 9:, None])[:, :, 0], dtype=np.float64)
+
+    def _accumulate(
+        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.int64], FloatArray | None]:
+        """Rows of this batch that confirmed a rest sample, and the running sums after each
+        (None when none did)."""
+        n = len(acc_mps2)
         confirmed = self._rest(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
         # Only confirmed samples change the sums: their terms are summed and solved, and
         # the offset is held in between (the same additions and solves as summing zeros for
@@ -172,15 +202,10 @@ class RestOffset:
         picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
         self._pending = carried[len(carried) - lag :]
         if not rows.size:
-            return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
+            return rows, None
         sums = np.cumsum(np.vstack([self._sums, picked]), axis=0)[1:]
         self._sums = sums[-1]
-        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
-        solved = np.linalg.solve(info, sums[:, 9:, None])[:, :, 0]
-        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
-        offsets = np.vstack([self.offset_mps2[None, :], solved])[held]
-        self.offset_mps2 = offsets[-1]
-        return np.asarray(offsets, dtype=np.float64)
+        return rows, sums
 
     @staticmethod
     def _terms(acc: FloatArray, ok: npt.NDArray[np.bool_]) -> FloatArray:
