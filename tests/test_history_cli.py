@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from history_fakes import WED, StoredRep
 
 from hipsense.cli import main
 from hipsense.store import HistoryStore
-
-WED = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday noon: same ISO week in any zone
-
-
-@dataclass(frozen=True)
-class _Rep:
-    index: int
-    start_s: float
-    end_s: float
-    peak_deg: float
-    rom_deg: float
-    flags: tuple[str, ...] = ()
 
 
 def _history(path: Path) -> None:
@@ -32,7 +20,7 @@ def _history(path: Path) -> None:
             when = WED + timedelta(weeks=week)
             session = store.add_session(when)
             for leg, rom in (("left", left_rom), ("right", 90.0)):
-                reps = [_Rep(i + 1, 2.0 * i, 2.0 * i + 1.5, rom + 2, rom) for i in range(3)]
+                reps = [StoredRep(i + 1, 2.0 * i, 2.0 * i + 1.5, rom + 2, rom) for i in range(3)]
                 store.add_set(session, "knee-drive", leg, reps, started_utc=when)  # type: ignore[arg-type]
 
 

@@ -6,31 +6,20 @@ import json
 import sqlite3
 import stat
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from history_fakes import WED, StoredRep
 
 from hipsense.errors import StoreError
 from hipsense.store import SCHEMA_VERSION, HistoryStore, default_history_path
 
-WED = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday noon: same ISO week in any zone
 
-
-@dataclass(frozen=True)
-class _Rep:
-    index: int
-    start_s: float
-    end_s: float
-    peak_deg: float
-    rom_deg: float
-    flags: tuple[str, ...] = ()
-
-
-def _reps(*roms: float) -> list[_Rep]:
+def _reps(*roms: float) -> list[StoredRep]:
     return [
-        _Rep(i + 1, i * 4.0, i * 4.0 + 3.0, rom + 5, rom, ("rushed",)) for i, rom in enumerate(roms)
+        StoredRep(i + 1, i * 4.0, i * 4.0 + 3.0, rom + 5, rom, ("rushed",))
+        for i, rom in enumerate(roms)
     ]
 
 
