@@ -391,3 +391,48 @@ def test_a_csv_needs_its_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["analyze", str(csv)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--exercise" in err
+
+
+@pytest.mark.parametrize("kind", ["folder", "not a database"])
+def test_a_history_that_cannot_take_the_results_is_refused_before_the_analysis(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--save --db`` naming a folder or another file: one line, exit 2, before the analysis
+    (nothing printed, the file left as it was), not sqlite's words after it."""
+    csv, db = tmp_path / "swings.csv", tmp_path / "notes"
+    _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    if kind == "folder":
+        db.mkdir()
+    else:
+        db.write_text("my training notes\n")
+    args = ["analyze", str(csv), "--exercise", "swing-forward", "--save", "--db", str(db)]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"hipsense: {db}: ")
+    assert ("is a folder" if kind == "folder" else "not a database") in line
+    assert db.is_dir() if kind == "folder" else db.read_text() == "my training notes\n"
+
+
+def test_results_are_shown_when_saving_them_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history that fails at the last moment (disk full, locked) costs the save, not the
+    analysis the user waited for."""
+    from hipsense.commands import history
+    from hipsense.errors import StoreError
+
+    def disk_full(*args: object, **kwargs: object) -> int:
+        raise StoreError("h.sqlite3: cannot save the set: database or disk is full")
+
+    monkeypatch.setattr(history, "save_sets", disk_full)
+    csv, db = tmp_path / "swings.csv", tmp_path / "h.sqlite3"
+    truth = _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    args = ["analyze", str(csv), "--exercise", "swing-forward", "--json", "--save"]
+    assert main([*args, "--db", str(db)]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rep_count"] == truth
+    assert captured.err.splitlines() == [
+        "hipsense: h.sqlite3: cannot save the set: database or disk is full"
+    ]

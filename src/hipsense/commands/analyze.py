@@ -33,6 +33,7 @@ from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import assess_leg
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
+from hipsense.store import unusable_history
 from hipsense.store.model import parse_utc, to_utc_text
 
 NO_SAMPLES = "no sensor samples in the file: was the sensor streaming while it recorded?"
@@ -129,6 +130,8 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
 
 def run(args: argparse.Namespace) -> int:
     problem = unwritable_export([args.angles_csv, args.orientation_csv, args.reps_csv])
+    if problem is None and args.save:
+        problem = unusable_history(args.db)
     if problem is not None:
         print(f"hipsense: {problem}", file=sys.stderr)
         return 2
@@ -166,27 +169,15 @@ def run(args: argparse.Namespace) -> int:
         exports.close()
     if args.reps_csv:
         write_reps_csv(args.reps_csv, result.reps)
-    refused = args.save and unreliable is not None
-    sets = [(x.exercise_id, x.leg.value, list(x.reps), x.summary) for x in result.sets]
-    if result.summary is not None and not result.sets:
-        sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
-    if args.save and not refused and result.reps and sets:
-        from hipsense.commands.history import open_store, save_sets
-
-        started, what = recorded_at(loaded)
-        with open_store(args.db) as store:
-            save_sets(store, sets, source="analyze", recording=loaded.path, started_utc=started)
-            where = store.path
-        print(
-            f"hipsense: saved {len(sets)} set(s) to the history {where},"
-            f" dated {to_utc_text(started)} ({what})",
-            file=sys.stderr,
-        )
+    # The results first: a history that fails to save them must not hide them.
     if args.json:
         doc = to_json(result, loaded.path, loaded.warnings, unreliable=unreliable)
-        print(json.dumps(doc, allow_nan=False))
+        print(json.dumps(doc, allow_nan=False), flush=True)
     else:
-        print(render_table(result, loaded.path, unreliable=unreliable))
+        print(render_table(result, loaded.path, unreliable=unreliable), flush=True)
+    refused = args.save and unreliable is not None
+    if args.save and not refused:
+        _save(args.db, result, loaded)
     missing = [m.message for m in result.missing_sets]
     for warning in (*loaded.warnings, *([note] if note else []), *missing):
         print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
@@ -199,6 +190,25 @@ def run(args: argparse.Namespace) -> int:
     if any(not m.calibrated for m in result.missing_sets):  # as a drill that never calibrates
         return 2
     return 2 if loaded.damaged else 0
+
+
+def _save(db: str | None, result: AnalysisResult, loaded: InputStream) -> None:
+    sets = [(x.exercise_id, x.leg.value, list(x.reps), x.summary) for x in result.sets]
+    if result.summary is not None and not result.sets:
+        sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
+    if not (result.reps and sets):
+        return
+    from hipsense.commands.history import open_store, save_sets
+
+    started, what = recorded_at(loaded)
+    with open_store(db) as store:
+        save_sets(store, sets, source="analyze", recording=loaded.path, started_utc=started)
+        where = store.path
+    print(
+        f"hipsense: saved {len(sets)} set(s) to the history {where},"
+        f" dated {to_utc_text(started)} ({what})",
+        file=sys.stderr,
+    )
 
 
 class _Exports:

@@ -1,6 +1,6 @@
 """The local history database (SQLite): ``HistoryStore`` and the values it returns."""
 
-from hipsense.store.history import HistoryStore
+from hipsense.store.history import HistoryStore, unusable_history
 from hipsense.store.model import (
     SLR_MDC_DEG,
     SlrComparison,
@@ -18,4 +18,5 @@ __all__ = [
     "SlrTest",
     "WeekRow",
     "default_history_path",
+    "unusable_history",
 ]

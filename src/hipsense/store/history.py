@@ -33,12 +33,38 @@ from hipsense.store.model import (
 )
 from hipsense.store.schema import MIGRATIONS, SCHEMA_VERSION
 
+IS_A_FOLDER = "is a folder: give the history database's file name (e.g. history.sqlite3)"
+
+
+def unusable_history(path: str | os.PathLike[str] | None = None) -> str | None:
+    """Why results could not be saved to the history at ``path`` (None: they can), found
+    without creating anything, so a command can say so before a long analysis."""
+    target = Path(path) if path is not None else default_history_path()
+    if target.is_dir():
+        return f"{target}: {IS_A_FOLDER}"
+    if target.exists():
+        try:
+            HistoryStore(target).close()  # not a database, damaged, newer, locked...
+        except StoreError as exc:
+            return str(exc)
+        return None
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{target}: cannot create the history: {folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{target}: cannot create the history: folder {folder} is not writable"
+    return None
+
 
 class HistoryStore:
     """``with HistoryStore() as store: store.add_slr_test("right", [71.0, 74.5])``."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, busy_timeout_s: float = 5.0):
         self.path = Path(path) if path is not None else default_history_path()
+        if self.path.is_dir():  # sqlite's own words ("unable to open database file") say less
+            raise StoreError(f"{self.path}: {IS_A_FOLDER}")
         with self._errors("open"):
             ensure_private_dir(self.path.parent)
             if not self.path.exists():
