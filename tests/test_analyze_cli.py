@@ -436,3 +436,42 @@ def test_results_are_shown_when_saving_them_fails(
     assert captured.err.splitlines() == [
         "hipsense: h.sqlite3: cannot save the set: database or disk is full"
     ]
+
+
+def _slr_week(db: Path) -> tuple[int, int]:
+    with HistoryStore(db) as store:
+        (week,) = store.weekly_progress("slr", "right")
+    return week.count, week.reps
+
+
+def test_analysing_a_recording_again_replaces_its_earlier_save(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A coach who analyses a recording twice (the path typed two ways) sees one SLR test in
+    the week, not two with every trial counted twice."""
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    (tmp_path / "sub").mkdir()
+    path, db = tmp_path / "slr.jsonl.gz", tmp_path / "h.sqlite3"
+    path.write_bytes(whole.read_bytes())
+    assert main(["analyze", str(path), "--json", "--save", "--db", str(db)]) == 0
+    trials = json.loads(capsys.readouterr().out)["rep_count"]
+    assert _slr_week(db) == (1, trials)
+    again = tmp_path / "sub" / ".." / "slr.jsonl.gz"
+    assert main(["analyze", str(again), "--save", "--db", str(db)]) == 0
+    assert "replaces the earlier analysis of this file" in capsys.readouterr().err
+    assert _slr_week(db) == (1, trials)
+
+
+def test_a_recording_the_live_session_saved_is_not_saved_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    path, db = tmp_path / "slr.jsonl.gz", tmp_path / "h.sqlite3"
+    path.write_bytes(whole.read_bytes())
+    with HistoryStore(db) as store:  # what `hipsense live --record` saved at the time
+        session = store.add_session(source="live", recording=str(path.resolve()))
+        store.add_slr_test("right", [80.0, 82.0, 81.0], session_id=session)
+    assert main(["analyze", str(path), "--save", "--db", str(db)]) == 0
+    err = capsys.readouterr().err
+    assert f"hipsense: {path}: not saved again: the live session that recorded it" in err
+    assert _slr_week(db) == (1, 3)

@@ -156,3 +156,35 @@ def test_default_path_follows_xdg_and_override(tmp_path: Path) -> None:
         assert default_history_path({"HOME": "/home/r"}) == Path(
             "/home/r/.local/share/hipsense/history.sqlite3"
         )
+
+
+def test_removed_sessions_take_their_slr_tests_with_them(tmp_path: Path) -> None:
+    """An SLR test outliving its session would still count in the weekly progress."""
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        kept = store.add_session(WED, source="analyze", recording="/r/a.jsonl.gz")
+        gone = store.add_session(WED, source="analyze", recording="/r/b.jsonl.gz")
+        store.add_slr_test("right", [70.0], session_id=kept, tested_utc=WED)
+        store.add_slr_test("right", [90.0], session_id=gone, tested_utc=WED)
+        store.add_set(gone, "slr", "right", _reps(90), started_utc=WED)
+        (found,) = store.sessions_of_recording("/r/b.jsonl.gz")
+        assert (found.id, found.source) == (gone, "analyze")
+        store.remove_sessions([found.id])
+        assert store.sessions_of_recording("/r/b.jsonl.gz") == []
+        (week,) = store.weekly_progress("slr", "right")
+        assert (week.best_deg, week.count) == (70.0, 1)
+    db = sqlite3.connect(tmp_path / "h.sqlite3")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM reps").fetchone() == (0,)
+    finally:
+        db.close()
+
+
+def test_a_transaction_keeps_all_of_its_changes_or_none(tmp_path: Path) -> None:
+    """Replacing an earlier analysis: removing it and saving the new one happen together."""
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        first = store.add_session(WED, recording="/r/a.jsonl.gz")
+        with pytest.raises(RuntimeError), store.transaction("save the analysis"):
+            store.remove_sessions([first])
+            store.add_session(WED, recording="/r/a.jsonl.gz")
+            raise RuntimeError("the analysis failed half way")
+        assert [s.id for s in store.sessions_of_recording("/r/a.jsonl.gz")] == [first]

@@ -198,15 +198,24 @@ def _save(db: str | None, result: AnalysisResult, loaded: InputStream) -> None:
         sets = [(result.exercise_id, result.leg.value, list(result.reps), result.summary)]
     if not (result.reps and sets):
         return
-    from hipsense.commands.history import open_store, save_sets
+    from hipsense.commands.history import open_store, save_analysis
 
     started, what = recorded_at(loaded)
     with open_store(db) as store:
-        save_sets(store, sets, source="analyze", recording=loaded.path, started_utc=started)
+        saved = save_analysis(store, sets, recording=loaded.path, started_utc=started)
         where = store.path
+    if saved.recorded_live is not None:
+        print(
+            f"hipsense: {loaded.path}: not saved again: the live session that recorded it"
+            f" saved its sets to the history {where}"
+            f" ({to_utc_text(saved.recorded_live.started_utc)})",
+            file=sys.stderr,
+        )
+        return
+    replaced = "; it replaces the earlier analysis of this file" if saved.replaced else ""
     print(
         f"hipsense: saved {len(sets)} set(s) to the history {where},"
-        f" dated {to_utc_text(started)} ({what})",
+        f" dated {to_utc_text(started)} ({what}){replaced}",
         file=sys.stderr,
     )
 

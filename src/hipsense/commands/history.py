@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import MDC_DEG, change_is_real
-from hipsense.store import HistoryStore, WeekRow, default_history_path
+from hipsense.store import HistoryStore, SavedSession, WeekRow, default_history_path
 
 
 def open_store(db: str | None) -> HistoryStore:
@@ -74,6 +75,46 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None) -> str:
         )
         previous = r.best_deg
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class AnalysisSaved:
+    """What ``save_analysis`` did: the new session (None: nothing saved, because the live
+    session that recorded the file, ``recorded_live``, saved these sets already) and how
+    many earlier analyses of the same recording it replaced."""
+
+    session_id: int | None
+    replaced: int = 0
+    recorded_live: SavedSession | None = None
+
+
+def recording_key(path: str | os.PathLike[str]) -> str:
+    """How the history names a recording: its absolute path, however it was typed."""
+    return os.path.realpath(path)
+
+
+def save_analysis(
+    store: HistoryStore,
+    sets: Iterable[tuple[str, str, list[Rep], SetSummary]],
+    *,
+    recording: str,
+    started_utc: datetime,
+) -> AnalysisSaved:
+    """An analysis of ``recording`` counts once in the weekly progress: analysing it again
+    replaces the earlier analysis, and a file the live session recorded (whose sets it
+    saved then) is not added a second time."""
+    key = recording_key(recording)
+    earlier = store.sessions_of_recording(key)
+    live = next((s for s in earlier if s.source == "live"), None)
+    if live is not None:
+        return AnalysisSaved(None, recorded_live=live)
+    with store.transaction("save the analysis"):
+        if earlier:
+            store.remove_sessions([s.id for s in earlier])
+        session_id = save_sets(
+            store, sets, source="analyze", recording=key, started_utc=started_utc
+        )
+    return AnalysisSaved(session_id, replaced=len(earlier))
 
 
 def save_sets(

@@ -62,7 +62,7 @@ def _history_options(db: str | None) -> SessionOptions:
 
 
 def _save_history(session: Session, db: str | None, recordings: list[Path]) -> None:
-    from hipsense.commands.history import open_store, save_sets
+    from hipsense.commands.history import open_store, recording_key, save_sets
     from hipsense.signal.quality import summarise_set
 
     sets = [
@@ -71,7 +71,7 @@ def _save_history(session: Session, db: str | None, recordings: list[Path]) -> N
     ]
     if sets:
         with open_store(db) as store:
-            recording = str(recordings[0]) if recordings else None
+            recording = recording_key(recordings[0]) if recordings else None
             save_sets(store, sets, source="live", recording=recording)
             where = store.path
         print(f"hipsense: saved {len(sets)} set(s) to the history {where}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from hipsense.store.history import HistoryStore, unusable_history
 from hipsense.store.model import (
     SLR_MDC_DEG,
+    SavedSession,
     SlrComparison,
     SlrTest,
     WeekRow,
@@ -14,6 +15,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SLR_MDC_DEG",
     "HistoryStore",
+    "SavedSession",
     "SlrComparison",
     "SlrTest",
     "WeekRow",

@@ -22,6 +22,7 @@ from hipsense.fileperms import PRIVATE_FILE_MODE, create_private_file, ensure_pr
 from hipsense.signal.quality import Rep
 from hipsense.signal.slr import change_is_real
 from hipsense.store.model import (
+    SavedSession,
     SlrComparison,
     SlrTest,
     WeekRow,
@@ -104,6 +105,30 @@ class HistoryStore:
         sql = "INSERT INTO sessions (started_utc, source, recording, notes) VALUES (?, ?, ?, ?)"
         with self._tx("save the session") as db:
             return _rowid(db.execute(sql, (to_utc_text(started_utc), source, recording, notes)))
+
+    def sessions_of_recording(self, recording: str) -> list[SavedSession]:
+        """The sessions saved from ``recording`` (as stored: give the same absolute path)."""
+        sql = (
+            "SELECT id, started_utc, source, recording FROM sessions WHERE recording = ?"
+            " ORDER BY started_utc, id"
+        )
+        with self._errors("read the sessions"):
+            rows = self._db.execute(sql, (recording,)).fetchall()
+        return [SavedSession(r[0], parse_utc(r[1]), r[2], r[3]) for r in rows]
+
+    def remove_sessions(self, session_ids: Sequence[int]) -> None:
+        """Sessions with their sets, reps and SLR tests (which would otherwise outlive them
+        and still count in the weekly progress)."""
+        marks = ", ".join("?" * len(session_ids))
+        with self._tx("remove the earlier results") as db:
+            db.execute(f"DELETE FROM slr_tests WHERE session_id IN ({marks})", session_ids)
+            db.execute(f"DELETE FROM sessions WHERE id IN ({marks})", session_ids)
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[None]:
+        """Several changes kept or dropped together (``action`` names them in errors)."""
+        with self._tx(action):
+            yield
 
     def add_set(
         self,
@@ -220,6 +245,9 @@ class HistoryStore:
 
     @contextmanager
     def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
+        if self._db.in_transaction:  # inside transaction(): its outer BEGIN/COMMIT decide
+            yield self._db
+            return
         with self._errors(action):
             self._db.execute("BEGIN IMMEDIATE")
             try:

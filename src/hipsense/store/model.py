@@ -39,6 +39,16 @@ class SlrComparison:
 
 
 @dataclass(frozen=True)
+class SavedSession:
+    """A session in the history: ``source`` is ``live`` or ``analyze``."""
+
+    id: int
+    started_utc: datetime
+    source: str
+    recording: str | None
+
+
+@dataclass(frozen=True)
 class WeekRow:
     """One ISO week of an exercise: ``metric`` is ``peak_deg`` for SLR tests, else ``rom_deg``."""
 
