@@ -475,3 +475,17 @@ def test_a_recording_the_live_session_saved_is_not_saved_twice(
     err = capsys.readouterr().err
     assert f"hipsense: {path}: not saved again: the live session that recorded it" in err
     assert _slr_week(db) == (1, 3)
+
+
+def test_the_slr_table_answers_whether_the_raise_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """The table says what the JSON's ``slr`` says: best raise, grade, against the line."""
+    path = Path(__file__).resolve().parents[1] / "recordings" / "slr_left.jsonl.gz"
+    assert main(["analyze", str(path), "--json"]) == 0
+    slr = json.loads(capsys.readouterr().out)["slr"]
+    assert main(["analyze", str(path)]) == 0
+    verdict = "passes" if slr["passed"] else "below"
+    expected = (
+        f"SLR left leg: best {slr['best_deg']:.1f}° (grade {slr['grade']}),"
+        f" {verdict} the 75.5° door-jamb line"
+    )
+    assert expected in capsys.readouterr().out.splitlines()

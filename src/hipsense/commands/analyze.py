@@ -30,7 +30,7 @@ from hipsense.exports import (
 from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks, markers_in
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, SetSummary
-from hipsense.signal.slr import assess_leg
+from hipsense.signal.slr import DEFAULT_LINES, assess_leg
 from hipsense.sources.replay import load_input
 from hipsense.sources.streamed import InputStream, open_input
 from hipsense.store import unusable_history
@@ -392,12 +392,29 @@ def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = 
         lines.append("  the rep count stands; peaks and ROM are not to be trusted")
         if result.exercise_id == "slr":
             lines.append("  no SLR grade is given")
+    graded = unreliable is None
     if not result.per_set:
         lines += _set_lines(result.exercise_id, result.calibration, result.reps, result.summary)
+        lines += _slr_lines(result.exercise_id, result.leg, result.reps, graded=graded)
     for n, x in enumerate(result.sets, 1):
         lines.append(f"set {n}: {x.exercise_id}, {x.leg.value} leg")
         lines += _set_lines(x.exercise_id, x.calibration, x.reps, x.summary)
+        lines += _slr_lines(x.exercise_id, x.leg, x.reps, graded=graded)
     return "\n".join(lines)
+
+
+def _slr_lines(exercise_id: str, leg: Leg, reps: tuple[Rep, ...], *, graded: bool) -> list[str]:
+    """The SLR test's answer, as the JSON's ``slr`` gives it: the best raise against the
+    standard's lines (one decimal, as the peaks above, so 75.4° is seen to miss 75.5°)."""
+    if exercise_id != "slr" or not reps or not graded:
+        return []
+    slr = assess_leg(leg, reps)
+    verdict = "passes" if slr.passed else "below"
+    line = DEFAULT_LINES.mid_thigh_deg
+    return [
+        f"SLR {leg.value} leg: best {slr.best_deg:.1f}° (grade {slr.grade}),"
+        f" {verdict} the {line:.1f}° door-jamb line"
+    ]
 
 
 def _set_lines(
