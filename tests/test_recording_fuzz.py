@@ -137,12 +137,13 @@ def test_packet_lines_read_without_json_read_as_json_reads_them(
             return (rec.t_host_s.tolist(), rec.sensor_ids.tolist(), rec.payloads, error)
 
     fast = outcome()
-    original = reader._add_written_packet
+    original, original_run = reader._add_written_packet, reader._add_written_run
     reader._add_written_packet = lambda builder, line: False  # type: ignore[assignment]
+    reader._add_written_run = lambda builder, *fields: False  # type: ignore[assignment]
     try:
         assert outcome() == fast
     finally:
-        reader._add_written_packet = original
+        reader._add_written_packet, reader._add_written_run = original, original_run
 
 
 @pytest.mark.parametrize("kind", ["packet", "marker"])
@@ -164,3 +165,77 @@ def test_a_time_too_large_for_a_float_is_a_recording_error(tmp_path: Path, kind:
     assert len(str(raised.value)) < 200
     rec = read_recording(path, salvage=True)
     assert rec.error is not None and rec.error.line == 2
+
+
+_WRITTEN = '{{"type":"packet","t_host_s":{t},"sensor":"{s}","payload_hex":"{h}"}}'
+_LINES = st.sampled_from(
+    [
+        _WRITTEN.format(t="0.5", s="thigh", h="0a1b"),
+        _WRITTEN.format(t="1.25", s="thigh", h="01132600a00e"),
+        _WRITTEN.format(t="-0.0", s="thigh", h=""),
+        _WRITTEN.format(t="2", s="thigh", h="0A1B"),
+        _WRITTEN.format(t="3e1", s="thigh", h="ff"),
+        _WRITTEN.format(t="1E400", s="thigh", h="0a1b"),  # no float: an error
+        _WRITTEN.format(t="1" + "0" * 400, s="thigh", h="0a1b"),  # no float either
+        _WRITTEN.format(t="0.5", s="thigh", h="0a1"),  # odd hex: an error
+        _WRITTEN.format(t="0.5", s="shank", h="0a1b"),  # unknown sensor: an error
+        _WRITTEN.format(t="01.5", s="thigh", h="0a1b"),  # not a JSON number
+        _WRITTEN.format(t="0.5", s="th\\u0069gh", h="0a1b"),  # an escape json reads
+        _WRITTEN.format(t="0.5", s="thigh", h="0a1b") + "\r",
+        _WRITTEN.format(t="0.5", s="thigh", h="0a1b")[:-1] + ',"x":1}',
+        ' {"type":"packet","t_host_s":0.5,"sensor":"thigh","payload_hex":"0a1b"}',
+        '{"type":"marker","t_host_s":0.7,"kind":"note","text":"x"}',
+        '{"type":"calibration","t_host_s":0.8,"calibration":{"a":1}}',
+        '{"type":"mystery","t_host_s":0.9}',
+        "",
+        "not json",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_LINES, max_size=40),
+    st.sampled_from([1, 3, 8, 4096]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_blocks_of_packet_lines_read_as_line_by_line(
+    lines: list[str], block_lines: int, gz: bool, salvage: bool
+) -> None:
+    """Runs of packet lines in the writer's layout are read together; a block that mixes
+    them with any other line (markers, variations, damage) gives what reading it line by
+    line gives: the same records, blocks, warnings and errors at the same line."""
+    import gzip
+
+    from hipsense.recording import stream
+    from hipsense.recording.reader import _add_line
+
+    header = _PLAIN.split(b"\n", 1)[0]
+    text = b"\n".join([header, *(line.encode() for line in lines)]) + b"\n"
+
+    def outcome() -> list[object]:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / ("b.jsonl.gz" if gz else "b.jsonl")
+            path.write_bytes(gzip.compress(text) if gz else text)
+            got: list[object] = []
+            try:
+                for rec in stream.stream_recording(path, salvage=salvage, block_lines=block_lines):
+                    error = None if rec.error is None else str(rec.error).replace(folder, "")
+                    got.append((rec.t_host_s.tolist(), rec.sensor_ids.tolist(), rec.payloads,
+                                rec.markers, rec.calibrations, rec.warnings, error))  # fmt: skip
+            except RecordingError as exc:
+                got.append(("error", str(exc).replace(folder, "")))
+            return got
+
+    def one_by_one(builder: object, block: list[bytes], first: int) -> None:
+        for k, line in enumerate(block):
+            _add_line(builder, line, first + k)  # type: ignore[arg-type]
+
+    together = outcome()
+    original = stream.add_lines
+    stream.add_lines = one_by_one  # type: ignore[assignment]
+    try:
+        assert outcome() == together
+    finally:
+        stream.add_lines = original

@@ -3,6 +3,7 @@ feeds the lines)."""
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 import re
@@ -105,6 +106,84 @@ def _finish_lines(
 _PACKET_HEAD, _PACKET_TAIL = b'{"type":"packet","t_host_s":', b'"}'
 _SENSOR_KEY, _PAYLOAD_KEY = b',"sensor":"', b'","payload_hex":"'
 _JSON_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+# One match per line of a block: the writer's packet line (time, sensor, hex) or, for any
+# other line, empty groups. Everything it accepts ``_add_written_packet`` accepts alike.
+_WRITTEN_LINES = re.compile(
+    rb'^(?:\{"type":"packet","t_host_s":(' + _JSON_NUMBER.pattern + rb'),"sensor":"([^"\\\n]*)"'
+    rb',"payload_hex":"([0-9A-Fa-f]*)"\}|.*)$',
+    re.MULTILINE,
+)
+
+
+def add_lines(builder: _Builder, lines: list[bytes], first: int) -> None:
+    """Lines number ``first``, ``first + 1``, ... into ``builder``, as ``_add_line`` adds them
+    one by one (the same records, warnings and errors at the same line): the runs of packet
+    lines in the writer's own layout are read together, with one pattern search over the
+    block and one conversion per field; any other line goes through ``_add_line``."""
+    i = 0
+    while i < len(lines) and builder.header is None:  # the header names the sensors
+        _add_line(builder, lines[i], first + i)
+        i += 1
+    rest = lines[i:] if i else lines
+    if not rest:
+        return
+    fields = _WRITTEN_LINES.findall(b"\n".join(rest))
+    if len(fields) != len(rest):  # not one match per line: read them one by one
+        fields = [(b"", b"", b"")] * len(rest)
+    times, sensors, hexes = zip(*fields, strict=True)
+    known = builder.written_ids
+    if all(times) and known.keys() >= set(sensors):  # the usual block: packet lines only
+        runs = [(0, len(rest))]
+    else:
+        written = [bool(t) and s in known for t, s in zip(times, sensors, strict=True)]
+        runs = _runs(written)
+    done = 0
+    for a, b in runs:
+        for k in range(done, a):
+            _add_line(builder, rest[k], first + i + k)
+        if not _add_written_run(builder, times[a:b], sensors[a:b], hexes[a:b]):
+            for k in range(a, b):
+                _add_line(builder, rest[k], first + i + k)
+        done = b
+    for k in range(done, len(rest)):
+        _add_line(builder, rest[k], first + i + k)
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in ``flags``."""
+    runs, start = [], None
+    for k, flag in enumerate(flags):
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            runs.append((start, k))
+            start = None
+    if start is not None:
+        runs.append((start, len(flags)))
+    return runs
+
+
+Fields = tuple[bytes, ...]
+
+
+def _add_written_run(builder: _Builder, times: Fields, sensors: Fields, hexes: Fields) -> bool:
+    """Packet lines in the writer's layout (their fields), all added as
+    ``_add_written_packet`` adds each; False (and nothing added) if one of them is not one
+    it would add (odd hex digits, a time too large for a float)."""
+    try:
+        payloads = list(map(binascii.unhexlify, hexes))
+    except binascii.Error:
+        return False
+    seconds = list(map(float, times))
+    if not all(map(math.isfinite, seconds)):
+        return False
+    known = builder.written_ids
+    builder.times += seconds
+    builder.sensors += map(known.__getitem__, sensors)
+    builder.payloads += payloads
+    return True
 
 
 def _add_line(builder: _Builder, line: bytes, number: int) -> None:

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from hipsense.errors import RecordingError
 from hipsense.recording.model import Recording
-from hipsense.recording.reader import _GZIP_MAGIC, _add_line, _Builder, _finish_lines
+from hipsense.recording.reader import _GZIP_MAGIC, _Builder, _finish_lines, add_lines
 
 READ_CHUNK = 1 << 20  # bytes read at a time from a plain file
 INFLATE_CHUNK = 1 << 16  # compressed bytes inflated at a time: damage loses at most this much
@@ -153,9 +153,13 @@ def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int | None)
     for chunk in source:
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()
-        for line in lines:
-            number += 1
-            _add_line(builder, line, number)
+        start = 0
+        while start < len(lines):  # up to the next block's end, or the chunk's
+            room = block_lines - number % block_lines if block_lines else len(lines)
+            stop = min(len(lines), start + room)
+            add_lines(builder, lines[start:stop], number + 1)
+            number += stop - start
+            start = stop
             if block_lines and number % block_lines == 0:
                 yield
     if not number and not pending.strip(b"\x00 \r\t"):
