@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
 
 import numpy as np
 import numpy.typing as npt
@@ -15,16 +14,16 @@ FloatArray = npt.NDArray[np.float64]
 def low_pass(smooth: float | None, alpha: FloatArray, y: FloatArray) -> FloatArray:
     """``s += alpha * (y - s)`` per sample (from ``y[0]`` when ``smooth`` is None), in exactly
     the float operations a per-sample stream does, so any batching gives the same bits."""
+    out: list[float] = []
+    keep = out.append
     pairs = zip(alpha.tolist(), y.tolist(), strict=True)
     if smooth is None:
-        first = next(pairs)[1]
-        return np.array(list(accumulate(pairs, _step, initial=first)), dtype=np.float64)
-    return np.array(list(accumulate(pairs, _step, initial=smooth))[1:], dtype=np.float64)
-
-
-def _step(smooth: float, alpha_y: tuple[float, float]) -> float:
-    alpha, y = alpha_y
-    return smooth + alpha * (y - smooth)
+        smooth = next(pairs)[1]
+        keep(smooth)
+    for a, v in pairs:  # the recurrence inline: no call per sample
+        smooth = smooth + a * (v - smooth)
+        keep(smooth)
+    return np.array(out, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
