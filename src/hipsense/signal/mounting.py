@@ -71,6 +71,23 @@ class MountingCalibration:
         turn = np.eye(3) + vx + (vx @ vx) / (1.0 + c)[:, None, None]
         return np.asarray(self.r_ts @ np.swapaxes(turn, 1, 2), dtype=np.float64)
 
+    def up_in_thigh(self, up_in_sensor: FloatArray, acc_offset_mps2: FloatArray) -> FloatArray:
+        """``r_ts_for_offset(acc_offset_mps2)`` applied to the up vectors (N, 3) of a fusion
+        that removed those offsets, without forming the matrices: each up is turned back by
+        the shortest arc (u - v x u + v x (v x u) / (1 + c)), then into the thigh frame. The
+        same as the matrices' product up to float rounding (about 1e-16)."""
+        up = np.asarray(up_in_sensor, dtype=np.float64)
+        if self.neutral_acc_in_sensor_mps2 is None:
+            return np.asarray(up @ self.r_ts.T, dtype=np.float64)
+        neutral = np.array(self.neutral_acc_in_sensor_mps2)
+        old = neutral / np.linalg.norm(neutral)
+        new = neutral - np.asarray(acc_offset_mps2, dtype=np.float64)
+        new /= np.linalg.norm(new, axis=1, keepdims=True)
+        v, c = _cross(old, new), new @ old
+        v_up = _cross(v, up)
+        turned = up - v_up + _cross(v, v_up) / (1.0 + c)[:, None]
+        return np.asarray(turned @ self.r_ts.T, dtype=np.float64)
+
     @property
     def quality(self) -> float:
         """0 (unusable) .. 1 (textbook): the weakest of the per-metric scores."""
@@ -122,6 +139,13 @@ class MountingCalibration:
             raise CalibrationError(
                 f"saved calibration is unusable ({exc}): calibrate again"
             ) from exc
+
+
+def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Row-wise cross products of (N, 3) or (3,) arrays (``np.cross``, less overhead)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
 _VECTORS = ("lever_arm_in_sensor_m", "neutral_acc_in_sensor_mps2", "rest_gyr_radps")

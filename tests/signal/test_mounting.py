@@ -1,0 +1,47 @@
+"""The mounting's offset-corrected axes applied without forming one matrix per sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hipsense.exercises import Leg, Posture
+from hipsense.signal.mounting import MountingCalibration
+
+
+def _rotation(rng: np.random.Generator) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_up_in_thigh_is_the_offset_matrices_applied(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    neutral = rng.normal(size=3)
+    neutral *= 9.81 / np.linalg.norm(neutral)
+    base = MountingCalibration.from_rotation(_rotation(rng), Posture.STANDING, Leg.RIGHT)
+    cal = MountingCalibration(
+        base.posture,
+        base.leg,
+        base.thigh_axes_in_sensor,
+        neutral_acc_in_sensor_mps2=(float(neutral[0]), float(neutral[1]), float(neutral[2])),
+    )
+    n = 500
+    offsets = np.repeat(rng.normal(0.0, 0.3, size=(50, 3)), 10, axis=0)  # runs, as at rest
+    up = rng.normal(size=(n, 3))
+    up /= np.linalg.norm(up, axis=1, keepdims=True)
+    want = np.einsum("nij,nj->ni", cal.r_ts_for_offset(offsets), up)
+    got = cal.up_in_thigh(up, offsets)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+    # a zero offset leaves the axes as they are; a large one turns them
+    np.testing.assert_allclose(cal.up_in_thigh(up, np.zeros((n, 3))), up @ cal.r_ts.T, atol=1e-15)
+    assert np.abs(got - up @ cal.r_ts.T).max() > 1e-3
+
+
+def test_up_in_thigh_without_a_recorded_neutral_uses_the_axes() -> None:
+    rng = np.random.default_rng(7)
+    cal = MountingCalibration.from_rotation(_rotation(rng), Posture.SUPINE, Leg.LEFT)
+    up = rng.normal(size=(20, 3))
+    offsets = rng.normal(size=(20, 3))
+    np.testing.assert_array_equal(cal.up_in_thigh(up, offsets), up @ cal.r_ts.T)
