@@ -108,7 +108,7 @@ def thigh_angles(
     if acc_offset_mps2 is None:
         up_thigh = up_s @ calibration.r_ts.T
     else:
-        up_thigh = np.einsum("nij,nj->ni", calibration.r_ts_for_offset(acc_offset_mps2), up_s)
+        up_thigh = calibration.up_in_thigh(up_s, acc_offset_mps2)
     return angles_from_up(up_thigh, calibration.leg, calibration.posture)
 
 
