@@ -256,3 +256,25 @@ def test_a_damaged_header_calibration_is_reported_against_the_recording(
     assert "redo it" not in err[0]  # the sensor's own saved calibration is not the problem
     assert main(["analyze", str(path), "--exercise", "slr"]) == 2
     assert "in the header is damaged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("session.csv", "hipsense reads back recordings named .jsonl.gz (compressed) or .jsonl"),
+        ("session", "hipsense reads back recordings named .jsonl.gz (compressed) or .jsonl"),
+        ("folder", "is a folder: give a file name such as session.jsonl.gz"),
+    ],
+)
+def test_a_recording_is_only_made_under_a_name_hipsense_reads_back(
+    name: str, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--record x.csv`` used to record a session that analyze then read as an IMU CSV and
+    refused; now nothing starts, and nothing is created."""
+    (tmp_path / "folder").mkdir()
+    target = tmp_path / name
+    assert main(["demo", "--plain", "--duration", "1", "--record", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"hipsense: {target}: {problem}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]

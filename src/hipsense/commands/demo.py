@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 
 import numpy as np
 
-from hipsense.commands.stream import LinkRun, PayloadSink, cut_after, refuse_existing
+from hipsense.commands.stream import LinkRun, PayloadSink, check_record_path, cut_after
 from hipsense.exercises import Leg
 from hipsense.live.coach import DemoCoach, cues_for, first_exercise
 from hipsense.session import Session
@@ -23,7 +23,7 @@ async def _demo(args: argparse.Namespace) -> int:
     from hipsense.sim import Conditions, plan_warmup, simulate
     from hipsense.virtual import ArraySource, VirtualRadio
 
-    refuse_existing(args.record)
+    check_record_path(args.record)
     leg = Leg.RIGHT
     sim = simulate(
         plan_warmup(leg, np.random.default_rng(args.seed)),

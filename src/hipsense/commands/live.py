@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from hipsense.commands.stream import LinkRun, PayloadSink, cut_after, refuse_existing
+from hipsense.commands.stream import LinkRun, PayloadSink, check_record_path, cut_after
 from hipsense.errors import HipsenseError
 from hipsense.exercises import Leg, Posture
 from hipsense.live.mountings import load_mounting, save_mountings
@@ -81,7 +81,7 @@ async def live_session(args: argparse.Namespace, backend: BackendClasses | None 
     """``backend``: bleak's native one unless given (tests pass the virtual radio's)."""
     from hipsense.sources.ble import merge_streams, open_links
 
-    refuse_existing(args.record)
+    check_record_path(args.record)
     leg = Leg(args.leg)
     exercise_id = args.exercise if args.exercise not in (None, "none") else "swing-forward"
     targets = _targets(args.sensor, leg)

@@ -39,10 +39,24 @@ async def cut_after(
             return
 
 
-def refuse_existing(record: str | None) -> None:
-    """``--record FILE`` never overwrites: say so before any sensor is connected."""
-    if record is not None and Path(record).exists():
+RECORDING_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+
+def check_record_path(record: str | None) -> None:
+    """``--record FILE`` before any sensor is connected: never overwrite, and only names
+    ``replay`` and ``analyze`` read back as recordings (``x.csv`` would be taken for an IMU
+    CSV and refused)."""
+    if record is None:
+        return
+    path = Path(record)
+    if path.is_dir():
+        raise RecordingError(record, "is a folder: give a file name such as session.jsonl.gz")
+    if path.exists():
         raise RecordingError(record, "already exists: choose another file name")
+    if not path.name.endswith(RECORDING_SUFFIXES):  # as the writer and readers tell them
+        raise RecordingError(
+            record, "hipsense reads back recordings named .jsonl.gz (compressed) or .jsonl"
+        )
 
 
 class PayloadSink:
