@@ -1,12 +1,12 @@
 """``hipsense live`` end to end on the virtual radio: links, session, recording, history."""
 
-import argparse
 import json
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
+from live_args import live_args
 
 from hipsense.commands.live import live_session
 from hipsense.exercises import Leg
@@ -27,16 +27,7 @@ async def test_live_plain_counts_records_and_saves(
         sensor = await radio.add_sensor(
             None, ArraySource.from_session(sim), info=sim.info, rate_hz=100, pacing="fast"
         )
-        args = argparse.Namespace(
-            sensor=[f"{sensor.name}=left_thigh"],
-            exercise="knee-drive",
-            leg="left",
-            plain=True,
-            record=str(record),
-            duration=4.0,
-            db=str(db),
-            reuse_calibration=False,
-        )
+        args = live_args(sensor.name, record=record, db=db)
         assert await live_session(args, backend=radio.bleak_backend) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()

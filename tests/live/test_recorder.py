@@ -1,6 +1,5 @@
 """Recording a live session: file names, folders, and what happens when the disk says no."""
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -8,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from live_args import live_args
 
 from hipsense.commands.live import live_session
 from hipsense.errors import RecordingError
@@ -17,19 +17,6 @@ from hipsense.recording import RecordingWriter, read_recording
 from hipsense.session import Session
 from hipsense.sim import plan_set, simulate
 from hipsense.virtual import ArraySource, VirtualRadio
-
-
-def _live_args(name: str, record: Path, db: Path) -> argparse.Namespace:
-    return argparse.Namespace(
-        sensor=[f"{name}=left_thigh"],
-        exercise="knee-drive",
-        leg="left",
-        plain=True,
-        record=str(record),
-        duration=4.0,
-        db=str(db),
-        reuse_calibration=False,
-    )
 
 
 def test_record_key_twice_in_a_second_gives_a_new_file(
@@ -85,7 +72,7 @@ async def test_a_failing_recording_stops_but_the_session_goes_on(
         sensor = await radio.add_sensor(
             None, ArraySource.from_session(sim), info=sim.info, rate_hz=100, pacing="fast"
         )
-        args = _live_args(sensor.name, record, tmp_path / "h.sqlite3")
+        args = live_args(sensor.name, record=record, db=tmp_path / "h.sqlite3")
         assert await live_session(args, backend=radio.bleak_backend) == 2
     captured = capsys.readouterr()
     reps = [line for line in captured.out.splitlines() if line.startswith("rep knee-drive")]
@@ -107,7 +94,7 @@ async def test_an_existing_record_file_is_refused_before_streaming(
             None, ArraySource.from_session(sim), info=sim.info, rate_hz=100, pacing="fast"
         )
         with pytest.raises(RecordingError, match="already exists"):
-            args = _live_args(sensor.name, record, tmp_path / "h.sqlite3")
+            args = live_args(sensor.name, record=record, db=tmp_path / "h.sqlite3")
             await live_session(args, backend=radio.bleak_backend)
     assert record.read_bytes() == b"an earlier session"
     assert "rep " not in capsys.readouterr().out
