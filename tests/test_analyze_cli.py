@@ -489,3 +489,31 @@ def test_the_slr_table_answers_whether_the_raise_passes(capsys: pytest.CaptureFi
         f" {verdict} the 75.5° door-jamb line"
     )
     assert expected in capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("acc_scale", "gyr_scale", "hint"),
+    [
+        (1 / 9.80665, 1.0, "the values look like g: name the columns acc_x_g, acc_y_g, acc_z_g"),
+        (1.0, float(np.degrees(1.0)), "the values look like °/s: name the columns gyr_x_dps"),
+    ],
+)
+def test_values_in_another_unit_than_the_columns_say_are_refused(
+    acc_scale: float,
+    gyr_scale: float,
+    hint: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """g under acc_*_mps2 names, or °/s under gyr_*_radps: one line naming the fix, exit 2,
+    instead of angles and reps from values ten or sixty times off."""
+    sim = simulate(plan_set("slr", Leg.RIGHT, 3, np.random.default_rng(5)), rate_hz=50.0, seed=5)
+    csv = tmp_path / "logger.csv"
+    table = np.column_stack([sim.t_s, sim.acc_mps2 * acc_scale, sim.gyr_radps * gyr_scale])
+    header = "time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,gyr_x_radps,gyr_y_radps,gyr_z_radps"
+    np.savetxt(csv, table, delimiter=",", header=header, comments="", fmt="%.6f")
+    assert main(["analyze", str(csv), "--exercise", "slr", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"hipsense: {csv}: the ") and hint in line

@@ -92,6 +92,8 @@ def test_analyze_help_lists_every_way_to_exit_2() -> None:
         "several drills",
         "no reps could be counted",
         "--save refused unreliable angles",
+        "not in its columns' units",
+        "the --save history cannot be written",
     ):
         assert cause in text, cause
 

@@ -28,30 +28,36 @@ EXAMPLES = {
     ),
     "record": "example:\n  hipsense record --sensor hipsense-1A2B --exercise slr session.jsonl.gz",
     "replay": "example:\n  hipsense replay session.jsonl.gz --speed max --plain",
-    "analyze": (
-        "examples:\n"
-        "  hipsense analyze session.jsonl.gz --exercise slr --leg right --save\n"
-        "  hipsense analyze imu.csv --exercise none --orientation-csv orientation.csv\n"
-        "\nAn IMU CSV needs time_s, acc_x_mps2.. (or acc_x_g..) and gyr_x_radps.."
-        " (or gyr_x_dps..) columns.\n"
-        "When a CSV's gyroscope does not agree with its accelerometer, its angles are"
-        " unreliable: the reps are still counted, but no SLR grade is given (JSON:"
-        " angles_reliable false, slr null with slr_withheld) and --save stores nothing.\n"
-        "Exit code 2 when:\n"
-        "  - the input is bad: damaged (cut, corrupt, a torn line), malformed packets,"
-        " CSV rows skipped\n"
-        "    (unreadable values or repeated times); what is usable is still analysed\n"
-        "  - it has no sensor samples, or no exercise is known (a CSV, or a recording that"
-        " names none,\n    given without --exercise)\n"
-        "  - options conflict: an export would overwrite the input or another export, or"
-        " --exercise none\n    is given with --angles-csv, --reps-csv or --save\n"
-        "  - an export's folder is missing or read-only (checked before analysing), or a"
-        " recording\n"
-        "    of several drills is given with --angles-csv, --orientation-csv or --reps-csv\n"
-        "  - no reps could be counted (no clear leg movement, e.g. a file of the down leg's"
-        " thigh),\n    or a drill the recording switched to never calibrated\n"
-        "  - --save refused unreliable angles"
-    ),
+    "analyze": """\
+examples:
+  hipsense analyze session.jsonl.gz --exercise slr --leg right --save
+  hipsense analyze imu.csv --exercise none --orientation-csv orientation.csv
+
+An IMU CSV needs time_s, acc_x_mps2.. (or acc_x_g..) and gyr_x_radps..
+(or gyr_x_dps..) columns. When a CSV's gyroscope does not agree with its
+accelerometer, its angles are unreliable: the reps are still counted, but
+no SLR grade is given (JSON: angles_reliable false, slr null with
+slr_withheld) and --save stores nothing.
+
+Exit code 2 when:
+  - the input is bad: damaged (cut, corrupt, a torn line), malformed
+    packets, CSV rows skipped (unreadable values or repeated times); what
+    is usable is still analysed
+  - a CSV's values are not in its columns' units (an accelerometer that
+    does not read gravity, a gyroscope turning faster than a leg can)
+  - it has no sensor samples, or no exercise is known (a CSV, or a
+    recording that names none, given without --exercise)
+  - options conflict: an export would overwrite the input or another
+    export, or --exercise none is given with --angles-csv, --reps-csv or
+    --save
+  - an export's folder is missing or read-only, or the --save history
+    cannot be written (both checked before analysing), or a recording of
+    several drills is given with --angles-csv, --orientation-csv or
+    --reps-csv
+  - no reps could be counted (no clear leg movement, e.g. a file of the
+    down leg's thigh), or a drill the recording switched to never
+    calibrated
+  - --save refused unreliable angles""",
     "history": "example:\n  hipsense history --exercise slr --leg right",
     "calibrate-sensor": "example:\n  hipsense calibrate-sensor --sensor hipsense-1A2B",
 }

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hipsense.analysis import (
     AnalysedSet,
     AnalysisResult,
@@ -19,6 +21,7 @@ from hipsense.analysis import (
     analyze_stream,
     checked_axes,
 )
+from hipsense.errors import CsvFormatError
 from hipsense.exercises import Leg
 from hipsense.exports import (
     CsvWriter,
@@ -31,7 +34,7 @@ from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks, mar
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import DEFAULT_LINES, assess_leg
-from hipsense.sources.replay import load_input
+from hipsense.sources.replay import LoadedInput, load_input
 from hipsense.sources.streamed import InputStream, open_input
 from hipsense.store import unusable_history
 from hipsense.store.model import parse_utc, to_utc_text
@@ -51,12 +54,50 @@ PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth dr
 
 def _open(args: argparse.Namespace) -> tuple[InputStream, str | None]:
     """The input, and why its angles are unreliable (None: they can be trusted)."""
-    if str(args.path).lower().endswith(".csv"):  # another app's export: check its axes
-        imported, unreliable = checked_axes(
-            load_input(args.path, sensor_id=args.sensor, salvage=True)
-        )
+    if str(args.path).lower().endswith(".csv"):  # another app's export: check units, axes
+        loaded = load_input(args.path, sensor_id=args.sensor, salvage=True)
+        problem = wrong_units(loaded)
+        if problem is not None:
+            raise CsvFormatError(loaded.path, problem)
+        imported, unreliable = checked_axes(loaded)
         return InputStream.of(imported), unreliable
     return open_input(args.path, sensor_id=args.sensor, salvage=True), None
+
+
+GRAVITY_MPS2 = 9.80665
+# A thigh turns at up to ~8 rad/s (470 °/s) in a vigorous swing; most of a file is slower.
+GYRO_P99_MAX_RADPS = 20.0
+
+
+def wrong_units(loaded: LoadedInput) -> str | None:
+    """Why an IMU CSV's values cannot be in the units its column names say (None: they can).
+    Its accelerometer must read about gravity (the median magnitude, as most of any drill's
+    file is near rest); its gyroscope must not turn faster than a leg can."""
+    if not loaded.batches:
+        return None
+    acc = np.concatenate([b.acc_mps2 for b in loaded.batches])
+    gyr = np.concatenate([b.gyr_radps for b in loaded.batches])
+    acc_mps2 = float(np.median(np.linalg.norm(acc, axis=1)))
+    ratio = acc_mps2 / GRAVITY_MPS2
+    if not 0.6 < ratio < 1.6:
+        if 0.6 < acc_mps2 < 1.6:
+            hint = "the values look like g: name the columns acc_x_g, acc_y_g, acc_z_g"
+        elif 0.6 < ratio / GRAVITY_MPS2 < 1.6:
+            hint = "the values look like m/s²: name the columns acc_x_mps2, acc_y_mps2, acc_z_mps2"
+        else:
+            hint = "check the unit of the acc_ columns (acc_x_mps2.. or acc_x_g..)"
+        return (
+            f"the accelerometer reads {acc_mps2:.3g} m/s² at rest (median), not gravity's"
+            f" {GRAVITY_MPS2:.2f}: {hint}"
+        )
+    gyr_radps = float(np.percentile(np.linalg.norm(gyr, axis=1), 99))
+    if gyr_radps > GYRO_P99_MAX_RADPS:
+        return (
+            f"the gyroscope turns at {gyr_radps:.3g} rad/s ({np.degrees(gyr_radps):.0f} °/s),"
+            " faster than a leg can: the values look like °/s: name the columns"
+            " gyr_x_dps, gyr_y_dps, gyr_z_dps"
+        )
+    return None
 
 
 def unwritable_export(paths: list[str | None]) -> str | None:
