@@ -76,6 +76,23 @@ def _help(command: str) -> str:
     return str(sub.choices[command].format_help())  # type: ignore[index]
 
 
+def test_every_help_fits_an_80_column_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Usage lines used to carry every exercise id (140 columns), and the analyze epilog
+    lines of 250 characters wrapped at random on an 80-column terminal."""
+    monkeypatch.setenv("COLUMNS", "80")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in [("hipsense", parser), *sub.choices.items()]:  # type: ignore[union-attr]
+        long = [line for line in command.format_help().splitlines() if len(line) > 80]
+        assert long == [], name
+    assert "swing-lateral" in _help("analyze")  # the choices are still told, unbroken
+
+
+def test_record_help_promises_no_app() -> None:
+    """record has no app: its --exercise help used to say 'e in the app picks another'."""
+    assert "in the app" not in _help("record") and "e in the app" in _help("live")
+
+
 def test_history_json_help_says_one_object_per_leg_and_week() -> None:
     assert "one object per leg and week" in " ".join(_help("history").split())
 

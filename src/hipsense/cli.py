@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -23,8 +24,8 @@ EXAMPLES = {
     "live": (
         "examples:\n"
         "  hipsense live --sensor hipsense-1A2B --exercise swing-forward --leg right\n"
-        "  hipsense live --sensor hipsense-1A2B=right_thigh --sensor WT901BLE68=left_thigh"
-        " --exercise slr"
+        "  hipsense live --sensor hipsense-1A2B=right_thigh \\\n"
+        "                --sensor WT901BLE68=left_thigh --exercise slr"
     ),
     "record": "example:\n  hipsense record --sensor hipsense-1A2B --exercise slr session.jsonl.gz",
     "replay": "example:\n  hipsense replay session.jsonl.gz --speed max --plain",
@@ -88,6 +89,13 @@ def replay_speed(text: str) -> str:
     return text
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs as written; option help wrapped at spaces only (not inside swing-lateral)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def _command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
 ) -> argparse.ArgumentParser:
@@ -96,20 +104,29 @@ def _command(
         help=summary,
         description=summary[0].upper() + summary[1:] + ".",
         epilog=EXAMPLES.get(name),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
 
 
-def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """``required``: the drill must be named (``none`` allowed); else a live default."""
+EXERCISE = "EXERCISE"  # the choices are listed in the help: in the usage they overflow 80 columns
+EXERCISES = ", ".join(CATALOGUE)
+
+
+def _add_exercise_args(
+    parser: argparse.ArgumentParser, *, required: bool, app: bool = True
+) -> None:
+    """``required``: the drill must be named (``none`` allowed); else a live default, which
+    the app (``app``) can change with its e key."""
+    later = "; e in the app picks another" if app else ""
     parser.add_argument(
         "--exercise",
         choices=[*CATALOGUE, "none"] if required else list(CATALOGUE),
+        metavar=EXERCISE,
         required=required,
         default=None if required else "swing-forward",
-        help="exercise performed ('none': orientation only, no exercise calibration)"
+        help=f"{EXERCISES}, or none (orientation only, no exercise calibration)"
         if required
-        else "exercise performed (default: swing-forward; e in the app picks another)",
+        else f"{EXERCISES} (default: swing-forward{later})",
     )
     parser.add_argument(
         "--leg",
@@ -119,7 +136,10 @@ def _add_exercise_args(parser: argparse.ArgumentParser, *, required: bool) -> No
     )
 
 
-DB_HELP = "history database (default: $HIPSENSE_HISTORY or ~/.local/share/hipsense/history.sqlite3)"
+DB_HELP = (
+    "history database (default: $HIPSENSE_HISTORY, else"
+    " $XDG_DATA_HOME/hipsense/history.sqlite3, ~/.local/share/... without it)"
+)
 
 
 def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -128,7 +148,8 @@ def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--exercise",
         choices=[*CATALOGUE, "none"],
-        help="exercise performed ('none': orientation only, no exercise calibration);"
+        metavar=EXERCISE,
+        help=f"{EXERCISES}, or none (orientation only, no exercise calibration);"
         " needed for a CSV. A recording's default: the drills it holds, followed where it"
         " switched (one result per set); given, it overrides them and the whole recording"
         " is analysed as this exercise",
@@ -219,7 +240,7 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help=SENSOR_HELP,
     )
     record.add_argument("output", help="new recording file (.jsonl, or .jsonl.gz compressed)")
-    _add_exercise_args(record, required=False)
+    _add_exercise_args(record, required=False, app=False)
     record.add_argument("--duration", type=positive_seconds, metavar="S", help=DURATION_HELP)
     record.add_argument("--notes", default="", help="free text stored in the header")
 
@@ -233,13 +254,24 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="1 = real time (default), 4 = four times as fast, max = as fast as possible",
     )
     replay.add_argument("--plain", action="store_true", help="print events as lines, no app")
-    replay.add_argument("--exercise", choices=list(CATALOGUE), help="default: the recording's")
+    replay.add_argument(
+        "--exercise",
+        choices=list(CATALOGUE),
+        metavar=EXERCISE,
+        help=f"{EXERCISES} (default: the recording's, followed where it switched)",
+    )
     replay.add_argument("--leg", choices=["left", "right"], help="default: the recording's")
 
 
 def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = _command(sub, "history", "week-by-week progress from the history database")
-    p.add_argument("--exercise", choices=list(CATALOGUE), default="slr", help="default: slr")
+    p.add_argument(
+        "--exercise",
+        choices=list(CATALOGUE),
+        metavar=EXERCISE,
+        default="slr",
+        help=f"{EXERCISES} (default: slr)",
+    )
     p.add_argument("--leg", choices=["left", "right"], help="default: both legs")
     p.add_argument("--db", metavar="FILE", help=DB_HELP)
     p.add_argument(
