@@ -106,3 +106,19 @@ def test_one_sensor_follows_the_leg_switch_whatever_its_role() -> None:
     pipe = session.pipelines["right_thigh"]
     assert pipe.leg is Leg.LEFT and pipe.counting
     assert pipe.calibration is None  # moved to the other thigh: calibrate again
+
+
+def test_the_slr_target_is_the_line_the_session_grades_against() -> None:
+    """The gauge's target used to be the catalogue's 75° while the verdict used the 75.5°
+    door-jamb line: a 75.2° raise reached the target yet was 'below the line'."""
+    from hipsense.session import SessionOptions
+    from hipsense.signal.slr import DEFAULT_LINES, GradeLines
+
+    session = Session("swing-forward", Leg.RIGHT, {"sim": 100.0})
+    assert session.target_deg is None  # forward swings aim at no angle
+    session.select_exercise("slr")
+    (changed,) = [e for e in session.drain() if isinstance(e, ExerciseChanged)]
+    assert changed.target_deg == session.target_deg == DEFAULT_LINES.mid_thigh_deg
+    short = GradeLines.from_segments(0.40, 0.45)  # a personalised line moves the target too
+    mine = Session("slr", Leg.LEFT, {"sim": 100.0}, options=SessionOptions(grade_lines=short))
+    assert mine.target_deg == short.mid_thigh_deg != DEFAULT_LINES.mid_thigh_deg

@@ -64,8 +64,11 @@ class ScriptedEvents:
 class FakeControl:
     """Records every call; like the real session, echoes exercise and leg changes as events."""
 
-    def __init__(self, events: ScriptedEvents, exercise_id: str, leg: str) -> None:
+    def __init__(
+        self, events: ScriptedEvents, exercise_id: str, leg: str, slr_line_deg: float = 75.0
+    ) -> None:
         self.events = events
+        self.slr_line_deg = slr_line_deg  # the SLR's target, as the session grades it
         self.exercise_id = exercise_id
         self.target_reps = CATALOGUE[exercise_id].target_reps
         self.leg = leg
@@ -74,7 +77,8 @@ class FakeControl:
 
     def _changed(self) -> None:
         e = CATALOGUE[self.exercise_id]
-        self.events.push(ExerciseChanged(e.id, self.leg, self.target_reps, e.target_deg))
+        target = self.slr_line_deg if e.id == "slr" else e.target_deg
+        self.events.push(ExerciseChanged(e.id, self.leg, self.target_reps, target))
 
     def start_set(self) -> None:
         self.calls.append("start_set")
@@ -173,7 +177,7 @@ def set_update(
     )
 
 
-def slr(leg: str, *peaks: float, previous: float | None = None) -> SlrUpdate:
+def slr(leg: str, *peaks: float, previous: float | None = None, line: float = 75.0) -> SlrUpdate:
     best = max(peaks) if peaks else None
     change = best - previous if best is not None and previous is not None else None
     return SlrUpdate(
@@ -181,8 +185,8 @@ def slr(leg: str, *peaks: float, previous: float | None = None) -> SlrUpdate:
         trial_peaks_deg=peaks,
         best_deg=best,
         grade=None if best is None else (3 if best >= 75 else 2 if best >= 60 else 1),
-        passed=None if best is None else best >= 75.0,
-        pass_line_deg=75.0,
+        passed=None if best is None else best >= line,
+        pass_line_deg=line,
         knee_line_deg=60.0,
         previous_best_deg=previous,
         change_deg=change,
@@ -202,9 +206,10 @@ def make_app(
     exercise_id: str = "swing-forward",
     leg: str = "right",
     mode: str = "demo",
+    target_deg: float | None = None,
 ) -> tuple[HipsenseApp, ScriptedEvents, FakeControl]:
     source = ScriptedEvents(*events)  # type: ignore[arg-type]
-    control = FakeControl(source, exercise_id, leg)
+    control = FakeControl(source, exercise_id, leg, target_deg or 75.0)
     app = HipsenseApp(
         source,
         control,
@@ -212,6 +217,7 @@ def make_app(
         exercise_id=exercise_id,
         leg=leg,
         mode=mode,  # type: ignore[arg-type]
+        target_deg=target_deg,
     )
     return app, source, control
 

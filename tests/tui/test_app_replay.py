@@ -111,10 +111,10 @@ async def test_slr_test_keeps_the_best_of_three_and_grades_it() -> None:
         assert result.pass_line_deg > best > result.knee_line_deg  # so grade 2, "below"
         right = text(app, "#slr-right")
         assert right.startswith(
-            "Right leg  trials " + "  ".join(f"{p:.0f}°" for p in result.trial_peaks_deg)
+            "Right leg\ntrials " + "  ".join(f"{p:.0f}°" for p in result.trial_peaks_deg)
         )
         assert f"best {result.best_deg:.0f}° · grade 2" in right
-        assert f"below the {result.pass_line_deg:.0f}° line" in right
+        assert f"below the {result.pass_line_deg:.1f}° line" in right
         assert "Left leg, trial 1 of 3" in text(app, "#slr-prompt")
         assert "Straight leg raise test · left leg" in text(app, "#exercise")
         assert session.leg is Leg.LEFT

@@ -55,16 +55,33 @@ async def test_slr_test_best_of_three_each_leg_with_history() -> None:
         assert control.calls == ["switch_leg", "start_set"]
         assert "Right leg, trial 1 of 3" in text(app, "#slr-prompt")
         left = text(app, "#slr-left")
-        assert "70°  74°  72°" in left
+        assert "trials 70°  74°  72°" in left.splitlines()
         assert "best 74° · grade 2" in left
         assert "below the 75° line" in left
-        assert "last test 66°: +8° (real change)" in left
+        assert "last 66°: +8° (real change)" in left.splitlines()  # one line at 80 columns
         source.push(slr("right", 80.0, 82.0, 79.0))
         await settle(pilot, source)
         assert "Test done" in text(app, "#slr-prompt")
         assert "passes the 75° line" in text(app, "#slr-right")
         assert "SI +10% (uneven)" in text(app, "#slr-compare")
         assert control.calls == ["switch_leg", "start_set"]
+
+
+async def test_slr_target_and_line_agree_and_trials_keep_to_their_line() -> None:
+    """The gauge's target is the session's door-jamb line (75.5°, not a rounded 76° or the
+    catalogue's 75°) before and after the first trial, and the trials sit on a line of
+    their own: after the leg's name they wrapped at 80 columns."""
+    line = 75.52  # the default proportions' line
+    app, source, _ = make_app(exercise_id="slr", leg="left", target_deg=line)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, source)
+        assert "target 75.5°" in text(app, ".angle-side")
+        source.push(slr("left", 46.0, 54.0, 75.4, line=line))
+        await settle(pilot, source)
+        assert "target 75.5°" in text(app, ".angle-side")
+        left = text(app, "#slr-left").splitlines()
+        assert left[:2] == ["Left leg", "trials 46°  54°  75°"]
+        assert "below the 75.5° line" in left
 
 
 async def test_angle_updates_are_coalesced_into_frames(monkeypatch: pytest.MonkeyPatch) -> None:

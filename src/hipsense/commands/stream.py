@@ -141,6 +141,7 @@ async def _present(
         exercise_id=session.exercise.id,
         leg=session.leg.value,
         mode=mode,  # type: ignore[arg-type]
+        target_deg=session.target_deg,
     )
     await app.run_async()
     return 0

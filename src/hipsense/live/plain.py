@@ -43,9 +43,10 @@ def describe(event: SessionEvent) -> str | None:
             f" mean ROM {_fmt(event.mean_rom_deg)}, CV {_fmt(event.rom_cv_pct, '%')}"
         )
     if isinstance(event, SlrUpdate):
+        verdict = "passes" if event.passed else "below"
         return (
-            f"slr {event.leg}: best {_fmt(event.best_deg)} grade {event.grade}"
-            f" {'PASS' if event.passed else 'below the line'} ({event.pass_line_deg:.0f}°)"
+            f"slr {event.leg}: best {_fmt(event.best_deg)} grade {event.grade},"
+            f" {verdict} the {event.pass_line_deg:.1f}° line"
         )
     if isinstance(event, ExerciseChanged):
         return f"exercise {event.exercise_id} ({event.leg} leg), target {event.target_reps} reps"

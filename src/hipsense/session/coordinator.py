@@ -160,9 +160,20 @@ class Session:
         if pipe.calibration is not None:
             self.calibrations[(pipe.role, pipe.exercise.posture)] = pipe.calibration
 
+    @property
+    def target_deg(self) -> float | None:
+        """The angle the drill aims at. The SLR test's is the door-jamb line this session
+        grades against (75.5° from proportions, or personalised), not the catalogue's round
+        75°, so the gauge's target and the pass/below verdict never disagree."""
+        if self.exercise.id == "slr":
+            return self.options.grade_lines.mid_thigh_deg
+        return self.exercise.target_deg
+
     def _announce(self) -> None:
         e = self.exercise
-        self._pending.append(ExerciseChanged(e.id, self.leg.value, self.target_reps, e.target_deg))
+        self._pending.append(
+            ExerciseChanged(e.id, self.leg.value, self.target_reps, self.target_deg)
+        )
 
     def _close_set(self, pipe: SensorPipeline) -> None:
         if pipe.reps:

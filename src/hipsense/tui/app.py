@@ -74,13 +74,15 @@ class HipsenseApp(App[None]):
         leg: str = "left",
         mode: Mode = "live",
         warmup: tuple[RoutineStep, ...] = WARMUP_STEPS,
+        target_deg: float | None = None,
     ) -> None:
+        """``target_deg``: the session's for the first drill (default: the catalogue's)."""
         super().__init__()
         self.warmup = warmup
         self._events = events
         self.control = control
         self.mode = mode
-        self.model = SessionModel(sensors, exercise_id, leg)
+        self.model = SessionModel(sensors, exercise_id, leg, target_deg)
         self.routine: WarmupRoutine | None = None
         # A replay shows what was recorded: the SLR test flow would switch legs on its own
         # and file the recording's later raises as the other leg's trials.

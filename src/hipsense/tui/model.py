@@ -87,7 +87,9 @@ class AngleTrace:
 class SessionModel:
     """The session as the user sees it; ``apply`` folds one event in."""
 
-    def __init__(self, roles: list[str], exercise_id: str, leg: str) -> None:
+    def __init__(
+        self, roles: list[str], exercise_id: str, leg: str, target_deg: float | None = None
+    ) -> None:
         self.roles = list(roles)
         self.traces: dict[str, AngleTrace] = {role: AngleTrace() for role in roles}
         self.links: dict[str, LinkUpdate] = {}
@@ -99,8 +101,9 @@ class SessionModel:
         self.angles_dirty = True
         self.state_dirty = True
         self.exercise: Exercise = get_exercise(exercise_id)
+        self.target_deg: float | None = self.exercise.target_deg
         self._reset_sets()
-        self.select(exercise_id, leg)
+        self.select(exercise_id, leg, target_deg=target_deg)
 
     def select(
         self,
@@ -110,12 +113,15 @@ class SessionModel:
         target_deg: float | None = None,
     ) -> None:
         """Show an exercise (or the other leg): bests reset; set tallies reset on a new drill."""
+        same = exercise_id == self.exercise.id
         if exercise_id != self.exercise.id:
             self.exercise = get_exercise(exercise_id)
             self._reset_sets()
         self.leg = leg
         self.target_reps = target_reps or self.exercise.target_reps
-        self.target_deg = target_deg if target_deg is not None else self.exercise.target_deg
+        if target_deg is None:  # the session's (e.g. the SLR's line) stays for the other leg
+            target_deg = self.target_deg if same else self.exercise.target_deg
+        self.target_deg = target_deg
         self.best_deg: dict[str, float] = {}
         self.last_rep: RepUpdate | None = None
         self.state_dirty = True

@@ -66,6 +66,12 @@ def deg(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}°"
 
 
+def line_deg(value: float | None) -> str:
+    """A standard's line or a target to a tenth (75.5°, not 76°: a 75.6° best passes it, a
+    75.4° one does not), whole degrees without the .0 (90°)."""
+    return "—" if value is None else f"{value:.1f}".removesuffix(".0") + "°"
+
+
 def rep_line(rep: RepUpdate) -> str:
     parts = [f"Rep {rep.index}"]
     if rep.rom_deg is not None:
@@ -119,15 +125,16 @@ def slr_leg_lines(leg: str, result: SlrUpdate | None, trials: int) -> list[str]:
         return [title, "not tested yet"]
     peaks = [f"{p:.0f}°" for p in result.trial_peaks_deg]
     peaks += ["—"] * max(0, trials - len(peaks))
-    lines = [f"{title}  trials {'  '.join(peaks)}", f"best {deg(result.best_deg)}"]
+    # The trials on their own line: after the title they wrapped at 80 columns, leaving the
+    # third trial alone on the next line like another number.
+    lines = [title, f"trials {'  '.join(peaks)}", f"best {deg(result.best_deg)}"]
     if result.grade is not None:
         lines[-1] += f" · grade {result.grade}"
     if result.passed is not None:
         line = "passes" if result.passed else "below"
-        lines.append(f"{line} the {deg(result.pass_line_deg)} line")
+        lines.append(f"{line} the {line_deg(result.pass_line_deg)} line")
     if result.previous_best_deg is not None and result.change_deg is not None:
         real = "real change" if result.real_change else "within error"
-        lines.append(
-            f"last test {deg(result.previous_best_deg)}: {result.change_deg:+.0f}° ({real})"
-        )
+        # "last", not "last test": the line then fits the 30 columns the panel has at 80.
+        lines.append(f"last {deg(result.previous_best_deg)}: {result.change_deg:+.0f}° ({real})")
     return lines

@@ -11,7 +11,7 @@ from textual.widgets import Digits, Static
 
 from hipsense.exercises import Angle
 from hipsense.tui.model import PLOT_WINDOW_S, AngleTrace, SessionModel
-from hipsense.tui.text import deg, role_name
+from hipsense.tui.text import deg, line_deg, role_name
 from hipsense.tui.widgets import show_text
 from hipsense.tui.widgets.gauge import Gauge, gauge_top_deg
 from hipsense.tui.widgets.plot import AnglePlot, PlotData
@@ -52,7 +52,7 @@ class AnglePanel(Vertical):
         digits = self.query_one(Digits)
         if digits.value != value:
             digits.update(value)
-        target = f"target {deg(view.target_deg)}" if view.target_deg is not None else ""
+        target = f"target {line_deg(view.target_deg)}" if view.target_deg is not None else ""
         show_text(
             self.query_one(".angle-side", Static),
             f"° {view.angle_name}\n[green]best {deg(view.best_deg)}[/]\n[magenta]{target}[/]",
