@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +194,66 @@ def test_garbage_payloads_are_counted_never_raised(payloads: list[bytes]) -> Non
         batches = list(replay.batches())
     assert replay.stats.packets == len(payloads)
     assert all(len(b) > 0 for b in batches)
+
+
+_STREAMS = st.lists(
+    st.tuples(st.floats(0.0, 10.0, allow_nan=False), st.sampled_from(["thigh"] * 15 + ["shank"])),
+    min_size=1,
+    max_size=900,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(_STREAMS, _STREAMS.map(lambda p: p * (600 // len(p) + 1))),  # also > 2 chunks
+    st.lists(st.integers(1, 400), max_size=6),
+    st.lists(st.floats(0.0, 10.0, allow_nan=False), max_size=3),
+    st.sampled_from([["thigh"], ["thigh", "shank"], ["shank"]]),
+    st.booleans(),
+)
+def test_block_chunks_are_the_packet_by_packet_chunks(
+    packets: list[tuple[float, str]],
+    block_sizes: list[int],
+    reconnect_s: list[float],
+    wanted: list[str],
+    in_order: bool,
+) -> None:
+    """Blocks of one sensor's packets with no reconnect due are cut with slices; any block
+    gives the chunks (and resumes, and packet count) of the packet-by-packet rules."""
+    times = [t for t, _ in packets]
+    if in_order:  # as recorded; otherwise also times that step back
+        times.sort()
+    sids = [s if k % 3 else "thigh" for k, (_, s) in enumerate(packets)]  # long thigh runs too
+    if len(block_sizes) % 2:  # one sensor throughout: every block can be cut with slices
+        sids = ["thigh"] * len(packets)
+    payloads = [bytes([k % 256]) for k in range(len(packets))]
+    cuts = list(itertools.accumulate(block_sizes))
+    bounds = [0, *[c for c in cuts if c < len(packets)], len(packets)]
+
+    def block(a: int, b: int) -> Recording:
+        return Recording(
+            path="x",
+            header=HEADER,
+            t_host_s=np.asarray(times[a:b], dtype=np.float64),
+            sensor_ids=np.asarray(sids[a:b], dtype=np.str_),
+            payloads=tuple(payloads[a:b]),
+            markers=(),
+            calibrations=(),
+            warnings=(),
+        )
+
+    def run(blockwise: bool) -> tuple[object, ...]:
+        replay = RecordingReplay(block(0, len(packets)), sensor_ids=wanted)
+        replay._reset()
+        resumed: list[str] = []
+        replay._resume = resumed.append  # type: ignore[method-assign]
+        reconnects = {"thigh": deque(sorted(reconnect_s)), "shank": deque(sorted(reconnect_s))}
+        if blockwise:
+            blocks = [block(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+            chunks = list(replay.block_chunks(blocks, reconnects))
+        else:
+            flat = zip(times, sids, payloads, strict=True)
+            chunks = list(replay.chunks(flat, reconnects))
+        return chunks, resumed, replay.stats.packets
+
+    assert run(blockwise=True) == run(blockwise=False)

@@ -15,7 +15,7 @@ import math
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class RecordingReplay:
 
     def batches(self) -> Iterator[SampleBatch]:
         """Everything, as fast as possible (for analysis)."""
-        return self.replay(packets_of(self.recording), reconnect_times(self.recording))
+        return self.replay_blocks([self.recording], reconnect_times(self.recording))
 
     def replay(
         self, packets: Iterable[tuple[float, str, bytes]], reconnects: dict[str, deque[float]]
@@ -79,6 +79,14 @@ class RecordingReplay:
         order), e.g. a recording's as it is read; ``reconnects`` may grow meanwhile."""
         self._reset()
         for sensor, items in self.chunks(packets, reconnects):
+            yield from self._assemblers[sensor].assemble(items)
+
+    def replay_blocks(
+        self, blocks: Iterable[Recording], reconnects: dict[str, deque[float]]
+    ) -> Iterator[SampleBatch]:
+        """``replay`` of the packets of these blocks of a recording (``block_chunks``)."""
+        self._reset()
+        for sensor, items in self.block_chunks(blocks, reconnects):
             yield from self._assemblers[sensor].assemble(items)
 
     async def stream(self, speed: float | None = 1.0) -> AsyncIterator[SampleBatch]:
@@ -136,23 +144,63 @@ class RecordingReplay:
         ``window_s`` wide. At a reconnect marker the run ends and the sensor's assembler
         resumes (a sensor that rebooted meanwhile starts a new counter epoch, as live).
         ``reconnects`` may grow while ``packets`` is read (a streamed recording)."""
-        sensor = ""
-        items: list[tuple[float, bytes]] = []
+        chunk = _Chunk()
+        yield from self._add_packets(chunk, packets, reconnects, max_packets, window_s)
+        if chunk.items:
+            yield chunk.sensor, chunk.items
+
+    def block_chunks(
+        self, blocks: Iterable[Recording], reconnects: dict[str, deque[float]]
+    ) -> Iterator[tuple[str, list[tuple[float, bytes]]]]:
+        """``chunks`` of the blocks' packets, in turn (``reconnects`` may grow as each block
+        is reached). A block of one wanted sensor's packets with no reconnect due among
+        them is cut into the same chunks with slices instead of packet by packet."""
+        chunk = _Chunk()
+        for block in blocks:
+            times, sids = block.t_host_s.tolist(), block.sensor_ids.tolist()
+            only = set(sids)
+            sid = next(iter(only)) if len(only) == 1 else ""
+            pending = reconnects.get(sid)
+            if sid not in self._wanted or (pending and pending[0] <= max(times)):
+                packets = zip(times, sids, block.payloads, strict=True)
+                yield from self._add_packets(chunk, packets, reconnects, SYNC_CHUNK_PACKETS)
+                continue
+            self._packets += len(times)
+            payloads, at = block.payloads, 0
+            while at < len(times):
+                if chunk.items and (sid != chunk.sensor or len(chunk.items) >= SYNC_CHUNK_PACKETS):
+                    yield chunk.sensor, chunk.items
+                    chunk.items = []
+                chunk.sensor = sid
+                end = min(len(times), at + SYNC_CHUNK_PACKETS - len(chunk.items))
+                chunk.items += zip(times[at:end], payloads[at:end], strict=True)
+                at = end
+        if chunk.items:
+            yield chunk.sensor, chunk.items
+
+    def _add_packets(
+        self,
+        chunk: _Chunk,
+        packets: Iterable[tuple[float, str, bytes]],
+        reconnects: dict[str, deque[float]],
+        max_packets: int,
+        window_s: float = np.inf,
+    ) -> Iterator[tuple[str, list[tuple[float, bytes]]]]:
+        """The packets into ``chunk``, yielding each run they end (the last stays open)."""
         for t, sid, payload in packets:
             if sid not in self._wanted:
                 continue
             self._packets += 1
             resume = _due(reconnects.get(sid), t)
+            items = chunk.items
             full = len(items) >= max_packets or (items and t - items[0][0] > window_s)
-            if items and (sid != sensor or resume or full):
-                yield sensor, items
-                items = []
+            if items and (sid != chunk.sensor or resume or full):
+                yield chunk.sensor, items
+                chunk.items = []
             if resume:
                 self._resume(sid)
-            sensor = sid
-            items.append((t, payload))
-        if items:
-            yield sensor, items
+            chunk.sensor = sid
+            chunk.items.append((t, payload))
 
     def _resume(self, sensor_id: str) -> None:
         assembler = self._assemblers[sensor_id]
@@ -160,6 +208,14 @@ class RecordingReplay:
             assembler.resume(assembler.info)
         else:
             assembler.resume()
+
+
+@dataclass
+class _Chunk:
+    """The run of packets being gathered: whose, and which (arrival time, payload)."""
+
+    sensor: str = ""
+    items: list[tuple[float, bytes]] = field(default_factory=list)
 
 
 def packets_of(rec: Recording) -> Iterator[tuple[float, str, bytes]]:

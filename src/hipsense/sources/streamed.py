@@ -16,7 +16,6 @@ from hipsense.sources.replay import (
     RecordingReplay,
     input_was_bad,
     load_input,
-    packets_of,
     reconnect_times,
     recording_notes,
 )
@@ -88,15 +87,15 @@ def _streamed_batches(
     reconnects: dict[str, deque[float]] = {s.sensor_id: deque() for s in first.header.sensors}
     last = first
 
-    def packets() -> Iterator[tuple[float, str, bytes]]:
+    def read() -> Iterator[Recording]:
         nonlocal last
         for block in _chained(first, blocks):
             last = block
             for sid, times in reconnect_times(block).items():  # known before its packets
                 reconnects[sid] = deque(sorted([*reconnects[sid], *times]))
-            yield from packets_of(block)
+            yield block
 
-    yield from replay.replay(packets(), reconnects)
+    yield from replay.replay_blocks(read(), reconnects)
     stream.warnings = recording_notes(last, replay.stats)
     stream.damaged = input_was_bad(last, replay.stats)
 
