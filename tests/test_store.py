@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import stat
 import sys
@@ -188,3 +189,19 @@ def test_a_transaction_keeps_all_of_its_changes_or_none(tmp_path: Path) -> None:
             store.add_session(WED, recording="/r/a.jsonl.gz")
             raise RuntimeError("the analysis failed half way")
         assert [s.id for s in store.sessions_of_recording("/r/a.jsonl.gz")] == [first]
+
+
+def test_every_folder_the_history_creates_is_owner_only_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    """Under umask 000 the folders above the history's own (~/.local/share when it is new)
+    used to be created 0777: anyone could then swap the private folder for theirs."""
+    path = tmp_path / "home" / "share" / "hipsense" / "history.sqlite3"
+    previous = os.umask(0)
+    try:
+        HistoryStore(path).close()
+    finally:
+        os.umask(previous)
+    for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -31,11 +31,15 @@ def create_private_file(path: str | os.PathLike[str], *, overwrite: bool = False
 
 
 def ensure_private_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` (and parents) if missing; a folder we create gets mode 0700."""
+    """Create ``path`` (and parents) if missing; every folder we create gets mode 0700.
+
+    Parents too: ``mkdir(parents=True)`` gives them the umask's mode (0777 under umask
+    000), and in a world-writable parent anyone could swap the private folder for theirs."""
     folder = Path(path)
-    if not folder.is_dir():
-        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        folder.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for created in reversed(missing):  # outermost first
+        created.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        created.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
     return folder
 
 
