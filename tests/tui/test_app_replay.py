@@ -136,8 +136,9 @@ async def test_slr_replay_shows_every_raise_on_the_recorded_leg() -> None:
 
 
 async def test_keys_act_on_the_real_session() -> None:
+    """A recording fed as the demo's sensor: the keys reach the real session."""
     feed, session, _ = replay("swing-forward_right")
-    app = feed.app_for(session, mode="replay")
+    app = feed.app_for(session, mode="demo")
     async with app.run_test() as pilot:
         await feed.run_until(pilot, lambda: app.model.reps["right"] == 3)
         await pilot.press("space")  # the runner stops after three
@@ -148,11 +149,6 @@ async def test_keys_act_on_the_real_session() -> None:
         await feed.run_until(pilot, lambda: app.model.reps["right"] == 2)
         assert count(app) == "2"  # a new set counts from zero
         assert "set running" in text(app, "#set-state")
-        await pilot.press("r")
-        await feed.frame(pilot)
-        assert not session.recording  # a replay writes no file: no REC that records nothing
-        assert "REC" not in text(app, "#rec")
-        assert "r records live sessions" in text(app, "#notice")
         await pilot.press("c")
         await feed.run_until(pilot, lambda: app.model.calibrating)
         assert showing(app) == "calibration"
@@ -166,3 +162,24 @@ async def test_keys_act_on_the_real_session() -> None:
         assert session.exercise.id == "straight-leg-march"
         assert session.leg is Leg.LEFT
         assert "Straight-leg march · left leg" in text(app, "#exercise")
+
+
+async def test_a_replay_dims_the_keys_that_would_undo_the_recording() -> None:
+    """l (the sensor to the other thigh) and c (calibrate again) used to act on a replay: its
+    later reps then had no calibration, and a right-leg file replayed as 'left leg, 0 reps'.
+    In a replay they are dimmed in the footer and do nothing, as is r (nothing is written);
+    the replay counts on to the truth."""
+    feed, session, truth = replay("knee-drive_right")
+    app = feed.app_for(session, mode="replay")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed.run_until(pilot, lambda: app.model.reps["right"] == 2)
+        await pilot.press("l", "c", "r")
+        await feed.frame(pilot)
+        assert session.leg is Leg.RIGHT and not session.recording
+        assert not app.model.calibrating and "REC" not in text(app, "#rec")
+        dimmed = {
+            b.binding.key for b in app.active_bindings.values() if not b.enabled and b.binding.show
+        }
+        assert dimmed == {"l", "c", "r"}
+        await feed.run_to_end(pilot)
+        assert count(app) == str(truth["rep_count"])

@@ -46,6 +46,11 @@ ENDED: dict[Mode, str] = {
     "demo": "Demo finished: press q to quit",
     "replay": "Replay finished",
 }
+# A replay shows the recording as it was made: l would take the sensor to the other thigh
+# and c restart its calibration, both cut the recorded reps off from the calibration they
+# need; r would write nothing. Their keys are dimmed and do nothing (--leg replays the file
+# as the other leg).
+REPLAY_DIMS = frozenset({"switch_leg", "recalibrate", "toggle_recording"})
 
 
 class HipsenseApp(App[None]):
@@ -175,6 +180,10 @@ class HipsenseApp(App[None]):
             self.slr_test = SlrAssessment(self.model.leg)
         self.model.state_dirty = True
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """None: the key shows dimmed in the footer and does nothing."""
+        return None if self.mode == "replay" and action in REPLAY_DIMS else True
+
     def action_toggle_set(self) -> None:
         if self.model.set_active:
             self.model.stop_set()
@@ -208,10 +217,6 @@ class HipsenseApp(App[None]):
         self._do(self.routine.start())
 
     def action_toggle_recording(self) -> None:
-        if self.mode == "replay":  # nothing would be written: say so rather than show REC
-            self.model.notice = "Replaying a recording: r records live sessions and the demo"
-            self.model.state_dirty = True
-            return
         self.model.set_recording(self._ask(self.control.toggle_recording, self.model.recording))
 
     def action_recalibrate(self) -> None:
