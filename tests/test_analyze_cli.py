@@ -356,7 +356,7 @@ def test_a_followed_drill_without_reps_is_told_and_kept_in_the_per_set_form(
     assert missing["exercise"] == "swing-forward" and missing["calibrated"] is True
     assert "swing-forward (right leg, from 22.5 s): no reps seen" in captured.err
     assert main(["analyze", str(path)]) == 0
-    assert "1 sets" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith(f"{path}: 1 set, ")  # not "1 sets"
 
 
 def test_a_followed_drill_that_never_calibrates_exits_2(
@@ -517,3 +517,16 @@ def test_values_in_another_unit_than_the_columns_say_are_refused(
     assert captured.out == ""
     (line,) = captured.err.splitlines()
     assert line.startswith(f"hipsense: {csv}: the ") and hint in line
+
+
+def test_orientation_only_says_so_instead_of_an_empty_rep_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--exercise none used to print "none, right leg" over a rep table with no rows."""
+    csv = tmp_path / "imu.csv"
+    _write_sim_csv(csv, "swing-forward", Leg.RIGHT, 3, seed=3)
+    assert main(["analyze", str(csv), "--exercise", "none"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{csv}: orientation only (--exercise none), ")
+    assert out[1].startswith("no reps are counted without an exercise")
+    assert not any(line.lstrip().startswith("rep ") for line in out)

@@ -51,9 +51,14 @@ def test_json_rows_name_their_leg(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_an_empty_history_says_so_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["history", "--db", str(tmp_path / "h.sqlite3")]) == 0
+    """...and names the database it read: results saved to another one are the usual cause."""
+    db = tmp_path / "h.sqlite3"
+    assert main(["history", "--db", str(db)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("no history yet for slr, both legs")
+    assert len(lines) == 1 and lines[0].startswith(f"no history yet for slr, both legs in {db}:")
+    _history(db)  # knee drives only
+    assert main(["history", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith(f"no history yet for slr, both legs in {db}:")
 
 
 def test_reading_an_absent_history_creates_nothing(

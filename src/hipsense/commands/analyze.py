@@ -423,8 +423,14 @@ def _calibration_json(result: AnalysisResult) -> dict[str, Any] | None:
 
 
 def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = None) -> str:
+    if result.exercise_id == "none":  # nothing to count: say what the option gives instead
+        return (
+            f"{path}: orientation only (--exercise none), {result.rate_hz:.0f} Hz\n"
+            "no reps are counted without an exercise; --orientation-csv F writes the orientation"
+        )
     if result.per_set:
-        head = f"{path}: {len(result.sets)} sets, {result.rate_hz:.0f} Hz"
+        sets = len(result.sets)
+        head = f"{path}: {sets} set{'' if sets == 1 else 's'}, {result.rate_hz:.0f} Hz"
     else:
         head = f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"
     lines = [head]

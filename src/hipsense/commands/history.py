@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     legs = [args.leg] if args.leg else list(LEGS)
     path = Path(args.db) if args.db else default_history_path()
     if not path.exists():  # reading creates nothing
-        print("[]" if args.json else render([], args.exercise, args.leg))
+        print("[]" if args.json else render([], args.exercise, args.leg, path))
         return 0
     with open_store(args.db) as store:
         per_leg = {leg: store.weekly_progress(args.exercise, leg) for leg in legs}
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     shown = {leg: rows for leg, rows in per_leg.items() if rows}
     if not shown:
-        print(render([], args.exercise, args.leg))
+        print(render([], args.exercise, args.leg, path))
         return 0
     print("\n\n".join(render(rows, args.exercise, leg) for leg, rows in shown.items()))
     return 0
@@ -51,10 +51,16 @@ def _row_json(row: WeekRow, leg: str) -> dict[str, object]:
     return d
 
 
-def render(rows: list[WeekRow], exercise: str, leg: str | None) -> str:
+def render(rows: list[WeekRow], exercise: str, leg: str | None, path: Path | None = None) -> str:
+    """``path``: the database read, named when it has nothing (a --db or $HIPSENSE_HISTORY
+    other than the one results went to is the usual reason)."""
     who = f"{exercise}, {leg or 'both'} leg{'' if leg else 's'}"
     if not rows:
-        return f"no history yet for {who}: results are saved after live sessions and analyze --save"
+        where = f" in {path}" if path is not None else ""
+        return (
+            f"no history yet for {who}{where}: results are saved after live sessions"
+            " and analyze --save"
+        )
     slr = rows[0].metric == "peak_deg"
     metric, count, reps = ("peak", "tests", "trials") if slr else ("ROM", "sets", "reps")
     lines = [
