@@ -40,3 +40,18 @@ def test_realistic_warm_up_counts_every_exercise() -> None:
     slr = [e for e in events if isinstance(e, SlrUpdate)][-1]
     truth_best = max(r.peak_deg for r in sim.reps if r.exercise_id == "slr")
     assert abs(slr.best_deg - truth_best) < 2.0
+
+
+def test_the_demo_stops_after_its_last_set_before_the_person_fidgets() -> None:
+    """The demo's SLR test then asks for the left leg, which the simulated person (sensor on
+    the right thigh) never raises: it used to run on into their fidgeting and end on
+    'you moved during the still phase' for a leg nobody was testing."""
+    from hipsense.commands.demo import demo_end_s
+
+    plan = plan_warmup(Leg.RIGHT, np.random.default_rng(7))  # as the demo: seed 7, realistic
+    sim = simulate(plan, rate_hz=50.0, seed=7, conditions=Conditions.realistic())
+    last_set = max((s for s in sim.segments if s.kind == "set"), key=lambda s: s.end_s)
+    after = [s for s in sim.segments if s.start_s >= last_set.end_s]
+    assert after and after[0].kind != "still"  # the plan moves on after the last set
+    assert last_set.exercise_id == "slr" and last_set.end_s < demo_end_s(sim.segments)
+    assert demo_end_s(sim.segments) < after[0].end_s < sim.t_s[-1]

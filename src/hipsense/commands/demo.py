@@ -13,10 +13,18 @@ from hipsense.commands.stream import LinkRun, PayloadSink, check_record_path, cu
 from hipsense.exercises import Leg
 from hipsense.live.coach import DemoCoach, cues_for, first_exercise
 from hipsense.session import Session
+from hipsense.sim import Segment
 from hipsense.sources.ble import SensorLink
 
 DEMO_RATE_HZ = 100
-DEMO_TAIL_S = 2.0  # keep listening this long after the simulated warm-up ends
+DEMO_TAIL_S = 1.0  # keep listening this long after the last set, for its result to show
+
+
+def demo_end_s(segments: tuple[Segment, ...]) -> float:
+    """When the demo stops: just after its last set (the right leg's SLR test). The test then
+    asks for the other leg, whose calibration the simulated person, who keeps the sensor on
+    the right thigh and fidgets, would only fail ("you moved during the still phase")."""
+    return max(s.end_s for s in segments if s.kind == "set") + DEMO_TAIL_S
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -32,7 +40,7 @@ async def _demo(args: argparse.Namespace) -> int:
         conditions=Conditions.realistic(),
     )
     role = f"{leg.value}_thigh"
-    duration_s = args.duration if args.duration is not None else sim.t_s[-1] + DEMO_TAIL_S
+    duration_s = args.duration if args.duration is not None else demo_end_s(sim.segments)
     sink = PayloadSink()
     async with VirtualRadio() as radio, AsyncExitStack() as stack:
         sensor = await radio.add_sensor(
