@@ -297,3 +297,26 @@ def test_a_recording_is_only_made_under_a_name_hipsense_reads_back(
     assert captured.out == ""
     assert captured.err.splitlines() == [f"hipsense: {target}: {problem}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_the_sets_are_listed_once_the_app_closes() -> None:
+    """The app shows the current drill's sets only: a replay that moved on to another drill
+    ended on '0 / 15', and the knee drives counted before were nowhere to be read."""
+    import numpy as np
+
+    from hipsense.commands.stream import finished_set_lines
+    from hipsense.exercises import Leg
+    from hipsense.session import Session
+    from hipsense.sim import plan_set, simulate
+
+    sim = simulate(plan_set("knee-drive", Leg.RIGHT, 5, np.random.default_rng(8)), rate_hz=100.0)
+    session = Session("knee-drive", Leg.RIGHT, {"sim": 100.0})
+    for batch in sim.batches(19):
+        session.feed(batch)
+    session.finish()
+    session.select_exercise("swing-forward")  # where a multi-drill replay would end
+    (line,) = finished_set_lines(session.finished_sets)
+    reps = session.finished_sets[0].reps
+    best = max(r.rom_deg for r in reps)
+    assert line.startswith(f"set 1: knee-drive, right leg: {len(sim.reps)}/15 reps, ROM mean ")
+    assert line.endswith(f", best {best:.1f}°")

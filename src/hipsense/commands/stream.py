@@ -18,7 +18,9 @@ from hipsense.live.recorder import SessionRecorder
 from hipsense.live.runner import BatchHook, StreamItem, session_events
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
+from hipsense.session.coordinator import FinishedSet
 from hipsense.set_marks import ExerciseMark, cut_at_marks, exercise_marks
+from hipsense.signal.quality import summarise_set
 from hipsense.sources.ble import SensorLink
 
 
@@ -144,7 +146,25 @@ async def _present(
         target_deg=session.target_deg,
     )
     await app.run_async()
+    session.finish()  # a set still running when q was pressed is closed, as at the stream's end
+    for line in finished_set_lines(session.finished_sets):
+        print(line)
     return 0
+
+
+def finished_set_lines(sets: Iterable[FinishedSet]) -> list[str]:
+    """The session's sets, printed once the app has closed: the app shows only the current
+    drill's, so a replay of several drills ended on the last one (often 0 reps) and the
+    earlier sets were nowhere to be read."""
+    lines = []
+    for n, done in enumerate(sets, 1):
+        s = summarise_set(list(done.reps), done.target_reps)
+        ranges = f", ROM mean {s.mean_rom_deg:.1f}°, best {s.best_rom_deg:.1f}°" if s.count else ""
+        lines.append(
+            f"set {n}: {done.exercise_id}, {done.leg.value} leg:"
+            f" {s.count}/{s.target_reps} reps{ranges}"
+        )
+    return lines
 
 
 async def follow_marks(
