@@ -230,6 +230,25 @@ async def test_the_end_of_the_demo_is_said() -> None:
         assert "Demo finished: press q to quit" in text(app, "#notice")
 
 
+async def test_after_the_end_only_help_and_quit_act() -> None:
+    """space after 'Demo finished' used to start a set that no sample could reach: the
+    panel said 'set running' for good. The keys that act on the session are dimmed."""
+    app, source, control = make_app(link(), *swing_angles("right-thigh"), mode="demo")
+    async with app.run_test() as pilot:
+        await settle(pilot, source)
+        source.close()
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("space", "l", "n", "c", "r")
+        app.refresh_views()
+        await pilot.pause()
+        assert control.calls == [] and "set running" not in text(app, "#set-state")
+        active = {b.binding.key for b in app.active_bindings.values() if b.enabled}
+        assert active >= {"question_mark", "q"} and not active & {"space", "l", "n", "e", "r"}
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+
+
 async def test_when_the_stream_ends_mid_calibration_the_results_are_shown() -> None:
     app, source, _ = make_app(
         link(), *swing_angles("right-thigh"), calibration("still", 0.3), mode="demo"

@@ -51,6 +51,9 @@ ENDED: dict[Mode, str] = {
 # need; r would write nothing. Their keys are dimmed and do nothing (--leg replays the file
 # as the other leg).
 REPLAY_DIMS = frozenset({"switch_leg", "recalibrate", "toggle_recording"})
+# Once the stream has ended no sample can come: a set started then would show "set running"
+# forever. Only help and quit stay.
+ENDED_DIMS = REPLAY_DIMS | {"toggle_set", "next_exercise", "pick_exercise", "warmup"}
 
 
 class HipsenseApp(App[None]):
@@ -94,6 +97,7 @@ class HipsenseApp(App[None]):
         guided = exercise_id == "slr" and mode != "replay"
         self.slr_test = SlrAssessment(leg) if guided else None
         self.main = MainScreen(sensors, mode)
+        self.ended = False  # the session's events have ended (demo over, replay done, link gone)
 
     def on_mount(self) -> None:
         self.push_screen(self.main)
@@ -142,6 +146,8 @@ class HipsenseApp(App[None]):
                 self._do(flow.on_event(event))
 
     def on_events_ended(self, message: EventsEnded) -> None:
+        self.ended = True
+        self.refresh_bindings()  # the footer dims what can no longer act
         ended = ENDED[self.mode]
         self.model.notice = message.error or ended
         # No data can finish a calibration now: show the session's results instead of it.
@@ -182,6 +188,8 @@ class HipsenseApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """None: the key shows dimmed in the footer and does nothing."""
+        if self.ended and action in ENDED_DIMS:
+            return None
         return None if self.mode == "replay" and action in REPLAY_DIMS else True
 
     def action_toggle_set(self) -> None:
