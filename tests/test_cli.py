@@ -320,3 +320,23 @@ def test_the_sets_are_listed_once_the_app_closes() -> None:
     best = max(r.rom_deg for r in reps)
     assert line.startswith(f"set 1: knee-drive, right leg: {len(sim.reps)}/15 reps, ROM mean ")
     assert line.endswith(f", best {best:.1f}°")
+
+
+class _ClosedPipe:
+    """stdout of `hipsense ... | head` once head has read what it wanted."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_reading_ends_hipsense_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hipsense analyze ... | head -3` (or demo --plain) printed a BrokenPipeError traceback."""
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    code = main(["analyze", str(RECORDINGS / "knee-drive_left.jsonl.gz")])
+    assert code == 141  # as a shell reports SIGPIPE
+    assert "Traceback" not in capsys.readouterr().err

@@ -16,6 +16,7 @@ from hipsense.exercises import CATALOGUE
 
 EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a reader gone (SIGPIPE): `... | head`
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -379,6 +380,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hipsense: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of --plain, --json or a table stopped reading
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no closed pipe to
+    complain about in a traceback."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. captured in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":
