@@ -33,6 +33,8 @@ def test_each_leg_has_its_own_weeks(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert left.startswith("knee-drive, left leg") and right.startswith("knee-drive, right leg")
     assert "+10.0° real" in left  # the left leg's improvement is not hidden by the right's 90°
     assert "90.0" not in left and "+0.0° (within MDC)" in right
+    # each week by its Monday's date (an ISO week number alone meant little)
+    assert [line[:11] for line in left.splitlines()[2:]] == [" 2 Nov 2026", " 9 Nov 2026"]
 
 
 def test_json_rows_name_their_leg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

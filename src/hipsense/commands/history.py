@@ -20,6 +20,7 @@ def open_store(db: str | None) -> HistoryStore:
 
 
 LEGS = ("left", "right")
+MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +66,7 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None, path: Path | Non
     metric, count, reps = ("peak", "tests", "trials") if slr else ("ROM", "sets", "reps")
     lines = [
         f"{who}: weekly best {metric} (a change of {MDC_DEG:.1f}° or more is a real change)",
-        f"{'week':<10} {'best°':>7} {'mean°':>7} {count:>5} {reps:>6}  change",
+        f"{'week of':<11} {'best°':>7} {'mean°':>7} {count:>5} {reps:>6}  change",
     ]
     previous: float | None = None
     for r in rows:
@@ -75,9 +76,11 @@ def render(rows: list[WeekRow], exercise: str, leg: str | None, path: Path | Non
             change = f"{delta:+.1f}°" + (
                 " real" if change_is_real(previous, r.best_deg) else " (within MDC)"
             )
+        # The week's Monday: an ISO week number ("2026-W45") means little to a runner.
+        monday = r.week_start
+        week = f"{monday.day:2d} {MONTHS[monday.month]} {monday.year}"
         lines.append(
-            f"{r.iso_year}-W{r.iso_week:02d} {r.best_deg:7.1f} {r.mean_deg:7.1f}"
-            f" {r.count:5d} {r.reps:6d}  {change}"
+            f"{week:<11} {r.best_deg:7.1f} {r.mean_deg:7.1f} {r.count:5d} {r.reps:6d}  {change}"
         )
         previous = r.best_deg
     return "\n".join(lines)
