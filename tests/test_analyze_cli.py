@@ -530,3 +530,18 @@ def test_orientation_only_says_so_instead_of_an_empty_rep_table(
     assert out[0].startswith(f"{csv}: orientation only (--exercise none), ")
     assert out[1].startswith("no reps are counted without an exercise")
     assert not any(line.lstrip().startswith("rep ") for line in out)
+
+
+def test_a_csv_without_leg_says_the_right_leg_was_assumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV names no leg: a left thigh's file analysed without --leg was silently the right
+    leg's (abduction's sign flipped, --save filing it under the other leg)."""
+    csv = tmp_path / "left.csv"
+    _write_sim_csv(csv, "swing-lateral", Leg.LEFT, 3, seed=4)
+    assert main(["analyze", str(csv), "--exercise", "swing-lateral"]) == 0
+    assert f"hipsense: {csv}: an IMU CSV does not say which leg it is: taken as the right" in (
+        capsys.readouterr().err
+    )
+    assert main(["analyze", str(csv), "--exercise", "swing-lateral", "--leg", "left"]) == 0
+    assert "which leg" not in capsys.readouterr().err

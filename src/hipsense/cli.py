@@ -159,7 +159,7 @@ def _analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--leg",
         choices=["left", "right"],
         help="leg with the sensor (default: a recording's legs, followed where it switched;"
-        " a CSV's: right); given, it overrides them",
+        " a CSV's: right, said in a note); given, it overrides them",
     )
     p.add_argument(
         "--json",

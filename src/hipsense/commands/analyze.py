@@ -49,6 +49,10 @@ SEVERAL_NO_EXPORTS = (
     "the recording holds several drills: --angles-csv, --orientation-csv and --reps-csv"
     " export one; give --exercise (and --leg) to analyse it as one drill"
 )
+ASSUMED_RIGHT = (
+    "an IMU CSV does not say which leg it is: taken as the right leg's (give --leg left"
+    " otherwise; the leg sets the sign of abduction and where --save files the results)"
+)
 PROGRESS_MIN_BYTES = 2_000_000  # smaller inputs finish before a bar is worth drawing
 
 
@@ -145,7 +149,9 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     if header is None:  # an IMU CSV: nothing recorded about the drill
         if args.exercise is None:
             return "an IMU CSV does not say which exercise it holds: give --exercise"
-        return args.exercise, Leg(args.leg or "right"), [], None
+        # The leg sets abduction's sign and where --save files the results: say it was assumed.
+        assumed = None if args.leg or args.exercise == "none" else ASSUMED_RIGHT
+        return args.exercise, Leg(args.leg or "right"), [], assumed
     markers = markers_in(source.path)
     recorded = exercise_marks(markers)
     first = next((m.exercise_id for m in recorded if m.exercise_id), None)
