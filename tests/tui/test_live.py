@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 
+import pytest
 from textual.widgets import ContentSwitcher, Digits, Static
 
 from hipsense.errors import RecordingError, SensorError, SensorNotFoundError
@@ -290,3 +291,22 @@ async def test_two_sensors_keep_their_own_thighs_when_the_leg_changes() -> None:
         await pilot.pause()
         lines = [str(s.render()) for s in app.screen.query(LinkStatus)]
         assert "(left thigh)" in lines[0] and "(right thigh)" in lines[1]
+
+
+@pytest.mark.parametrize("mode", ["demo", "replay"])
+async def test_a_lone_sensor_is_told_which_thigh_to_go_on_while_calibrating(mode: str) -> None:
+    """After the SLR test's first leg (or the l key) a lone sensor has to be moved to the
+    other thigh; the calibration view said 'Lie still' and nothing about moving it. A
+    replay's sensor stays where it was recorded: nothing is said there."""
+    app, source, _ = make_app(link(), calibration("still", 0.3), leg="right", mode=mode)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, source)
+        worn = app.screen.query_one("#cal-worn", Static)
+        if mode == "replay":
+            assert not worn.display
+            return
+        assert text(app, "#cal-worn") == "The sensor goes on your right thigh."
+        await pilot.press("l")
+        source.push(calibration("still", 0.1))
+        await settle(pilot, source)
+        assert text(app, "#cal-worn") == "The sensor goes on your left thigh."

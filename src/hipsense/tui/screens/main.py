@@ -86,7 +86,8 @@ class MainScreen(Screen[None]):
         views = self.query_one("#views", ContentSwitcher)
         views.current = "calibration" if model.calibrating else "live"
         if model.calibrating:
-            self.query_one(CalibrationView).show(model.calibration)
+            lone = worn_on if self.mode != "replay" else None  # a replay's sensor stays put
+            self.query_one(CalibrationView).show(model.calibration, lone)
         side = "slr" if exercise.id == "slr" else "reps"
         self.query_one("#side", ContentSwitcher).current = side
         if side == "slr":

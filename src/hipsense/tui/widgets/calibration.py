@@ -14,13 +14,20 @@ from hipsense.tui.widgets import show_text
 class CalibrationView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="cal-title")
+        yield Static(id="cal-worn")
         yield Static(id="cal-message")
         yield ProgressBar(total=100, show_eta=False, id="cal-progress")
         yield Static(id="cal-steps")
 
-    def show(self, updates: dict[str, CalibrationUpdate]) -> None:
+    def show(self, updates: dict[str, CalibrationUpdate], worn_on: str | None = None) -> None:
+        """``worn_on``: the thigh a lone sensor must be on (live and demo): after the SLR
+        test's first leg, or the l key, it has to be moved there, and nothing else says so."""
         if not updates:
             return
+        where = f"The sensor goes on your {role_name(worn_on)}." if worn_on else ""
+        worn = self.query_one("#cal-worn", Static)
+        worn.display = bool(where)
+        show_text(worn, where)
         current = min(updates.values(), key=lambda u: (u.phase == "done", u.fraction))
         title = CALIBRATION_TITLES[current.phase]
         if len(updates) > 1:
