@@ -310,3 +310,17 @@ async def test_a_lone_sensor_is_told_which_thigh_to_go_on_while_calibrating(mode
         source.push(calibration("still", 0.1))
         await settle(pilot, source)
         assert text(app, "#cal-worn") == "The sensor goes on your left thigh."
+
+
+async def test_help_explains_the_gauge_marks_and_fits_80x24() -> None:
+    """The gauge's ┃, │ and ▲ were explained nowhere."""
+    app, source, _ = make_app(link(), *swing_angles("right-thigh"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, source)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_box = app.screen.query_one("#help")
+        shown = str(help_box.query_one(Static).render())
+        gauge = next(line for line in shown.splitlines() if line.startswith("Gauge:"))
+        assert "┃ target" in gauge and "│ knee line" in gauge and "▲ your best" in gauge
+        assert help_box.region.bottom <= 23  # above the footer's row
