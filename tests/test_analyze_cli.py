@@ -158,6 +158,28 @@ def test_corrupted_recording_is_analysed_up_to_the_damage_and_exits_2(
     assert message.endswith("; the data before it was analysed")
 
 
+def test_a_damaged_record_mid_recording_is_skipped_and_the_rest_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One bad line in the middle loses that packet only: the reps after it still count."""
+    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
+    lines = gzip.decompress(whole.read_bytes()).split(b"\n")
+    k = next(i for i in range(len(lines) // 8, len(lines)) if b'"payload_hex":"' in lines[i])
+    lines[k] = lines[k].replace(b'"payload_hex":"', b'"payload_hex":"zz')
+    damaged = tmp_path / "one_bad_line.jsonl"
+    damaged.write_bytes(b"\n".join(lines))
+    args = ["--exercise", "slr", "--leg", "right", "--json"]
+    assert main(["analyze", str(whole), *args]) == 0
+    intact = json.loads(capsys.readouterr().out)["rep_count"]
+    assert main(["analyze", str(damaged), *args]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rep_count"] == intact
+    assert captured.err.splitlines()[0] == (
+        f"hipsense: {damaged}: line {k + 1}: packet payload_hex is not hexadecimal; "
+        "this record was skipped; the records after it were read"
+    )
+
+
 def test_mismatched_gyroscope_counts_reps_but_withholds_the_slr_verdict_and_the_save(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,7 @@ from hipsense.recording import (
     SensorEntry,
     read_recording,
 )
+from hipsense.recording.stream import stream_recording
 
 INFO = SensorInfo.for_ranges(sample_rate_hz=100, gyr_range_dps=2000)
 HEADER = RecordingHeader(
@@ -141,8 +142,56 @@ def test_corruption_in_the_middle_names_file_and_line_and_salvages(tmp_path: Pat
     with pytest.raises(RecordingError) as info:
         read_recording(path)
     assert str(info.value) == f"{path}:6: packet payload_hex is not hexadecimal"
-    rec = read_recording(path, salvage=True)
-    assert len(rec) == 1 and rec.error is not None and rec.error.line == 6
+    rec = read_recording(path, salvage=True)  # the bad record skipped, the ones after kept
+    assert rec.payloads == tuple(_payload(2 * i) for i in (0, 2, 3, 4))
+    assert [m.kind for m in rec.markers] == ["calibration-start", "set-start", "note"]
+    assert rec.error is None and rec.skipped_records == 1 and rec.damaged
+    assert rec.warnings == (
+        "line 6: packet payload_hex is not hexadecimal; this record was skipped; "
+        "the records after it were read",
+    )
+
+
+def test_salvage_skips_every_damaged_record_and_counts_them(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    _write(path, packets=6000)  # over a block of lines: the count spans blocks
+    lines = path.read_bytes().split(b"\n")
+    bad = [5, 9, 4500]
+    for k in bad:  # not JSON, an unknown sensor, a time that is not a number
+        lines[k] = [b"{garbage", b'{"type":"packet","t_host_s":1,"sensor":"x","payload_hex":""}',
+                    b'{"type":"packet","t_host_s":"soon","sensor":"thigh","payload_hex":""}'
+                    ][bad.index(k)]  # fmt: skip
+    path.write_bytes(b"\n".join(lines))
+    blocks = list(stream_recording(path, salvage=True))
+    whole = read_recording(path, salvage=True)
+    assert len(whole) == 6000 - 3 == sum(len(b) for b in blocks)
+    assert whole.skipped_records == 3 == blocks[-1].skipped_records and whole.damaged
+    assert (
+        whole.warnings
+        == blocks[-1].warnings
+        == (
+            "line 6: not a complete record (the file was cut or damaged); this record was skipped, "
+            "and 2 more damaged record(s) up to line 4501; the records after it were read",
+        )
+    )
+    with pytest.raises(RecordingError, match=":6: not a complete record"):
+        read_recording(path)
+    gzipped = tmp_path / "m.jsonl.gz"  # compressed: damage there is never one line's
+    gzipped.write_bytes(gzip.compress(b"\n".join(lines)))
+    cut = read_recording(gzipped, salvage=True)
+    assert len(cut) == 1 and cut.skipped_records == 0
+    assert cut.error is not None and cut.error.line == 6
+
+
+def test_salvage_still_ends_at_a_second_header(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write(first)
+    _write(second)
+    joined = tmp_path / "j.jsonl"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    rec = read_recording(joined, salvage=True)
+    assert len(rec) == 5 and rec.skipped_records == 0
+    assert rec.error is not None and "second header" in rec.error.problem
 
 
 def test_corrupt_gzip_body_is_an_error_after_the_good_part(tmp_path: Path) -> None:

@@ -163,8 +163,9 @@ def test_a_time_too_large_for_a_float_is_a_recording_error(tmp_path: Path, kind:
         raised.value
     )
     assert len(str(raised.value)) < 200
-    rec = read_recording(path, salvage=True)
-    assert rec.error is not None and rec.error.line == 2
+    rec = read_recording(path, salvage=True)  # salvaged: that record skipped, named
+    assert rec.error is None and rec.skipped_records == 1 and rec.damaged
+    assert rec.warnings[0].startswith("line 2: t_host_s is 1000")
 
 
 _WRITTEN = '{{"type":"packet","t_host_s":{t},"sensor":"{s}","payload_hex":"{h}"}}'
@@ -209,7 +210,7 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
     import gzip
 
     from hipsense.recording import stream
-    from hipsense.recording.reader import _add_line
+    from hipsense.recording.reader import _add_or_skip
 
     header = _PLAIN.split(b"\n", 1)[0]
     text = b"\n".join([header, *(line.encode() for line in lines)]) + b"\n"
@@ -230,7 +231,7 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
 
     def one_by_one(builder: object, block: list[bytes], first: int) -> None:
         for k, line in enumerate(block):
-            _add_line(builder, line, first + k)  # type: ignore[arg-type]
+            _add_or_skip(builder, line, first + k)  # type: ignore[arg-type]
 
     together = outcome()
     original = stream.add_lines

@@ -143,10 +143,11 @@ class Recording:
     warnings: tuple[str, ...] = ()
     error: RecordingError | None = None
     truncated: bool = False  # it ends mid-record (the records before are all there)
+    skipped_records: int = 0  # damaged records skipped in the middle (salvage)
 
     @property
     def damaged(self) -> bool:
-        return self.truncated or self.error is not None
+        return self.truncated or self.error is not None or self.skipped_records > 0
 
     def __len__(self) -> int:
         return len(self.payloads)

@@ -38,6 +38,8 @@ class _Builder:
     unknown_types: set[str] = field(default_factory=set)
     error: RecordingError | None = None
     truncated: bool = False  # the file ends mid-record: cut off by a crash or a copy
+    skip_damaged: bool = False  # salvage of a plain file: a damaged record is skipped
+    skipped: list[RecordingError] = field(default_factory=list)  # the records skipped
     _written: dict[bytes, str] | None = None  # sensor ids as a packet line spells them
 
     @property
@@ -55,7 +57,9 @@ class _Builder:
 
     def take_block(self) -> Recording:
         """The records so far, as a block without warnings; the builder starts afresh."""
-        block = replace(self, warnings=[], unknown_types=set(), error=None, truncated=False).build()
+        block = replace(
+            self, warnings=[], unknown_types=set(), error=None, truncated=False, skipped=[]
+        ).build()
         self.times, self.sensors, self.payloads = [], [], []
         self.markers, self.calibrations = [], []
         return block
@@ -65,6 +69,7 @@ class _Builder:
         if self.unknown_types:
             kinds = ", ".join(sorted(self.unknown_types))
             self.warnings.append(f"skipped records of unknown type (newer hipsense?): {kinds}")
+        warnings = [*self.warnings, *_skipped_note(self.skipped)]
         return Recording(
             path=self.path,
             header=self.header,
@@ -73,10 +78,22 @@ class _Builder:
             payloads=tuple(self.payloads),
             markers=tuple(self.markers),
             calibrations=tuple(self.calibrations),
-            warnings=tuple(self.warnings),
+            warnings=tuple(warnings),
             error=self.error,
             truncated=self.truncated,
+            skipped_records=len(self.skipped),
         )
+
+
+def _skipped_note(skipped: list[RecordingError]) -> list[str]:
+    """One warning for the damaged records skipped: the first, and how many in all."""
+    if not skipped:
+        return []
+    first = skipped[0]
+    note = f"line {first.line}: {first.problem}; this record was skipped"
+    if len(skipped) > 1:
+        note += f", and {len(skipped) - 1} more damaged record(s) up to line {skipped[-1].line}"
+    return [note + "; the records after it were read"]
 
 
 def _finish_lines(
@@ -142,13 +159,26 @@ def add_lines(builder: _Builder, lines: list[bytes], first: int) -> None:
     done = 0
     for a, b in runs:
         for k in range(done, a):
-            _add_line(builder, rest[k], first + i + k)
+            _add_or_skip(builder, rest[k], first + i + k)
         if not _add_written_run(builder, times[a:b], sensors[a:b], hexes[a:b]):
             for k in range(a, b):
-                _add_line(builder, rest[k], first + i + k)
+                _add_or_skip(builder, rest[k], first + i + k)
         done = b
     for k in range(done, len(rest)):
-        _add_line(builder, rest[k], first + i + k)
+        _add_or_skip(builder, rest[k], first + i + k)
+
+
+def _add_or_skip(builder: _Builder, line: bytes, number: int) -> None:
+    """``_add_line``; when salvaging a plain file, a damaged record after the header is
+    skipped and remembered instead of ending the data there (one bad line in an hour's
+    recording must not lose the rest). A second header still ends it: what follows is another
+    recording."""
+    try:
+        _add_line(builder, line, number)
+    except RecordingError as exc:
+        if not builder.skip_damaged or builder.header is None or exc.problem == _SECOND_HEADER:
+            raise
+        builder.skipped.append(exc)
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:
@@ -215,12 +245,13 @@ def _add_line(builder: _Builder, line: bytes, number: int) -> None:
             raise RecordingError(builder.path, "calibration record without a calibration", number)
         builder.calibrations.append(CalibrationRecord(_time(builder, obj, number), calibration))
     elif kind == "header":
-        raise RecordingError(builder.path, "a second header (two recordings joined?)", number)
+        raise RecordingError(builder.path, _SECOND_HEADER, number)
     else:
         builder.unknown_types.add(str(kind))
 
 
 _NOT_A_RECORD = "not a complete record (the file was cut or damaged)"
+_SECOND_HEADER = "a second header (two recordings joined?)"
 
 
 def _loads(path: str, line: bytes, number: int) -> dict[str, Any]:

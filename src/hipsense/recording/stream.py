@@ -22,7 +22,10 @@ def read_recording(path: str | os.PathLike[str], *, salvage: bool = False) -> Re
 
     A torn last line (the process was killed mid-write) is skipped and reported in
     ``warnings``. Damage before the end raises RecordingError naming the line, unless
-    ``salvage`` is set: then the records before the damage come back with ``error`` set.
+    ``salvage`` is set: then the records before the damage come back with ``error`` set. In
+    a plain ``.jsonl`` (where damage stays in its line) salvage skips a damaged record instead
+    (counted in ``skipped_records``, told in ``warnings``) and reads on; a second header still
+    ends the data.
     A missing or unreadable header, or a newer format version, always raises.
     """
     *_, whole = _blocks(path, salvage=salvage, block_lines=None, on_read=None)
@@ -57,7 +60,7 @@ def _blocks(
     except OSError as exc:
         raise RecordingError(name, f"cannot read: {exc.strerror}") from exc
     with file:
-        builder, source = _Builder(name), _Inflated(file, name)
+        builder, source = _Builder(name, skip_damaged=salvage), _Inflated(file, name)
         told = on_read or (lambda _: None)
         try:
             for _ in _stream_lines(builder, source, block_lines):
@@ -81,10 +84,11 @@ class _Inflated:
         self.file, self.name = file, name
         self.problem: str | None = None
         self.damaged = False
+        self.gzipped = False
 
     def __iter__(self) -> Iterator[bytes]:
         data = self._read(INFLATE_CHUNK)
-        gzipped = data.startswith(_GZIP_MAGIC)
+        self.gzipped = gzipped = data.startswith(_GZIP_MAGIC)
         size = INFLATE_CHUNK if gzipped else READ_CHUNK
         inflater: Any = None  # the member being inflated
         while data:
@@ -151,6 +155,8 @@ def _stream_lines(builder: _Builder, source: _Inflated, block_lines: int | None)
     lines (None: never). The text after the last newline is a torn last line."""
     pending, number = b"", 0
     for chunk in source:
+        # damage in compressed data is never one line's: what inflates after it is suspect
+        builder.skip_damaged &= not source.gzipped
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()
         start = 0
