@@ -288,15 +288,21 @@ RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 def _with_switches(tmp_path: Path, marks: list[tuple[float, str, str]], header_ex: str) -> Path:
     """The knee-drive recording with its header's drill replaced and set-start markers at
     the given host times (as the recorder writes them when the user switches drill)."""
+    markers = [{"t_host_s": t, "kind": "set-start", "exercise": e, "leg": g} for t, e, g in marks]
+    return _with_markers(tmp_path, markers, header_ex)
+
+
+def _with_markers(tmp_path: Path, markers: list[dict[str, object]], header_ex: str) -> Path:
+    """The knee-drive recording with its header's drill replaced and the markers put in at
+    their host times."""
     lines = gzip.decompress((RECORDINGS / "knee-drive_right.jsonl.gz").read_bytes()).splitlines()
     header = json.loads(lines[0])
     header["exercise"] = header_ex
     records = [json.loads(x) for x in lines[1:]]
-    for t_s, exercise, leg in marks:
-        marker = {"type": "marker", "t_host_s": t_s, "kind": "set-start"}
-        marker |= {"exercise": exercise, "leg": leg}
+    for marker in markers:
+        t_s = marker["t_host_s"]
         at = next(i for i, r in enumerate(records) if r.get("t_host_s", 0.0) >= t_s)
-        records.insert(at, marker)
+        records.insert(at, {"type": "marker", **marker})
     out = tmp_path / "switched.jsonl"
     out.write_text("\n".join(json.dumps(r) for r in [header, *records]) + "\n")
     return out
@@ -362,6 +368,30 @@ def test_analyze_reports_each_drill_of_a_recording_that_holds_several(
     # several drills cannot go to one per-sample or per-rep file
     assert main(["analyze", str(path), "--reps-csv", str(tmp_path / "r.csv")]) == 2
     assert "several drills" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("counting_marked", [True, False])
+def test_analyze_counts_only_while_the_recorded_session_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], counting_marked: bool
+) -> None:
+    """Stopped (space) after the third knee drive and started again before the sixth: the
+    two reps in between were not counted live, so analyze does not count them either. An
+    older recording's set-stop (no ``counting``) marked only a set's end: not followed."""
+    reps = _knee_drive_truth()["reps"]
+    assert isinstance(reps, list)
+    between = [(reps[k]["end_s"] + reps[k + 1]["start_s"]) / 2 + 0.5 for k in (2, 4)]
+    said = {"counting": False} if counting_marked else {}
+    stop = {"t_host_s": between[0], "kind": "set-stop", "exercise": "knee-drive", "leg": "right"}
+    start = stop | {"t_host_s": between[1], "kind": "set-start", "counting": True}
+    path = _with_markers(tmp_path, [stop | said, start], "knee-drive")
+    args = ["analyze", str(path), "--json", "--reps-csv", str(tmp_path / "r.csv")]
+    assert main(args) == 0  # one drill: exports allowed
+    out = json.loads(capsys.readouterr().out)
+    truth_starts = [r["start_s"] for r in reps]
+    kept = [0, 1, 2, 5, 6, 7] if counting_marked else list(range(8))
+    assert out["rep_count"] == len(kept)
+    for rep, k in zip(out["reps"], kept, strict=True):  # reps on the sensor's clock
+        assert abs(rep["start_s"] - truth_starts[k]) < 0.5
 
 
 def test_a_followed_drill_without_reps_is_told_and_kept_in_the_per_set_form(

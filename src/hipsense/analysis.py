@@ -145,10 +145,11 @@ def analyze_stream(
     ``per_sample`` there are none (no offline fusion: the reps, summary, calibration and
     quality are the same).
 
-    ``marks``: the drill and leg changes the recording holds (``changing_marks``); the
-    session follows them as replay does, and the result has one entry in ``sets`` per
-    set (no per-sample results: their angles would need one calibration per drill)."""
-    if marks:
+    ``marks``: the drill and leg changes and the set starts and stops the recording holds
+    (``changing_marks``); the session follows them as replay does. With a change of drill
+    or leg the result has one entry in ``sets`` per set (no per-sample results: their
+    angles would need one calibration per drill)."""
+    if any(m.switches for m in marks):
         return _analyze_sets(source, exercise_id, leg, marks, progress)
     out, rate = _Output(sink), source.rate_hz
     batches = _sensor_calibrated(source)
@@ -163,6 +164,8 @@ def analyze_stream(
         return AnalysisResult("none", leg, rate, (), None, None, None, *out.arrays(), ())
     exercise = get_exercise(exercise_id)
     session = Session(exercise_id, leg, {source.sensor_id: rate})
+    if marks:  # sets started and stopped, as live
+        batches = follow_marks_in(batches, session, marks)
     key = (source.sensor_id, exercise.posture)
     # holds the samples until the calibration is known; then fuses them (per_sample) or
     # is dropped (None)

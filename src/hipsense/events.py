@@ -112,6 +112,16 @@ class ExerciseChanged:
     target_deg: float | None
 
 
+@dataclass(frozen=True)
+class SetCounting:
+    """A set started (``counting``) or the count stopped (the user's pause): recorded, so
+    that replay and analyze count only what the live session counted."""
+
+    exercise_id: str
+    leg: str
+    counting: bool
+
+
 SessionEvent = (
     AngleUpdate
     | CalibrationUpdate
@@ -121,6 +131,7 @@ SessionEvent = (
     | LinkUpdate
     | QualityUpdate
     | ExerciseChanged
+    | SetCounting
 )
 
 

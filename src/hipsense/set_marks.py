@@ -1,8 +1,9 @@
-"""The drill and leg changes a recording holds (``set-start`` markers), followed on replay.
+"""The drill and leg changes and the set starts and stops a recording holds (``set-start``
+and ``set-stop`` markers), followed on replay.
 
 ``replay`` and ``analyze`` both feed a recording through a ``Session`` that switches drill
-and leg at the sample where the recording switched, as it did live: a batch spanning a
-mark is cut there, its head fed before the switch and its tail after.
+and leg, starts sets and stops counting at the sample where the recording did, as it did
+live: a batch spanning a mark is cut there, its head fed before the mark and its tail after.
 """
 
 from __future__ import annotations
@@ -23,26 +24,38 @@ from hipsense.session import Session
 
 @dataclass(frozen=True)
 class ExerciseMark:
-    """A recorded change of drill or leg (a ``set-start`` marker), on the recording's clock."""
+    """A recorded change of drill or leg (a ``set-start`` marker), and/or a set started
+    (``counting`` True) or the count stopped (False), on the recording's clock."""
 
     t_host_s: float
     exercise_id: str | None
     leg: Leg | None
+    counting: bool | None = None  # None: the marker says nothing of it (older recordings)
+
+    @property
+    def switches(self) -> bool:
+        """It names a drill or leg (after ``changing_marks``: it changes one)."""
+        return self.exercise_id is not None or self.leg is not None
 
 
 def exercise_marks(
     markers: Iterable[Marker], *, exercises: bool = True, legs: bool = True
 ) -> list[ExerciseMark]:
-    """The ``set-start`` markers that name a drill (``exercises``) or a leg (``legs``)."""
+    """The ``set-start`` markers that name a drill (``exercises``) or a leg (``legs``), and
+    the ``set-start``/``set-stop`` markers that say whether the session was counting (older
+    recordings' ``set-stop`` markers do not: they are not followed)."""
     marks = []
     for marker in markers:
-        if marker.kind != "set-start":
+        if marker.kind not in {"set-start", "set-stop"}:
             continue
         exercise, leg = marker.data.get("exercise"), marker.data.get("leg")
-        exercise_id = exercise if exercises and exercise in CATALOGUE else None
-        side = Leg(leg) if legs and leg in {x.value for x in Leg} else None
-        if exercise_id is not None or side is not None:
-            marks.append(ExerciseMark(marker.t_host_s, exercise_id, side))
+        starts = marker.kind == "set-start"
+        exercise_id = exercise if starts and exercises and exercise in CATALOGUE else None
+        side = Leg(leg) if starts and legs and leg in {x.value for x in Leg} else None
+        counting = marker.data.get("counting")
+        counting = counting if isinstance(counting, bool) and counting is starts else None
+        if exercise_id is not None or side is not None or counting is not None:
+            marks.append(ExerciseMark(marker.t_host_s, exercise_id, side, counting))
     return sorted(marks, key=lambda m: m.t_host_s)
 
 
@@ -52,11 +65,16 @@ def markers_in(path: str | os.PathLike[str]) -> list[Marker]:
 
 
 def apply_mark(mark: ExerciseMark, session: Session) -> None:
-    """Bring the session to the marked drill and leg (nothing happens if it is there)."""
+    """Bring the session to the marked drill and leg (nothing happens if it is there), then
+    start a set or stop counting as the recording did."""
     if mark.leg is not None and mark.leg is not session.leg:
         session.switch_leg()
     if mark.exercise_id is not None and mark.exercise_id != session.exercise.id:
         session.select_exercise(mark.exercise_id)
+    if mark.counting is True:
+        session.start_set()
+    elif mark.counting is False:
+        session.stop_set()
 
 
 def split_batch(batch: SampleBatch, k: int) -> tuple[SampleBatch, SampleBatch]:
@@ -110,12 +128,16 @@ def follow_marks_in(
 
 def changing_marks(marks: Iterable[ExerciseMark], exercise_id: str, leg: Leg) -> list[ExerciseMark]:
     """The marks that change the drill or leg, starting from ``exercise_id`` on ``leg``
-    (a recording marks the drill it starts with too): none for a one-drill recording."""
+    (a recording marks the drill it starts with too), and those that start or stop a set
+    (stripped of a drill and leg they do not change): none ``switches`` for a one-drill
+    recording."""
     changing = []
     for mark in marks:
         new_exercise = mark.exercise_id or exercise_id
         new_leg = mark.leg or leg
         if (new_exercise, new_leg) != (exercise_id, leg):
             changing.append(mark)
+        elif mark.counting is not None:
+            changing.append(replace(mark, exercise_id=None, leg=None))
         exercise_id, leg = new_exercise, new_leg
     return changing

@@ -1,5 +1,6 @@
 """Recording a live session: file names, folders, and what happens when the disk says no."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from live_args import live_args
 
 from hipsense.commands.live import live_session
 from hipsense.errors import RecordingError
+from hipsense.events import SessionEvent, SetCounting
 from hipsense.exercises import Leg
 from hipsense.live.recorder import SessionRecorder, auto_path
 from hipsense.recording import RecordingWriter, read_recording
@@ -98,3 +100,30 @@ async def test_an_existing_record_file_is_refused_before_streaming(
             await live_session(args, backend=radio.bleak_backend)
     assert record.read_bytes() == b"an earlier session"
     assert "rep " not in capsys.readouterr().out
+
+
+async def test_set_stops_and_starts_are_recorded_for_replay_to_follow(tmp_path: Path) -> None:
+    """The space key's stop and start reach the file as markers that say so (counting),
+    beside the drill the file starts with; replay and analyze follow them."""
+    sim = simulate(plan_set("knee-drive", Leg.LEFT, 1, np.random.default_rng(1)), rate_hz=50.0)
+    link: Any = SimpleNamespace(info=sim.info, sensor=None, target="x", role="left_thigh")
+    session = Session("knee-drive", Leg.LEFT, {"left_thigh": 50.0})
+    session.recording = True
+    recorder = SessionRecorder(session, [link], path=tmp_path / "r.jsonl")
+    recorder.payloads("left_thigh", [(0.0, b"\x01")])
+
+    async def events() -> AsyncIterator[SessionEvent]:
+        for control in (session.stop_set, session.stop_set, session.start_set):
+            control()  # a second stop while stopped changes nothing: no marker
+            for event in session.drain():
+                yield event
+
+    seen = [e async for e in recorder.watch(events())]
+    recorder.close()
+    assert [e.counting for e in seen if isinstance(e, SetCounting)] == [False, True]
+    marks = [(m.kind, m.data) for m in read_recording(tmp_path / "r.jsonl").markers]
+    assert marks == [
+        ("set-start", {"exercise": "knee-drive", "leg": "left", "counting": True}),
+        ("set-stop", {"exercise": "knee-drive", "leg": "left", "counting": False}),
+        ("set-start", {"exercise": "knee-drive", "leg": "left", "counting": True}),
+    ]

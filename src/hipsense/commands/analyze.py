@@ -165,7 +165,8 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     marks = changing_marks(follow, exercise_id, leg)
     hidden = changing_marks(recorded, exercise_id, leg)
     note = None
-    if len(hidden) > len(marks):  # --exercise or --leg overrides recorded switches
+    switches = sum(m.switches for m in marks)
+    if sum(m.switches for m in hidden) > switches:  # --exercise/--leg override switches
         drills = sorted({m.exercise_id for m in hidden if m.exercise_id} | {exercise_id})
         legs = sorted({m.leg.value for m in hidden if m.leg} | {leg.value})
         note = (
@@ -196,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"hipsense: {loaded.path}: {drill}", file=sys.stderr)
         return 2
     exercise_id, leg, marks, note = drill
-    if marks and (args.angles_csv or args.orientation_csv or args.reps_csv):
+    several = any(m.switches for m in marks)
+    if several and (args.angles_csv or args.orientation_csv or args.reps_csv):
         print(f"hipsense: {loaded.path}: {SEVERAL_NO_EXPORTS}", file=sys.stderr)
         return 2
     show_bar = sys.stderr.isatty() and loaded.size_bytes >= PROGRESS_MIN_BYTES

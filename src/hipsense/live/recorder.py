@@ -19,7 +19,7 @@ from hipsense.events import (
     ExerciseChanged,
     QualityUpdate,
     SessionEvent,
-    SetUpdate,
+    SetCounting,
 )
 from hipsense.fileperms import ensure_private_dir
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
@@ -144,8 +144,11 @@ class SessionRecorder:
             found = self.session.calibrations.get((event.role, self.session.exercise.posture))
             if found is not None:
                 writer.write_calibration({"sensor": event.role, **found.to_dict()}, t_host_s=t)
-        elif isinstance(event, SetUpdate) and event.done:
-            writer.write_marker("set-stop", t_host_s=t, exercise=event.exercise_id, leg=event.leg)
+        elif isinstance(event, SetCounting):  # replay and analyze stop and start as here
+            kind = "set-start" if event.counting else "set-stop"
+            writer.write_marker(
+                kind, t_host_s=t, exercise=event.exercise_id, leg=event.leg, counting=event.counting
+            )
         elif isinstance(event, ExerciseChanged):
             writer.write_marker("set-start", t_host_s=t, exercise=event.exercise_id, leg=event.leg)
 
@@ -170,8 +173,13 @@ class SessionRecorder:
             _private_dir(path.parent)
             self.writer = RecordingWriter(path, header_for(self.links, self.session, self.notes))
             self.paths.append(path)
+            session = self.session
             self.writer.write_marker(
-                "set-start", t_host_s=self._now(), exercise=self.session.exercise.id
+                "set-start",
+                t_host_s=self._now(),
+                exercise=session.exercise.id,
+                leg=session.leg.value,
+                counting=session.counting,
             )
         return self.writer
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from hipsense.events import ExerciseChanged, SessionEvent, SetUpdate, SlrUpdate
+from hipsense.events import ExerciseChanged, SessionEvent, SetCounting, SetUpdate, SlrUpdate
 from hipsense.exercises import Exercise, Leg, Posture, get_exercise
 from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
@@ -92,6 +92,11 @@ class Session:
         return events
 
     # -- SessionControl -----------------------------------------------------------------
+    @property
+    def counting(self) -> bool:
+        """A set is running: reps are being counted."""
+        return any(pipe.counting for pipe in self._active())
+
     def start_set(self) -> None:
         for pipe in self._active():
             self._pending += pipe.flush()  # rows held for a gap's check belong to this set
@@ -99,14 +104,18 @@ class Session:
                 self._close_set(pipe)
                 pipe.new_set()
             pipe.counting = True
+        self._pending.append(SetCounting(self.exercise.id, self.leg.value, counting=True))
 
     def stop_set(self) -> None:
+        was_counting = self.counting
         for pipe in self._active():
             self._pending += pipe.flush()  # rows held for a gap's check belong to this set
             if pipe.counting:
                 self._close_set(pipe)
                 pipe.new_set()
             pipe.counting = False
+        if was_counting:
+            self._pending.append(SetCounting(self.exercise.id, self.leg.value, counting=False))
 
     def switch_leg(self) -> None:
         self.stop_set()
