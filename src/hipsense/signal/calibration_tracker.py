@@ -133,7 +133,8 @@ class CalibrationTracker:
             if moving.size and first_move < len(still):
                 nxt = np.flatnonzero(still[first_move:])
                 drop = first_move + int(nxt[0]) if nxt.size else len(still)
-                self._restart(drop, "you moved during the still phase: hold still for 2 s")
+                # what went wrong only: the phase's own hint ("stand still") follows it
+                self._restart(drop, "you moved during the still phase")
             return self._report(CalibrationPhase.STILL, min(1.0, held_s / p.min_still_s))
         trailing = _trailing_true(still[first_move:])
         end = len(still) - trailing
