@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, Digits, Static
 
 from hipsense.errors import RecordingError, SensorError, SensorNotFoundError
@@ -220,13 +221,18 @@ async def test_a_long_notice_wraps_instead_of_being_cut_off() -> None:
         assert notice.size.height >= 2  # the whole message is on screen, not its first row
 
 
+async def _run_to_the_end(pilot: Pilot[None], source: ScriptedEvents) -> None:
+    """The demo's samples shown, then its stream ended."""
+    await settle(pilot, source)
+    source.close()
+    await pilot.pause()
+    await pilot.pause()
+
+
 async def test_the_end_of_the_demo_is_said() -> None:
     app, source, _ = make_app(link(), *swing_angles("right-thigh"), mode="demo")
     async with app.run_test() as pilot:
-        await settle(pilot, source)
-        source.close()
-        await pilot.pause()
-        await pilot.pause()
+        await _run_to_the_end(pilot, source)
         app.refresh_views()
         assert "Demo finished: press q to quit" in text(app, "#notice")
 
@@ -236,10 +242,7 @@ async def test_after_the_end_only_help_and_quit_act() -> None:
     panel said 'set running' for good. The keys that act on the session are dimmed."""
     app, source, control = make_app(link(), *swing_angles("right-thigh"), mode="demo")
     async with app.run_test() as pilot:
-        await settle(pilot, source)
-        source.close()
-        await pilot.pause()
-        await pilot.pause()
+        await _run_to_the_end(pilot, source)
         await pilot.press("space", "l", "n", "c", "r")
         app.refresh_views()
         await pilot.pause()
