@@ -15,7 +15,7 @@ mounting) and a baseline (plain VQF defaults + a simple still-then-move calibrat
 Then real supine SLRs (../shared/data/pt_exercises, Yurtman & Barshan 2022, CC BY 4.0).
 
 Run: .venv/bin/python bench/bench_angles.py [--seeds N] [--first-seed K] [--condition C…]
-    [--exercise E…] [--simulated-only]
+    [--exercise E…] [--simulated-only] [--per-seed]
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class Tally:
     cal_vs_oracle: list[float] = field(default_factory=list)
     coverage: list[float] = field(default_factory=list)
     failures: int = 0
+    per_seed: bool = False
 
     def add(self, key: str, store: dict[str, list[float]], values: list[float]) -> None:
         store.setdefault(key, []).extend(values)
@@ -164,6 +165,56 @@ def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
             tally.add(m, tally.peak_err_received, _peak_errors(t, est, s, truth[:, None]))
     if exercise_id == "slr":  # live and analyze report the same reps (one session)
         tally.add("hipsense live", tally.rep_peak_err, _rep_peak_errors(ex, trace, pick, s))
+    if tally.per_seed:
+        _print_seed(s, exercise_id, t, truth, in_set, results, trace, pick)
+
+
+def _print_seed(  # noqa: PLR0917
+    s: SimSession,
+    exercise_id: str,
+    t: np.ndarray,
+    truth: np.ndarray,
+    in_set: np.ndarray,
+    results: dict[str, np.ndarray],
+    trace: tuple[np.ndarray, ...],
+    pick: int,
+) -> None:
+    """One line per seed (live / offline RMSE, and for SLR the worst peak error of the shown
+    trace), then truth against the shown trace around the worst error: where it went wrong."""
+    live, off = results["hipsense live"], results["hipsense offline"]
+    ok = in_set & np.isfinite(live)
+    rmse = [float(np.sqrt(np.nanmean((e[ok] - truth[ok]) ** 2))) for e in (live, off)]
+    shown_t, shown = trace[0], trace[1 + pick]
+    line = f"  seed {s.seed:5d} {s.rate_hz:5.0f} Hz  live {rmse[0]:5.2f}  offline {rmse[1]:5.2f}"
+    truth_all = s.abduction_deg if pick else s.flexion_deg
+    if exercise_id == "slr":
+        peaks = _peak_errors(shown_t, shown, s)
+        worst_rep = s.reps[int(np.argmax(peaks))] if peaks else None
+        line += f"  peak err worst {max(peaks, default=np.nan):5.2f}"
+        if worst_rep is not None:
+            w = (shown_t >= worst_rep.start_s) & (shown_t <= worst_rep.end_s)
+            w &= np.isfinite(shown)
+            at = float(shown_t[w][np.argmax(shown[w])]) if w.any() else worst_rep.start_s
+            line += f" (true {worst_rep.peak_deg:.1f} at rep {worst_rep.start_s:.1f} s)"
+    else:
+        shown_truth = np.interp(shown_t, s.t_s, truth_all)
+        in_shown = np.zeros(len(shown_t), bool)
+        for g in s.segments:
+            if g.kind == "set":
+                in_shown |= (shown_t >= g.start_s) & (shown_t < g.end_s)
+        err = np.where(in_shown & np.isfinite(shown), np.abs(shown - shown_truth), 0.0)
+        at = float(shown_t[int(np.argmax(err))])
+        line += f"  worst |err| {float(np.max(err)):5.2f} at {at:.2f} s"
+    print(line)
+    near = (s.t_s >= at - 0.5) & (s.t_s <= at + 0.5)
+    step = max(1, round(s.rate_hz / 25))
+    for i in np.flatnonzero(near)[::step]:
+        j = min(int(np.searchsorted(shown_t, s.t_s[i] - 0.25 / s.rate_hz)), len(shown_t) - 1)
+        est = shown[j] if abs(shown_t[j] - s.t_s[i]) < 0.25 / s.rate_hz else np.nan
+        lost = "lost" if s.lost[i] else ""
+        rate = float(np.degrees(np.linalg.norm(s.gyr_radps[i])))
+        print(f"      t {s.t_s[i]:7.2f}  truth {truth_all[i]:7.2f}  shown {est:7.2f}"
+              f"  err {est - truth_all[i]:6.2f}  gyro {rate:5.0f} deg/s {lost}")  # fmt: skip
 
 
 def _peak_errors(
@@ -208,6 +259,7 @@ def run_simulated(
     first_seed: int = 0,
     conditions: Sequence[str] = tuple(CONDITIONS),
     exercises: Sequence[str] = EXERCISES,
+    per_seed: bool = False,
 ) -> None:
     for cname in conditions:
         print(
@@ -217,7 +269,7 @@ def run_simulated(
         print(f"{'exercise':<15}{'metric':<18}" + "".join(f"{m:>18}" for m in METHODS))
         all_cal: list[float] = []
         for exercise_id in exercises:
-            tally = Tally()
+            tally = Tally(per_seed=per_seed)
             for seed in range(first_seed, first_seed + n_seeds):
                 _evaluate(condition_session(cname, exercise_id, seed), exercise_id, tally)
             all_cal += tally.cal_vs_oracle
@@ -367,8 +419,13 @@ def main() -> None:
     )
     parser.add_argument("--exercise", nargs="+", choices=EXERCISES, default=list(EXERCISES))
     parser.add_argument("--simulated-only", action="store_true")
+    parser.add_argument(
+        "--per-seed",
+        action="store_true",
+        help="one line per seed, and truth vs the shown trace around its worst error",
+    )
     args = parser.parse_args()
-    run_simulated(args.seeds, args.first_seed, args.condition, args.exercise)
+    run_simulated(args.seeds, args.first_seed, args.condition, args.exercise, args.per_seed)
     if not args.simulated_only:
         run_lever_arm(min(args.seeds, 4))
         run_real_slr()
