@@ -193,6 +193,28 @@ def test_a_gap_the_leg_moved_across_splits_the_still_phase() -> None:
         assert np.sqrt(np.mean(miss**2)) < 0.5
 
 
+def test_a_raise_hidden_on_its_way_up_is_seen_at_its_top() -> None:
+    # The way up lost (a burst, then hidden until the orientation re-anchored at the top):
+    # the gyro the tracker gets turns 0 deg, but the fused up stands far from the rest's.
+    # The tracker must calibrate on the top hold, not restart with the hold as its "rest".
+    for seed in (6, 7, 8):
+        s = _session("slr", Leg.RIGHT, seed)
+        quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
+        oracle = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
+        first = s.reps[0]
+        rep = (s.t_s >= first.start_s) & (s.t_s < first.end_s)
+        top = s.t_s[rep][np.argmax(s.flexion_deg[rep])]
+        hold = rep & (s.t_s > top) & (s.flexion_deg > first.peak_deg - 0.5)
+        keep = (s.t_s < first.start_s) | (hold & (s.t_s > top + 0.1))
+        t, g, a, q = s.t_s[keep], s.gyr_radps[keep], s.acc_mps2[keep], quat[keep]
+        tracker = CalibrationTracker(s.rate_hz, Posture.SUPINE, Leg.RIGHT)
+        problems = {tracker.update(g[i : i + 7], a[i : i + 7], q[i : i + 7], t[i : i + 7]).problem
+                    for i in range(0, len(g), 7)}  # fmt: skip
+        assert problems == {None} and tracker.calibration is not None
+        miss = thigh_angles(quat, tracker.calibration)[0] - thigh_angles(quat, oracle)[0]
+        assert np.sqrt(np.mean(miss**2)) < 0.5
+
+
 def test_samples_lost_at_rest_count_towards_the_still_phase() -> None:
     s = _session("swing-forward", Leg.LEFT, 2)
     quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)

@@ -239,6 +239,8 @@ def calibrate_mounting(
         )
     raise_deg = float(np.degrees(np.max(np.abs(np.cumsum(gyr_move @ y))) / rate_hz))
     if posture is Posture.SUPINE and raise_deg < params.min_raise_deg:
+        raise_deg = max(raise_deg, _held_rise_deg(gyr, acc, t, move, up0, rate_hz, params))
+    if posture is Posture.SUPINE and raise_deg < params.min_raise_deg:
         raise CalibrationError(
             f"no leg raise seen (only {raise_deg:.0f} deg): after lying still,"
             " raise the straight leg"
@@ -279,6 +281,28 @@ def count_swings(up_thigh: FloatArray, min_deg: float, posture: Posture = Postur
     up_peaks, _ = find_peaks(flex, prominence=min_deg)
     down_peaks, _ = find_peaks(-flex, prominence=min_deg)
     return max(len(up_peaks), len(down_peaks))
+
+
+def _held_rise_deg(  # noqa: PLR0917
+    gyr: FloatArray,
+    acc: FloatArray,
+    t_s: FloatArray,
+    move: slice,
+    up0: FloatArray,
+    rate_hz: float,
+    p: CalibrationParams,
+) -> float:
+    """The rise the accelerometer shows at the still samples after the rest (a hold at the
+    top), counted only if clear (``clear_raise_deg``), else 0. A burst lost as the raise
+    began, and the samples hidden until the orientation re-anchored at the top, never reach
+    the calibration: the gyro it got turned 3 deg in a 45 deg raise."""
+    still = calibration_still_mask(gyr, acc, rate_hz, p, t_s)[move]
+    if not still.any():
+        return 0.0
+    a = acc[move][still]
+    cos = (a / np.linalg.norm(a, axis=1, keepdims=True)) @ up0
+    rise = float(np.degrees(np.arccos(np.clip(np.min(cos), -1.0, 1.0))))
+    return rise if rise >= p.clear_raise_deg else 0.0
 
 
 def _raise_axis(up_s_move: FloatArray, up0: FloatArray, fallback: FloatArray) -> FloatArray:
