@@ -1,12 +1,14 @@
 """Gap bridges: lost samples published as bridged, untrusted bridges repaired at their check."""
 
 import numpy as np
+import pytest
 
 from hipsense.exercises import CATALOGUE, Leg, Posture
 from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
 from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
 from hipsense.signal.calibration import MountingCalibration
+from hipsense.signal.gap_fill import bridge_turn_deg, expand_gaps
 from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
 from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
@@ -68,6 +70,48 @@ def test_the_session_reports_the_bridged_top_as_the_rep_peak() -> None:
     pipe.finish()
     mine = [r for r in pipe.reps if r.start_s <= rep.end_s and r.end_s >= rep.start_s]  # type: ignore[attr-defined]
     assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5  # type: ignore[attr-defined]
+
+
+def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -> None:
+    # The rate falls by 0.5 rad/s per sample from 5 rad/s to rest: lost from 3.5 rad/s on.
+    rate = np.maximum(5.0 - 0.5 * np.arange(24), 0.0)
+    gyr = np.zeros((24, 3))
+    gyr[:, 0] = rate
+    lost = np.zeros(24, dtype=bool)
+    lost[3:15] = True  # it stops 8 periods into the 13-period gap, and stays still after it
+    got = np.flatnonzero(~lost)
+    missing = np.diff(got, prepend=-1) - 1
+    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
+                    missing, np.zeros((2, 3)))  # fmt: skip
+    np.testing.assert_allclose(x.gyr_radps[:, 0], rate[: len(x.gyr_radps)], atol=1e-12)
+    assert x.stop_periods is not None and x.stop_periods[3] == pytest.approx(8.0)
+    # a cubic through the same edges would have kept the leg turning across the whole gap
+    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
+    line = np.linspace(rate[2], rate[15], 14)[1:-1]
+    assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
+
+
+def test_a_raise_halted_inside_a_burst_is_not_shown_past_its_top() -> None:
+    # A quick raise halted at its top and held 0.32 s: lost from 0.12 s before the top (the
+    # leg already slowing) into the hold, 0.32 s at 50 Hz. A cubic bridge carried the leg on
+    # past the top (1.4-4.9 deg) before the check at the hold pulled it back.
+    over = []
+    for seed in (31, 33, 35, 37):
+        s = _slr(seed)
+        cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
+        for rep in s.reps:
+            inside = np.flatnonzero((s.t_s >= rep.start_s) & (s.t_s <= rep.end_s))
+            top = inside[np.argmax(s.flexion_deg[inside] > rep.peak_deg - 0.05)]
+            quick = np.linalg.norm(s.gyr_radps[top - 10]) > 1.5
+            if not quick or not np.all(s.flexion_deg[top : top + 16] > rep.peak_deg - 0.05):
+                continue
+            keep = np.ones(len(s), dtype=bool)
+            keep[top - 6 : top + 10] = False
+            out = _shown(s, keep, cal)
+            window = (out.t_s >= rep.start_s) & (out.t_s <= rep.end_s)
+            over.append(np.nanmax(out.flexion_deg[window]) - rep.peak_deg)
+    assert len(over) == 4
+    assert np.max(np.abs(over)) < 1.5 and np.mean(np.abs(over)) < 0.5
 
 
 def test_a_knee_drive_starting_inside_a_gap_is_repaired_at_its_check() -> None:

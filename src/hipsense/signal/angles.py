@@ -66,7 +66,8 @@ class _Fed:
     raw_acc: FloatArray
     checked: CheckedSamples
     last_gyr: FloatArray
-    plan: tuple[BoolArray, BoolArray, BoolArray, BoolArray]  # check, strict, hidden, quick
+    plan: tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]
+    """check, strict, hidden, quick, trusted (``GapWatch.plan``)"""
     settling: BoolArray
 
 
@@ -345,16 +346,16 @@ class AnglePipeline:
             offsets = self._offset.update(raw, gyr, checked.valid)
         acc = raw - offsets
         held_gyr = hold_last_valid(gyr, checked.valid, self._last_gyr[-1])
+        lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
         plan = self._gaps.plan(
             checked.missing_before, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok,
-            (held_gyr, self._last_gyr),
+            (held_gyr, self._last_gyr), compensated=lever is not None,
         )  # fmt: skip
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
         fed = _Fed(np.asarray(batch.t_s, dtype=np.float64), gyr, raw, checked, self._last_gyr,
                    plan, settling)  # fmt: skip
-        lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
         quat, valid, self._last_gyr, x, bridges = self._fuse(
             fed, self._orientation, acc, lever, self._repairs
         )
@@ -382,10 +383,10 @@ class AnglePipeline:
         """(quaternions, valid, the two received samples' gyro fused last, the expanded rows
         and their bridges) for one batch."""
         x = expand_checked(fed.checked, fed.gyr, acc, fed.last_gyr, lever_m, self.rate_hz)
-        check, strict, hidden, quick = fed.plan
+        check, strict, hidden, quick, trusted = fed.plan
         quat, failed, bridges = propagate(
             estimator, x, fed.checked.reset_before, check, strict, quick=quick,
-            bridges=repairs.state,
+            bridges=repairs.state, trusted=trusted,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -510,13 +511,14 @@ def _fuse(  # noqa: PLR0917
     kind = checker.gap_kind(checked)
     watch = GapWatch(rate_hz)
     held = hold_last_valid(gyr_radps, checked.valid, np.zeros(3))
-    check, strict, hidden, quick = watch.plan(
+    check, strict, hidden, quick, trusted = watch.plan(
         checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok,
-        (held, np.zeros((2, 3))),
+        (held, np.zeros((2, 3))), compensated=lever is not None,
     )  # fmt: skip
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(causal, x, checked.reset_before, check, strict,
-                                      quick=quick, bridges=BridgeState(watch.calm_n))  # fmt: skip
+                                      quick=quick, bridges=BridgeState(watch.calm_n),
+                                      trusted=trusted)  # fmt: skip
     valid = checked.valid & ~failed & ~hidden & ~settling
     repaired, anchored = _repaired(x, bridges)
     repaired[~anchored] = np.nan  # a bridge whose wait ran out: the fusion's own estimate

@@ -34,6 +34,9 @@ IntArray = npt.NDArray[np.int64]
 REST_RATE_RADPS = np.radians(5.0)
 REST_NORM_ALPHA = 0.02
 TRUSTED_SPIN_UP_RADPS2 = 3.0
+UNCOMPENSATED_SPIN_UP_RADPS2 = 1.5
+"""Without a lever arm to remove it, a leg slowing down reads its tangential acceleration
+(spin-up x 0.2-0.25 m) as tilt: 3 rad/s^2 tilted an SLR top's check by 3 deg."""
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
 QUICK_TAU_ACC_S = 0.5
@@ -76,15 +79,30 @@ class GapWatch:
         """Trusted samples in a row that make a check."""
         return self._calm_n
 
-    def trusted(self, acc: FloatArray, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+    def trusted(
+        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, *, compensated: bool = True
+    ) -> BoolArray:
         """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
-        with the length the sensor reads at rest."""
+        with the length the sensor reads at rest. ``compensated``: the fusion removes the
+        lever arm's acceleration (else a stricter limit on spin-up)."""
+        return self._trusted(acc, gyr, ok, compensated, None)[0]
+
+    def _trusted(
+        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, compensated: bool,
+        gap: BoolArray | None,
+    ) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+        """``trusted``, and the same with each sample after a ``gap`` judged by its spin-up
+        into the next sample instead of across the gap (where the leg may have moved)."""
         acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
         prev = np.vstack([self._last_gyr[None, :], gyr[:-1]]) if len(gyr) else gyr
         if len(gyr):
             self._last_gyr = gyr[-1]
         rate = np.linalg.norm(gyr, axis=1)
         spin_up = np.linalg.norm(gyr - prev, axis=1) * self.rate_hz
+        spin_in = spin_up.copy()
+        if gap is not None and len(gyr) > 1:
+            after = np.flatnonzero(gap[:-1] & ~gap[1:])
+            spin_in[after] = spin_up[after + 1]
         norm = np.linalg.norm(acc, axis=1)
         rest = ok & (rate < REST_RATE_RADPS)
         ref = np.full(len(norm), np.nan)
@@ -96,8 +114,11 @@ class GapWatch:
             ref[rest] = ema
         ref = _ffill(ref, before)
         steady = np.abs(norm - ref) < TRUSTED_ACC_DEV_MPS2
-        calm_motion = (rate < TRUSTED_RATE_RADPS) & (spin_up < TRUSTED_SPIN_UP_RADPS2)
-        return np.asarray(ok & steady & calm_motion)
+        max_spin_up = TRUSTED_SPIN_UP_RADPS2 if compensated else UNCOMPENSATED_SPIN_UP_RADPS2
+        calm = ok & steady & (rate < TRUSTED_RATE_RADPS)
+        return np.asarray(calm & (spin_up < max_spin_up)), np.asarray(
+            calm & (spin_in < max_spin_up)
+        )
 
     def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
         """Trusted samples that end ``calm_n`` trusted ones in a row (no jolt just before),
@@ -118,19 +139,25 @@ class GapWatch:
         gyr: FloatArray,
         ok: BoolArray,
         fused: tuple[FloatArray, FloatArray],
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check here, check strictly, hidden, quick) per sample of the batch.
+        *,
+        compensated: bool = True,
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check here, check strictly, hidden, quick, trusted) per sample of the batch.
 
         ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
         untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
         angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
         (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
         the bridges are built from (invalid rows held) and the two rows fused before it.
+        ``compensated``: the fused accelerometer has the lever arm's acceleration removed.
+        ``trusted``: samples whose accelerometer reads gravity alone (after a gap judged by
+        their spin-up into the next sample), which may anchor a span cut short by a gap.
         """
         gap = np.asarray(missing) > 0
         steep = bridge_turn_deg(*fused, missing, self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
-        n, trust = len(gap), self._calm(self.trusted(acc, gyr, ok), gap)
+        trusted, trusted_in = self._trusted(acc, gyr, ok, compensated, gap)
+        n, trust = len(gap), self._calm(trusted, gap)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
@@ -144,7 +171,7 @@ class GapWatch:
                 check[end - 1], strict[end - 1] = True, what > 0
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick
+        return check, strict, hidden, quick, trusted_in
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
@@ -217,16 +244,23 @@ class BridgeState:
         self.q_gyro = np.array([1.0, 0.0, 0.0, 0.0])  # unshifted attitude, gyro only
         self.bias = np.zeros(3)
         self.calm = np.empty((0, 3))  # world-frame accelerometer directions, latest rows
+        self.trusted = np.empty((0, 3))  # the same, latest trusted rows of the span
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
 
 
-def _gyro_path(
-    state: BridgeState, gyr: FloatArray, acc: FloatArray, real: BoolArray, dt_shift_s: FloatArray
+def _gyro_path(  # noqa: PLR0917
+    state: BridgeState,
+    gyr: FloatArray,
+    acc: FloatArray,
+    real: BoolArray,
+    dt_shift_s: FloatArray,
+    trusted: BoolArray | None = None,
 ) -> FloatArray:
     """Output quaternions along the span by the gyro alone (as VQF integrates it);
-    ``dt_shift_s``: the sample period and the output shift."""
+    ``dt_shift_s``: the sample period and the output shift; ``trusted`` rows' world-frame
+    accelerometer directions are kept too."""
     dt_s, shift_s = dt_shift_s
     rate = gyr - state.bias
     steps = quat_from_rotvec(rate * dt_s)
@@ -238,6 +272,9 @@ def _gyro_path(
         world = quat_rotate(out[real], acc[real])
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
         state.calm = np.vstack([state.calm, world])[-state.calm_n :]
+        if trusted is not None and trusted[real].any():
+            kept = np.vstack([state.trusted, world[trusted[real]]])
+            state.trusted = kept[-state.calm_n :]
     return np.asarray(out, dtype=np.float64)
 
 
@@ -271,6 +308,7 @@ def propagate(  # noqa: PLR0915
     *,
     quick: BoolArray | None = None,
     bridges: BridgeState | None = None,
+    trusted: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
@@ -281,6 +319,8 @@ def propagate(  # noqa: PLR0915
     Through a quick span the attitude is also carried by the gyro alone from before the
     gap; at its strict check the mean up of the calm samples gives the bridge's error, which
     the filter is re-anchored to and which the caller spreads back over the span (``Bridges``).
+    A span cut short by the next gap before its check anchors on its ``trusted`` samples
+    (per real sample: slow and steady), if it had any.
     """
     rows = x.real_index
     n_rows = len(x.gyr_radps)
@@ -293,8 +333,15 @@ def propagate(  # noqa: PLR0915
     carry = state.open_span >= 0
     span_local, span_new = _spans(x, quick_x, reset_x, carry)
     fixes: list[Fix] = []
+    trusted_x = np.zeros(n_rows, dtype=bool)
+    if trusted is not None:
+        trusted_x[rows] = np.asarray(trusted, dtype=bool)
+    slot = np.ones(n_rows, dtype=bool)
+    slot[rows] = False
     if carry and not (n_rows and span_local[0] == 0 and not span_new[0]):
-        fixes.append(_expire(state))  # the open span ended with the last batch
+        # the open span ended with the last batch (cut by a gap if this one opens with one)
+        fixes.append(_resolve(state, estimator, False, state.last_out, state.last_gyro_out,
+                              cut=bool(n_rows and slot[0])))  # fmt: skip
     span_id = np.full(n_rows, -1, dtype=np.int64)
     share = np.zeros(n_rows)
     quat_g = np.full((n_rows, 4), np.nan)
@@ -333,19 +380,22 @@ def propagate(  # noqa: PLR0915
             estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
         local = int(span_local[a])
         if local >= 0 and (span_new[local] if a == 0 else span_local[a - 1] != local):
-            before = parts[-1][-1] if parts else state.last_out  # a new span
+            before = state.last_out  # a new span: from the filter's last output, re-anchored
             gyr0 = x.gyr_radps[a - 1] if a else state.last_gyr
             state.bias = estimator.gyro_bias_radps
             state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
-            state.calm = np.empty((0, 3))
+            state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
             span_id[a:b] = state.open_span
-            quat_g[a:b] = _gyro_path(state, x.gyr_radps[a:b], x.acc_mps2[a:b], real[a:b], timing)
+            quat_g[a:b] = _gyro_path(state, x.gyr_radps[a:b], x.acc_mps2[a:b], real[a:b], timing,
+                                     trusted_x[a:b])  # fmt: skip
         parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
         state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
         if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
-            fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1]))
+            cut = b < n_rows and bool(slot[b])  # the next gap begins
+            fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1],
+                                  cut=cut))  # fmt: skip
             if strict_x[b - 1] and fixes[-1].anchored:
                 resolved.add(b - 1)
     if n_rows in checks:  # the last check falls on the batch's last sample
@@ -360,30 +410,28 @@ def propagate(  # noqa: PLR0915
 
 def _resolve(
     state: BridgeState, estimator: OrientationEstimator, at_check: bool, filt: FloatArray,
-    gyro: FloatArray,
+    gyro: FloatArray, *, cut: bool = False,
 ) -> Fix:  # fmt: skip
     """Close the open span: at a calm check, anchor on its calm samples' mean up and put the
-    filter there; otherwise meet the filter where the span ends."""
+    filter there; ``cut`` short by the next gap, on its latest trusted samples if any (the
+    filter, quick as it is, had too little time); otherwise meet the filter where the span
+    ends."""
     span = state.open_span
     state.open_span = -1
-    if at_check and len(state.calm):
-        correction = arc_to_up(np.mean(state.calm, axis=0))
+    anchor = state.calm if at_check else state.trusted if cut else np.empty((0, 3))
+    if len(anchor):
+        correction = arc_to_up(np.mean(anchor, axis=0))
         if _angle_deg(correction) < STRICT_MISMATCH_DEG:  # within the accelerometer's bias
             correction = np.array([1.0, 0.0, 0.0, 0.0])
-        up = up_in_sensor(quat_multiply(correction, gyro)[None, :])[0]
-        estimator.realign(up * STANDARD_GRAVITY_MPS2)
+        anchored = quat_multiply(correction, gyro)
+        estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
+        state.last_out = anchored  # where the filter now stands (a span opening next starts here)
         return Fix(span, correction, True)
     return _meet(span, filt, gyro)
 
 
 def _angle_deg(q: FloatArray) -> float:
     return float(np.degrees(2 * np.arccos(min(1.0, abs(float(q[0]))))))
-
-
-def _expire(state: BridgeState) -> Fix:
-    span = state.open_span
-    state.open_span = -1
-    return _meet(span, state.last_out, state.last_gyro_out)
 
 
 def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
@@ -397,7 +445,8 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
     """The correction's share per span row: rising over the lost slots that opened the span,
     whole from the first received sample on. The cubic bridge meets the edge rates, so its
     rate error is ~ s(1 - s) over the gap (s from 0 to 1) and the attitude error it leaves
-    grows as the integral, 3s^2 - 2s^3."""
+    grows as the integral, 3s^2 - 2s^3. A bridge that stops the leg in the gap errs only
+    until it stops (when it stopped too early or too late), so s runs to 1 by then."""
     n = len(span_id)
     slot = np.ones(n, dtype=bool)
     slot[x.real_index] = False
@@ -407,7 +456,10 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
     first_slot = slot & ~np.concatenate([[False], slot[:-1]])
     run_start = np.maximum.accumulate(np.where(first_slot, idx, 0)) if n else idx
     owner = x.real_index[np.minimum(np.searchsorted(x.real_index, idx), len(x.real_index) - 1)]
-    m = owner - run_start
+    periods = (owner - run_start + 1).astype(np.float64)
+    if x.stop_periods is not None:
+        stop = x.stop_periods[np.searchsorted(x.real_index, owner)]
+        periods = np.where(stop > 0, np.minimum(np.ceil(stop), periods), periods)
     opens = slot & inside
-    s = ((idx - run_start + 1) / (m + 1))[opens]
+    s = np.minimum((idx - run_start + 1) / periods, 1.0)[opens]
     share[opens] = 3 * s**2 - 2 * s**3
