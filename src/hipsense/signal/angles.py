@@ -35,6 +35,7 @@ from hipsense.signal.orientation import (
     up_in_sensor,
 )
 from hipsense.signal.propagation import (
+    EARLY_S,
     Bridges,
     BridgeState,
     GapWatch,
@@ -386,7 +387,7 @@ class AnglePipeline:
         check, strict, hidden, quick, trusted = fed.plan
         quat, failed, bridges = propagate(
             estimator, x, fed.checked.reset_before, check, strict, quick=quick,
-            bridges=repairs.state, trusted=trusted,
+            bridges=repairs.state, trusted=trusted, early_n=_early_n(lever_m, self.rate_hz),
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -434,6 +435,12 @@ class AnglePipeline:
         if self._tracker.calibration is not None:
             self.calibration, self._tracker = self._tracker.calibration, None
         return progress
+
+
+def _early_n(lever_m: tuple[float, float, float] | None, rate_hz: float) -> int:
+    """Samples after an untrusted bridge that first estimate its error: none without a lever
+    arm (the accelerometer then still holds the leg's own acceleration)."""
+    return 0 if lever_m is None else max(1, round(EARLY_S * rate_hz))
 
 
 def _recent(history: list[_Fed], max_samples: float) -> list[_Fed]:
@@ -516,9 +523,10 @@ def _fuse(  # noqa: PLR0917
         (held, np.zeros((2, 3))), compensated=lever is not None,
     )  # fmt: skip
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
-    quat, failed, bridges = propagate(causal, x, checked.reset_before, check, strict,
-                                      quick=quick, bridges=BridgeState(watch.calm_n),
-                                      trusted=trusted)  # fmt: skip
+    quat, failed, bridges = propagate(
+        causal, x, checked.reset_before, check, strict, quick=quick,
+        bridges=BridgeState(watch.calm_n), trusted=trusted, early_n=_early_n(lever, rate_hz),
+    )  # fmt: skip
     valid = checked.valid & ~failed & ~hidden & ~settling
     repaired, anchored = _repaired(x, bridges)
     repaired[~anchored] = np.nan  # a bridge whose wait ran out: the fusion's own estimate

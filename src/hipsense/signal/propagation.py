@@ -45,8 +45,18 @@ inclination back this fast (x4 the usual), so a wrong bridge is gone when they s
 MAX_SLOPE_TURN_DEG = 3.0
 """A bridge whose cubic departs this far from the straight line between the edge rates is
 untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it."""
+EARLY_S = 0.1
+"""An untrusted bridge's error is first estimated from this much of what follows it..."""
+EARLY_RATE_RADPS = np.radians(60.0)
+"""...if the leg turned slower than this on average then (in motion the accelerometer's
+estimate misses by up to 20 deg, even with the lever arm's acceleration removed)..."""
+EARLY_MIN_DEG = 5.0
+EARLY_SHRINK_DEG = 3.0
+"""...and taken only where it exceeds ``EARLY_MIN_DEG``, less ``EARLY_SHRINK_DEG`` (what such
+an estimate can miss by: foot strikes, soft-tissue wobble, the accelerometer's bias)."""
 TRUSTED_ACC_DEV_MPS2 = 0.4
 TRUSTED_RATE_RADPS = np.radians(30.0)
+EARLY_ROWS = 64  # world-frame accelerometer rows kept per span for ``_early``
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -245,6 +255,8 @@ class BridgeState:
         self.bias = np.zeros(3)
         self.calm = np.empty((0, 3))  # world-frame accelerometer directions, latest rows
         self.trusted = np.empty((0, 3))  # the same, latest trusted rows of the span
+        self.early = np.empty((0, 4))  # the span's first received rows: world-frame acc, rate
+        self.n_seen = 0  # the span's received rows so far
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
@@ -270,6 +282,9 @@ def _gyro_path(  # noqa: PLR0917
     state.last_gyro_out = out[-1]
     if real.any():
         world = quat_rotate(out[real], acc[real])
+        if len(state.early) < EARLY_ROWS:
+            rate_now = np.linalg.norm(gyr[real], axis=1)[:, None]
+            state.early = np.vstack([state.early, np.hstack([world, rate_now])])[:EARLY_ROWS]
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
         state.calm = np.vstack([state.calm, world])[-state.calm_n :]
         if trusted is not None and trusted[real].any():
@@ -309,6 +324,7 @@ def propagate(  # noqa: PLR0915
     quick: BoolArray | None = None,
     bridges: BridgeState | None = None,
     trusted: BoolArray | None = None,
+    early_n: int = 0,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
@@ -320,7 +336,9 @@ def propagate(  # noqa: PLR0915
     gap; at its strict check the mean up of the calm samples gives the bridge's error, which
     the filter is re-anchored to and which the caller spreads back over the span (``Bridges``).
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
-    (per real sample: slow and steady), if it had any.
+    (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
+    the lever arm's acceleration removed): after that many received samples, a clear error
+    they show is taken at once (``_early``).
     """
     rows = x.real_index
     n_rows = len(x.gyr_radps)
@@ -353,7 +371,23 @@ def propagate(  # noqa: PLR0915
     limits[rows[strict]] = STRICT_MISMATCH_DEG
     strict_x = np.zeros(n_rows, dtype=bool)
     strict_x[rows[np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)]] = True
-    cuts = sorted((resets | checks | switches | span_bounds) - {0, n_rows})
+    real_rows = np.zeros(n_rows, dtype=bool)
+    real_rows[rows] = True
+    real_rows &= x.acc_ok
+    early_cuts: set[int] = set()
+    early_n = min(early_n, EARLY_ROWS)
+    if early_n > 0 and n_rows:
+        inside = span_local >= 0
+        edges = np.flatnonzero(np.diff(np.concatenate([[-2], span_local, [-2]])) != 0)
+        for lo, hi in itertools.pairwise(edges.tolist()):
+            if not inside[lo]:
+                continue
+            seen = state.n_seen if (lo == 0 and carry and not span_new[span_local[0]]) else 0
+            got = np.flatnonzero(real_rows[lo:hi]) + lo
+            need = early_n - seen
+            if 0 < need <= len(got):
+                early_cuts.add(int(got[need - 1]) + 1)
+    cuts = sorted((resets | checks | switches | span_bounds | early_cuts) - {0, n_rows})
     parts: list[FloatArray] = []
     failed: list[int] = []
     shift_s = estimator.params.output_shift_samples / estimator.rate_hz
@@ -385,6 +419,7 @@ def propagate(  # noqa: PLR0915
             state.bias = estimator.gyro_bias_radps
             state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
             state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
+            state.early, state.n_seen = np.empty((0, 4)), 0
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
             span_id[a:b] = state.open_span
@@ -392,6 +427,10 @@ def propagate(  # noqa: PLR0915
                                      trusted_x[a:b])  # fmt: skip
         parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
         state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
+        if local >= 0:
+            state.n_seen += int(real_rows[a:b].sum())
+            if b in early_cuts and not strict_x[b - 1]:
+                _early(state, estimator, early_n, quat_g[b - 1])
         if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
             cut = b < n_rows and bool(slot[b])  # the next gap begins
             fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1],
@@ -428,6 +467,25 @@ def _resolve(
         state.last_out = anchored  # where the filter now stands (a span opening next starts here)
         return Fix(span, correction, True)
     return _meet(span, filt, gyro)
+
+
+def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: FloatArray) -> None:
+    """Right after an untrusted bridge, the leg slow: the mean of the first ``n`` received
+    samples' accelerometer (lever-arm compensated, in the gyro-carried frame) measures the
+    bridge's error; a clear one is mostly taken at once (the filter re-anchored there), the
+    span's check corrects the rest. A knee drive halted in a 0.2 s gap and followed by a
+    foot strike (no calm check for 0.5 s) was shown 10 deg off until the next drive's top."""
+    if np.mean(state.early[:n, 3]) > EARLY_RATE_RADPS:
+        return
+    v = np.mean(state.early[:n, :3], axis=0)
+    correction = arc_to_up(v)
+    angle = _angle_deg(correction)
+    if angle <= EARLY_MIN_DEG:
+        return
+    part = partial_rotation(correction, np.array([(angle - EARLY_SHRINK_DEG) / angle]))[0]
+    anchored = quat_multiply(part, gyro)
+    estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
+    state.last_out = anchored
 
 
 def _angle_deg(q: FloatArray) -> float:
