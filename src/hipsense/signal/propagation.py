@@ -34,9 +34,11 @@ IntArray = npt.NDArray[np.int64]
 REST_RATE_RADPS = np.radians(5.0)
 REST_NORM_ALPHA = 0.02
 TRUSTED_SPIN_UP_RADPS2 = 3.0
-UNCOMPENSATED_SPIN_UP_RADPS2 = 1.5
+UNCOMPENSATED_RATE_RADPS = np.radians(10.0)
 """Without a lever arm to remove it, a leg slowing down reads its tangential acceleration
-(spin-up x 0.2-0.25 m) as tilt: 3 rad/s^2 tilted an SLR top's check by 3 deg."""
+(spin-up x 0.2-0.25 m) as tilt: at 11-28 deg/s, slowing at the end of a straight leg raise,
+a check read the top 3 deg off. A spin-up limit cannot tell: soft-tissue wobble after the
+leg lands swings the gyro by 2-3 rad/s^2 at rest."""
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
 QUICK_TAU_ACC_S = 0.5
@@ -94,7 +96,7 @@ class GapWatch:
     ) -> BoolArray:
         """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
         with the length the sensor reads at rest. ``compensated``: the fusion removes the
-        lever arm's acceleration (else a stricter limit on spin-up)."""
+        lever arm's acceleration (else a stricter limit on the rate)."""
         return self._trusted(acc, gyr, ok, compensated, None)[0]
 
     def _trusted(
@@ -124,10 +126,10 @@ class GapWatch:
             ref[rest] = ema
         ref = _ffill(ref, before)
         steady = np.abs(norm - ref) < TRUSTED_ACC_DEV_MPS2
-        max_spin_up = TRUSTED_SPIN_UP_RADPS2 if compensated else UNCOMPENSATED_SPIN_UP_RADPS2
-        calm = ok & steady & (rate < TRUSTED_RATE_RADPS)
-        return np.asarray(calm & (spin_up < max_spin_up)), np.asarray(
-            calm & (spin_in < max_spin_up)
+        max_rate = TRUSTED_RATE_RADPS if compensated else UNCOMPENSATED_RATE_RADPS
+        calm = ok & steady & (rate < max_rate)
+        return np.asarray(calm & (spin_up < TRUSTED_SPIN_UP_RADPS2)), np.asarray(
+            calm & (spin_in < TRUSTED_SPIN_UP_RADPS2)
         )
 
     def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
