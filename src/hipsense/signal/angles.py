@@ -350,7 +350,7 @@ class AnglePipeline:
         lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
         plan = self._gaps.plan(
             checked.missing_before, self._checker.gap_kind(checked), acc, gyr, checked.acc_ok,
-            (held_gyr, self._last_gyr), compensated=lever is not None,
+            (held_gyr, self._last_gyr), lying=self.posture is Posture.SUPINE,
         )  # fmt: skip
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
@@ -477,7 +477,7 @@ def compute_angles(
         offset = rest.learn(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
         quat, valid, _ = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
-                               orientation, data_quality, None)  # fmt: skip
+                               orientation, data_quality, None, posture)  # fmt: skip
         calibration = calibrate_mounting(gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz,
                                          posture=posture, leg=leg, t_s=t_s[valid])  # fmt: skip
     if not offline:
@@ -494,7 +494,7 @@ def compute_angles(
         return replace(out, flexion_deg=got.flexion_deg, abduction_deg=got.abduction_deg,
                        quat_wxyz=got.quat_wxyz, valid=got.valid)  # fmt: skip
     quat, valid, events = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
-                                orientation, data_quality, calibration)  # fmt: skip
+                                orientation, data_quality, calibration, posture)  # fmt: skip
     offsets = np.broadcast_to(offset, (len(t_s), 3))
     return _batch(t_s, quat, valid, calibration, events, None, offsets)
 
@@ -508,6 +508,7 @@ def _fuse(  # noqa: PLR0917
     orientation: OrientationParams,
     data_quality: DataQualityParams | None,
     calibration: MountingCalibration | None,
+    posture: Posture,
 ) -> tuple[FloatArray, BoolArray, tuple[DataQualityEvent, ...]]:
     """One-shot orientation (causal, or acausal between the restarts a causal pass found)."""
     checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
@@ -520,7 +521,7 @@ def _fuse(  # noqa: PLR0917
     held = hold_last_valid(gyr_radps, checked.valid, np.zeros(3))
     check, strict, hidden, quick, trusted = watch.plan(
         checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok,
-        (held, np.zeros((2, 3))), compensated=lever is not None,
+        (held, np.zeros((2, 3))), lying=posture is Posture.SUPINE,
     )  # fmt: skip
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(

@@ -34,11 +34,11 @@ IntArray = npt.NDArray[np.int64]
 REST_RATE_RADPS = np.radians(5.0)
 REST_NORM_ALPHA = 0.02
 TRUSTED_SPIN_UP_RADPS2 = 3.0
-UNCOMPENSATED_RATE_RADPS = np.radians(10.0)
-"""Without a lever arm to remove it, a leg slowing down reads its tangential acceleration
-(spin-up x 0.2-0.25 m) as tilt: at 11-28 deg/s, slowing at the end of a straight leg raise,
-a check read the top 3 deg off. A spin-up limit cannot tell: soft-tissue wobble after the
-leg lands swings the gyro by 2-3 rad/s^2 at rest."""
+LYING_RATE_RADPS = np.radians(10.0)
+"""Lying, no lever arm removes it (none is fitted): a leg slowing down reads its tangential
+acceleration (spin-up x 0.2-0.25 m) as tilt. At 11-28 deg/s, slowing at the end of a
+straight leg raise, a check read the top 3 deg off. A spin-up limit cannot tell: soft-tissue
+wobble after the leg lands swings the gyro by 2-3 rad/s^2 at rest."""
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
 QUICK_TAU_ACC_S = 0.5
@@ -92,15 +92,15 @@ class GapWatch:
         return self._calm_n
 
     def trusted(
-        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, *, compensated: bool = True
+        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, *, lying: bool = False
     ) -> BoolArray:
         """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
-        with the length the sensor reads at rest. ``compensated``: the fusion removes the
-        lever arm's acceleration (else a stricter limit on the rate)."""
-        return self._trusted(acc, gyr, ok, compensated, None)[0]
+        with the length the sensor reads at rest. ``lying``: a supine drill, for which no
+        lever arm is fitted (a stricter limit on the rate)."""
+        return self._trusted(acc, gyr, ok, lying, None)[0]
 
     def _trusted(
-        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, compensated: bool,
+        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, lying: bool,
         gap: BoolArray | None,
     ) -> tuple[BoolArray, BoolArray]:  # fmt: skip
         """``trusted``, and the same with each sample after a ``gap`` judged by its spin-up
@@ -126,7 +126,7 @@ class GapWatch:
             ref[rest] = ema
         ref = _ffill(ref, before)
         steady = np.abs(norm - ref) < TRUSTED_ACC_DEV_MPS2
-        max_rate = TRUSTED_RATE_RADPS if compensated else UNCOMPENSATED_RATE_RADPS
+        max_rate = LYING_RATE_RADPS if lying else TRUSTED_RATE_RADPS
         calm = ok & steady & (rate < max_rate)
         return np.asarray(calm & (spin_up < TRUSTED_SPIN_UP_RADPS2)), np.asarray(
             calm & (spin_in < TRUSTED_SPIN_UP_RADPS2)
@@ -152,7 +152,7 @@ class GapWatch:
         ok: BoolArray,
         fused: tuple[FloatArray, FloatArray],
         *,
-        compensated: bool = True,
+        lying: bool = False,
     ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
         """(check here, check strictly, hidden, quick, trusted) per sample of the batch.
 
@@ -161,14 +161,14 @@ class GapWatch:
         angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
         (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
         the bridges are built from (invalid rows held) and the two rows fused before it.
-        ``compensated``: the fused accelerometer has the lever arm's acceleration removed.
+        ``lying``: a supine drill (no lever arm removes the leg's own acceleration).
         ``trusted``: samples whose accelerometer reads gravity alone (after a gap judged by
         their spin-up into the next sample), which may anchor a span cut short by a gap.
         """
         gap = np.asarray(missing) > 0
         steep = bridge_turn_deg(*fused, missing, self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
-        trusted, trusted_in = self._trusted(acc, gyr, ok, compensated, gap)
+        trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         n, trust = len(gap), self._calm(trusted, gap)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
