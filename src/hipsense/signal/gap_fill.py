@@ -70,13 +70,13 @@ def bridge_turn_deg(
     fallback for a slope out of the gap not known yet (the batch's last sample). ``prev``:
     the two rows before the batch."""
     missing = np.asarray(missing_before, dtype=np.int64)
-    slope_in, slope_out = _edge_slopes(gyr, prev, missing)
-    slope_out = np.where(np.isfinite(slope_out), slope_out, _secant(gyr, prev, missing))
+    slope_in, slope_known = _edge_slopes(gyr, prev, missing)
+    slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(gyr, prev, missing))
     turn = np.linalg.norm(slope_in - slope_out, axis=1)
     # The cubic minus the line integrates to (slope_in - slope_out) span^2 / 12 sample periods.
     turn_deg = np.degrees(turn * (missing + 1.0) ** 2 / 12 / rate_hz)
     left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
-    stop = _stop_inside(left, gyr, slope_in, missing)
+    stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
     if stop.any():  # a leg stopping in the gap: its slots minus the line, summed
         m = missing.astype(np.float64)[:, None]
         k = np.clip(np.ceil(stop) - 1.0, 0.0, m[:, 0])[:, None]  # slots still slowing
@@ -90,15 +90,23 @@ def bridge_turn_deg(
 STOP_RATE_RADPS = np.radians(30.0)
 """A leg turning slower than this after a gap has stopped (as the calm checks have it)."""
 STOP_WITHIN = 0.8
+SETTLED = 0.25
 """Share of a gap within which the leg must come to rest for the bridge to hold it there."""
 
 
 def _stop_inside(
-    left: FloatArray, right: FloatArray, slope_in: FloatArray, missing: IntArray
+    left: FloatArray,
+    right: FloatArray,
+    slope_in: FloatArray,
+    slope_out: FloatArray,
+    missing: IntArray,
 ) -> FloatArray:
     """Per gap: where (sample periods from its left edge) the leg, slowing into it at its
     left edge's rate of change, reaches the slow rate after it; 0 where it would not stop
-    well inside the gap (``STOP_WITHIN``) or the rate after it is not slow."""
+    well inside the gap (``STOP_WITHIN``), or is not at rest after it: turning slowly, its
+    rate changing less than a ``SETTLED`` share of what it did on the way in (a swing's
+    turning point is slow too, but its rate changes as fast on the way out; unknown: not at
+    rest)."""
     d = left - right
     size = np.linalg.norm(d, axis=1)
     u = d / np.maximum(size, 1e-12)[:, None]
@@ -106,6 +114,9 @@ def _stop_inside(
     with np.errstate(divide="ignore", invalid="ignore"):
         t_stop = np.where(along < 0, size / -along, np.inf)
     ok = (missing > 0) & (np.linalg.norm(right, axis=1) < STOP_RATE_RADPS)
+    with np.errstate(invalid="ignore"):
+        settled = np.linalg.norm(slope_out, axis=1) < SETTLED * np.linalg.norm(slope_in, axis=1)
+    ok &= settled
     ok &= t_stop < STOP_WITHIN * (missing + 1)
     return np.asarray(np.where(ok, t_stop, 0.0), dtype=np.float64)
 
@@ -139,9 +150,9 @@ def expand_gaps(
     span = counts[owner][:, None].astype(np.float64)  # sample periods from edge to edge
     s = (pos + 1)[:, None] / span
     left = np.vstack([prev_gyr[-1:], gyr[:-1]]) if len(gyr) else gyr
-    slope_in, slope_out = _edge_slopes(gyr, prev_gyr, missing)
+    slope_in, slope_known = _edge_slopes(gyr, prev_gyr, missing)
     secant = _secant(gyr, prev_gyr, missing)  # an unknown slope falls back to the straight line
-    slope_out = np.where(np.isfinite(slope_out), slope_out, secant)
+    slope_out = np.where(np.isfinite(slope_known), slope_known, secant)
     h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
     h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
     gyr_x = (
@@ -150,7 +161,7 @@ def expand_gaps(
         + h01 * gyr[owner]
         + h11 * span * slope_out[owner]
     )
-    stop = _stop_inside(left, gyr, slope_in, missing)
+    stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
     if stop.any():
         steps = (pos + 1)[:, None]
         slowing = np.where(steps < stop[owner][:, None], left[owner] + steps * slope_in[owner],
