@@ -52,6 +52,10 @@ EARLY_S = 0.1
 EARLY_RATE_RADPS = np.radians(60.0)
 """...if the leg turned slower than this on average then (in motion the accelerometer's
 estimate misses by up to 20 deg, even with the lever arm's acceleration removed)..."""
+EARLY_SPIN_UP_RADPS2 = 10.0
+"""...and its rate changed little from first to last: a swing's turning point is slow too,
+but its spin-up (20-40 rad/s^2) times what the fitted lever arm misses (2-3 cm) tilts the
+estimate by several degrees; a foot strike's wobble ends where it began..."""
 EARLY_MIN_DEG = 5.0
 EARLY_SHRINK_DEG = 3.0
 """...and taken only where it exceeds ``EARLY_MIN_DEG``, less ``EARLY_SHRINK_DEG`` (what such
@@ -257,7 +261,7 @@ class BridgeState:
         self.bias = np.zeros(3)
         self.calm = np.empty((0, 3))  # world-frame accelerometer directions, latest rows
         self.trusted = np.empty((0, 3))  # the same, latest trusted rows of the span
-        self.early = np.empty((0, 4))  # the span's first received rows: world-frame acc, rate
+        self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
@@ -285,8 +289,7 @@ def _gyro_path(  # noqa: PLR0917
     if real.any():
         world = quat_rotate(out[real], acc[real])
         if len(state.early) < EARLY_ROWS:
-            rate_now = np.linalg.norm(gyr[real], axis=1)[:, None]
-            state.early = np.vstack([state.early, np.hstack([world, rate_now])])[:EARLY_ROWS]
+            state.early = np.vstack([state.early, np.hstack([world, gyr[real]])])[:EARLY_ROWS]
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
         state.calm = np.vstack([state.calm, world])[-state.calm_n :]
         if trusted is not None and trusted[real].any():
@@ -421,7 +424,7 @@ def propagate(  # noqa: PLR0915
             state.bias = estimator.gyro_bias_radps
             state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
             state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
-            state.early, state.n_seen = np.empty((0, 4)), 0
+            state.early, state.n_seen = np.empty((0, 6)), 0
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
             span_id[a:b] = state.open_span
@@ -477,8 +480,11 @@ def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: Fl
     bridge's error; a clear one is mostly taken at once (the filter re-anchored there), the
     span's check corrects the rest. A knee drive halted in a 0.2 s gap and followed by a
     foot strike (no calm check for 0.5 s) was shown 10 deg off until the next drive's top."""
-    if np.mean(state.early[:n, 3]) > EARLY_RATE_RADPS:
+    gyr = state.early[:n, 3:]
+    if np.mean(np.linalg.norm(gyr, axis=1)) > EARLY_RATE_RADPS:
         return
+    if np.linalg.norm(gyr[-1] - gyr[0]) * estimator.rate_hz / max(n - 1, 1) > EARLY_SPIN_UP_RADPS2:
+        return  # turning round (a swing's end): the lever arm's remainder is no longer small
     v = np.mean(state.early[:n, :3], axis=0)
     correction = arc_to_up(v)
     angle = _angle_deg(correction)
