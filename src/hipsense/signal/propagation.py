@@ -34,6 +34,10 @@ IntArray = npt.NDArray[np.int64]
 REST_RATE_RADPS = np.radians(5.0)
 REST_NORM_ALPHA = 0.02
 TRUSTED_SPIN_UP_RADPS2 = 3.0
+STEADY_SPIN_UP_RADPS2 = 1.5
+"""A span cut short by the next gap anchors on its few trusted samples only where the leg
+was not slowing either: two samples at the end of a raise, slowing at 2.6 rad/s^2, tilted it
+by 2.6 deg (no lever arm lying down). A calm check's run of samples is less fragile."""
 LYING_RATE_RADPS = np.radians(10.0)
 """Lying, no lever arm removes it (none is fitted): a leg slowing down reads its tangential
 acceleration (spin-up x 0.2-0.25 m) as tilt. At 11-28 deg/s, slowing at the end of a
@@ -107,8 +111,9 @@ class GapWatch:
         self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, lying: bool,
         gap: BoolArray | None,
     ) -> tuple[BoolArray, BoolArray]:  # fmt: skip
-        """``trusted``, and the same with each sample after a ``gap`` judged by its spin-up
-        into the next sample instead of across the gap (where the leg may have moved)."""
+        """``trusted``, and the samples that may anchor a span on their own: spin-up under
+        ``STEADY_SPIN_UP_RADPS2``, a sample after a ``gap`` judged by its spin-up into the
+        next sample instead of across the gap (where the leg may have moved)."""
         acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
         prev = np.vstack([self._last_gyr[None, :], gyr[:-1]]) if len(gyr) else gyr
         if len(gyr):
@@ -133,7 +138,7 @@ class GapWatch:
         max_rate = LYING_RATE_RADPS if lying else TRUSTED_RATE_RADPS
         calm = ok & steady & (rate < max_rate)
         return np.asarray(calm & (spin_up < TRUSTED_SPIN_UP_RADPS2)), np.asarray(
-            calm & (spin_in < TRUSTED_SPIN_UP_RADPS2)
+            calm & (spin_in < STEADY_SPIN_UP_RADPS2)
         )
 
     def _calm(self, trust: BoolArray, gap: BoolArray) -> BoolArray:
