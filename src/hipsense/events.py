@@ -83,6 +83,7 @@ class SlrUpdate:
     previous_best_deg: float | None
     change_deg: float | None
     real_change: bool | None
+    trials_counted: tuple[bool, ...] = ()  # per trial: False for a rushed raise set aside
 
 
 @dataclass(frozen=True)

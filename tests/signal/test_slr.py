@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from hipsense.exercises import Leg
+from hipsense.exercises import RUSHED, Leg
+from hipsense.signal.quality import Rep
 from hipsense.signal.slr import (
     DEFAULT_LINES,
     MDC_DEG,
@@ -50,3 +51,18 @@ def test_assessment_keeps_the_best_trial_and_compares_legs_against_the_mdc() -> 
     assert change_is_real(70.0, 74.0) and not change_is_real(70.0, 72.0)
     with pytest.raises(ValueError, match="at least once"):
         assess_leg(Leg.LEFT, [])
+
+
+def _raise(peak_deg: float, *flags: str) -> Rep:
+    return Rep(1, 0.0, 3.0, 3.0, peak_deg, 0.0, peak_deg, 0.5, 1.5, 2.0, -1.5, flags, 3.0)
+
+
+def test_a_rushed_raise_counts_only_until_a_controlled_one_is_made() -> None:
+    """A kick to 80° passes the door-jamb line a slow raise to 70° does not reach: the test
+    answers from the controlled raise; a first, rushed raise alone still gives an answer."""
+    kicked = assess_leg(Leg.RIGHT, [_raise(80.0, RUSHED)])
+    assert (kicked.best_deg, kicked.passed, kicked.counted) == (80.0, True, (True,))
+    both = assess_leg(Leg.RIGHT, [_raise(80.0, RUSHED), _raise(70.0, "short-range")])
+    assert (both.best_deg, both.grade, both.passed) == (70.0, 2, False)
+    assert both.trials_deg == (80.0, 70.0) and both.counted == (False, True)
+    assert assess_leg(Leg.LEFT, [72.0, 74.0]).counted == (True, True)  # plain angles count

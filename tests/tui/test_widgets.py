@@ -17,11 +17,11 @@ from hipsense.tui.model import (
     SessionModel,
 )
 from hipsense.tui.screens.help import HELP_TEXT
-from hipsense.tui.text import FLAG_TEXTS, flag_words, link_line, set_summary
+from hipsense.tui.text import FLAG_TEXTS, flag_words, link_line, set_summary, slr_leg_lines
 from hipsense.tui.widgets.gauge import gauge_top_deg
 from hipsense.tui.widgets.plot import PlotData, _draw, braille_rows
 
-from .fakes import link, set_update
+from .fakes import link, set_update, slr
 
 
 def test_braille_plot_draws_a_ramp_corner_to_corner() -> None:
@@ -193,3 +193,10 @@ def test_other_notices_stay() -> None:
     model.apply(QualityUpdate("recording", "recording", 12.0, "recording stopped: disk full"))
     model.add_angles(_angles(30.0, 60.0))
     assert model.notice == "recording stopped: disk full"
+
+
+def test_a_rushed_slr_trial_shows_in_brackets_beside_the_best_without_it() -> None:
+    kicked = replace(slr("right", 80.0, 70.0), best_deg=70.0, trials_counted=(False, True))
+    assert slr_leg_lines("right", kicked, 3)[1:3] == ["trials (80°)  70°  —", "best 70° · grade 3"]
+    assert slr_leg_lines("right", slr("right", 80.0, 70.0), 3)[1] == "trials 80°  70°  —"
+    assert "(brackets) was rushed" in HELP_TEXT

@@ -240,6 +240,7 @@ class Session:
             previous_best_deg=previous,
             change_deg=change,
             real_change=None if previous is None else change_is_real(previous, result.best_deg),
+            trials_counted=result.counted,
         )
 
 

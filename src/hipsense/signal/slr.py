@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hipsense.exercises import Leg
+from hipsense.exercises import RUSHED, Leg
 from hipsense.signal.quality import Rep, symmetry_index
 
 SEGMENT_PER_HEIGHT = 0.245  # thigh and shank length as a fraction of body height
@@ -63,18 +63,26 @@ class LegResult:
     best_deg: float
     grade: int
     passed: bool  # the door-jamb standard: ankle past mid-thigh
+    counted: tuple[bool, ...] = ()  # per trial: whether it is one the best is taken from
 
 
 def assess_leg(
     leg: Leg, trials: Iterable[Rep | float], lines: GradeLines = DEFAULT_LINES
 ) -> LegResult:
-    """Best of the trials (rep peaks or plain angles) graded against the lines."""
+    """Best of the trials (rep peaks or plain angles) graded against the lines.
+
+    A raise flagged rushed (swung up on momentum, no hold at the top) is no test trial: a
+    kick can pass a line the leg cannot hold. It counts only while no controlled raise of
+    that leg exists, so a first quick raise still gives an answer."""
+    trials = list(trials)
     peaks = tuple(float(t.peak_deg if isinstance(t, Rep) else t) for t in trials)
     if not peaks:
         raise ValueError(f"no SLR trials for the {leg} leg: raise the leg at least once")
-    best = max(peaks)
+    controlled = tuple(not (isinstance(t, Rep) and RUSHED in t.flags) for t in trials)
+    counted = controlled if any(controlled) else (True,) * len(peaks)
+    best = max(p for p, c in zip(peaks, counted, strict=True) if c)
     grade = fms_grade(best, lines)
-    return LegResult(leg, peaks, best, grade, grade == 3)
+    return LegResult(leg, peaks, best, grade, grade == 3, counted)
 
 
 @dataclass(frozen=True)

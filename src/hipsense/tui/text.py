@@ -123,7 +123,10 @@ def slr_leg_lines(leg: str, result: SlrUpdate | None, trials: int) -> list[str]:
     title = f"[b]{leg.capitalize()} leg[/b]"
     if result is None:
         return [title, "not tested yet"]
-    peaks = [f"{p:.0f}°" for p in result.trial_peaks_deg]
+    counted = result.trials_counted or (True,) * len(result.trial_peaks_deg)
+    # a rushed raise set aside (it does not count toward the best) shows in brackets
+    peaks = [f"{p:.0f}°" if c else f"({p:.0f}°)"
+             for p, c in zip(result.trial_peaks_deg, counted, strict=True)]  # fmt: skip
     peaks += ["—"] * max(0, trials - len(peaks))
     # The trials on their own line: after the title they wrapped at 80 columns, leaving the
     # third trial alone on the next line like another number.

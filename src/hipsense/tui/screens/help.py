@@ -29,6 +29,7 @@ HELP_TEXT = "\n".join(
         f"[b]Symmetry (SI)[/b]  under {SYMMETRIC_BELOW_PCT:.0f}% is usually called symmetric.",
         "Angles are thigh elevation: the pelvis adds some of the motion.",
         "Gauge: ┃ target (SLR: the door-jamb line), │ knee line, ▲ your best.",
+        "SLR: a trial in (brackets) was rushed; the best is taken without it.",
         "",
         "Press escape or ? to close.",
     ]
