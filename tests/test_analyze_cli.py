@@ -507,8 +507,9 @@ def test_analysing_a_recording_again_replaces_its_earlier_save(
     path, db = tmp_path / "slr.jsonl.gz", tmp_path / "h.sqlite3"
     path.write_bytes(whole.read_bytes())
     assert main(["analyze", str(path), "--json", "--save", "--db", str(db)]) == 0
-    trials = json.loads(capsys.readouterr().out)["rep_count"]
-    assert _slr_week(db) == (1, trials)
+    reps = json.loads(capsys.readouterr().out)["reps"]
+    trials = sum("rushed" not in r["flags"] for r in reps)  # a rushed raise is no trial
+    assert 0 < trials < len(reps) and _slr_week(db) == (1, trials)
     again = tmp_path / "sub" / ".." / "slr.jsonl.gz"
     assert main(["analyze", str(again), "--save", "--db", str(db)]) == 0
     assert "replaces the earlier analysis of this file" in capsys.readouterr().err

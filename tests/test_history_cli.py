@@ -10,6 +10,9 @@ import pytest
 from history_fakes import WED, StoredRep
 
 from hipsense.cli import main
+from hipsense.commands.history import save_sets
+from hipsense.exercises import RUSHED
+from hipsense.signal.quality import Rep, summarise_set
 from hipsense.store import HistoryStore
 
 
@@ -72,3 +75,16 @@ def test_reading_an_absent_history_creates_nothing(
     assert main(["history", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_slr_test_leaves_out_a_rushed_raise(tmp_path: Path) -> None:
+    """As the live test and analyze grade it: the kick to 80° is no trial of the test."""
+
+    def raised(peak_deg: float, *flags: str) -> Rep:
+        return Rep(1, 0.0, 3.0, 3.0, peak_deg, 0.0, peak_deg, 0.5, 1.5, 2.0, -1.5, flags, 3.0)
+
+    reps = [raised(70.0), raised(80.0, RUSHED), raised(72.0)]
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        save_sets(store, [("slr", "left", reps, summarise_set(reps, 3))], source="analyze")
+        test = store.last_slr("left")
+    assert test is not None and test.trials_deg == (70.0, 72.0) and test.best_peak_deg == 72.0

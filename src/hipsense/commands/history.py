@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hipsense.exercises import Leg
 from hipsense.signal.quality import Rep, SetSummary
-from hipsense.signal.slr import MDC_DEG, change_is_real
+from hipsense.signal.slr import MDC_DEG, assess_leg, change_is_real
 from hipsense.store import HistoryStore, SavedSession, WeekRow, default_history_path
 
 
@@ -147,7 +148,8 @@ def save_sets(
             target_reps=summary.target_reps,
             summary=asdict(summary),
         )
-        if exercise_id == "slr" and reps:
-            peaks = [r.peak_deg for r in reps]
+        if exercise_id == "slr" and reps:  # the test's trials: rushed raises set aside
+            result = assess_leg(Leg(leg), reps)
+            peaks = [p for p, c in zip(result.trials_deg, result.counted, strict=True) if c]
             store.add_slr_test(leg, peaks, session_id=session_id, tested_utc=started_utc)
     return session_id
