@@ -113,6 +113,17 @@ EXERCISE = "EXERCISE"  # the choices are listed in the help: in the usage they o
 EXERCISES = ", ".join(CATALOGUE)
 
 
+def _add_sensor_arg(parser: argparse.ArgumentParser) -> None:
+    """``--sensor NAME_OR_ADDRESS[=ROLE]``, once per sensor (live and record)."""
+    parser.add_argument(
+        "--sensor",
+        action="append",
+        required=True,
+        metavar="NAME_OR_ADDRESS[=ROLE]",
+        help=SENSOR_HELP,
+    )
+
+
 def _add_exercise_args(
     parser: argparse.ArgumentParser, *, required: bool, app: bool = True
 ) -> None:
@@ -209,13 +220,7 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--record", metavar="FILE", help="also record the session (.jsonl.gz)")
 
     live = _command(sub, "live", "stream from sensors into the live app")
-    live.add_argument(
-        "--sensor",
-        action="append",
-        required=True,
-        metavar="NAME_OR_ADDRESS[=ROLE]",
-        help=SENSOR_HELP,
-    )
+    _add_sensor_arg(live)
     _add_exercise_args(live, required=False)
     live.add_argument("--plain", action="store_true", help="print angles and rep events as lines")
     live.add_argument("--record", metavar="FILE", help="record the session to FILE")
@@ -233,13 +238,7 @@ def _live_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
     record = _command(sub, "record", "record sensors to a session file (no app)")
-    record.add_argument(
-        "--sensor",
-        action="append",
-        required=True,
-        metavar="NAME_OR_ADDRESS[=ROLE]",
-        help=SENSOR_HELP,
-    )
+    _add_sensor_arg(record)
     record.add_argument("output", help="new recording file (.jsonl, or .jsonl.gz compressed)")
     _add_exercise_args(record, required=False, app=False)
     record.add_argument("--duration", type=positive_seconds, metavar="S", help=DURATION_HELP)
