@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from hipsense.errors import RecordingError
 from hipsense.protocol import SensorInfo
-from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry, read_recording
+from hipsense.recording import (
+    Recording,
+    RecordingHeader,
+    RecordingWriter,
+    SensorEntry,
+    read_recording,
+)
 
 _HEADER = RecordingHeader(sensors=(SensorEntry("thigh", SensorInfo.for_ranges(sample_rate_hz=50)),))
 
@@ -38,15 +44,23 @@ def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
     return bytes(buf)
 
 
-def _read(data: bytes) -> None:
+def _salvaged(data: bytes) -> tuple[Recording | None, str | None]:
+    """``data`` read as a recording with salvage: the recording (None if reading raised) and
+    the message of what went wrong, if anything, without the temporary folder's name."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "f.jsonl"
         path.write_bytes(data)
         try:
             rec = read_recording(path, salvage=True)
         except RecordingError as exc:
-            assert "\n" not in str(exc)
-            return
+            return None, str(exc).replace(folder, "")
+        return rec, None if rec.error is None else str(rec.error).replace(folder, "")
+
+
+def _read(data: bytes) -> None:
+    rec, message = _salvaged(data)
+    assert message is None or "\n" not in message
+    if rec is not None:
         assert len(rec.t_host_s) == len(rec.payloads) == len(rec.sensor_ids)
 
 
@@ -126,15 +140,10 @@ def test_packet_lines_read_without_json_read_as_json_reads_them(
     text = ("\n".join(lines) + "\n").encode()
 
     def outcome() -> tuple[object, ...]:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "p.jsonl"
-            path.write_bytes(text)
-            try:
-                rec = read_recording(path, salvage=True)
-            except RecordingError as exc:
-                return ("error", str(exc).replace(folder, ""))
-            error = None if rec.error is None else str(rec.error).replace(folder, "")
-            return (rec.t_host_s.tolist(), rec.sensor_ids.tolist(), rec.payloads, error)
+        rec, message = _salvaged(text)
+        if rec is None:
+            return ("error", message)
+        return (rec.t_host_s.tolist(), rec.sensor_ids.tolist(), rec.payloads, message)
 
     fast = outcome()
     original, original_run = reader._add_written_packet, reader._add_written_run
