@@ -1,11 +1,14 @@
 import gzip
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from recording_edits import with_edited_header
 
 from hipsense.cli import main
 from hipsense.exercises import Leg
@@ -213,18 +216,11 @@ def test_consistent_gyroscope_keeps_its_slr_verdict(
     assert out["slr"]["grade"] in (1, 2, 3) and "angles_reliable" not in out
 
 
-def test_a_damaged_header_calibration_names_the_recording_and_its_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
-    lines = gzip.decompress(whole.read_bytes()).splitlines()
-    header = json.loads(lines[0])
-    header["sensors"][0]["sensor_calibration"] = {"acc_offset_mps2": [1, 2]}
-    path = tmp_path / "edited.jsonl"
-    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
-    assert main(["analyze", str(path), "--exercise", "slr", "--json"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"hipsense: {path}:1: six-face calibration")
+def _dated(created_utc: str) -> Callable[[dict[str, Any]], None]:
+    def edit(header: dict[str, Any]) -> None:
+        header["created_utc"] = created_utc
+
+    return edit
 
 
 @pytest.mark.parametrize("option", ["--reps-csv", "--angles-csv", "--orientation-csv"])
@@ -247,12 +243,8 @@ def test_save_dates_a_recording_by_its_start_and_says_where_it_went(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An old recording lands in the week it was recorded, not the week it was analysed."""
-    whole = Path(__file__).resolve().parents[1] / "recordings" / "slr_right.jsonl.gz"
-    lines = gzip.decompress(whole.read_bytes()).splitlines()
-    header = json.loads(lines[0])
-    header["created_utc"] = "2025-03-04T10:00:00.000Z"
-    path, db = tmp_path / "old.jsonl", tmp_path / "h.sqlite3"
-    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
+    path = with_edited_header(tmp_path / "old.jsonl", _dated("2025-03-04T10:00:00.000Z"))
+    db = tmp_path / "h.sqlite3"
     assert main(["analyze", str(path), "--exercise", "slr", "--save", "--db", str(db)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [

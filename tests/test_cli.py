@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from recording_edits import bad_sensor_calibration, with_edited_header
 
 from hipsense.cli import build_parser, main
 
@@ -261,20 +262,18 @@ def test_live_sessions_need_a_drill(command: list[str], capsys: pytest.CaptureFi
     assert build_parser().parse_args(command).exercise == "swing-forward"
 
 
-def test_a_damaged_header_calibration_is_reported_against_the_recording(
+def test_a_damaged_header_calibration_is_reported_against_the_recording_by_replay_and_analyze(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = gzip.decompress((RECORDINGS / "slr_right.jsonl.gz").read_bytes()).splitlines()
-    header = json.loads(lines[0])
-    header["sensors"][0]["sensor_calibration"] = {"acc_offset_mps2": [1, 2]}
-    path = tmp_path / "edited.jsonl"
-    path.write_bytes(b"\n".join([json.dumps(header).encode(), *lines[1:]]) + b"\n")
+    path = with_edited_header(tmp_path / "edited.jsonl", bad_sensor_calibration)
     assert main(["replay", str(path), "--plain", "--speed", "max"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"hipsense: {path}:1: six-face calibration")
     assert "redo it" not in err[0]  # the sensor's own saved calibration is not the problem
-    assert main(["analyze", str(path), "--exercise", "slr"]) == 2
-    assert "in the header is damaged" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--exercise", "slr", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # analyze: the same one line
+    assert len(err) == 1 and err[0].startswith(f"hipsense: {path}:1: six-face calibration")
+    assert "in the header is damaged" in err[0]
 
 
 @pytest.mark.parametrize(
