@@ -1,3 +1,4 @@
+import csv as csv_module
 import gzip
 import json
 import os
@@ -76,7 +77,12 @@ def test_analyze_json_counts_and_exports(
     rows = angles.read_text().splitlines()
     assert rows[0] == "time_s,flexion_deg,abduction_deg"
     assert len(rows) - 1 == len(csv.read_text().splitlines()) - 1
-    assert len(reps.read_text().splitlines()) == 7
+    rep_rows = list(csv_module.DictReader(reps.read_text().splitlines()))
+    assert len(rep_rows) == 6
+    # the CSV says when the live app announced each rep, as the JSON does
+    assert [float(r["detected_s"]) for r in rep_rows] == [
+        pytest.approx(r["detected_s"], abs=1e-3) for r in out["reps"]
+    ]
     assert angles.stat().st_mode & 0o777 == 0o600
 
 

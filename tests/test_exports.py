@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +20,7 @@ from hipsense.exports import (
     write_orientation_csv,
     write_reps_csv,
 )
-
-
-@dataclass(frozen=True)
-class _Rep:
-    index: int
-    start_s: float
-    end_s: float
-    duration_s: float
-    peak_deg: float
-    low_deg: float
-    rom_deg: float
-    hold_s: float
-    descent_s: float
-    off_plane_deg: float
-    sparc: float
-    flags: tuple[str, ...]
+from hipsense.signal.quality import Rep
 
 
 def test_angles_csv_one_row_per_sample(tmp_path: Path) -> None:
@@ -69,14 +53,15 @@ def test_orientation_csv_and_replacing_tightens_mode(tmp_path: Path) -> None:
 def test_reps_csv_one_row_per_rep_flags_joined(tmp_path: Path) -> None:
     path = tmp_path / "reps.csv"
     reps = [
-        _Rep(1, 1.0, 4.5, 3.5, 72.04, 0.5, 71.54, 0.8, 1.9, 2.0, -1.6, ("rushed", "low-rom")),
-        _Rep(2, 5.0, 9.0, 4.0, 80.0, 0.0, 80.0, 1.0, 3.2, 1.0, float("nan"), ()),
+        Rep(1, 1.0, 4.5, 3.5, 72.04, 0.5, 71.54, 0.8, 1.9, 2.0, -1.6, ("rushed", "low-rom"), 4.6),
+        Rep(2, 5.0, 9.0, 4.0, 80.0, 0.0, 80.0, 1.0, 3.2, 1.0, float("nan"), (), 9.25),
     ]
     write_reps_csv(path, reps)
     rows = list(csv.DictReader(path.read_text().splitlines()))
     assert tuple(rows[0]) == REP_COLUMNS
     assert rows[0]["flags"] == "rushed;low-rom" and rows[0]["peak_deg"] == "72.040"
     assert rows[1]["flags"] == "" and rows[1]["sparc"] == "nan" and rows[1]["index"] == "2"
+    assert [r["detected_s"] for r in rows] == ["4.600", "9.250"]  # when the live app announced it
 
 
 def test_bad_shapes_and_unwritable_paths(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ REP_COLUMNS = (
     "index",
     "start_s",
     "end_s",
+    "detected_s",
     "duration_s",
     "peak_deg",
     "low_deg",
