@@ -9,7 +9,7 @@ WED = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday noon: same ISO wee
 
 
 @dataclass(frozen=True)
-class StoredRep:
+class StoredRep:  # a RepRecord, as the history sees a rep
     index: int
     start_s: float
     end_s: float

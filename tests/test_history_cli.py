@@ -24,7 +24,7 @@ def _history(path: Path) -> None:
             session = store.add_session(when)
             for leg, rom in (("left", left_rom), ("right", 90.0)):
                 reps = [StoredRep(i + 1, 2.0 * i, 2.0 * i + 1.5, rom + 2, rom) for i in range(3)]
-                store.add_set(session, "knee-drive", leg, reps, started_utc=when)  # type: ignore[arg-type]
+                store.add_set(session, "knee-drive", leg, reps, started_utc=when)
 
 
 def test_each_leg_has_its_own_weeks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

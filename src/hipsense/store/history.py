@@ -19,9 +19,9 @@ from typing import Any, Self
 
 from hipsense.errors import StoreError
 from hipsense.fileperms import PRIVATE_FILE_MODE, create_private_file, ensure_private_dir
-from hipsense.signal.quality import Rep
 from hipsense.signal.slr import change_is_real
 from hipsense.store.model import (
+    RepRecord,
     SavedSession,
     SlrComparison,
     SlrTest,
@@ -135,7 +135,7 @@ class HistoryStore:
         session_id: int,
         exercise: str,
         leg: str,
-        reps: Sequence[Rep],
+        reps: Sequence[RepRecord],
         *,
         started_utc: datetime | None = None,
         target_reps: int | None = None,

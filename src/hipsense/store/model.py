@@ -10,11 +10,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hipsense.signal.slr import MDC_DEG
 
 SLR_MDC_DEG = MDC_DEG  # a change between SLR tests counts as real from here on
+
+
+class RepRecord(Protocol):
+    """What the history keeps of a rep (a counted ``hipsense.signal.quality.Rep`` is one)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+    @property
+    def peak_deg(self) -> float: ...
+    @property
+    def rom_deg(self) -> float: ...
+    @property
+    def flags(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
