@@ -70,7 +70,7 @@ def baseline_rep_times(t_s: FloatArray, primary_deg: FloatArray, exercise: Exerc
         prominence=PROMINENCE_DEG,
         distance=max(1, round(MIN_GAP_S * rate_hz)),
     )
-    return t_s[peaks]
+    return np.asarray(t_s[peaks], dtype=np.float64)
 
 
 def primary_of(exercise: Exercise, flex: FloatArray, abd: FloatArray) -> FloatArray:

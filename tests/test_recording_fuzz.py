@@ -147,8 +147,8 @@ def test_packet_lines_read_without_json_read_as_json_reads_them(
 
     fast = outcome()
     original, original_run = reader._add_written_packet, reader._add_written_run
-    reader._add_written_packet = lambda builder, line: False  # type: ignore[assignment]
-    reader._add_written_run = lambda builder, *fields: False  # type: ignore[assignment]
+    reader._add_written_packet = lambda builder, line: False
+    reader._add_written_run = lambda builder, *fields: False
     try:
         assert outcome() == fast
     finally:
@@ -219,7 +219,7 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
     import gzip
 
     from hipsense.recording import stream
-    from hipsense.recording.reader import _add_or_skip
+    from hipsense.recording.reader import _add_or_skip, _Builder
 
     header = _PLAIN.split(b"\n", 1)[0]
     text = b"\n".join([header, *(line.encode() for line in lines)]) + b"\n"
@@ -238,14 +238,14 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
                 got.append(("error", str(exc).replace(folder, "")))
             return got
 
-    def one_by_one(builder: object, block: list[bytes], first: int) -> None:
-        for k, line in enumerate(block):
-            _add_or_skip(builder, line, first + k)  # type: ignore[arg-type]
+    def one_by_one(builder: _Builder, lines: list[bytes], first: int) -> None:
+        for k, line in enumerate(lines):
+            _add_or_skip(builder, line, first + k)
 
     together = outcome()
-    original = stream.add_lines
-    stream.add_lines = one_by_one  # type: ignore[assignment]
+    original = stream.add_lines  # type: ignore[attr-defined]
+    stream.add_lines = one_by_one  # type: ignore[attr-defined]
     try:
         assert outcome() == together
     finally:
-        stream.add_lines = original
+        stream.add_lines = original  # type: ignore[attr-defined]

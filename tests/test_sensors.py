@@ -76,7 +76,7 @@ async def test_calibrate_sensor_command_over_the_virtual_link(tmp_path: Path) ->
     from hipsense.commands.calibrate import calibrate_sensor_command
 
     info = SensorInfo.for_ranges(sample_rate_hz=RATE_HZ, acc_range_g=16, gyr_range_dps=2000)
-    path, lines = tmp_path / "sensors.json", []
+    path, lines = tmp_path / "sensors.json", list[str]()
     async with VirtualRadio() as radio:
         sensor = await radio.add_sensor(
             "hipsense-CA11", _six_face_source(info), info=info, pacing="fast"
@@ -96,11 +96,17 @@ def test_sensor_pipeline_applies_the_sensor_calibration_first() -> None:
     from hipsense.exercises import CATALOGUE, Leg
     from hipsense.samples import SampleBatch
     from hipsense.session.pipeline import SensorPipeline
+    from hipsense.signal.angles import AngleBatch
 
     pipe = SensorPipeline("r", 100.0, CATALOGUE["slr"], Leg.RIGHT, sensor_calibration=CAL)
     seen: list[SampleBatch] = []
     original = pipe.angles.update
-    pipe.angles.update = lambda b: seen.append(b) or original(b)  # type: ignore[method-assign]
+
+    def spy(batch: SampleBatch) -> AngleBatch:
+        seen.append(batch)
+        return original(batch)
+
+    pipe.angles.update = spy  # type: ignore[method-assign]
     acc = np.tile([0.4, -0.3, 0.6 + STANDARD_GRAVITY_MPS2], (5, 1))
     pipe.feed(SampleBatch("r", np.arange(5) / 100.0, acc, np.tile(CAL.gyr_bias_radps, (5, 1))))
     np.testing.assert_allclose(seen[0].acc_mps2[:, :2], 0.0, atol=1e-12)

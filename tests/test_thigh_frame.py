@@ -6,7 +6,8 @@ from hipsense.signal.thigh_frame import UP_IN_BODY, angles_from_up, thigh_rotati
 
 def _up_in_thigh(flex: np.ndarray, abd: np.ndarray, leg: Leg, posture: Posture) -> np.ndarray:
     r_bt = thigh_rotation(flex, abd, leg)
-    return np.einsum("nji,j->ni", r_bt, UP_IN_BODY[posture])
+    up: np.ndarray = np.einsum("nji,j->ni", r_bt, UP_IN_BODY[posture])
+    return up
 
 
 def test_standing_inverse_is_exact_for_both_legs() -> None:

@@ -11,6 +11,13 @@ from hipsense.samples import SampleBatch
 from hipsense.sources.ble import LinkStatus, SensorLink
 
 
+def first_index(batch: SampleBatch) -> int:
+    """The link's running index of the batch's first sample."""
+    index = batch.meta["first_index"]
+    assert isinstance(index, int)
+    return index
+
+
 class Collector:
     """Reads one ``link.stream()`` (a single iterator, so nothing is dropped between waits)."""
 
@@ -22,10 +29,10 @@ class Collector:
 
     def last_index(self) -> int:
         last = self.batches[-1]
-        return int(last.meta["first_index"]) + len(last) - 1  # type: ignore[call-overload]
+        return first_index(last) + len(last) - 1
 
     def indices(self) -> np.ndarray:
-        parts = [int(b.meta["first_index"]) + np.arange(len(b)) for b in self.batches]  # type: ignore[call-overload]
+        parts = [first_index(b) + np.arange(len(b)) for b in self.batches]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
     def cat(self, name: str) -> np.ndarray:

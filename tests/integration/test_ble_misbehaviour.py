@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from hipsense.sources.ble import SensorLink
-from hipsense.virtual import Faults, RampSource, VirtualRadio, VirtualSensor, ramp_block
+from hipsense.virtual import Faults, FaultStats, RampSource, VirtualRadio, VirtualSensor, ramp_block
 
-from .conftest import Collector
+from .conftest import Collector, first_index
 
 TOTAL = 4000
 
@@ -40,21 +40,21 @@ async def test_bad_notifications_are_counted_and_skipped() -> None:
     assert status.duplicates == stats.duplicated
     assert status.out_of_order == stats.reordered
     assert status.lost_samples == TOTAL - good.size - trailing_spoiled(stats)
-    lost_runs = [(b.meta["first_index"], b.lost_before) for b in got.batches if b.lost_before]
+    lost_runs = [(first_index(b), b.lost_before) for b in got.batches if b.lost_before]
     assert sum(n for _, n in lost_runs) == status.lost_samples
 
 
-def good_indices(stats) -> np.ndarray:
+def good_indices(stats: FaultStats) -> np.ndarray:
     keep = np.ones(TOTAL, dtype=bool)
     for first, count in stats.spoiled:
         keep[first : first + count] = False
     return np.flatnonzero(keep)
 
 
-def last_good(stats) -> int:
+def last_good(stats: FaultStats) -> int:
     return int(good_indices(stats)[-1])
 
 
-def trailing_spoiled(stats) -> int:
+def trailing_spoiled(stats: FaultStats) -> int:
     """Spoiled samples after the last good one: no later packet reveals them as lost."""
     return TOTAL - 1 - last_good(stats)

@@ -9,7 +9,7 @@ from hipsense.errors import SensorError
 from hipsense.sources.ble import ReconnectPolicy, SensorLink
 from hipsense.virtual import RampSource, VirtualRadio, VirtualSensor, ramp_block
 
-from .conftest import Collector
+from .conftest import Collector, first_index
 
 TOTAL = 6000
 DROP_AFTER = 2000
@@ -23,7 +23,7 @@ async def test_link_drop_reconnects_and_reports_the_gap() -> None:
         )
         dropped = False
 
-        async def drop_once(got) -> None:
+        async def drop_once(got: Collector) -> None:
             nonlocal dropped
             if got.samples >= DROP_AFTER and not dropped:
                 dropped = True
@@ -47,7 +47,7 @@ async def test_link_drop_reconnects_and_reports_the_gap() -> None:
     gap = resume - before.size
     assert gap >= LOST_OFFLINE
     gap_batches = [b for b in got.batches if b.lost_before]
-    assert [(b.meta["first_index"], b.lost_before) for b in gap_batches] == [(resume, gap)]
+    assert [(first_index(b), b.lost_before) for b in gap_batches] == [(resume, gap)]
     expected = ramp_block(0, TOTAL).acc_raw[indices]
     assert link.info is not None
     np.testing.assert_array_equal(got.cat("acc_mps2"), expected * link.info.acc_scale_mps2_per_lsb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hipsense.exercises import Leg
 from hipsense.sim import Conditions, plan_set, simulate
 from hipsense.sources.ble import SensorLink
 from hipsense.virtual import ArraySource, VirtualRadio
@@ -13,7 +14,7 @@ from .conftest import Collector
 
 
 async def test_simulated_session_streams_with_its_losses_as_gaps() -> None:
-    plan = plan_set("swing-forward", "right", 3, np.random.default_rng(4))
+    plan = plan_set("swing-forward", Leg.RIGHT, 3, np.random.default_rng(4))
     conditions = Conditions.clean().with_(lost_fraction=0.02, lost_burst=20)
     session = simulate(plan, rate_hz=200, seed=4, conditions=conditions)
     kept = np.flatnonzero(~session.lost)

@@ -11,6 +11,8 @@ from hipsense.samples import SampleBatch
 from hipsense.sources.ble import LinkStatus, SensorLink, merge_streams
 from hipsense.virtual import RampSource, VirtualRadio, VirtualSensor
 
+from .conftest import first_index
+
 RATE_HZ = 200
 SAMPLES = 600  # 3 s each
 SETTLE = 100  # the clock mapping needs a few packets before it is trusted
@@ -46,7 +48,7 @@ async def test_two_sensors_stream_at_once_time_aligned_on_the_host_clock() -> No
     assert roles_seen == {"right_thigh", "left_thigh"}
     errors_ms = {}
     for role, sensor in (("right_thigh", right), ("left_thigh", left)):
-        index = np.concatenate([b.meta["first_index"] + np.arange(len(b)) for b in batches[role]])
+        index = np.concatenate([first_index(b) + np.arange(len(b)) for b in batches[role]])
         np.testing.assert_array_equal(index, np.arange(index.size))  # complete, in order
         t_s = np.concatenate([b.t_s for b in batches[role]])
         assert sensor.stream_started_s is not None

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 import numpy as np
 import pytest
 
@@ -6,16 +8,18 @@ from hipsense.events import (
     CalibrationUpdate,
     ExerciseChanged,
     RepUpdate,
+    SessionEvent,
     SetUpdate,
     SlrUpdate,
 )
 from hipsense.exercises import Leg
+from hipsense.samples import SampleBatch
 from hipsense.session import Session
 from hipsense.sim import plan_set, simulate
 
 
-def _run(session: Session, batches: list) -> list:
-    events = []
+def _run(session: Session, batches: Iterable[SampleBatch]) -> list[SessionEvent]:
+    events: list[SessionEvent] = []
     for batch in batches:
         events += session.feed(batch)
     return events + session.finish()
@@ -115,7 +119,7 @@ def test_the_slr_target_is_the_line_the_session_grades_against() -> None:
     from hipsense.signal.slr import DEFAULT_LINES, GradeLines
 
     session = Session("swing-forward", Leg.RIGHT, {"sim": 100.0})
-    assert session.target_deg is None  # forward swings aim at no angle
+    assert [session.target_deg] == [None]  # forward swings aim at no angle
     session.select_exercise("slr")
     (changed,) = [e for e in session.drain() if isinstance(e, ExerciseChanged)]
     assert changed.target_deg == session.target_deg == DEFAULT_LINES.mid_thigh_deg

@@ -76,7 +76,10 @@ def test_output_shift_rotates_along_the_rate() -> None:
     acc = np.tile([0.0, 0.0, 9.81], (200, 1))
     plain = estimate_orientation_causal(gyr, acc, RATE_HZ, OrientationParams())
     shifted = estimate_orientation_causal(gyr, acc, RATE_HZ, HIPSENSE_PARAMS)
-    yaw = lambda q: 2 * np.arctan2(q[:, 3], q[:, 0])  # noqa: E731
+
+    def yaw(q: np.ndarray) -> np.ndarray:
+        return np.asarray(2 * np.arctan2(q[:, 3], q[:, 0]))
+
     step = np.angle(np.exp(1j * (yaw(shifted) - yaw(plain))))
     np.testing.assert_allclose(step[50:], -0.5 * 2.0 / RATE_HZ, atol=2e-3)
 

@@ -9,6 +9,7 @@ import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
 from hipsense.errors import AdapterError, SensorError, SensorNotFoundError
+from hipsense.samples import SampleBatch
 from hipsense.sources.ble import (
     LinkStatus,
     SensorLink,
@@ -71,7 +72,8 @@ async def test_a_stalled_consumer_overflows_the_queue_not_the_handler() -> None:
         async with SensorLink("hipsense-00BB", backend=radio.bleak_backend, queue_size=8) as link:
             await asyncio.wait_for(sensor.ended.wait(), 20)  # nobody consumes meanwhile
             await asyncio.sleep(0.05)
-            batches, status = [], None
+            batches: list[SampleBatch] = []
+            status: LinkStatus | None = None
             async for item in link.stream():
                 if isinstance(item, LinkStatus):
                     status = item

@@ -239,6 +239,6 @@ def test_witmotion_frames_of_another_kind_are_counted_as_skipped() -> None:
 def test_the_clock_line_slope_is_polyfits_to_the_bit(offsets: list[float], step_s: float) -> None:
     from hipsense.sources.link_health import _line_slope
 
-    x = np.arange(len(offsets)) * step_s
-    y = np.array(offsets)
+    x = np.arange(len(offsets), dtype=np.float64) * step_s
+    y = np.array(offsets, dtype=np.float64)
     assert _line_slope(x, y) == float(np.polyfit(x, y, 1)[0])

@@ -246,7 +246,11 @@ def test_block_chunks_are_the_packet_by_packet_chunks(
         replay = RecordingReplay(block(0, len(packets)), sensor_ids=wanted)
         replay._reset()
         resumed: list[str] = []
-        replay._resume = resumed.append  # type: ignore[method-assign]
+
+        def resume(sensor_id: str) -> None:
+            resumed.append(sensor_id)
+
+        replay._resume = resume  # type: ignore[method-assign]
         reconnects = {"thigh": deque(sorted(reconnect_s)), "shank": deque(sorted(reconnect_s))}
         if blockwise:
             blocks = [block(a, b) for a, b in itertools.pairwise(bounds) if b > a]

@@ -36,7 +36,9 @@ async def test_profile_services_info_battery_and_device_information() -> None:
             info = decode_sensor_info(await client.read_gatt_char(SENSOR_INFO_UUID))
             battery = await client.read_gatt_char(BATTERY_LEVEL)
             model = await client.read_gatt_char(MODEL_NUMBER)
-            props = client.services.get_characteristic(CONTROL_UUID).properties
+            control = client.services.get_characteristic(CONTROL_UUID)
+            assert control is not None
+            props = control.properties
     assert {normalize_uuid_16(0x180F), normalize_uuid_16(0x180A)} <= services
     assert (info.sample_rate_hz, info.acc_range_g, info.streaming) == (100, 16, False)
     assert (battery, model) == (bytearray([55]), bytearray(b"hipsense-virtual"))
@@ -70,8 +72,8 @@ async def test_control_start_stop_rate_and_ranges() -> None:
         1000,
         True,
     )
-    assert busy.value.code == ControlAttError.BUSY_STREAMING
-    assert bad.value.code == ControlAttError.VALUE_OUT_OF_RANGE
+    assert int(busy.value.code) == ControlAttError.BUSY_STREAMING
+    assert int(bad.value.code) == ControlAttError.VALUE_OUT_OF_RANGE
     first = decode_imu_packet(payloads[0], info)
     second = decode_imu_packet(payloads[1], info)
     assert second.seq == first.sample_count

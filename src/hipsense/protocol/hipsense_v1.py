@@ -15,6 +15,7 @@ All little-endian. Six-axis samples are 12 bytes, so one fits the 20-byte minimu
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,7 +202,9 @@ class ImuPacketRun:
         return int(self.seq.shape[0])
 
 
-def decode_imu_packets(payloads: list[bytes | bytearray], info: SensorInfo) -> ImuPacketRun | None:
+def decode_imu_packets(
+    payloads: Sequence[bytes | bytearray], info: SensorInfo
+) -> ImuPacketRun | None:
     """Decode many notifications with one ``np.frombuffer`` when they are all valid and share
     one layout (length and header flags); None otherwise (decode them one by one then: only
     ``decode_imu_packet`` says what is wrong with a payload)."""

@@ -13,7 +13,7 @@ import contextlib
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -338,7 +338,7 @@ class SensorLink:
 
     # --- the consumer ----------------------------------------------------------------------
 
-    async def stream(self) -> AsyncIterator[SampleBatch | LinkStatus]:
+    async def stream(self) -> AsyncGenerator[SampleBatch | LinkStatus, None]:
         """Decoded batches in order, and a LinkStatus on every change and each interval."""
         yield self.status()
         next_status_s = time.monotonic() + self.status_interval_s
