@@ -58,7 +58,7 @@ def test_apply_to_a_batch_and_round_trip() -> None:
 
 
 def _stream(guide: SixFaceGuide, acc: np.ndarray, gyr: np.ndarray, size: int = 7) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for i in range(0, len(acc), size):
         p = guide.update(acc[i : i + size], gyr[i : i + size])
         if p.problem and (not problems or problems[-1] != p.problem):

@@ -9,13 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hipsense.exercises import QualityParams
-from hipsense.signal.quality import (
+from hipsense.exercises import (
     NO_HOLD,
     OFF_PLANE,
     RUSHED,
     SHORT_RANGE,
     SLOW_LOWERING_MISSED,
+    QualityParams,
+)
+from hipsense.signal.quality import (
     Rep,
     RepJudge,
     measure_rep,

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hipsense.exercises import Leg, Posture
+from hipsense.exercises import RUSHED, SHORT_RANGE, Leg, Posture
 from hipsense.signal.angles import compute_angles
-from hipsense.signal.quality import RUSHED, SHORT_RANGE
 from hipsense.signal.reps import detect_reps
 
 PT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pt_exercises"
