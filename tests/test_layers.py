@@ -34,7 +34,16 @@ def test_only_the_ble_client_and_its_virtual_backend_import_bleak(path: Path) ->
         assert rel.startswith(BLEAK_ALLOWED), f"{rel} imports bleak"
 
 
-PROTOCOL_MAY_USE = {"__future__", "struct", "math", "dataclasses", "enum", "typing", "numpy"}
+PROTOCOL_MAY_USE = {
+    "__future__",
+    "struct",
+    "math",
+    "dataclasses",
+    "enum",
+    "typing",
+    "collections",
+    "numpy",
+}
 
 
 @pytest.mark.parametrize("path", _modules("protocol"), ids=lambda p: p.name)
