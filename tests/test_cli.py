@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -339,3 +341,20 @@ def test_a_reader_that_stops_reading_ends_hipsense_without_a_traceback(
     code = main(["analyze", str(RECORDINGS / "knee-drive_left.jsonl.gz")])
     assert code == 141  # as a shell reports SIGPIPE
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_python_m_hipsense_is_the_same_command_line(tmp_path: Path) -> None:
+    """``python -m hipsense`` works where the script is not on PATH, with the same exit codes."""
+    version = subprocess.run(
+        [sys.executable, "-m", "hipsense", "--version"], check=False, capture_output=True, text=True
+    )
+    assert version.returncode == 0 and version.stdout.startswith("hipsense ")
+    missing = tmp_path / "missing.csv"
+    bad = subprocess.run(
+        [sys.executable, "-m", "hipsense", "analyze", str(missing), "--exercise", "slr"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "missing.csv" in bad.stderr
