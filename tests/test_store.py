@@ -15,6 +15,7 @@ from history_fakes import WED, StoredRep
 
 from hipsense.errors import StoreError
 from hipsense.store import SCHEMA_VERSION, HistoryStore, default_history_path
+from hipsense.store.history import access_problem
 
 
 def _reps(*roms: float) -> list[StoredRep]:
@@ -205,3 +206,55 @@ def test_every_folder_the_history_creates_is_owner_only_whatever_the_umask(
     for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _history_with_a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hipsense" / "history.sqlite3"
+    HistoryStore(path).close()
+    return path
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a folder away"
+)
+def test_a_history_folder_someone_else_owns_says_whose_and_how_to_take_it_back(
+    tmp_path: Path,
+) -> None:
+    """After ``sudo hipsense ...`` the folder belongs to root and sqlite only says "unable to
+    open database file"; the advice names the owner and the fix."""
+    path = _history_with_a_file(tmp_path)
+    assert access_problem(path) is None
+    os.chown(path.parent, 65534, 65534)  # nobody
+    problem = access_problem(path)
+    assert problem is not None and str(path.parent) in problem
+    owner = "user nobody" if "user nobody" in problem else "user id 65534"
+    assert f"belongs to {owner}, not to you" in problem and "chown -R" in problem
+
+
+def test_a_history_folder_or_file_without_write_permission_says_which(tmp_path: Path) -> None:
+    path = _history_with_a_file(tmp_path)
+    path.chmod(0o400)
+    problem = access_problem(path)
+    assert problem is not None and f"file {path} is not writable (-r--------)" in problem
+    path.parent.chmod(0o500)  # the folder first: SQLite's journal goes there
+    try:
+        problem = access_problem(path)
+        assert problem is not None and f"folder {path.parent} is not writable" in problem
+    finally:
+        path.parent.chmod(0o700)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")
+def test_opening_a_history_in_a_read_only_folder_is_a_store_error_that_says_so(
+    tmp_path: Path,
+) -> None:
+    path = _history_with_a_file(tmp_path)
+    path.parent.chmod(0o500)
+    try:
+        with (
+            pytest.raises(StoreError, match=r"is not writable .*chmod u\+rwX"),
+            HistoryStore(path) as store,
+        ):
+            store.add_session(WED)
+    finally:
+        path.parent.chmod(0o700)

@@ -6,10 +6,12 @@ and migrated forward on open. Every database failure becomes a StoreError saying
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -55,7 +57,8 @@ def unusable_history(path: str | os.PathLike[str] | None = None) -> str | None:
     if not folder.is_dir():
         return f"{target}: cannot create the history: {folder} is not a folder"
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{target}: cannot create the history: folder {folder} is not writable"
+        why = access_problem(folder / target.name) or f"folder {folder} is not writable"
+        return f"{target}: cannot create the history: {why}"
     return None
 
 
@@ -264,7 +267,9 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise StoreError(_advice(self.path, action, exc)) from exc
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot {action}: {exc.strerror or exc}") from exc
+            denied = exc.errno in (errno.EACCES, errno.EPERM)
+            why = (denied and access_problem(self.path)) or exc.strerror or str(exc)
+            raise StoreError(f"{self.path}: cannot {action}: {why}") from exc
 
 
 def _json_safe(value: Any) -> Any:
@@ -290,7 +295,43 @@ def _advice(path: Path, action: str, exc: sqlite3.Error) -> str:
             f"{path}: cannot {action}: the history database is damaged ({text}): move the file"
             " aside (hipsense then starts a new history) or restore it from a backup"
         )
+    if "unable to open" in text or "readonly" in text:
+        text = access_problem(path) or text
     return f"{path}: cannot {action}: {text}"
+
+
+def access_problem(path: Path) -> str | None:
+    """Why this user cannot use the history file at ``path`` and its folder (SQLite keeps its
+    journal beside the file, so the folder must be writable too), read from owners and mode
+    bits rather than ``os.access``, which answers yes to root for everything. The usual cause
+    is a folder made once by ``sudo hipsense ...`` (for Bluetooth), which then belongs to root.
+    """
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    folder_needs, file_needs = stat.S_IWUSR | stat.S_IXUSR, stat.S_IRUSR | stat.S_IWUSR
+    for target, needs in ((path.parent, folder_needs), (path, file_needs)):
+        try:
+            info = target.stat()
+        except OSError:
+            continue
+        if uid is not None and info.st_uid != uid:
+            return (
+                f"{target} belongs to {_user_name(info.st_uid)}, not to you (was hipsense run"
+                f" with sudo?): take it back with `sudo chown -R $USER '{target}'`, or pass --db"
+            )
+        if info.st_mode & needs != needs:
+            kind = "folder" if target == path.parent else "file"
+            mode = stat.filemode(info.st_mode)
+            return f"the {kind} {target} is not writable ({mode}): `chmod u+rwX '{target}'`"
+    return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd  # POSIX only, as the ownership check is
+
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except (ImportError, KeyError):
+        return f"user id {uid}"
 
 
 def _rowid(cursor: sqlite3.Cursor) -> int:
