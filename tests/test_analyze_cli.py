@@ -254,7 +254,7 @@ def test_save_dates_a_recording_by_its_start_and_says_where_it_went(
     assert main(["analyze", str(path), "--exercise", "slr", "--save", "--db", str(db)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"hipsense: saved 1 set(s) to the history {db}, dated 2025-03-04T10:00:00Z"
+        f"hipsense: saved 1 set to the history {db}, dated 2025-03-04T10:00:00Z"
         " (when the recording started)"
     ]
     with HistoryStore(db) as store:
@@ -360,7 +360,7 @@ def test_analyze_reports_each_drill_of_a_recording_that_holds_several(
     assert [(s["exercise"], s["leg"]) for s in sets][:1] == [("knee-drive", "right")]
     assert {s["exercise"] for s in sets} == {"knee-drive", "straight-leg-march"}
     assert sets[0]["rep_count"] == 4
-    assert f"saved {len(sets)} set(s)" in captured.err
+    assert len(sets) > 1 and f"saved {len(sets)} sets to" in captured.err
     assert main(["analyze", str(path)]) == 0
     table = capsys.readouterr().out
     assert "set 1: knee-drive, right leg" in table and "straight-leg-march" in table

@@ -158,9 +158,9 @@ def test_replay_reports_malformed_packets_and_exits_2(
     assert main(["replay", str(path), "--speed", "max", "--plain"]) == 2
     captured = capsys.readouterr()
     assert "set knee-drive right: 8/" in captured.out  # the rest was replayed
-    assert captured.err.splitlines() == [f"hipsense: {path}: 1 malformed packet(s) skipped"]
+    assert captured.err.splitlines() == [f"hipsense: {path}: 1 malformed packet skipped"]
     analyzed = main(["analyze", str(path), "--json"])
-    assert analyzed == 2 and "1 malformed packet(s) skipped" in capsys.readouterr().err
+    assert analyzed == 2 and "1 malformed packet skipped" in capsys.readouterr().err
 
 
 def test_replay_tells_samples_lost_in_transit_without_failing(

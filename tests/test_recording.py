@@ -171,7 +171,7 @@ def test_salvage_skips_every_damaged_record_and_counts_them(tmp_path: Path) -> N
         == blocks[-1].warnings
         == (
             "line 6: not a complete record (the file was cut or damaged); this record was skipped, "
-            "and 2 more damaged record(s) up to line 4501; the records after it were read",
+            "and 2 more damaged records up to line 4501; the records after it were read",
         )
     )
     with pytest.raises(RecordingError, match=":6: not a complete record"):

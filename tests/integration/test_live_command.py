@@ -31,7 +31,7 @@ async def test_live_plain_counts_records_and_saves(
         assert await live_session(args, backend=radio.bleak_backend) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert f"hipsense: saved 1 set(s) to the history {db}" in captured.err.splitlines()
+    assert f"hipsense: saved 1 set to the history {db}" in captured.err.splitlines()
     reps = [line for line in lines if line.startswith("rep knee-drive left")]
     assert len(reps) == len(sim.reps) == 5
     assert any(line.startswith("calibration left_thigh: done") for line in lines)

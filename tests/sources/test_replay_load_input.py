@@ -80,7 +80,7 @@ def test_salvaged_csv_and_recording_report_warnings(tmp_path: Path) -> None:
         writer.write_packet("thigh", encode_imu_packet(0, 0, [[0, 0, 100]], [[0, 0, 0]]), 0.01)
         writer.write_packet("thigh", b"\x07", 0.02)
     loaded = load_input(rec_path)
-    assert loaded.warnings == ("1 malformed packet(s) skipped",)  # no count of zero losses
+    assert loaded.warnings == ("1 malformed packet skipped",)  # no count of zero losses
     assert loaded.damaged  # bad input: analyze exits 2 after analysing the rest
     with pytest.raises(RecordingError, match="no sensor 'shank'"):
         load_input(rec_path, sensor_id="shank")

@@ -176,16 +176,16 @@ def _angles(t0_s: float, t1_s: float) -> AngleUpdate:
 
 def test_a_data_notice_goes_after_a_few_seconds_of_data() -> None:
     model = SessionModel(["thigh"], "swing-forward", "left")
-    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 sample(s) lost"))
+    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 samples lost"))
     model.add_angles(_angles(10.0, 10.0 + DATA_NOTICE_S - 0.5))
-    assert model.notice == "20 sample(s) lost"
+    assert model.notice == "20 samples lost"
     model.add_angles(_angles(10.0 + DATA_NOTICE_S - 0.5, 10.0 + DATA_NOTICE_S + 0.5))
     assert model.notice is None
 
 
 def test_other_notices_stay() -> None:
     model = SessionModel(["thigh"], "swing-forward", "left")
-    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 sample(s) lost"))
+    model.apply(QualityUpdate("thigh", "gap", 10.0, "20 samples lost"))
     model.notice = "No sensor named HS-7F2A"  # an error the app shows meanwhile
     model.add_angles(_angles(10.0, 30.0))
     assert model.notice == "No sensor named HS-7F2A"

@@ -38,6 +38,7 @@ from hipsense.sources.replay import LoadedInput, load_input
 from hipsense.sources.streamed import InputStream, open_input
 from hipsense.store import unusable_history
 from hipsense.store.model import parse_utc, to_utc_text
+from hipsense.words import counted
 
 NO_SAMPLES = "no sensor samples in the file: was the sensor streaming while it recorded?"
 NOT_SAVED_UNRELIABLE = (
@@ -263,7 +264,7 @@ def _save(db: str | None, result: AnalysisResult, loaded: InputStream) -> None:
         return
     replaced = "; it replaces the earlier analysis of this file" if saved.replaced else ""
     print(
-        f"hipsense: saved {len(sets)} set(s) to the history {where},"
+        f"hipsense: saved {counted(len(sets), 'set')} to the history {where},"
         f" dated {to_utc_text(started)} ({what}){replaced}",
         file=sys.stderr,
     )
@@ -438,7 +439,7 @@ def render_table(result: AnalysisResult, path: str, *, unreliable: str | None = 
         )
     if result.per_set:
         sets = len(result.sets)
-        head = f"{path}: {sets} set{'' if sets == 1 else 's'}, {result.rate_hz:.0f} Hz"
+        head = f"{path}: {counted(sets, 'set')}, {result.rate_hz:.0f} Hz"
     else:
         head = f"{path}: {result.exercise_id}, {result.leg.value} leg, {result.rate_hz:.0f} Hz"
     lines = [head]

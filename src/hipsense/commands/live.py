@@ -17,6 +17,7 @@ from hipsense.session import Session, SessionOptions
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.sensor_calibration import SensorCalibration
 from hipsense.sources.ble import BackendClasses, SensorLink
+from hipsense.words import counted
 
 
 async def _scan(args: argparse.Namespace) -> int:
@@ -74,7 +75,8 @@ def _save_history(session: Session, db: str | None, recordings: list[Path]) -> N
             recording = recording_key(recordings[0]) if recordings else None
             save_sets(store, sets, source="live", recording=recording)
             where = store.path
-        print(f"hipsense: saved {len(sets)} set(s) to the history {where}", file=sys.stderr)
+        saved = counted(len(sets), "set")
+        print(f"hipsense: saved {saved} to the history {where}", file=sys.stderr)
 
 
 async def live_session(args: argparse.Namespace, backend: BackendClasses | None = None) -> int:

@@ -21,6 +21,7 @@ from hipsense.recording.model import (
     RecordingHeader,
     header_from_json,
 )
+from hipsense.words import counted
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -92,7 +93,8 @@ def _skipped_note(skipped: list[RecordingError]) -> list[str]:
     first = skipped[0]
     note = f"line {first.line}: {first.problem}; this record was skipped"
     if len(skipped) > 1:
-        note += f", and {len(skipped) - 1} more damaged record(s) up to line {skipped[-1].line}"
+        more = counted(len(skipped) - 1, "more damaged record")
+        note += f", and {more} up to line {skipped[-1].line}"
     return [note + "; the records after it were read"]
 
 

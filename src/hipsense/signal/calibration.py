@@ -26,6 +26,7 @@ from hipsense.signal.motion_phases import StillParams, dominant_axis, runs, stil
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
 from hipsense.signal.thigh_frame import angles_from_up
+from hipsense.words import counted
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -234,7 +235,7 @@ def calibrate_mounting(
     n_swings = count_swings(up_s[move] @ r_ts.T, params.swing_min_deg, posture)
     if posture is Posture.STANDING and n_swings < params.accepted_swings:
         raise CalibrationError(
-            f"only {n_swings} swing(s) seen: swing the leg forward and back"
+            f"only {counted(n_swings, 'swing')} seen: swing the leg forward and back"
             f" {params.min_swings} times, slowly, then stand still"
         )
     raise_deg = float(np.degrees(np.max(np.abs(np.cumsum(gyr_move @ y))) / rate_hz))

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.words import counted
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -68,19 +69,23 @@ class CheckedSamples:
 
 
 _MESSAGES = {
-    DataQualityKind.NON_FINITE: "{n} sample(s) with NaN/inf values ignored",
-    DataQualityKind.SATURATED: "{n} sample(s) at the sensor's full scale (clipped) ignored",
-    DataQualityKind.GAP: "{n} sample(s) lost; orientation carried over by the gyro",
+    DataQualityKind.NON_FINITE: "{samples} with NaN/inf values ignored",
+    DataQualityKind.SATURATED: "{samples} at the sensor's full scale (clipped) ignored",
+    DataQualityKind.GAP: "{samples} lost; orientation carried over by the gyro",
     DataQualityKind.TIME_JUMP: "{dt:.2f} s without samples; orientation restarted",
-    DataQualityKind.NON_MONOTONIC: "{n} sample(s) with time going backwards ignored",
+    DataQualityKind.NON_MONOTONIC: "{samples} with time going backwards ignored",
 }
+
+
+def _message(kind: DataQualityKind, n: int, dt_s: float = 0.0, text: str | None = None) -> str:
+    return (text or _MESSAGES[kind]).format(samples=counted(n, "sample"), dt=dt_s)
 
 
 def _run_events(kind: DataQualityKind, mask: BoolArray, t_s: FloatArray) -> list[DataQualityEvent]:
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [
-        DataQualityEvent(kind, float(t_s[a]), int(b - a), _MESSAGES[kind].format(n=b - a, dt=0))
+        DataQualityEvent(kind, float(t_s[a]), int(b - a), _message(kind, int(b - a)))
         for a, b in zip(starts, stops, strict=True)
     ]
 
@@ -186,6 +191,6 @@ class SampleChecker:
             else:
                 kind, msg = DataQualityKind.GAP, _MESSAGES[DataQualityKind.GAP]
                 if reset[i]:
-                    msg = "{n} sample(s) lost during motion; re-anchoring the orientation"
-            out.append(DataQualityEvent(kind, float(t_s[i]), n, msg.format(n=n, dt=gap_s)))
+                    msg = "{samples} lost during motion; re-anchoring the orientation"
+            out.append(DataQualityEvent(kind, float(t_s[i]), n, _message(kind, n, gap_s, msg)))
         return out

@@ -24,6 +24,7 @@ from hipsense.recording import Recording, read_recording
 from hipsense.samples import SampleBatch
 from hipsense.sources.csv_import import read_imu_csv, to_uniform_batches
 from hipsense.sources.link_health import HealthCounts, PacketAssembler, WitMotionAssembler
+from hipsense.words import counted
 
 # One sync chunk: up to this many consecutive packets of a sensor become one batch.
 SYNC_CHUNK_PACKETS = 256
@@ -312,7 +313,7 @@ def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:
     if rec.error is not None:
         notes.append(damage_note(rec.error))
     if stats.malformed_packets:
-        notes.append(f"{stats.malformed_packets} malformed packet(s) skipped")
+        notes.append(f"{counted(stats.malformed_packets, 'malformed packet')} skipped")
     if stats.lost_samples:
         share = 100.0 * stats.lost_samples / (stats.lost_samples + stats.received_samples)
         shown = f"{share:.1f}" if share >= 0.1 else "< 0.1"
