@@ -111,6 +111,20 @@ def test_tracker_guides_through_the_phases_and_matches_the_offline_fit() -> None
     np.testing.assert_allclose(tracker.calibration.r_ts, offline.r_ts, atol=2e-3)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_guide_never_steps_back_at_a_swing_s_turnaround(seed: int) -> None:
+    """A swing's turnaround looks still for a moment; the guide used to say "stand still
+    again" there and then "swing" again, three times a routine."""
+    leg = Leg.LEFT if seed % 2 else Leg.RIGHT
+    plan = plan_set("swing-forward", leg, 2, np.random.default_rng(seed))
+    s = simulate(plan, rate_hz=100.0, seed=seed, conditions=Conditions.realistic())
+    quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
+    phases = _feed(CalibrationTracker(s.rate_hz, Posture.STANDING, leg), s, quat)
+    steps = list(CalibrationPhase)
+    rank = [steps.index(p) for p in phases[: phases.index(CalibrationPhase.DONE) + 1]]
+    assert rank == sorted(rank) and rank[-1] == steps.index(CalibrationPhase.DONE)
+
+
 def test_tracker_restarts_after_an_early_move_and_says_why() -> None:
     s = _session("swing-forward", Leg.RIGHT, 3)
     cut = int((s.segments[0].end_s - 0.8) * s.rate_hz)

@@ -34,6 +34,10 @@ _MASK_REACH_WINDOWS = 3
 4-window accelerometer mean, then a 1-window maximum): three windows of context make the
 recomputed tail exact, and samples three windows before the end final."""
 
+STOPPED_S = 0.5
+"""Stillness after the swings that counts as having stopped: a swing's turnaround looks still
+for up to ~0.3 s, and calling that "stand still again" flipped the guide back and forth."""
+
 
 class CalibrationPhase(StrEnum):
     STILL = "still"
@@ -142,7 +146,7 @@ class CalibrationTracker:
         if self.posture is Posture.STANDING:
             swings = _swings(self._buf[first_move:end, 0:3], self._up[first_move:end],
                              self._buf[:first_move, 3:6], p.swing_min_deg)  # fmt: skip
-            if swings < p.accepted_swings or trailing == 0:
+            if swings < p.accepted_swings or trailing_s < STOPPED_S:
                 return self._report(CalibrationPhase.MOVE, min(1.0, swings / p.min_swings))
             if trailing_s < p.min_still_s:
                 return self._report(CalibrationPhase.STILL_AGAIN, trailing_s / p.min_still_s)
