@@ -2,6 +2,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pytest
+from slr_truth import best_controlled_peak_deg, controlled_raises
 
 from hipsense.events import (
     AngleUpdate,
@@ -46,13 +47,14 @@ def test_live_session_counts_a_simulated_set_exactly(exercise_id: str, leg: Leg,
 
 def test_supine_first_raise_calibrates_and_counts() -> None:
     rng = np.random.default_rng(5)
-    sim = simulate(plan_set("slr", Leg.RIGHT, 3, rng), rate_hz=50.0, seed=5)
+    plan = plan_set("slr", Leg.RIGHT, 3, rng)
+    sim = simulate(plan, rate_hz=50.0, seed=5)
     session = Session("slr", Leg.RIGHT, {"sim": sim.rate_hz})
     events = _run(session, sim.batches(10))
     slr = [e for e in events if isinstance(e, SlrUpdate)]
     assert len(slr[-1].trial_peaks_deg) == 3
-    truth_best = max(r.peak_deg for r in sim.reps)
-    assert slr[-1].best_deg == pytest.approx(truth_best, abs=2.0)
+    assert slr[-1].trials_counted == controlled_raises(plan)
+    assert slr[-1].best_deg == pytest.approx(best_controlled_peak_deg(plan, sim), abs=2.0)
 
 
 def test_standing_calibration_swings_are_not_counted() -> None:

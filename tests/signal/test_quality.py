@@ -16,6 +16,7 @@ from hipsense.exercises import (
     SHORT_RANGE,
     SLOW_LOWERING_MISSED,
     QualityParams,
+    get_exercise,
 )
 from hipsense.signal.quality import (
     Rep,
@@ -61,6 +62,15 @@ def test_absolute_flags() -> None:
     p = QualityParams(min_descent_s=3.0, min_hold_s=10.0, max_off_plane_deg=15.0)
     flags = RepJudge(p).judge(rep(1, hold_s=4.0, descent_s=2.0, off_plane_deg=20.0)).flags
     assert set(flags) == {SLOW_LOWERING_MISSED, NO_HOLD, OFF_PLANE}
+
+
+def test_a_straight_leg_raise_kicked_up_is_rushed_from_the_first_trial() -> None:
+    """An SLR test has three trials: the relative flag could judge only the third."""
+    judge = RepJudge(get_exercise("slr").quality)
+    flags = [judge.judge(rep(i, 70, d)).flags for i, d in enumerate((0.9, 3.0, 1.1, 3.2), 1)]
+    assert flags == [(RUSHED,), (), (RUSHED,), ()]  # flagged once, though both rules say so
+    swings = RepJudge(get_exercise("swing-forward").quality)
+    assert swings.judge(rep(1, 50, 0.7)).flags == ()  # a swing is quick by nature
 
 
 def test_measure_rep_of_a_minimum_jerk_lowering() -> None:

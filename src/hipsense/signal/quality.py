@@ -6,8 +6,8 @@ use a reference taken from the reps so far in the set, including the rep being j
 median keeps the reference on the good reps even when half the set is rushed or short.
 The first ``min_reference_reps - 1`` reps of a set get no relative flags (there is no
 reference yet: a first rep is neither short nor rushed compared with itself); every rep is
-judged once, when completed, and never re-judged. Absolute flags (descent, hold, plane)
-depend on the rep alone.
+judged once, when completed, and never re-judged. Absolute flags (descent, hold, plane, and
+``rushed`` below an exercise's ``min_rep_tempo_s``) depend on the rep alone.
 """
 
 from __future__ import annotations
@@ -223,6 +223,8 @@ class RepJudge:
                 flags.append(SHORT_RANGE)
             if rep.duration_s < p.rushed_ratio * ref_s:
                 flags.append(RUSHED)
+        if p.min_rep_tempo_s is not None and rep.duration_s < p.min_rep_tempo_s:
+            flags += [RUSHED] if RUSHED not in flags else []
         if p.min_descent_s is not None and rep.descent_s < p.min_descent_s:
             flags.append(SLOW_LOWERING_MISSED)
         if p.min_hold_s is not None and rep.hold_s < p.min_hold_s:
