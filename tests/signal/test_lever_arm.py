@@ -1,10 +1,15 @@
-"""The accelerometer's in-use offset (``lever_arm.RestOffset``)."""
+"""The lever arm fitted on the calibration swings, and the accelerometer's in-use offset
+(``lever_arm.RestOffset``)."""
 
 import itertools
 
 import numpy as np
 
+from hipsense.exercises import Leg, Posture
+from hipsense.signal.calibration import calibrate_mounting
 from hipsense.signal.lever_arm import RestOffset
+from hipsense.signal.orientation import estimate_orientation_causal
+from hipsense.sim import Conditions, plan_set, simulate
 
 RATE_HZ = 100.0
 
@@ -51,3 +56,22 @@ def test_skew_is_the_cross_product_matrix() -> None:
     np.testing.assert_allclose(np.einsum("nij,nj->ni", k, u), np.cross(v, u), rtol=1e-12)
     np.testing.assert_array_equal(k, -k.transpose(0, 2, 1))
     assert not np.signbit(k[:, [0, 1, 2], [0, 1, 2]]).any()  # +0 on the diagonal
+
+
+def test_the_lever_arm_from_realistic_calibration_swings_lands_near_the_true_one() -> None:
+    """Slow swings, accelerometer bias and noise, soft-tissue wobble: the swings alone missed
+    the sensor's place by up to 13 cm on these sets (7 cm mean); pulled towards where the
+    anatomy puts it, by 6 cm at most."""
+    misses = []
+    for seed in range(1, 9):
+        leg = Leg.LEFT if seed % 2 else Leg.RIGHT
+        plan = plan_set("swing-forward", leg, 3, np.random.default_rng(seed))
+        cond = Conditions.realistic().with_(lost_fraction=0.0)
+        s = simulate(plan, rate_hz=100.0, seed=seed, conditions=cond)
+        quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
+        cal = calibrate_mounting(s.gyr_radps, s.acc_mps2, quat, s.rate_hz,
+                                 posture=Posture.STANDING, leg=leg)  # fmt: skip
+        assert cal.lever_arm_in_sensor_m is not None
+        true = s.mounting.r_ts.T @ s.mounting.lever_arm_m
+        misses.append(float(np.linalg.norm(np.array(cal.lever_arm_in_sensor_m) - true)))
+    assert max(misses) < 0.06 and np.mean(misses) < 0.04

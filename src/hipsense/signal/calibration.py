@@ -21,7 +21,7 @@ from scipy.signal import find_peaks
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
-from hipsense.signal.lever_arm import estimate_lever_arm
+from hipsense.signal.lever_arm import estimate_lever_arm, lever_prior
 from hipsense.signal.motion_phases import StillParams, dominant_axis, runs, still_mask
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
@@ -248,7 +248,8 @@ def calibrate_mounting(
         )
     lever = None
     if posture is Posture.STANDING:
-        lever = estimate_lever_arm(gyr_move, acc[move], up_s[move], rate_hz)
+        prior = lever_prior(r_ts[2])  # the thigh's axis: up at the neutral stance
+        lever = estimate_lever_arm(gyr_move, acc[move], up_s[move], rate_hz, prior)
     axes = tuple(tuple(float(v) for v in row) for row in r_ts)
     return MountingCalibration(
         posture,
