@@ -4,12 +4,14 @@
 import itertools
 
 import numpy as np
+import pytest
 
 from hipsense.exercises import Leg, Posture
 from hipsense.signal.calibration import calibrate_mounting
-from hipsense.signal.lever_arm import RestOffset
+from hipsense.signal.lever_arm import RestOffset, lever_prior
 from hipsense.signal.orientation import estimate_orientation_causal
-from hipsense.sim import Conditions, plan_set, simulate
+from hipsense.signal.thigh_frame import rot_x
+from hipsense.sim import Conditions, Mounting, plan_set, simulate
 
 RATE_HZ = 100.0
 
@@ -75,3 +77,19 @@ def test_the_lever_arm_from_realistic_calibration_swings_lands_near_the_true_one
         true = s.mounting.r_ts.T @ s.mounting.lever_arm_m
         misses.append(float(np.linalg.norm(np.array(cal.lever_arm_in_sensor_m) - true)))
     assert max(misses) < 0.06 and np.mean(misses) < 0.04
+
+
+@pytest.mark.parametrize("face_in", [False, True])
+@pytest.mark.parametrize("leg", list(Leg))
+def test_the_anatomical_guess_finds_the_skin_side_from_the_thigh_axes(
+    leg: Leg, face_in: bool
+) -> None:
+    """Front or outer thigh, turned any way on the skin, face out or strapped face in: the
+    guess sits 20 cm down the thigh and 7.5 cm out from its axis, on the side the skin is
+    (assuming the sensor's face out put it 15 cm off for a sensor worn face in)."""
+    for site, turn_deg in itertools.product(("front", "outer"), (-150.0, -40.0, 0.0, 75.0)):
+        mounting = Mounting.make(leg, site, turn_deg, along_thigh_m=0.2, skin_offset_m=0.075)
+        flip = rot_x(np.pi) if face_in else np.eye(3)  # the sensor's y and z reversed
+        r_ts = mounting.r_ts @ flip  # rows: the thigh's axes in the sensor's frame
+        truth = r_ts.T @ mounting.lever_arm_m
+        np.testing.assert_allclose(lever_prior(r_ts, leg), truth, atol=1e-9)

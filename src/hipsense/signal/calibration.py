@@ -248,7 +248,7 @@ def calibrate_mounting(
         )
     lever = None
     if posture is Posture.STANDING:
-        prior = lever_prior(r_ts[2])  # the thigh's axis: up at the neutral stance
+        prior = lever_prior(r_ts, leg)
         lever = estimate_lever_arm(gyr_move, acc[move], up_s[move], rate_hz, prior)
     axes = tuple(tuple(float(v) for v in row) for row in r_ts)
     return MountingCalibration(

@@ -18,7 +18,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import lfilter
 
+from hipsense.exercises import Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.thigh_frame import leg_sign
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -45,8 +47,9 @@ def _rigid_map(gyr: FloatArray, spin_up: FloatArray) -> FloatArray:
 ALONG_THIGH_M = 0.20
 """The sensor sits 15-25 cm below the hip joint centre, along the thigh..."""
 UNDER_SKIN_M = 0.075
-"""...and the thigh's axis 6-9 cm under the skin, against the sensor's z (the normal of its
-face, which lies on the skin)."""
+"""...and the thigh's axis 6-9 cm under the skin, along the skin's normal: the sensor's z
+or -z (it lies flat on the skin, either face out), whichever points to the front or the
+outer side of the thigh."""
 PRIOR_WEIGHT = 30.0
 """The pull towards ``lever_prior``: per swing sample, (m/s^2)^2 of residual per m^2 off it.
 On realistic calibration swings the fit alone missed the simulator's true lever arm by 8 cm
@@ -54,17 +57,23 @@ On realistic calibration swings the fit alone missed the simulator's true lever 
 and offset and soft-tissue wobble), the anatomical guess alone by 2.4 cm (up to 5 cm), both
 together by 2.5 cm (up to 7 cm; seeds 1000-1029 and 2000-2059); on clean swings 2.1 cm
 alone, 2.4 cm together (seeds 2000-2029). The swings cannot tell which way the sensor's z
-points (the right way fitted better 71 times in 90): the guess has its face on the skin."""
+points (the right way fitted better 71 times in 90): the guess takes it from the thigh's
+axes, which the mounting calibration knows."""
 
 
-def lever_prior(thigh_up_in_sensor: FloatArray) -> FloatArray:
-    """Where the anatomy puts the sensor (m, sensor frame): down the thigh from the hip, out
-    from its axis along the sensor's z. ``thigh_up_in_sensor``: the thigh's axis towards the
-    hip, as the mounting calibration has it (up at the neutral stance)."""
-    return np.asarray(
-        -ALONG_THIGH_M * np.asarray(thigh_up_in_sensor) + UNDER_SKIN_M * np.array([0.0, 0.0, 1.0]),
-        dtype=np.float64,
-    )
+def lever_prior(thigh_axes_in_sensor: FloatArray, leg: Leg) -> FloatArray:
+    """Where the anatomy puts the sensor (m, sensor frame): down the thigh from the hip, then
+    out from its axis along the skin's normal. ``thigh_axes_in_sensor``: the mounting's rows,
+    the thigh's forward, left and up (towards the hip, at the neutral stance) axes."""
+    forward, left, up = np.asarray(thigh_axes_in_sensor, dtype=np.float64)
+    z = np.array([0.0, 0.0, 1.0])
+    normal = z - (z @ up) * up  # the sensor's face normal, across the thigh
+    size = float(np.linalg.norm(normal))
+    if size < 0.5:  # standing on its edge: no guess of the side it sits on
+        return np.asarray(-ALONG_THIGH_M * up, dtype=np.float64)
+    outward = forward - leg_sign(leg) * left  # the front plus the outer side
+    normal *= np.sign(normal @ outward) / size  # face out or face in, the skin is outward
+    return np.asarray(-ALONG_THIGH_M * up + UNDER_SKIN_M * normal, dtype=np.float64)
 
 
 def estimate_lever_arm(
