@@ -89,12 +89,21 @@ PREPARE: dict[str, Callable[[SimSession], SimSession]] = {
 }
 
 
+def _as_simulated(s: SimSession) -> SimSession:
+    return s
+
+
 def condition_session(cname: str, exercise_id: str, seed: int) -> SimSession:
     s = _session(exercise_id, seed, CONDITIONS[cname])
-    return PREPARE.get(cname, lambda x: x)(s)
+    return PREPARE.get(cname, _as_simulated)(s)
 
 
-def _live(s: SimSession, keep: np.ndarray, posture: Posture) -> tuple[np.ndarray, ...]:
+Trace = tuple[np.ndarray, np.ndarray, np.ndarray]  # t, flexion, abduction
+
+
+def _live(
+    s: SimSession, keep: np.ndarray, posture: Posture
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Trace]:
     """What the session shows: (flexion, abduction, quaternions) at the received samples,
     then (t, flexion, abduction) of the whole published trace, lost samples it bridged
     included."""
@@ -107,8 +116,9 @@ def _live(s: SimSession, keep: np.ndarray, posture: Posture) -> tuple[np.ndarray
     # The samples before the calibration, back-filled once it is known; then each batch with
     # its revisions (a gap bridged, an untrusted bridge repaired once checked)
     k = next(i for i, o in enumerate(out) if o.backfill is not None)
-    shown = Published()
-    rows = [shown.add(o) for o in [out[k].backfill, *out[k + 1 :]]]  # type: ignore[list-item]
+    shown, first = Published(), out[k].backfill
+    assert first is not None
+    rows = [shown.add(o) for o in [first, *out[k + 1 :]]]
     rows += [r for r in [shown.finish()] if r is not None]
     t_all, flex_all, abd_all, quat_all, lost = (
         np.concatenate([getattr(r, f) for r in rows])

@@ -11,7 +11,7 @@ from hipsense.samples import SampleBatch
 from hipsense.signal import propagation
 from hipsense.signal.angles import AnglePipeline, compute_angles
 from hipsense.signal.calibration import MountingCalibration
-from hipsense.signal.gap_fill import Expanded
+from hipsense.signal.gap_fill import Expanded, bridge_turn_deg
 from hipsense.signal.orientation import OrientationEstimator
 from hipsense.signal.propagation import MAX_SLOPE_TURN_DEG, GapWatch
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
@@ -33,11 +33,11 @@ def _fed(
     turns: list[np.ndarray] = []
     fused: list[Expanded] = []
     plan = GapWatch.plan
-    turn_deg = propagation.bridge_turn_deg
     propagate = propagation.propagate
 
     def spy_plan(self: GapWatch, *args: Any, **kw: Any) -> tuple[np.ndarray, ...]:
-        turns.append(turn_deg(*args[5], args[0], self.rate_hz))
+        gyr, prev = args[5]  # the gyro (held over invalid samples) and the two rows before it
+        turns.append(bridge_turn_deg(gyr, prev, args[0], self.rate_hz))
         return plan(self, *args, **kw)
 
     def spy_propagate(*args: Any, **kw: Any) -> Any:
@@ -91,7 +91,7 @@ def test_a_bridge_is_judged_by_the_cubic_built_whatever_the_batch_sizes(
     assert steep.any() and not steep.all()
     for size in (1, 7, int(keep.sum())):
         turn, gyr_x, rows = _fed(s, posture, size, monkeypatch)
-        built = [_built_turn_deg(gyr_x, rows, j, s.rate_hz) for j in gap_at]
+        built = [_built_turn_deg(gyr_x, rows, int(j), s.rate_hz) for j in gap_at]
         np.testing.assert_allclose(turn[gap_at], built, rtol=1e-6, atol=1e-6, err_msg=f"{size}")
         # Where the sample after the gap came in the same batch, its slope out is known in
         # both runs, so both build, and judge, the same cubic.

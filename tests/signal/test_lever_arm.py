@@ -11,7 +11,7 @@ from hipsense.signal.calibration import calibrate_mounting
 from hipsense.signal.lever_arm import RestOffset, lever_prior
 from hipsense.signal.orientation import estimate_orientation_causal
 from hipsense.signal.thigh_frame import rot_x
-from hipsense.sim import Conditions, Mounting, plan_set, simulate
+from hipsense.sim import Conditions, Mounting, MountingSite, plan_set, simulate
 
 RATE_HZ = 100.0
 
@@ -87,7 +87,8 @@ def test_the_anatomical_guess_finds_the_skin_side_from_the_thigh_axes(
     """Front or outer thigh, turned any way on the skin, face out or strapped face in: the
     guess sits 20 cm down the thigh and 7.5 cm out from its axis, on the side the skin is
     (assuming the sensor's face out put it 15 cm off for a sensor worn face in)."""
-    for site, turn_deg in itertools.product(("front", "outer"), (-150.0, -40.0, 0.0, 75.0)):
+    sites: tuple[MountingSite, ...] = ("front", "outer")
+    for site, turn_deg in itertools.product(sites, (-150.0, -40.0, 0.0, 75.0)):
         mounting = Mounting.make(leg, site, turn_deg, along_thigh_m=0.2, skin_offset_m=0.075)
         flip = rot_x(np.pi) if face_in else np.eye(3)  # the sensor's y and z reversed
         r_ts = mounting.r_ts @ flip  # rows: the thigh's axes in the sensor's frame
