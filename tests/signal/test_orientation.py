@@ -163,3 +163,18 @@ def test_non_finite_and_invalid_samples_are_prepared_as_before() -> None:
         clean_acc = np.where(bad[:, None], 0.0, acc)
         ok = np.ones(200, bool)
         assert np.array_equal(whole, OrientationEstimator(100.0).update(clean_gyr, clean_acc, ok))
+
+
+def test_an_offset_learnt_better_moves_the_estimate_at_once_as_if_removed_all_along() -> None:
+    # At rest, a reading 0.5 m/s^2 off along x (2.9 deg of tilt), then that offset learnt.
+    raw = np.tile([0.5, 0.0, 9.80665], (600, 1))
+    step = np.array([0.5, 0.0, 0.0])
+    rest = np.zeros((600, 3))
+    ests = [OrientationEstimator(RATE_HZ) for _ in range(3)]
+    for est, offset in zip(ests, (0.0, 0.0, 1.0), strict=True):
+        est.update(rest[:300], raw[:300] - offset * step)
+    ests[0].offset_changed(step)
+    shifted, left, fresh = (up_in_sensor(e.update(rest[300:], raw[300:] - step)) for e in ests)
+    np.testing.assert_allclose(shifted, fresh, atol=1e-3)  # 0.06 deg
+    assert np.abs(left[:100] - fresh[:100]).max() > 0.01  # left to the filter: tau_acc
+    np.testing.assert_allclose(ests[0].gyro_bias_radps, ests[2].gyro_bias_radps, atol=1e-5)

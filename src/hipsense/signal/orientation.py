@@ -226,6 +226,27 @@ class OrientationEstimator:
         st["accQuat"] = quat_multiply(tilt / np.linalg.norm(tilt), np.asarray(st["accQuat"]))
         self._vqf.state = self._steady_lp(st, acc_i)
 
+    def offset_changed(self, step_mps2: FloatArray) -> None:
+        """The accelerometer offset removed grew by ``step_mps2`` (sensor frame), learnt better
+        at rest: the low-passed accelerometer becomes what it would be had the new offset been
+        removed all along (at rest its inertial frame stands still), and the inclination turns
+        with it, so the estimate keeps its relation to the reading and nothing looks like a
+        gyro bias to VQF (left to the filter, it took such a change for 1 deg/s of bias)."""
+        st = self._vqf.state
+        d_i = quat_rotate(np.asarray(st["gyrQuat"]), np.asarray(step_mps2, dtype=np.float64))
+        b = np.asarray(self._vqf.coeffs["accLpB"], dtype=np.float64)
+        a = np.asarray(self._vqf.coeffs["accLpA"], dtype=np.float64)
+        shift = [self._vqf.filterInitialState(float(-v), b, a) for v in d_i]
+        st["accLpState"] = np.asarray(st["accLpState"]) + np.asarray(shift).ravel()
+        old = np.asarray(st["lastAccLp"], dtype=np.float64)
+        st["lastAccLp"] = old - d_i
+        acc_quat = np.asarray(st["accQuat"], dtype=np.float64)
+        was, now = quat_rotate(acc_quat, old), quat_rotate(acc_quat, old - d_i)
+        was, now = was / np.linalg.norm(was), now / np.linalg.norm(now)
+        turn = np.concatenate([[1.0 + float(now @ was)], np.cross(now, was)])  # now -> was
+        st["accQuat"] = quat_multiply(turn / np.linalg.norm(turn), acc_quat)
+        self._vqf.state = st
+
     def _steady_lp(self, st: dict[str, FloatArray], acc_i: FloatArray) -> dict[str, FloatArray]:
         """VQF's low-passed accelerometer (inertial frame) in steady state on ``acc_i``."""
         b = np.asarray(self._vqf.coeffs["accLpB"], dtype=np.float64)

@@ -43,8 +43,19 @@ LYING_RATE_RADPS = np.radians(10.0)
 acceleration (spin-up x 0.2-0.25 m) as tilt. At 11-28 deg/s, slowing at the end of a
 straight leg raise, a check read the top 3 deg off. A spin-up limit cannot tell: soft-tissue
 wobble after the leg lands swings the gyro by 2-3 rad/s^2 at rest."""
+LYING_TREND_RADPS2 = 0.5
+"""...and a check's window must not be slowing (or speeding up) on the whole either: its mean
+accelerometer reads the mean angular acceleration x 0.2-0.35 m. A raise settling at its top
+(9 -> 1 deg/s in 0.08 s, under 3 rad/s^2 from sample to sample) measured the bridge's error
+2.3 deg short."""
 MAX_GAP_MISMATCH_DEG = 8.0
 STRICT_MISMATCH_DEG = 2.0
+"""A check's correction smaller than this is left alone: the accelerometer's own bias at a
+new pose (its offset learnt at rest only along the directions rested in)..."""
+LYING_MIN_CORRECTION_DEG = 1.0
+"""...except lying, where a check waits for a settled leg (``LYING_TREND_RADPS2``): a raise
+begun in a lost burst was shown 1.5-1.8 deg high at its top, its 1.5 deg correction left
+alone (on 90 uncalibrated development sets the smaller limit set no top further off)."""
 QUICK_TAU_ACC_S = 0.5
 """While samples are hidden after an untrusted bridge, the accelerometer pulls the
 inclination back this fast (x4 the usual), so a wrong bridge is gone when they show again."""
@@ -66,6 +77,8 @@ EARLY_SHRINK_DEG = 3.0
 an estimate can miss by: foot strikes, soft-tissue wobble, the accelerometer's bias)."""
 TRUSTED_ACC_DEV_MPS2 = 0.4
 TRUSTED_RATE_RADPS = np.radians(30.0)
+MIN_SHARE_TURN_DEG = 5.0
+"""A bridge turning the leg this far gets its correction spread as it turned (``_ramp``)."""
 EARLY_ROWS = 64  # world-frame accelerometer rows kept per span for ``_early``
 
 
@@ -91,6 +104,7 @@ class GapWatch:
         self._calm_n = max(1, round(calm_s * rate_hz))
         self._left, self._kind, self._run = 0, 0, 0
         self._last_gyr = np.zeros(3)
+        self._window = np.full((self._calm_n - 1, 3), np.nan)  # the gyro rows before the batch
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
 
@@ -152,6 +166,21 @@ class GapWatch:
             self._run = int(run[-1])
         return np.asarray(run >= self._calm_n)
 
+    def _settled(self, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+        """Samples ending ``calm_n`` rows whose gyro's least-squares trend (rad/s^2) stays
+        under ``LYING_TREND_RADPS2`` (the same sums for any batch split)."""
+        n = self._calm_n
+        rows = np.vstack([self._window, np.where(ok[:, None], gyr, np.nan)])
+        self._window = rows[len(rows) - (n - 1) :]
+        if n < 2:
+            return np.ones(len(gyr), dtype=bool)
+        k = np.arange(n) - (n - 1) / 2
+        weights = k / float(np.sum(k * k)) * self.rate_hz
+        windows = np.lib.stride_tricks.sliding_window_view(rows, n, axis=0)  # (N, 3, n)
+        trend = np.linalg.norm(windows @ weights, axis=1)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(trend < LYING_TREND_RADPS2)
+
     def plan(  # noqa: PLR0917
         self,
         missing: IntArray,
@@ -179,6 +208,8 @@ class GapWatch:
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         n, trust = len(gap), self._calm(trusted, gap)
+        if lying:
+            trust &= self._settled(gyr, ok)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
@@ -265,7 +296,9 @@ class BridgeState:
         self.q_gyro = np.array([1.0, 0.0, 0.0, 0.0])  # unshifted attitude, gyro only
         self.bias = np.zeros(3)
         self.calm = np.empty((0, 3))  # world-frame accelerometer directions, latest rows
-        self.trusted = np.empty((0, 3))  # the same, latest trusted rows of the span
+        self.trusted = np.empty((0, 3))  # the same, latest steady rows of the span
+        self.pending = np.zeros((1, 3))  # the span's last received row, not confirmed yet
+        self.pending_steady = False
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
@@ -297,10 +330,22 @@ def _gyro_path(  # noqa: PLR0917
             state.early = np.vstack([state.early, np.hstack([world, gyr[real]])])[:EARLY_ROWS]
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
         state.calm = np.vstack([state.calm, world])[-state.calm_n :]
-        if trusted is not None and trusted[real].any():
-            kept = np.vstack([state.trusted, world[trusted[real]]])
-            state.trusted = kept[-state.calm_n :]
+        if trusted is not None:
+            _keep_steady(state, world, trusted[real])
     return np.asarray(out, dtype=np.float64)
+
+
+def _keep_steady(state: BridgeState, world: FloatArray, steady: BoolArray) -> None:
+    """Keep the world-frame directions of steady received rows that the next received row
+    confirms steady too: a leg starting to move reads its angular acceleration (x 0.2-0.4 m
+    lying) before its gyro shows it, and a row's spin-up into it cannot tell (the last
+    steady sample before a lowering read 5 deg off). The last row waits for the next."""
+    rows = np.vstack([state.pending, world])
+    ok = np.concatenate([[state.pending_steady], steady])
+    confirmed = ok[:-1] & ok[1:]
+    if confirmed.any():
+        state.trusted = np.vstack([state.trusted, rows[:-1][confirmed]])[-state.calm_n :]
+    state.pending, state.pending_steady = rows[-1:], bool(ok[-1])
 
 
 def _spans(
@@ -335,6 +380,8 @@ def propagate(  # noqa: PLR0915
     bridges: BridgeState | None = None,
     trusted: BoolArray | None = None,
     early_n: int = 0,
+    offset_step: FloatArray | None = None,
+    lying: bool = False,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
@@ -348,8 +395,12 @@ def propagate(  # noqa: PLR0915
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
-    they show is taken at once (``_early``).
+    they show is taken at once (``_early``). ``offset_step`` (per real sample, m/s^2): the
+    accelerometer offset removed changed by this much from that sample on
+    (``OrientationEstimator.offset_changed``).
+    ``lying``: a supine drill (smaller corrections are taken, ``LYING_MIN_CORRECTION_DEG``).
     """
+    min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
     rows = x.real_index
     n_rows = len(x.gyr_radps)
     state = bridges if bridges is not None else BridgeState(1)
@@ -369,7 +420,7 @@ def propagate(  # noqa: PLR0915
     if carry and not (n_rows and span_local[0] == 0 and not span_new[0]):
         # the open span ended with the last batch (cut by a gap if this one opens with one)
         fixes.append(_resolve(state, estimator, False, state.last_out, state.last_gyro_out,
-                              cut=bool(n_rows and slot[0])))  # fmt: skip
+                              cut=bool(n_rows and slot[0]), min_deg=min_deg))  # fmt: skip
     span_id = np.full(n_rows, -1, dtype=np.int64)
     share = np.zeros(n_rows)
     quat_g = np.full((n_rows, 4), np.nan)
@@ -397,7 +448,12 @@ def propagate(  # noqa: PLR0915
             need = early_n - seen
             if 0 < need <= len(got):
                 early_cuts.add(int(got[need - 1]) + 1)
-    cuts = sorted((resets | checks | switches | span_bounds | early_cuts) - {0, n_rows})
+    steps: dict[int, FloatArray] = {}
+    if offset_step is not None:
+        moved = np.flatnonzero(np.any(offset_step != 0, axis=1))
+        steps = {int(rows[i]): offset_step[i] for i in moved}
+    cuts = sorted((resets | checks | switches | span_bounds | early_cuts | set(steps))
+                  - {0, n_rows})  # fmt: skip
     parts: list[FloatArray] = []
     failed: list[int] = []
     shift_s = estimator.params.output_shift_samples / estimator.rate_hz
@@ -420,6 +476,8 @@ def propagate(  # noqa: PLR0915
             estimator.reset()
         elif a in checks:
             anchor(a - 1)
+        if a in steps and a not in resets:
+            estimator.offset_changed(steps[a])
         if a == 0 or a in switches:
             estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
         local = int(span_local[a])
@@ -429,6 +487,7 @@ def propagate(  # noqa: PLR0915
             state.bias = estimator.gyro_bias_radps
             state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
             state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
+            state.pending_steady = False
             state.early, state.n_seen = np.empty((0, 6)), 0
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
@@ -444,12 +503,12 @@ def propagate(  # noqa: PLR0915
         if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
             cut = b < n_rows and bool(slot[b])  # the next gap begins
             fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1],
-                                  cut=cut))  # fmt: skip
+                                  cut=cut, min_deg=min_deg))  # fmt: skip
             if strict_x[b - 1] and fixes[-1].anchored:
                 resolved.add(b - 1)
     if n_rows in checks:  # the last check falls on the batch's last sample
         anchor(n_rows - 1)
-    _ramp(x, span_id, share)
+    _ramp(x, span_id, share, estimator.rate_hz)
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
@@ -459,7 +518,7 @@ def propagate(  # noqa: PLR0915
 
 def _resolve(
     state: BridgeState, estimator: OrientationEstimator, at_check: bool, filt: FloatArray,
-    gyro: FloatArray, *, cut: bool = False,
+    gyro: FloatArray, *, cut: bool = False, min_deg: float = STRICT_MISMATCH_DEG,
 ) -> Fix:  # fmt: skip
     """Close the open span: at a calm check, anchor on its calm samples' mean up and put the
     filter there; ``cut`` short by the next gap, on its latest trusted samples if any (the
@@ -470,7 +529,7 @@ def _resolve(
     anchor = state.calm if at_check else state.trusted if cut else np.empty((0, 3))
     if len(anchor):
         correction = arc_to_up(np.mean(anchor, axis=0))
-        if _angle_deg(correction) < STRICT_MISMATCH_DEG:  # within the accelerometer's bias
+        if _angle_deg(correction) < min_deg:  # within the accelerometer's bias
             correction = np.array([1.0, 0.0, 0.0, 0.0])
         anchored = quat_multiply(correction, gyro)
         estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
@@ -512,12 +571,16 @@ def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
     return Fix(span, arc_to_up(v), False)
 
 
-def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
+def _ramp(x: Expanded, span_id: IntArray, share: FloatArray, rate_hz: float) -> None:
     """The correction's share per span row: rising over the lost slots that opened the span,
-    whole from the first received sample on. The cubic bridge meets the edge rates, so its
-    rate error is ~ s(1 - s) over the gap (s from 0 to 1) and the attitude error it leaves
-    grows as the integral, 3s^2 - 2s^3. A bridge that stops the leg in the gap errs only
-    until it stops (when it stopped too early or too late), so s runs to 1 by then."""
+    whole from the first received sample on. Where the bridge turned the leg
+    (``MIN_SHARE_TURN_DEG``), the share follows the turn it made: its error is that it turned
+    the leg too far or not far enough, so it is made where it turns, and the corrected bridge
+    never rises past the check's end (a cubic carrying a raise on at speed after the leg
+    stopped at its top, corrected by a smooth ramp, still showed a hump 3.3 deg over it).
+    Otherwise: the cubic bridge meets the edge rates, so its rate error is ~ s(1 - s) over
+    the gap (s from 0 to 1) and the attitude error it leaves grows as the integral,
+    3s^2 - 2s^3; a bridge that stops the leg in the gap errs only until it stops."""
     n = len(span_id)
     slot = np.ones(n, dtype=bool)
     slot[x.real_index] = False
@@ -533,4 +596,9 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray) -> None:
         periods = np.where(stop > 0, np.minimum(np.ceil(stop), periods), periods)
     opens = slot & inside
     s = np.minimum((idx - run_start + 1) / periods, 1.0)[opens]
-    share[opens] = 3 * s**2 - 2 * s**3
+    turned = np.concatenate([[0.0], np.cumsum(np.linalg.norm(x.gyr_radps, axis=1))])
+    so_far = (turned[idx + 1] - turned[run_start])[opens]
+    total = (turned[owner + 1] - turned[run_start])[opens]
+    by_turn = np.degrees(total / rate_hz) >= MIN_SHARE_TURN_DEG
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share[opens] = np.where(by_turn, so_far / total, 3 * s**2 - 2 * s**3)
