@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
+from hipsense.events import AngleUpdate
 from hipsense.exercises import CATALOGUE, Leg, Posture
 from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
@@ -13,7 +14,7 @@ from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.gap_fill import bridge_turn_deg, expand_gaps
 from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
 from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
-from hipsense.sim import Conditions, SimSession, plan_set, simulate
+from hipsense.sim import Conditions, SimSession, TruthRep, plan_set, simulate
 
 
 def _slr(seed: int) -> SimSession:
@@ -29,12 +30,14 @@ def _shown(s: SimSession, keep: np.ndarray, cal: MountingCalibration) -> AngleBa
                for i in range(0, len(t), 10)]  # fmt: skip
     rows = [shown.add(pipe.update(b)) for b in batches]
     rows += [r for r in [shown.finish()] if r is not None]
-    fields = ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "valid", "bridged")
-    cat = {f: np.concatenate([getattr(r, f) for r in rows]) for f in fields}
-    return AngleBatch(**cat)
+    t_s, flexion, abduction, quat, valid, bridged = (
+        np.concatenate([getattr(r, f) for r in rows])
+        for f in ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "valid", "bridged")
+    )
+    return AngleBatch(t_s, flexion, abduction, quat, valid, bridged=bridged)
 
 
-def _lost_top(s: SimSession, index: int) -> tuple[object, np.ndarray]:
+def _lost_top(s: SimSession, index: int) -> tuple[TruthRep, np.ndarray]:
     """A rep, and the received samples with a 20-sample burst lost over its top."""
     rep = s.reps[index]
     near_top = np.flatnonzero(
@@ -70,8 +73,8 @@ def test_the_session_reports_the_bridged_top_as_the_rep_peak() -> None:
     for i in range(0, len(t), 7):
         pipe.feed(SampleBatch("s", t[i : i + 7], acc[i : i + 7], gyr[i : i + 7]))
     pipe.finish()
-    mine = [r for r in pipe.reps if r.start_s <= rep.end_s and r.end_s >= rep.start_s]  # type: ignore[attr-defined]
-    assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5  # type: ignore[attr-defined]
+    mine = [r for r in pipe.reps if r.start_s <= rep.end_s and r.end_s >= rep.start_s]
+    assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5
 
 
 def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -> None:
@@ -183,9 +186,9 @@ def test_set_closing_shows_rows_held_for_a_check() -> None:
     before = pipe.feed(SampleBatch("s", s.t_s[:fast], s.acc_mps2[:fast], s.gyr_radps[:fast]))
     gap = slice(fast + 20, fast + 25)  # 20 samples lost in the raise, then a few received
     held = pipe.feed(SampleBatch("s", s.t_s[gap], s.acc_mps2[gap], s.gyr_radps[gap], None, 20))
-    shown_t = [e.t_s for e in before + held if hasattr(e, "flexion_deg")]
+    shown_t = [e.t_s for e in before + held if isinstance(e, AngleUpdate)]
     assert np.concatenate(shown_t)[-1] < s.t_s[fast + 20]  # held back, not shown yet
-    flushed = [e for e in pipe.flush() if hasattr(e, "flexion_deg")]
+    flushed = [e for e in pipe.flush() if isinstance(e, AngleUpdate)]
     assert flushed and flushed[0].t_s[-1] == s.t_s[fast + 24]
 
 
