@@ -125,6 +125,27 @@ def test_the_guide_never_steps_back_at_a_swing_s_turnaround(seed: int) -> None:
     assert rank == sorted(rank) and rank[-1] == steps.index(CalibrationPhase.DONE)
 
 
+def test_a_still_phase_the_guide_accepted_calibrates_offline_too() -> None:
+    """Knee drives right after a 2.25 s still phase: the guide (live, and analyze's live pass)
+    accepted it, while the offline still mask, its windows seeing the first drive coming,
+    counted 1.93 s and refused: "stand still again for 2 s after the swings"."""
+    rng = np.random.default_rng(14_001)
+    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
+    rate_hz = float(rng.choice([50.0, 100.0, 200.0]))
+    plan = plan_set("knee-drive", leg, 8, rng)
+    s = simulate(
+        plan, rate_hz=rate_hz, seed=4001, conditions=Conditions.clean().with_(random_mounting=True)
+    )
+    still_again = s.segments[2]
+    assert still_again.kind == "still" and still_again.end_s - still_again.start_s < 2.3
+    quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
+    tracker = CalibrationTracker(s.rate_hz, Posture.STANDING, leg)
+    assert _feed(tracker, s, quat)[-1] is CalibrationPhase.DONE and tracker.calibration is not None
+    offline = calibrate_mounting(s.gyr_radps, s.acc_mps2, quat, s.rate_hz, posture=Posture.STANDING,
+                                 leg=leg, t_s=s.t_s)  # fmt: skip
+    np.testing.assert_allclose(offline.r_ts, tracker.calibration.r_ts, atol=2e-3)
+
+
 def test_tracker_restarts_after_an_early_move_and_says_why() -> None:
     s = _session("swing-forward", Leg.RIGHT, 3)
     cut = int((s.segments[0].end_s - 0.8) * s.rate_hz)

@@ -174,10 +174,32 @@ def _segments(  # noqa: PLR0917
     if posture is Posture.SUPINE:
         return first, _raise_span(acc, up_s, first, later, p), None
     long_later = [r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s]
+    long_later = long_later or [
+        r for r in later if _lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0])
+    ]
     if not long_later:
         raise CalibrationError("stand still again for 2 s after the swings, then finish")
     last = long_later[0]
     return first, slice(first.stop, last[0]), slice(*last)
+
+
+def _lasted_as_seen_then(  # noqa: PLR0917
+    gyr: FloatArray,
+    acc: FloatArray,
+    t_s: FloatArray,
+    rate_hz: float,
+    p: CalibrationParams,
+    start: int,
+) -> bool:
+    """Whether the still phase from ``start`` lasted ``min_still_s`` as the samples up to then
+    showed it, which is what the live guide judged. The still mask's accelerometer windows see
+    up to half a second ahead: a knee drive right after it took 0.47 s off a 2.25 s still
+    phase, which the guide had accepted, so ``analyze`` refused what live calibrated."""
+    stop = int(np.searchsorted(t_s, t_s[start] + p.min_still_s - 1.0 / rate_hz, side="left"))
+    if stop >= len(t_s) or span_s(t_s, start, stop + 1, rate_hz) < p.min_still_s:
+        return False
+    then = calibration_still_mask(gyr[: stop + 1], acc[: stop + 1], rate_hz, p, t_s[: stop + 1])
+    return bool(then[start:].all())
 
 
 def _axis_and_metrics(
