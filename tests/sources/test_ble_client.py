@@ -45,6 +45,15 @@ def test_adapter_problems_become_adapter_error_with_advice(exc: Exception) -> No
     assert "switch Bluetooth on" in str(error)
 
 
+def test_no_bluetooth_service_says_to_start_it() -> None:
+    """Where BlueZ does not run, bleak's D-Bus connection fails with a bare "[Errno 2] No such
+    file or directory", which is what the message used to show."""
+    missing = FileNotFoundError(2, "No such file or directory")
+    error = _adapter_error(missing)
+    assert isinstance(error, AdapterError) and "systemctl start bluetooth" in str(error)
+    assert "Errno" not in str(error)
+
+
 def test_other_bluetooth_failures_stay_sensor_errors() -> None:
     error = _adapter_error(BleakError("characteristic 42 was not found"))
     assert type(error) is SensorError

@@ -135,6 +135,11 @@ _ADAPTER_HINTS = ("adapter", "notready", "not ready", "powered", "accessdenied",
 
 def _adapter_error(exc: Exception) -> SensorError:
     """Map bleak/OS errors: adapter missing, off or not permitted -> AdapterError."""
+    if isinstance(exc, FileNotFoundError):  # Linux: no system D-Bus socket to reach BlueZ by
+        return AdapterError(
+            "Bluetooth is not available: no Bluetooth service is running (BlueZ's D-Bus socket"
+            " is missing): start it (Linux: systemctl start bluetooth); 'hipsense demo' needs none"
+        )
     text = str(exc).lower().replace(" ", "")
     hinted = any(h.replace(" ", "") in text for h in _ADAPTER_HINTS)
     if isinstance(exc, BleakBluetoothNotAvailableError | OSError) or hinted:
