@@ -34,7 +34,7 @@ class MountingCalibration:
     """Hip joint centre -> sensor, sensor frame (fitted on standing swings), if plausible."""
     neutral_acc_in_sensor_mps2: Vec3 | None = None
     """Mean raw accelerometer at the neutral posture: the axes were fitted with the neutral up
-    along it, i.e. for a zero accelerometer offset (see ``r_ts_for_offset``)."""
+    along it, i.e. for a zero accelerometer offset (see ``up_in_thigh``)."""
     rest_gyr_radps: Vec3 | None = None
     """Mean gyro over the still phases: the gyro's bias (body sway averages out)."""
 
@@ -42,40 +42,13 @@ class MountingCalibration:
     def r_ts(self) -> FloatArray:
         return np.array(self.thigh_axes_in_sensor, dtype=np.float64)
 
-    def r_ts_for_offset(self, acc_offset_mps2: FloatArray) -> FloatArray:
-        """R_TS (N, 3, 3) for a fusion that removes ``acc_offset_mps2`` (N, 3) from the
-        accelerometer: the neutral up becomes (neutral - offset)/|...|, the axes turn with it
-        by the shortest arc. Without a recorded neutral, the axes as they are."""
-        n = len(acc_offset_mps2)
-        if self.neutral_acc_in_sensor_mps2 is None:
-            return np.broadcast_to(self.r_ts, (n, 3, 3))
-        # The offset only moves at rest samples: one rotation per run of equal offsets.
-        offsets = np.asarray(acc_offset_mps2, dtype=np.float64)
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = np.any(offsets[1:] != offsets[:-1], axis=1)
-        starts = np.flatnonzero(new_run)
-        per_run = self._r_ts_for_offsets(offsets[starts])
-        return np.repeat(per_run, np.diff(np.append(starts, n)), axis=0)
-
-    def _r_ts_for_offsets(self, acc_offset_mps2: FloatArray) -> FloatArray:
-        n = len(acc_offset_mps2)
-        assert self.neutral_acc_in_sensor_mps2 is not None
-        neutral = np.array(self.neutral_acc_in_sensor_mps2)
-        old = neutral / np.linalg.norm(neutral)
-        new = neutral - acc_offset_mps2
-        new /= np.linalg.norm(new, axis=1, keepdims=True)
-        v, c = np.cross(old, new), new @ old
-        vx = np.zeros((n, 3, 3))
-        vx[:, 0, 1], vx[:, 0, 2], vx[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
-        vx -= np.swapaxes(vx, 1, 2)
-        turn = np.eye(3) + vx + (vx @ vx) / (1.0 + c)[:, None, None]
-        return np.asarray(self.r_ts @ np.swapaxes(turn, 1, 2), dtype=np.float64)
-
     def up_in_thigh(self, up_in_sensor: FloatArray, acc_offset_mps2: FloatArray) -> FloatArray:
-        """``r_ts_for_offset(acc_offset_mps2)`` applied to the up vectors (N, 3) of a fusion
-        that removed those offsets, without forming the matrices: each up is turned back by
-        the shortest arc (u - v x u + v x (v x u) / (1 + c)), then into the thigh frame. The
-        same as the matrices' product up to float rounding (about 1e-16)."""
+        """The up vectors (N, 3) of a fusion that removed ``acc_offset_mps2`` (N, 3) from the
+        accelerometer, in the thigh frame. The axes were fitted with the neutral up along the
+        raw neutral reading; with an offset removed it reads (neutral - offset)/|...|, so each
+        up is turned back by that shortest arc (u - v x u + v x (v x u) / (1 + c)), then into
+        the thigh frame, without forming a matrix per sample. Without a recorded neutral, the
+        axes as they are."""
         up = np.asarray(up_in_sensor, dtype=np.float64)
         if self.neutral_acc_in_sensor_mps2 is None:
             return np.asarray(up @ self.r_ts.T, dtype=np.float64)
