@@ -90,8 +90,10 @@ def bridge_turn_deg(
 STOP_RATE_RADPS = np.radians(30.0)
 """A leg turning slower than this after a gap has stopped (as the calm checks have it)."""
 STOP_WITHIN = 0.8
-SETTLED = 0.25
 """Share of a gap within which the leg must come to rest for the bridge to hold it there."""
+SETTLED = 0.25
+"""At rest after the gap: its rate changing less than this share of what it did on the way
+in (a swing's turning point is slow too, but its rate changes as fast on the way out)."""
 
 
 def _stop_inside(

@@ -113,21 +113,14 @@ class GapWatch:
         """Trusted samples in a row that make a check."""
         return self._calm_n
 
-    def trusted(
-        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, *, lying: bool = False
-    ) -> BoolArray:
-        """Samples whose accelerometer reads gravity alone: slow, not (de)celerating, and
-        with the length the sensor reads at rest. ``lying``: a supine drill, for which no
-        lever arm is fitted (a stricter limit on the rate)."""
-        return self._trusted(acc, gyr, ok, lying, None)[0]
-
     def _trusted(
-        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, lying: bool,
-        gap: BoolArray | None,
-    ) -> tuple[BoolArray, BoolArray]:  # fmt: skip
-        """``trusted``, and the samples that may anchor a span on their own: spin-up under
-        ``STEADY_SPIN_UP_RADPS2``, a sample after a ``gap`` judged by its spin-up into the
-        next sample instead of across the gap (where the leg may have moved)."""
+        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, lying: bool, gap: BoolArray
+    ) -> tuple[BoolArray, BoolArray]:
+        """Samples whose accelerometer reads gravity alone (slow, not (de)celerating, and
+        with the length the sensor reads at rest; ``lying``, no lever arm is fitted: a
+        stricter limit on the rate), and those that may anchor a span on their own: spin-up
+        under ``STEADY_SPIN_UP_RADPS2``, a sample after a ``gap`` judged by its spin-up into
+        the next sample instead of across the gap (where the leg may have moved)."""
         acc, gyr = np.where(ok[:, None], acc, 0.0), np.where(ok[:, None], gyr, 0.0)
         prev = np.vstack([self._last_gyr[None, :], gyr[:-1]]) if len(gyr) else gyr
         if len(gyr):
@@ -135,7 +128,7 @@ class GapWatch:
         rate = np.linalg.norm(gyr, axis=1)
         spin_up = np.linalg.norm(gyr - prev, axis=1) * self.rate_hz
         spin_in = spin_up.copy()
-        if gap is not None and len(gyr) > 1:
+        if len(gyr) > 1:
             after = np.flatnonzero(gap[:-1] & ~gap[1:])
             spin_in[after] = spin_up[after + 1]
         norm = np.linalg.norm(acc, axis=1)
@@ -166,13 +159,15 @@ class GapWatch:
             self._run = int(run[-1])
         return np.asarray(run >= self._calm_n)
 
-    def _settled(self, gyr: FloatArray, ok: BoolArray) -> BoolArray:
+    def _settled(self, gyr: FloatArray, ok: BoolArray, lying: bool) -> BoolArray:
         """Samples ending ``calm_n`` rows whose gyro's least-squares trend (rad/s^2) stays
-        under ``LYING_TREND_RADPS2`` (the same sums for any batch split)."""
+        under ``LYING_TREND_RADPS2`` (the same sums for any batch split); all of them unless
+        ``lying``. The rows before the batch are kept either way, so a drill lying down that
+        follows a standing one judges its first samples by the rows just before them."""
         n = self._calm_n
         rows = np.vstack([self._window, np.where(ok[:, None], gyr, np.nan)])
         self._window = rows[len(rows) - (n - 1) :]
-        if n < 2:
+        if n < 2 or not lying:
             return np.ones(len(gyr), dtype=bool)
         k = np.arange(n) - (n - 1) / 2
         weights = k / float(np.sum(k * k)) * self.rate_hz
@@ -208,8 +203,7 @@ class GapWatch:
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         n, trust = len(gap), self._calm(trusted, gap)
-        if lying:
-            trust &= self._settled(gyr, ok)
+        trust &= self._settled(gyr, ok, lying)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
@@ -531,9 +525,7 @@ def _resolve(
         correction = arc_to_up(np.mean(anchor, axis=0))
         if _angle_deg(correction) < min_deg:  # within the accelerometer's bias
             correction = np.array([1.0, 0.0, 0.0, 0.0])
-        anchored = quat_multiply(correction, gyro)
-        estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
-        state.last_out = anchored  # where the filter now stands (a span opening next starts here)
+        _reanchor(state, estimator, quat_multiply(correction, gyro))
         return Fix(span, correction, True)
     return _meet(span, filt, gyro)
 
@@ -555,7 +547,11 @@ def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: Fl
     if angle <= EARLY_MIN_DEG:
         return
     part = partial_rotation(correction, np.array([(angle - EARLY_SHRINK_DEG) / angle]))[0]
-    anchored = quat_multiply(part, gyro)
+    _reanchor(state, estimator, quat_multiply(part, gyro))
+
+
+def _reanchor(state: BridgeState, estimator: OrientationEstimator, anchored: FloatArray) -> None:
+    """Put the filter's inclination at ``anchored``; a span opening next starts there."""
     estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
     state.last_out = anchored
 
