@@ -101,6 +101,13 @@ def calibration_still_mask(
     return still & ~seams(gyr_radps, acc_mps2, rate_hz, p.seam_margin_deg, t_s)
 
 
+def mask_reach(p: CalibrationParams, rate_hz: float) -> int:
+    """Samples of context that make ``calibration_still_mask`` exact at a sample: it depends
+    on samples at most 2.5 still windows (+1) away (its 4-window accelerometer mean, then a
+    1-window maximum; a seam on the sample before), so three windows and two samples."""
+    return 3 * max(1, round(p.still.window_s * rate_hz)) + 2
+
+
 def still_spans(
     mask: BoolArray, t_s: FloatArray, rate_hz: float, min_s: float
 ) -> list[tuple[int, int]]:
@@ -173,13 +180,11 @@ def _segments(  # noqa: PLR0917
     later = still[1:]
     if posture is Posture.SUPINE:
         return first, _raise_span(acc, up_s, first, later, p), None
-    long_later = [r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s]
-    long_later = long_later or [
-        r for r in later if _lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0])
-    ]
-    if not long_later:
+    long_later = (r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s)
+    as_seen = (r for r in later if _lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0]))
+    last = next(long_later, None) or next(as_seen, None)
+    if last is None:
         raise CalibrationError("stand still again for 2 s after the swings, then finish")
-    last = long_later[0]
     return first, slice(first.stop, last[0]), slice(*last)
 
 
@@ -198,8 +203,9 @@ def _lasted_as_seen_then(  # noqa: PLR0917
     stop = int(np.searchsorted(t_s, t_s[start] + p.min_still_s - 1.0 / rate_hz, side="left"))
     if stop >= len(t_s) or span_s(t_s, start, stop + 1, rate_hz) < p.min_still_s:
         return False
-    then = calibration_still_mask(gyr[: stop + 1], acc[: stop + 1], rate_hz, p, t_s[: stop + 1])
-    return bool(then[start:].all())
+    seen = slice(max(0, start - mask_reach(p, rate_hz)), stop + 1)  # what the mask there needs
+    then = calibration_still_mask(gyr[seen], acc[seen], rate_hz, p, t_s[seen])
+    return bool(then[start - seen.start :].all())
 
 
 def _axis_and_metrics(

@@ -21,6 +21,7 @@ from hipsense.signal.calibration import (
     calibrate_mounting,
     calibration_still_mask,
     count_swings,
+    mask_reach,
     span_s,
 )
 from hipsense.signal.motion_phases import dominant_axis
@@ -28,11 +29,6 @@ from hipsense.signal.orientation import up_in_sensor
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-_MASK_REACH_WINDOWS = 3
-"""The still mask at a sample depends on samples at most 2.5 still windows (+1) away (its
-4-window accelerometer mean, then a 1-window maximum): three windows of context make the
-recomputed tail exact, and samples three windows before the end final."""
 
 STOPPED_S = 0.5
 """Stillness after the swings that counts as having stopped: a swing's turnaround looks still
@@ -86,8 +82,7 @@ class CalibrationTracker:
         self._up = np.empty((0, 3))  # the fused up in the sensor frame
         self._still: BoolArray = np.zeros(0, dtype=bool)
         self._final = 0  # leading samples of ``_still`` that later samples cannot change
-        win = max(1, round(self.params.still.window_s * self.rate_hz))
-        self._reach = _MASK_REACH_WINDOWS * win + 2
+        self._reach = mask_reach(self.params, rate_hz)
         self.calibration: MountingCalibration | None = None
         self._problem: str | None = None
         self._text = _messages(posture, self.params.min_swings)
