@@ -30,6 +30,7 @@ from hipsense.exports import (
     quat_columns,
     write_reps_csv,
 )
+from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks, markers_in
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, SetSummary
@@ -69,7 +70,6 @@ def _open(args: argparse.Namespace) -> tuple[InputStream, str | None]:
     return open_input(args.path, sensor_id=args.sensor, salvage=True), None
 
 
-GRAVITY_MPS2 = 9.80665
 # A thigh turns at up to ~8 rad/s (470 °/s) in a vigorous swing; most of a file is slower.
 GYRO_P99_MAX_RADPS = 20.0
 
@@ -83,17 +83,17 @@ def wrong_units(loaded: LoadedInput) -> str | None:
     acc = np.concatenate([b.acc_mps2 for b in loaded.batches])
     gyr = np.concatenate([b.gyr_radps for b in loaded.batches])
     acc_mps2 = float(np.median(np.linalg.norm(acc, axis=1)))
-    ratio = acc_mps2 / GRAVITY_MPS2
+    ratio = acc_mps2 / STANDARD_GRAVITY_MPS2
     if not 0.6 < ratio < 1.6:
         if 0.6 < acc_mps2 < 1.6:
             hint = "the values look like g: name the columns acc_x_g, acc_y_g, acc_z_g"
-        elif 0.6 < ratio / GRAVITY_MPS2 < 1.6:
+        elif 0.6 < ratio / STANDARD_GRAVITY_MPS2 < 1.6:
             hint = "the values look like m/s²: name the columns acc_x_mps2, acc_y_mps2, acc_z_mps2"
         else:
             hint = "check the unit of the acc_ columns (acc_x_mps2.. or acc_x_g..)"
         return (
             f"the accelerometer reads {acc_mps2:.3g} m/s² at rest (median), not gravity's"
-            f" {GRAVITY_MPS2:.2f}: {hint}"
+            f" {STANDARD_GRAVITY_MPS2:.2f}: {hint}"
         )
     gyr_radps = float(np.percentile(np.linalg.norm(gyr, axis=1), 99))
     if gyr_radps > GYRO_P99_MAX_RADPS:

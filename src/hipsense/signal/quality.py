@@ -223,8 +223,9 @@ class RepJudge:
                 flags.append(SHORT_RANGE)
             if rep.duration_s < p.rushed_ratio * ref_s:
                 flags.append(RUSHED)
-        if p.min_rep_tempo_s is not None and rep.duration_s < p.min_rep_tempo_s:
-            flags += [RUSHED] if RUSHED not in flags else []
+        quick = p.min_rep_tempo_s is not None and rep.duration_s < p.min_rep_tempo_s
+        if quick and RUSHED not in flags:
+            flags.append(RUSHED)
         if p.min_descent_s is not None and rep.descent_s < p.min_descent_s:
             flags.append(SLOW_LOWERING_MISSED)
         if p.min_hold_s is not None and rep.hold_s < p.min_hold_s:

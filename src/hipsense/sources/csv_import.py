@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from hipsense.errors import CsvFormatError
 from hipsense.samples import STANDARD_GRAVITY_MPS2, SampleBatch
+from hipsense.words import counted
 
 GAP_FACTOR = 1.5
 MIN_RATE_HZ = 1.0
@@ -244,7 +245,7 @@ def _skip_bad_rows(
     if bad.any():
         count = int(bad.sum())
         warnings.append(
-            f"{_rows_text(count)} with an empty or non-finite value skipped as lost"
+            f"{counted(count, 'row')} with an empty or non-finite value skipped as lost"
             f" sample{'s' if count > 1 else ''} (first at line {int(lines[np.argmax(bad)])})"
         )
     kept = np.flatnonzero(~bad)
@@ -253,16 +254,12 @@ def _skip_bad_rows(
     repeated = np.flatnonzero(np.diff(data[:, 0]) == 0) + 1
     if repeated.size:
         warnings.append(
-            f"{_rows_text(repeated.size)} repeating the previous row's time_s dropped"
+            f"{counted(int(repeated.size), 'row')} repeating the previous row's time_s dropped"
             f" (first at line {int(lines[repeated[0]])})"
         )
         kept = np.setdiff1d(np.arange(len(data)), repeated)
         data, lines, skipped_before = data[kept], lines[kept], skipped_before[kept]
     return data, lines, warnings, skipped_before
-
-
-def _rows_text(count: int) -> str:
-    return f"{count} row{'s' if count > 1 else ''}"
 
 
 def _check_time(

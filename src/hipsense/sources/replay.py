@@ -317,8 +317,8 @@ def recording_notes(rec: Recording, stats: ReplayStats) -> tuple[str, ...]:
     if stats.lost_samples:
         share = 100.0 * stats.lost_samples / (stats.lost_samples + stats.received_samples)
         shown = f"{share:.1f}" if share >= 0.1 else "< 0.1"
-        count = f"{stats.lost_samples} sample{'s' if stats.lost_samples != 1 else ''}"
-        notes.append(f"{count} lost in transit ({shown} %), bridged")
+        lost = counted(stats.lost_samples, "sample")
+        notes.append(f"{lost} lost in transit ({shown} %), bridged")
     return tuple(notes)
 
 

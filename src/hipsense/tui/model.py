@@ -114,7 +114,7 @@ class SessionModel:
     ) -> None:
         """Show an exercise (or the other leg): bests reset; set tallies reset on a new drill."""
         same = exercise_id == self.exercise.id
-        if exercise_id != self.exercise.id:
+        if not same:
             self.exercise = get_exercise(exercise_id)
             self._reset_sets()
         self.leg = leg

@@ -125,7 +125,7 @@ def slr_leg_lines(leg: str, result: SlrUpdate | None, trials: int) -> list[str]:
         return [title, "not tested yet"]
     counted = result.trials_counted or (True,) * len(result.trial_peaks_deg)
     # a rushed raise set aside (it does not count toward the best) shows in brackets
-    peaks = [f"{p:.0f}°" if c else f"({p:.0f}°)"
+    peaks = [deg(p) if c else f"({deg(p)})"
              for p, c in zip(result.trial_peaks_deg, counted, strict=True)]  # fmt: skip
     peaks += ["—"] * max(0, trials - len(peaks))
     # The trials on their own line: after the title they wrapped at 80 columns, leaving the
