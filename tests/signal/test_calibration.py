@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from bench_sets import benchmark_set
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import CATALOGUE, Leg, Posture
@@ -129,13 +130,8 @@ def test_a_still_phase_the_guide_accepted_calibrates_offline_too() -> None:
     """Knee drives right after a 2.25 s still phase: the guide (live, and analyze's live pass)
     accepted it, while the offline still mask, its windows seeing the first drive coming,
     counted 1.93 s and refused: "stand still again for 2 s after the swings"."""
-    rng = np.random.default_rng(14_001)
-    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
-    rate_hz = float(rng.choice([50.0, 100.0, 200.0]))
-    plan = plan_set("knee-drive", leg, 8, rng)
-    s = simulate(
-        plan, rate_hz=rate_hz, seed=4001, conditions=Conditions.clean().with_(random_mounting=True)
-    )
+    s = benchmark_set("knee-drive", 4001, Conditions.clean().with_(random_mounting=True))
+    leg = s.leg
     still_again = s.segments[2]
     assert still_again.kind == "still" and still_again.end_s - still_again.start_s < 2.3
     quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from bench_sets import benchmark_set
 
 from hipsense.events import AngleUpdate
 from hipsense.exercises import CATALOGUE, Leg, Posture
@@ -25,16 +26,21 @@ def _slr(seed: int) -> SimSession:
 def _shown(s: SimSession, keep: np.ndarray, cal: MountingCalibration) -> AngleBatch:
     pipe = AnglePipeline(s.rate_hz, cal.posture, cal.leg, cal)
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
-    shown = Published()
     batches = [SampleBatch("s", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10])
                for i in range(0, len(t), 10)]  # fmt: skip
-    rows = [shown.add(pipe.update(b)) for b in batches]
-    rows += [r for r in [shown.finish()] if r is not None]
+    rows = _published([pipe.update(b) for b in batches])
     t_s, flexion, abduction, quat, valid, bridged = (
         np.concatenate([getattr(r, f) for r in rows])
         for f in ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "valid", "bridged")
     )
     return AngleBatch(t_s, flexion, abduction, quat, valid, bridged=bridged)
+
+
+def _published(outs: list[AngleBatch]) -> list[AngleBatch]:
+    """The rows a session shows for these pipeline outputs, revisions and holds applied."""
+    shown = Published()
+    rows = [shown.add(o) for o in outs]
+    return rows + [r for r in [shown.finish()] if r is not None]
 
 
 def _lost_top(s: SimSession, index: int) -> tuple[TruthRep, np.ndarray]:
@@ -123,11 +129,8 @@ def test_a_drive_halted_in_a_gap_then_a_foot_strike_is_corrected_before_any_chec
     # Realistic knee drives (seed 2046 of the benchmark's sampling, 100 Hz): a 0.2 s burst
     # lost as a drive came down at 380 deg/s and stopped, then a foot strike and the next
     # drive: no calm check for 0.45 s. The bridge was 10.6 deg off and shown so throughout.
-    rng = np.random.default_rng(12_046)
-    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
-    rate = float(rng.choice([50.0, 100.0, 200.0]))
-    s = simulate(plan_set("knee-drive", leg, 8, rng), rate_hz=rate, seed=2046,
-                 conditions=Conditions.realistic())  # fmt: skip
+    s = benchmark_set("knee-drive", 2046, Conditions.realistic())
+    rate, leg = s.rate_hz, s.leg
     assert rate == 100.0 and s.lost[round(24.6 * rate)]
     keep = ~s.lost
     pipe = AnglePipeline(rate, Posture.STANDING, leg)
@@ -234,12 +237,7 @@ def test_published_releases_history_whole_and_a_hold_without_a_time() -> None:
 
 
 def _realistic_slr(seed: int) -> SimSession:
-    """A realistic SLR set as ``bench/bench_angles.py`` samples it for ``seed``."""
-    rng = np.random.default_rng(10_000 + seed)
-    leg = Leg.LEFT if rng.random() < 0.5 else Leg.RIGHT
-    rate = float(rng.choice([50.0, 100.0, 200.0]))
-    plan = plan_set("slr", leg, 8, rng)
-    return simulate(plan, rate_hz=rate, seed=seed, conditions=Conditions.realistic())
+    return benchmark_set("slr", seed, Conditions.realistic())
 
 
 def _live_peak_error(s: SimSession, index: int) -> float:
@@ -252,9 +250,7 @@ def _live_peak_error(s: SimSession, index: int) -> float:
     k = next(i for i, o in enumerate(outs) if o.backfill is not None)
     back = outs[k].backfill
     assert back is not None
-    shown = Published()
-    rows = [shown.add(o) for o in [back, *outs[k + 1 :]]]
-    rows += [r for r in [shown.finish()] if r is not None]
+    rows = _published([back, *outs[k + 1 :]])
     t_all = np.concatenate([r.t_s for r in rows])
     flex = np.concatenate([r.flexion_deg for r in rows])
     rep = s.reps[index]
