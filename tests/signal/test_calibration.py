@@ -15,7 +15,7 @@ from hipsense.signal.calibration import (
 )
 from hipsense.signal.calibration_tracker import CalibrationPhase, CalibrationTracker
 from hipsense.signal.orientation import estimate_orientation_causal
-from hipsense.sim import Conditions, SimSession, plan_set, simulate
+from hipsense.sim import Conditions, SimSession, TruthRep, plan_set, simulate
 
 
 def _session(
@@ -204,13 +204,21 @@ def test_a_raise_hidden_by_lost_samples_is_no_still_phase() -> None:
     assert _flexion_rmse_deg(s, t, offline.flexion_deg) < 1.5
 
 
-def test_a_gap_the_leg_moved_across_splits_the_still_phase() -> None:
-    s = _session("slr", Leg.RIGHT, 6)
+def _first_raise(
+    s: SimSession,
+) -> tuple[np.ndarray, MountingCalibration, TruthRep, np.ndarray, float]:
+    """A right-leg SLR set's causal fusion, oracle mounting, first raise, its samples and the
+    time of its top."""
     quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
     oracle = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
     first = s.reps[0]
     rep = (s.t_s >= first.start_s) & (s.t_s < first.end_s)
-    top = s.t_s[rep][np.argmax(s.flexion_deg[rep])]
+    return quat, oracle, first, rep, float(s.t_s[rep][np.argmax(s.flexion_deg[rep])])
+
+
+def test_a_gap_the_leg_moved_across_splits_the_still_phase() -> None:
+    s = _session("slr", Leg.RIGHT, 6)
+    quat, oracle, first, _, top = _first_raise(s)
     keep = ~((s.t_s >= first.start_s) & (s.t_s < top))  # the whole way up is missing
     t, g, a, q = s.t_s[keep], s.gyr_radps[keep], s.acc_mps2[keep], quat[keep]
     tracker = CalibrationTracker(s.rate_hz, Posture.SUPINE, Leg.RIGHT)
@@ -230,11 +238,7 @@ def test_a_raise_hidden_on_its_way_up_is_seen_at_its_top() -> None:
     # The tracker must calibrate on the top hold, not restart with the hold as its "rest".
     for seed in (6, 7, 8):
         s = _session("slr", Leg.RIGHT, seed)
-        quat = estimate_orientation_causal(s.gyr_radps, s.acc_mps2, s.rate_hz)
-        oracle = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
-        first = s.reps[0]
-        rep = (s.t_s >= first.start_s) & (s.t_s < first.end_s)
-        top = s.t_s[rep][np.argmax(s.flexion_deg[rep])]
+        quat, oracle, first, rep, top = _first_raise(s)
         hold = rep & (s.t_s > top) & (s.flexion_deg > first.peak_deg - 0.5)
         keep = (s.t_s < first.start_s) | (hold & (s.t_s > top + 0.1))
         t, g, a, q = s.t_s[keep], s.gyr_radps[keep], s.acc_mps2[keep], quat[keep]
