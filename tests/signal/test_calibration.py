@@ -75,6 +75,18 @@ def test_circles_are_not_a_forward_swing() -> None:
         _calibrate(s, Posture.STANDING)
 
 
+def test_lying_still_throughout_is_no_raise_not_a_crash() -> None:
+    """A supine file with no raise at all: the whole of it is the still phase (it used to
+    end in numpy's "zero-size array to reduction operation")."""
+    n = 400
+    rng = np.random.default_rng(2)
+    gyr = rng.normal(0.0, 0.002, (n, 3))
+    acc = np.array([0.0, 9.81, 0.0]) + rng.normal(0.0, 0.01, (n, 3))
+    quat = estimate_orientation_causal(gyr, acc, 100.0)
+    with pytest.raises(CalibrationError, match="no leg raise seen"):
+        calibrate_mounting(gyr, acc, quat, 100.0, posture=Posture.SUPINE, leg=Leg.RIGHT)
+
+
 def test_one_swing_is_too_few() -> None:
     s = _session("swing-forward", Leg.LEFT, 4, n_reps=1, with_calibration=False)
     with pytest.raises(CalibrationError, match="only 1 swing seen"):

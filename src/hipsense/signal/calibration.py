@@ -134,6 +134,12 @@ def _still_up(acc: FloatArray) -> FloatArray:
     return _unit(np.nanmean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0))
 
 
+def _no_raise(raise_deg: float) -> str:
+    return (
+        f"no leg raise seen (only {raise_deg:.0f} deg): after lying still, raise the straight leg"
+    )
+
+
 def _raise_span(
     acc: FloatArray,
     up_s: FloatArray,
@@ -179,7 +185,10 @@ def _segments(  # noqa: PLR0917
     first = slice(*still[0])
     later = still[1:]
     if posture is Posture.SUPINE:
-        return first, _raise_span(acc, up_s, first, later, p), None
+        raised = _raise_span(acc, up_s, first, later, p)
+        if raised.stop <= raised.start:  # still to the end: nothing to fit an axis on
+            raise CalibrationError(_no_raise(0.0))
+        return first, raised, None
     long_later = (r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s)
     as_seen = (r for r in later if _lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0]))
     last = next(long_later, None) or next(as_seen, None)
@@ -270,10 +279,7 @@ def calibrate_mounting(
     if posture is Posture.SUPINE and raise_deg < params.min_raise_deg:
         raise_deg = max(raise_deg, _held_rise_deg(gyr, acc, t, move, up0, rate_hz, params))
     if posture is Posture.SUPINE and raise_deg < params.min_raise_deg:
-        raise CalibrationError(
-            f"no leg raise seen (only {raise_deg:.0f} deg): after lying still,"
-            " raise the straight leg"
-        )
+        raise CalibrationError(_no_raise(raise_deg))
     lever = None
     if posture is Posture.STANDING:
         prior = lever_prior(r_ts, leg)
