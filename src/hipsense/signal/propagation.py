@@ -80,6 +80,19 @@ TRUSTED_RATE_RADPS = np.radians(30.0)
 MIN_SHARE_TURN_DEG = 5.0
 """A bridge turning the leg this far gets its correction spread as it turned (``_ramp``)."""
 EARLY_ROWS = 64  # world-frame accelerometer rows kept per span for ``_early``
+MEAN_MIN_S = 0.2
+"""An untrusted bridge's error is measured from the mean of everything received since the
+gap (the accelerometer in the gyro-carried world frame, the lever arm's acceleration
+removed) once it spans this long. The hip stays put, so that mean is gravity plus the
+sensor's change of velocity over the span divided by its length: only the part of the
+velocity the lever arm misses is left (``LEVER_MISS_M`` x the change of rate)..."""
+LEVER_MISS_M = 0.03
+"""...the fitted lever arm's miss (2.5 cm median, 7 cm worst on development seeds)..."""
+MEAN_MAX_ERR_DEG = 1.0
+"""...so the mean is taken once what that miss can tilt it by is under this: when the leg
+turns at the rate it turned at just after the gap again, typically at rest again after a
+drive. A drive halted in a 0.2 s gap at its top, resting 0.05 s (no calm check) and lowered,
+was shown 9 deg off for 0.4 s and corrected only by the quickened fusion."""
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -295,6 +308,9 @@ class BridgeState:
         self.pending_steady = False
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
+        self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
+        self.gyr_first: FloatArray | None = None  # the gyro of the span's first received row
+        self.gyr_latest = np.zeros(3)  # ...and of its latest
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
@@ -320,6 +336,10 @@ def _gyro_path(  # noqa: PLR0917
     state.last_gyro_out = out[-1]
     if real.any():
         world = quat_rotate(out[real], acc[real])
+        state.acc_sum = state.acc_sum + world.sum(axis=0)
+        if state.gyr_first is None:
+            state.gyr_first = gyr[real][0]
+        state.gyr_latest = gyr[real][-1]
         if len(state.early) < EARLY_ROWS:
             state.early = np.vstack([state.early, np.hstack([world, gyr[real]])])[:EARLY_ROWS]
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
@@ -389,9 +409,10 @@ def propagate(  # noqa: PLR0915
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
-    they show is taken at once (``_early``). ``offset_step`` (per real sample, m/s^2): the
-    accelerometer offset removed changed by this much from that sample on
-    (``OrientationEstimator.offset_changed``).
+    they show is taken at once (``_early``), and once the mean of the span so far is sure
+    enough, the span is anchored on it (``_mean_correction``). ``offset_step`` (per real
+    sample, m/s^2): the accelerometer offset removed changed by this much from that sample
+    on (``OrientationEstimator.offset_changed``).
     ``lying``: a supine drill (smaller corrections are taken, ``LYING_MIN_CORRECTION_DEG``).
     """
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
@@ -457,6 +478,7 @@ def propagate(  # noqa: PLR0915
     real &= x.acc_ok
 
     resolved: set[int] = set()  # strict checks whose span's repair re-anchored the filter
+    closed: set[int] = set()  # local spans anchored on their mean: their rest is plain rows
 
     def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
         ok = parts and x.acc_ok[row]
@@ -474,7 +496,7 @@ def propagate(  # noqa: PLR0915
             estimator.offset_changed(steps[a])
         if a == 0 or a in switches:
             estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
-        local = int(span_local[a])
+        local = -1 if int(span_local[a]) in closed else int(span_local[a])
         if local >= 0 and (span_new[local] if a == 0 else span_local[a - 1] != local):
             before = state.last_out  # a new span: from the filter's last output, re-anchored
             gyr0 = x.gyr_radps[a - 1] if a else state.last_gyr
@@ -483,6 +505,7 @@ def propagate(  # noqa: PLR0915
             state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
             state.pending_steady = False
             state.early, state.n_seen = np.empty((0, 6)), 0
+            state.acc_sum, state.gyr_first = np.zeros(3), None
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
             span_id[a:b] = state.open_span
@@ -494,6 +517,11 @@ def propagate(  # noqa: PLR0915
             state.n_seen += int(real_rows[a:b].sum())
             if b in early_cuts and not strict_x[b - 1]:
                 _early(state, estimator, early_n, quat_g[b - 1])
+            mean = _mean_correction(state, estimator.rate_hz) if early_n else None
+            if mean is not None and not strict_x[b - 1]:
+                fixes.append(_anchor_span(state, estimator, mean, quat_g[b - 1], min_deg))
+                closed.add(local)
+                continue
         if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
             cut = b < n_rows and bool(slot[b])  # the next gap begins
             fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1],
@@ -518,16 +546,39 @@ def _resolve(
     filter there; ``cut`` short by the next gap, on its latest trusted samples if any (the
     filter, quick as it is, had too little time); otherwise meet the filter where the span
     ends."""
-    span = state.open_span
-    state.open_span = -1
     anchor = state.calm if at_check else state.trusted if cut else np.empty((0, 3))
     if len(anchor):
-        correction = arc_to_up(np.mean(anchor, axis=0))
-        if _angle_deg(correction) < min_deg:  # within the accelerometer's bias
-            correction = np.array([1.0, 0.0, 0.0, 0.0])
-        _reanchor(state, estimator, quat_multiply(correction, gyro))
-        return Fix(span, correction, True)
+        return _anchor_span(state, estimator, arc_to_up(np.mean(anchor, axis=0)), gyro, min_deg)
+    span = state.open_span
+    state.open_span = -1
     return _meet(span, filt, gyro)
+
+
+def _anchor_span(
+    state: BridgeState, estimator: OrientationEstimator, correction: FloatArray,
+    gyro: FloatArray, min_deg: float,
+) -> Fix:  # fmt: skip
+    """Close the open span with this correction of its gyro-carried attitude (none if under
+    ``min_deg``: within the accelerometer's bias) and put the filter there."""
+    span = state.open_span
+    state.open_span = -1
+    if _angle_deg(correction) < min_deg:
+        correction = np.array([1.0, 0.0, 0.0, 0.0])
+    _reanchor(state, estimator, quat_multiply(correction, gyro))
+    return Fix(span, correction, True)
+
+
+def _mean_correction(state: BridgeState, rate_hz: float) -> FloatArray | None:
+    """The span's error from the mean of its world-frame accelerometer (``MEAN_MIN_S``), or
+    None while what the lever arm's miss can tilt that mean by exceeds ``MEAN_MAX_ERR_DEG``."""
+    span_s = state.n_seen / rate_hz
+    if state.gyr_first is None or span_s < MEAN_MIN_S:
+        return None
+    rate_change = float(np.linalg.norm(state.gyr_latest - state.gyr_first))
+    tilt_deg = np.degrees(LEVER_MISS_M * rate_change / span_s / STANDARD_GRAVITY_MPS2)
+    if tilt_deg > MEAN_MAX_ERR_DEG:
+        return None
+    return arc_to_up(state.acc_sum)
 
 
 def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: FloatArray) -> None:
