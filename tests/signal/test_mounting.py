@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hipsense.exercises import Leg, Posture
-from hipsense.signal.mounting import MountingCalibration
+from hipsense.signal.mounting import MountingCalibration, in_frame
 
 
 def _rotation(rng: np.random.Generator) -> np.ndarray:
@@ -60,4 +60,17 @@ def test_up_in_thigh_without_a_recorded_neutral_uses_the_axes() -> None:
     cal = MountingCalibration.from_rotation(_rotation(rng), Posture.SUPINE, Leg.LEFT)
     up = rng.normal(size=(20, 3))
     offsets = rng.normal(size=(20, 3))
-    np.testing.assert_array_equal(cal.up_in_thigh(up, offsets), up @ cal.r_ts.T)
+    # the same product as ``up @ r_ts.T`` but with the same float operations for any N
+    np.testing.assert_allclose(cal.up_in_thigh(up, offsets), up @ cal.r_ts.T, rtol=0, atol=1e-15)
+
+
+def test_rows_turn_into_the_thigh_frame_alike_one_by_one_and_all_at_once() -> None:
+    # A matrix product rounds one row differently from many: a 1-sample batch's angles
+    # differed from the same sample's in a longer batch in the last bit (a realistic SLR set
+    # split into 400 batches showed it).
+    rng = np.random.default_rng(3)
+    r = _rotation(rng)
+    up = rng.normal(size=(500, 3))
+    one_by_one = np.vstack([in_frame(up[i : i + 1], r) for i in range(len(up))])
+    np.testing.assert_array_equal(in_frame(up, r), one_by_one)
+    np.testing.assert_allclose(in_frame(up, r), up @ r.T, rtol=0, atol=1e-15)

@@ -26,6 +26,7 @@ from hipsense.signal.data_quality import (
 )
 from hipsense.signal.gap_fill import Expanded, expand_checked, hold_last_valid
 from hipsense.signal.lever_arm import RestOffset
+from hipsense.signal.mounting import in_frame
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
     OrientationEstimator,
@@ -111,7 +112,7 @@ def thigh_angles(
     """
     up_s = up_in_sensor(quat_wxyz)
     if acc_offset_mps2 is None:
-        up_thigh = up_s @ calibration.r_ts.T
+        up_thigh = in_frame(up_s, calibration.r_ts)
     else:
         up_thigh = calibration.up_in_thigh(up_s, acc_offset_mps2)
     return angles_from_up(up_thigh, calibration.leg, calibration.posture)

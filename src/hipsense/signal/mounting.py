@@ -51,15 +51,15 @@ class MountingCalibration:
         axes as they are."""
         up = np.asarray(up_in_sensor, dtype=np.float64)
         if self.neutral_acc_in_sensor_mps2 is None:
-            return np.asarray(up @ self.r_ts.T, dtype=np.float64)
+            return in_frame(up, self.r_ts)
         neutral = np.array(self.neutral_acc_in_sensor_mps2)
         old = neutral / np.linalg.norm(neutral)
         new = neutral - np.asarray(acc_offset_mps2, dtype=np.float64)
         new /= np.linalg.norm(new, axis=1, keepdims=True)
-        v, c = _cross(old, new), new @ old
+        v, c = _cross(old, new), np.einsum("ij,j->i", new, old)
         v_up = _cross(v, up)
         turned = up - v_up + _cross(v, v_up) / (1.0 + c)[:, None]
-        return np.asarray(turned @ self.r_ts.T, dtype=np.float64)
+        return in_frame(turned, self.r_ts)
 
     @property
     def quality(self) -> float:
@@ -112,6 +112,13 @@ class MountingCalibration:
             raise CalibrationError(
                 f"saved calibration is unusable ({exc}): calibrate again"
             ) from exc
+
+
+def in_frame(v: FloatArray, r: FloatArray) -> FloatArray:
+    """Rows of ``v`` (N, 3) turned by ``r`` (``v @ r.T``): with the same float operations for
+    any N (a matrix product takes other BLAS paths for one row than for many, so a session's
+    angles would depend on how its samples were batched in the last bits)."""
+    return np.asarray(np.einsum("ij,kj->ik", v, r), dtype=np.float64)
 
 
 def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
