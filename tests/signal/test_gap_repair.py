@@ -102,6 +102,29 @@ def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -
     assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
 
 
+def test_a_resting_leg_is_bridged_still_whatever_its_wobble_at_the_edges() -> None:
+    # At rest the gyro swings +-0.35 rad/s (20 deg/s) at 12 Hz: soft-tissue wobble. Its
+    # slope at a gap's edges is no motion of the leg; carried on as the cubic's slopes it
+    # turned the leg by degrees over a 0.2 s gap (100 Hz), where the wobble turns it by 0.2.
+    t = np.arange(60) / 100.0
+    wobble = 0.35 * np.sin(2 * np.pi * 12.0 * t + 0.3)
+    gyr = np.zeros((60, 3))
+    gyr[:, 1] = wobble
+    lost = np.zeros(60, dtype=bool)
+    lost[24:44] = True
+    got = np.flatnonzero(~lost)
+    missing = np.diff(got, prepend=-1) - 1
+    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
+                    missing, np.zeros((2, 3)))  # fmt: skip
+    bridged_deg = np.degrees(np.sum(x.gyr_radps[24:44, 1]) / 100.0)
+    true_deg = np.degrees(np.sum(wobble[24:44]) / 100.0)
+    assert abs(true_deg) < 0.3 and abs(bridged_deg - true_deg) < 1.0
+    # the planning's measure of the bridge's turn sees the same bridge
+    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 100.0)
+    line = np.linspace(wobble[23], wobble[44], 22)[1:-1]
+    assert turn[24] == pytest.approx(abs(np.degrees(np.sum(x.gyr_radps[24:44, 1] - line) / 100.0)))
+
+
 def test_a_raise_halted_inside_a_burst_is_not_shown_past_its_top() -> None:
     # A quick raise halted at its top and held 0.32 s: lost from 0.12 s before the top (the
     # leg already slowing) into the hold, 0.32 s at 50 Hz. A cubic bridge carried the leg on

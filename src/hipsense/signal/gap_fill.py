@@ -32,6 +32,10 @@ class Expanded:
     has the leg stop (see ``expand_gaps``); None: no bridge does."""
 
 
+STOP_RATE_RADPS = np.radians(30.0)
+"""A leg turning slower than this after a gap has stopped (as the calm checks have it)."""
+
+
 def hold_last_valid(gyr: FloatArray, valid: BoolArray, last_gyr: FloatArray) -> FloatArray:
     """Replace invalid rows by the latest valid row (``last_gyr`` before the batch)."""
     idx = np.where(valid, np.arange(len(gyr)), -1)
@@ -44,7 +48,10 @@ def _edge_slopes(
     gyr: FloatArray, prev: FloatArray, missing_before: IntArray
 ) -> tuple[FloatArray, FloatArray]:
     """Gyro change per sample period at each gap's left edge (into the sample before it) and
-    right edge (out of the sample after it); NaN where the neighbour is not adjacent.
+    right edge (out of the sample after it); NaN where the neighbour is not adjacent; zero
+    where the leg is at rest on both sides (``STOP_RATE_RADPS``): there the change from
+    sample to sample is soft-tissue wobble, not the leg's motion, and a cubic carrying it on
+    through a 0.2 s gap turned a resting leg by 5-9 deg (wobble of +-40 deg/s at 12 Hz).
 
     ``prev`` holds the two rows before the batch.
     """
@@ -53,6 +60,11 @@ def _edge_slopes(
     right = np.full_like(gyr, np.nan)
     if len(gyr) > 1:
         right[:-1] = np.where((missing_before[1:] == 0)[:, None], gyr[1:] - gyr[:-1], np.nan)
+    at_rest = (np.linalg.norm(rows[1:-1], axis=1) < STOP_RATE_RADPS) & (
+        np.linalg.norm(gyr, axis=1) < STOP_RATE_RADPS
+    )
+    left[at_rest] = 0.0
+    right[at_rest] = 0.0  # known without the next sample: the same bridge for any batch split
     return left, right
 
 
@@ -87,8 +99,6 @@ def bridge_turn_deg(
     return np.asarray(turn_deg, dtype=np.float64)
 
 
-STOP_RATE_RADPS = np.radians(30.0)
-"""A leg turning slower than this after a gap has stopped (as the calm checks have it)."""
 STOP_WITHIN = 0.8
 """Share of a gap within which the leg must come to rest for the bridge to hold it there."""
 SETTLED = 0.25
