@@ -53,11 +53,14 @@ SETTLE_S = 0.15
 """After an orientation restart, samples this long are invalid while VQF settles."""
 MAX_HOLD_S = 0.6
 """Rows of an unchecked gap bridge are held back at most this long, then shown as they stand:
-long enough for a raise halted at its top to be checked there, or a drive's bridge by the
-mean of what followed once the leg is back at rest (in continuous swings no calm moment
-comes for seconds). Reps are then announced up to this much later: the 95th percentile of
-confirmation after a rep's end went from -0.06 to 0.23 s for knee drives, -0.13 to 0.38 s
-for straight-leg marches, -0.10 to -0.08 s over all exercises (``bench_reps.py``)."""
+long enough for a raise halted at its top (lost in a blind gap) to be checked there (in
+continuous swings no calm moment comes for seconds)..."""
+MAX_SHOWN_HOLD_S = 0.5
+"""...and rows the fusion could show (not a blind gap) at most this long: time for a drive's
+bridge to be measured by the mean of what followed, once the leg is back at rest. Reps are
+announced that much later: the 95th percentile of confirmation after a rep's end went from
+-0.06 to 0.23 s for knee drives and from -0.13 to 0.28 s for straight-leg marches (0.38 s
+holding 0.6 s), -0.10 to -0.08 s over all exercises (``bench_reps.py --sets 20``)."""
 HISTORY_S = 120.0
 """Samples kept for fusing again once the calibration is known (it restarts after 60 s)."""
 
@@ -224,6 +227,9 @@ class _Repairs:
         # Held back until the bridge is checked (``Published`` caps the wait): shown at once,
         # a drive's top halted in a 0.2 s gap stayed 9 deg off until the correction.
         held_from = float(pending.t_s[0]) if len(pending) else None
+        hides = bool(np.any(pending.valid & ~pending.shown & ~pending.bridged))
+        if held_from is not None and not hides and len(t_s):
+            held_from = max(held_from, float(t_s[-1]) - MAX_SHOWN_HOLD_S)
         rev = _Rows(*(np.concatenate([getattr(r, f) for r in out]) for f in _ROW_FIELDS))
         rev = rev.take(np.isfinite(rev.t_s))
         if not len(rev):
