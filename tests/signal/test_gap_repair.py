@@ -43,6 +43,21 @@ def _published(outs: list[AngleBatch]) -> list[AngleBatch]:
     return rows + [r for r in [shown.finish()] if r is not None]
 
 
+def _self_calibrated_flexion(s: SimSession, posture: Posture) -> tuple[np.ndarray, np.ndarray]:
+    """(t, flexion) a self-calibrating session shows for the received samples: the history
+    back-filled once calibrated, then each batch with its revisions and holds."""
+    pipe = AnglePipeline(s.rate_hz, posture, s.leg)
+    keep = ~s.lost
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    outs = [pipe.update(SampleBatch("s", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
+            for i in range(0, len(t), 10)]  # fmt: skip
+    k = next(i for i, o in enumerate(outs) if o.backfill is not None)
+    back = outs[k].backfill
+    assert back is not None
+    rows = _published([back, *outs[k + 1 :]])
+    return np.concatenate([r.t_s for r in rows]), np.concatenate([r.flexion_deg for r in rows])
+
+
 def _lost_top(s: SimSession, index: int) -> tuple[TruthRep, np.ndarray]:
     """A rep, and the received samples with a 20-sample burst lost over its top."""
     rep = s.reps[index]
@@ -176,17 +191,7 @@ def test_a_drive_halted_at_its_top_in_a_gap_is_shown_corrected_by_the_mean_after
     # is at rest again, measures the error; the rows held until then are shown corrected.
     s = benchmark_set("knee-drive", 1014, Conditions.realistic())
     assert s.rate_hz == 100.0 and s.lost[round(13.8 * s.rate_hz)]
-    keep = ~s.lost
-    pipe = AnglePipeline(s.rate_hz, Posture.STANDING, s.leg)
-    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
-    outs = [pipe.update(SampleBatch("s", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
-            for i in range(0, len(t), 10)]  # fmt: skip
-    k = next(i for i, o in enumerate(outs) if o.backfill is not None)
-    backfill = outs[k].backfill
-    assert backfill is not None
-    rows = _published([backfill, *outs[k + 1 :]])
-    shown_t = np.concatenate([r.t_s for r in rows])
-    shown = np.concatenate([r.flexion_deg for r in rows])
+    shown_t, shown = _self_calibrated_flexion(s, Posture.STANDING)
     after = (shown_t > 13.95) & (shown_t < 14.4)  # from the gap to the rest after the drive
     err = shown[after] - np.interp(shown_t[after], s.t_s, s.flexion_deg)
     assert np.all(np.isfinite(err)) and np.max(np.abs(err)) < 2.0
@@ -289,17 +294,7 @@ def _realistic_slr(seed: int) -> SimSession:
 
 def _live_peak_error(s: SimSession, index: int) -> float:
     """The shown top of rep ``index`` minus its true peak, the session self-calibrating."""
-    pipe = AnglePipeline(s.rate_hz, Posture.SUPINE, s.leg)
-    keep = ~s.lost
-    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
-    outs = [pipe.update(SampleBatch("s", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
-            for i in range(0, len(t), 10)]  # fmt: skip
-    k = next(i for i, o in enumerate(outs) if o.backfill is not None)
-    back = outs[k].backfill
-    assert back is not None
-    rows = _published([back, *outs[k + 1 :]])
-    t_all = np.concatenate([r.t_s for r in rows])
-    flex = np.concatenate([r.flexion_deg for r in rows])
+    t_all, flex = _self_calibrated_flexion(s, Posture.SUPINE)
     rep = s.reps[index]
     return float(np.nanmax(flex[(t_all >= rep.start_s) & (t_all <= rep.end_s)]) - rep.peak_deg)
 
