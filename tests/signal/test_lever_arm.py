@@ -27,7 +27,7 @@ def test_rest_offset_solved_only_at_rest_equals_solving_every_sample() -> None:
     gyr[500:503] += 1.0
     ok = rng.random(n) > 0.02
     probe = RestOffset(RATE_HZ)
-    confirmed = probe._rest(acc, gyr, ok)
+    confirmed = probe._detector.confirmed(acc, gyr, ok)
     lag = probe._lag
     a = np.where(ok[:, None], acc, np.nan)
     u = a / np.linalg.norm(a, axis=1)[:, None]

@@ -25,6 +25,7 @@ from hipsense.signal.lever_arm import estimate_lever_arm, lever_prior
 from hipsense.signal.motion_phases import StillParams, dominant_axis, runs, still_mask
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
+from hipsense.signal.rest_bias import RestBias, still_bias
 from hipsense.signal.thigh_frame import angles_from_up
 from hipsense.words import counted
 
@@ -296,8 +297,29 @@ def calibrate_mounting(
         n_swings=max(n_swings, 1) if posture is Posture.SUPINE else n_swings,
         lever_arm_in_sensor_m=None if lever is None else _vec3(lever),
         neutral_acc_in_sensor_mps2=_vec3(neutral),
-        rest_gyr_radps=_vec3(np.mean(gyr[still_idx], axis=0)),
+        rest_gyr_radps=_vec3(
+            _rest_gyr(gyr, acc, t, rate_hz, [first] if second is None else [first, second])
+        ),
     )
+
+
+def _rest_gyr(
+    gyr: FloatArray, acc: FloatArray, t_s: FloatArray, rate_hz: float, still: list[slice]
+) -> FloatArray:
+    """The gyro bias over the still phases without the body's sway (``rest_bias``), each
+    phase's estimate weighted by its covariance; the plain mean if none gives one."""
+    found = [still_bias(gyr[s], acc[s], rate_hz, t_s=t_s[s]) for s in still]
+    known = [f for f in found if f is not None]
+    if not known:
+        return np.asarray(np.mean(np.concatenate([gyr[s] for s in still]), axis=0))
+    return _combined(known)
+
+
+def _combined(found: list[RestBias]) -> FloatArray:
+    info = [np.linalg.inv(f.covariance_dps2()) for f in found]
+    weighted = sum((i @ np.asarray(f.bias_radps) for i, f in zip(info, found, strict=True)),
+                   np.zeros(3))  # fmt: skip
+    return np.asarray(np.linalg.solve(sum(info, np.zeros((3, 3))), weighted), dtype=np.float64)
 
 
 def _vec3(v: FloatArray) -> tuple[float, float, float]:

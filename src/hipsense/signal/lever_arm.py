@@ -144,39 +144,27 @@ def _ema(x: FloatArray, alpha: float, zi: FloatArray | None) -> tuple[FloatArray
     return np.asarray(y, dtype=np.float64), np.asarray(zf, dtype=np.float64)
 
 
-class RestOffset:
-    """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
-
-    Rest: a slow gyro and a steady |a| for at least ``min_rest_s`` before the sample and
-    ``confirm_s`` after it (this leaves out the brief standstill at a swing's turning point,
-    where the angular acceleration peaks, and a motion's first samples, which the averaged
-    gyro still passes: they taught a clean sensor offsets of 0.05 m/s^2; an SLR's 0.3-2 s hold
-    at the top counts, and gives the offset along that direction too). u is the
-    measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
-    rested in keep a zero offset (the ridge).
-    Everything is causal with carried state, so any batch split gives identical offsets.
-    """
+class RestDetector:
+    """Streaming rest detection: a slow gyro and a steady |a| for at least ``min_rest_s``
+    before a sample and ``confirm_s`` after it (this leaves out the brief standstill at a
+    swing's turning point, where the angular acceleration peaks, and a motion's first samples,
+    which the averaged gyro still passes). Causal with carried state: any batch split gives
+    the same flags. Shared by ``RestOffset`` and the gyro's rest bias (``rest_bias``)."""
 
     def __init__(
-        self,
-        rate_hz: float,
-        min_rest_s: float = 0.15,
-        ridge_s: float = 0.1,
-        confirm_s: float = CONFIRM_S,
+        self, rate_hz: float, min_rest_s: float = 0.15, confirm_s: float = CONFIRM_S
     ) -> None:
-        self._min_run = max(1, round(min_rest_s * rate_hz))
-        self._lag = max(0, round(confirm_s * rate_hz))
-        self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
-        self._ridge = ridge_s * rate_hz * np.eye(3)
+        self.min_run = max(1, round(min_rest_s * rate_hz))
+        self.lag = max(0, round(confirm_s * rate_hz))
         self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.05 * rate_hz))  # gyro noise only
         self._alpha_norm = 1.0 - np.exp(-1.0 / (0.1 * rate_hz))
         self._gyr_zi: FloatArray | None = None
         self._norm_zi: FloatArray | None = None
         self._run = 0
-        self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
-        self.offset_mps2 = np.zeros(3)
 
-    def _rest(self, acc: FloatArray, gyr: FloatArray, ok: npt.NDArray[np.bool_]) -> BoolArray:
+    def confirmed(self, acc: FloatArray, gyr: FloatArray, ok: npt.NDArray[np.bool_]) -> BoolArray:
+        """Per sample i: whether sample i - ``lag`` is at rest (calm ``min_run`` samples up to
+        it and ``lag`` samples after it)."""
         if ok.all():  # nothing to blank out
             norm = _norm(acc)
         else:
@@ -193,7 +181,35 @@ class RestOffset:
         self._run = int(run[-1])
         # Confirmed ``lag`` samples later: calm before *and* after (a motion's onset passes
         # the averaged gyro, its |a| is not g).
-        return np.asarray(run >= self._min_run + self._lag)
+        return np.asarray(run >= self.min_run + self.lag)
+
+
+class RestOffset:
+    """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
+
+    Rest (``RestDetector``): a slow gyro and a steady |a| for at least ``min_rest_s`` before
+    the sample and ``confirm_s`` after it (this leaves out the brief standstill at a swing's
+    turning point, where the angular acceleration peaks, and a motion's first samples, which
+    the averaged gyro still passes: they taught a clean sensor offsets of 0.05 m/s^2; an SLR's
+    0.3-2 s hold at the top counts, and gives the offset along that direction too). u is the
+    measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
+    rested in keep a zero offset (the ridge).
+    Everything is causal with carried state, so any batch split gives identical offsets.
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        min_rest_s: float = 0.15,
+        ridge_s: float = 0.1,
+        confirm_s: float = CONFIRM_S,
+    ) -> None:
+        self._detector = RestDetector(rate_hz, min_rest_s, confirm_s)
+        self._lag = self._detector.lag
+        self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
+        self._ridge = ridge_s * rate_hz * np.eye(3)
+        self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
+        self.offset_mps2 = np.zeros(3)
 
     def update(
         self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
@@ -232,7 +248,7 @@ class RestOffset:
         """Rows of this batch that confirmed a rest sample, and the running sums after each
         (None when none did)."""
         n = len(acc_mps2)
-        confirmed = self._rest(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
+        confirmed = self._detector.confirmed(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
         # Only confirmed samples change the sums: their terms are summed and solved, and
         # the offset is held in between (the same additions and solves as summing zeros for
         # the others, so the same bits).

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from vqf import VQF, offlineVQF
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.rest_bias import Handoff, RestBiasTracker
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -49,12 +50,18 @@ class OrientationParams:
     rest_threshold_gyr_dps: float = 2.0
     rest_threshold_acc_mps2: float = 0.5
     output_shift_samples: float = 0.0
+    still_run_bias: bool = False
+    """The gyro bias at rest from hipsense's still runs (``rest_bias``, postural sway taken
+    out) instead of VQF's rest estimate (the gyro low-passed over 0.5 s, which takes the sway
+    for bias: 1 deg/s off after a 2 s still phase, the set after it 2.5 deg low). VQF's rest
+    updates are then off; its motion bias estimate runs at rest too. Causal filter only:
+    ``offlineVQF`` keeps its own (it looks both ways)."""
 
     def vqf_kwargs(self) -> dict[str, float | bool]:
         return {
             "tauAcc": self.tau_acc_s,
             "motionBiasEstEnabled": self.motion_bias_estimation,
-            "restBiasEstEnabled": self.rest_bias_estimation,
+            "restBiasEstEnabled": self.rest_bias_estimation and not self.still_run_bias,
             "magDistRejectionEnabled": False,
             "biasSigmaInit": self.bias_sigma_init_dps,
             "biasForgettingTime": self.bias_forgetting_time_s,
@@ -73,7 +80,11 @@ VQF_DEFAULTS = OrientationParams()
 """VQF's own published defaults, no timing alignment (the baseline)."""
 
 HIPSENSE_PARAMS = OrientationParams(
-    tau_acc_s=2.0, bias_clip_dps=6.0, bias_sigma_init_dps=1.0, output_shift_samples=-0.5
+    tau_acc_s=2.0,
+    bias_clip_dps=6.0,
+    bias_sigma_init_dps=1.0,
+    output_shift_samples=-0.5,
+    still_run_bias=True,
 )
 """hipsense's parameters for instantaneously sampled sensors (the simulator, the protocol).
 
@@ -169,6 +180,8 @@ class OrientationEstimator:
         self.params = params
         self._vqf = VQF(1.0 / self.rate_hz, **params.vqf_kwargs())
         self._quick_tau_s: float | None = None
+        self._rest = RestBiasTracker(self.rate_hz) if params.still_run_bias else None
+        self._prior: tuple[int, FloatArray, FloatArray] | None = None  # run, bias, P before it
 
     def update(
         self,
@@ -180,7 +193,20 @@ class OrientationEstimator:
         gyr, acc = _prepare(gyr_radps, acc_mps2, valid)
         if gyr.shape[0] == 0:
             return np.empty((0, 4))
-        out = self._vqf.updateBatch(gyr, acc)
+        found = [] if self._rest is None else self._rest.update(gyr, acc, np.any(acc != 0, 1))
+        if not found:
+            out = self._vqf.updateBatch(gyr, acc)
+            return _shift(out, gyr, self.params.output_shift_samples / self.rate_hz)
+        quat, bias, done = [], [], 0
+        for at, handoff in [*((h.at, h) for h in found), (len(gyr), None)]:
+            if at > done:
+                part = self._vqf.updateBatch(gyr[done:at], acc[done:at])
+                quat.append(part["quat6D"])
+                bias.append(part["bias"])
+                done = at
+            if handoff is not None:
+                self._learn_rest_bias(handoff)
+        out = {"quat6D": np.concatenate(quat), "bias": np.concatenate(bias)}
         return _shift(out, gyr, self.params.output_shift_samples / self.rate_hz)
 
     @property
@@ -203,14 +229,28 @@ class OrientationEstimator:
             self._vqf.state = self._steady_lp(st, up_i)
 
     def set_gyro_bias(self, bias_radps: npt.ArrayLike, sigma_dps: float = 0.1) -> None:
-        """Start from a bias measured at rest: VQF's own rest detection needs 1.5 s of calm,
-        rarer than one would think (body sway), and every 0.5 deg/s of bias it has not
-        learnt yet tilts the estimate by ~1 deg (bias x tau_acc)."""
-        self._vqf.setBiasEstimate(np.asarray(bias_radps, dtype=np.float64), sigma_dps)
+        """Start from a bias measured at rest: every 0.5 deg/s of bias not learnt yet tilts
+        the estimate by ~1 deg (bias x tau_acc). (VQF takes sigma in rad/s: passed 0.1, it
+        was 5.7 deg/s, and the next update replaced the bias.)"""
+        bias = np.asarray(bias_radps, dtype=np.float64)
+        self._vqf.setBiasEstimate(bias, float(np.radians(sigma_dps)))
+        self._prior = None  # an open still run's next hand-off adds to this
 
-    @property
-    def at_rest(self) -> bool:
-        return bool(self._vqf.getRestDetected())
+    def _learn_rest_bias(self, handoff: Handoff) -> None:
+        """Combine a still run's bias with VQF's estimate from before the run (Kalman update
+        with both covariances: across gravity the run's is usually much the better, along it
+        not); a later hand-off of the same run replaces it."""
+        st = self._vqf.state
+        if self._prior is None or self._prior[0] != handoff.run:
+            p_now = np.asarray(st["biasP"], dtype=np.float64).reshape(3, 3)
+            self._prior = (handoff.run, np.asarray(st["bias"], dtype=np.float64), p_now)
+        _, bias, p = self._prior
+        r = handoff.rest.covariance_dps2() * 1e4  # VQF keeps P in (0.01 deg/s)^2
+        gain = p @ np.linalg.inv(p + r)
+        st["bias"] = bias + gain @ (np.asarray(handoff.rest.bias_radps) - bias)
+        p = (np.eye(3) - gain) @ p
+        st["biasP"] = ((p + p.T) / 2).ravel()
+        self._vqf.state = st
 
     def realign(self, acc_mps2: FloatArray) -> None:
         """Snap the inclination to one trusted accelerometer sample; keep heading and bias.
@@ -246,6 +286,8 @@ class OrientationEstimator:
         turn = np.concatenate([[1.0 + float(now @ was)], np.cross(now, was)])  # now -> was
         st["accQuat"] = quat_multiply(turn / np.linalg.norm(turn), acc_quat)
         self._vqf.state = st
+        if self._rest is not None:
+            self._rest.offset_changed(step_mps2)
 
     def _steady_lp(self, st: dict[str, FloatArray], acc_i: FloatArray) -> dict[str, FloatArray]:
         """VQF's low-passed accelerometer (inertial frame) in steady state on ``acc_i``."""
@@ -261,6 +303,8 @@ class OrientationEstimator:
         bias, sigma = self._vqf.getBiasEstimate()
         self._vqf.resetState()
         self._vqf.setBiasEstimate(bias, sigma)
+        if self._rest is not None:
+            self._rest.reset()
 
 
 def estimate_orientation_offline(
@@ -274,7 +318,8 @@ def estimate_orientation_offline(
     gyr, acc = _prepare(gyr_radps, acc_mps2, valid)
     if gyr.shape[0] == 0:
         return np.empty((0, 4))
-    out = offlineVQF(gyr, acc, None, 1.0 / rate_hz, params.vqf_kwargs())
+    kwargs = replace(params, still_run_bias=False).vqf_kwargs()  # offlineVQF's own rest bias
+    out = offlineVQF(gyr, acc, None, 1.0 / rate_hz, kwargs)
     return _shift(out, gyr, params.output_shift_samples / rate_hz)
 
 
