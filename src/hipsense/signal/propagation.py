@@ -413,7 +413,10 @@ def propagate(  # noqa: PLR0915
     enough, the span is anchored on it (``_mean_correction``). ``offset_step`` (per real
     sample, m/s^2): the accelerometer offset removed changed by this much from that sample
     on (``OrientationEstimator.offset_changed``).
-    ``lying``: a supine drill (smaller corrections are taken, ``LYING_MIN_CORRECTION_DEG``).
+    ``lying``: a supine drill (smaller corrections are taken, ``LYING_MIN_CORRECTION_DEG``;
+    while quick, only ``trusted`` samples feed the accelerometer: no lever arm removes the
+    leg's own acceleration, and a raise halting at its top, 330 deg/s to rest in 0.15 s,
+    pulled the quick filter 9 deg past the top it then held, seed 6026).
     """
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
     rows = x.real_index
@@ -511,7 +514,10 @@ def propagate(  # noqa: PLR0915
             span_id[a:b] = state.open_span
             quat_g[a:b] = _gyro_path(state, x.gyr_radps[a:b], x.acc_mps2[a:b], real[a:b], timing,
                                      trusted_x[a:b])  # fmt: skip
-        parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], x.acc_ok[a:b]))
+        acc_ok = x.acc_ok[a:b]
+        if lying and quick_x[a]:  # the quick filter takes only a leg's gravity (``propagate``)
+            acc_ok = acc_ok & trusted_x[a:b]
+        parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], acc_ok))
         state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
         if local >= 0:
             state.n_seen += int(real_rows[a:b].sum())
