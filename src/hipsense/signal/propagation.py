@@ -309,8 +309,7 @@ class BridgeState:
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
         self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
-        self.gyr_first: FloatArray | None = None  # the gyro of the span's first received row
-        self.gyr_latest = np.zeros(3)  # ...and of its latest
+        self.gyr_latest = np.zeros(3)  # the gyro of its latest received row (first: ``early``)
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
@@ -337,8 +336,6 @@ def _gyro_path(  # noqa: PLR0917
     if real.any():
         world = quat_rotate(out[real], acc[real])
         state.acc_sum = state.acc_sum + world.sum(axis=0)
-        if state.gyr_first is None:
-            state.gyr_first = gyr[real][0]
         state.gyr_latest = gyr[real][-1]
         if len(state.early) < EARLY_ROWS:
             state.early = np.vstack([state.early, np.hstack([world, gyr[real]])])[:EARLY_ROWS]
@@ -508,7 +505,7 @@ def propagate(  # noqa: PLR0915
             state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
             state.pending_steady = False
             state.early, state.n_seen = np.empty((0, 6)), 0
-            state.acc_sum, state.gyr_first = np.zeros(3), None
+            state.acc_sum = np.zeros(3)
             state.open_span, state.next_span = state.next_span, state.next_span + 1
         if local >= 0:
             span_id[a:b] = state.open_span
@@ -523,7 +520,8 @@ def propagate(  # noqa: PLR0915
             state.n_seen += int(real_rows[a:b].sum())
             if b in early_cuts and not strict_x[b - 1]:
                 _early(state, estimator, early_n, quat_g[b - 1])
-            mean = _mean_correction(state, estimator.rate_hz) if early_n else None
+            lever_removed = early_n > 0  # ``early_n`` is 0 without a lever arm
+            mean = _mean_correction(state, estimator.rate_hz) if lever_removed else None
             if mean is not None and not strict_x[b - 1]:
                 fixes.append(_anchor_span(state, estimator, mean, quat_g[b - 1], min_deg))
                 closed.add(local)
@@ -578,9 +576,9 @@ def _mean_correction(state: BridgeState, rate_hz: float) -> FloatArray | None:
     """The span's error from the mean of its world-frame accelerometer (``MEAN_MIN_S``), or
     None while what the lever arm's miss can tilt that mean by exceeds ``MEAN_MAX_ERR_DEG``."""
     span_s = state.n_seen / rate_hz
-    if state.gyr_first is None or span_s < MEAN_MIN_S:
+    if not len(state.early) or span_s < MEAN_MIN_S:
         return None
-    rate_change = float(np.linalg.norm(state.gyr_latest - state.gyr_first))
+    rate_change = float(np.linalg.norm(state.gyr_latest - state.early[0, 3:]))
     tilt_deg = np.degrees(LEVER_MISS_M * rate_change / span_s / STANDARD_GRAVITY_MPS2)
     if tilt_deg > MEAN_MAX_ERR_DEG:
         return None
