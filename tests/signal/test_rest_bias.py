@@ -84,6 +84,8 @@ def test_too_short_or_moving_runs_give_no_estimate() -> None:
     acc = Rotation.from_rotvec(-np.outer(np.cumsum(rate) / RATE_HZ, axis)).apply(acc)
     assert still_bias(gyr, acc, RATE_HZ) is None
     assert still_bias(gyr[150:], acc[150:], RATE_HZ) is not None  # still again after it
+    empty = np.empty((0, 3))
+    assert still_bias(empty, empty, RATE_HZ, t_s=np.empty(0)) is None  # no samples at all
 
 
 def _still_move_still(seed: int) -> tuple[np.ndarray, np.ndarray]:

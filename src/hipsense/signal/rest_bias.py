@@ -80,9 +80,11 @@ def still_bias(
     missing (without them, consecutive at ``rate_hz``); each stretch between missing samples
     gets its own reference tilt, as the rotation across the gap is unknown."""
     n, dt = len(gyr_radps), 1.0 / rate_hz
+    if n == 0:
+        return None
     ok = np.ones(n, dtype=bool) if ok is None else np.asarray(ok, dtype=bool)
     t = np.arange(n) * dt if t_s is None else np.asarray(t_s, dtype=np.float64) - t_s[0]
-    if n == 0 or t[-1] + dt < MIN_RUN_S or ok.sum() * dt < MIN_RUN_S / 2:
+    if t[-1] + dt < MIN_RUN_S or ok.sum() * dt < MIN_RUN_S / 2:
         return None
     gyr = np.asarray(gyr_radps, dtype=np.float64)
     mean = gyr.mean(axis=0)
