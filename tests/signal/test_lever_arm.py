@@ -8,7 +8,7 @@ import pytest
 
 from hipsense.exercises import Leg, Posture
 from hipsense.signal.calibration import calibrate_mounting
-from hipsense.signal.lever_arm import RestOffset, lever_prior
+from hipsense.signal.lever_arm import RestOffset, lever_prior, skew
 from hipsense.signal.orientation import estimate_orientation_causal
 from hipsense.signal.thigh_frame import rot_x
 from hipsense.sim import Conditions, Mounting, MountingSite, plan_set, simulate
@@ -50,11 +50,9 @@ def test_rest_offset_solved_only_at_rest_equals_solving_every_sample() -> None:
 
 
 def test_skew_is_the_cross_product_matrix() -> None:
-    from hipsense.signal.lever_arm import _skew
-
     rng = np.random.default_rng(6)
     v, u = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
-    k = _skew(v)
+    k = skew(v)
     np.testing.assert_allclose(np.einsum("nij,nj->ni", k, u), np.cross(v, u), rtol=1e-12)
     np.testing.assert_array_equal(k, -k.transpose(0, 2, 1))
     assert not np.signbit(k[:, [0, 1, 2], [0, 1, 2]]).any()  # +0 on the diagonal

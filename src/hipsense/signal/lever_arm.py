@@ -28,8 +28,10 @@ BoolArray = npt.NDArray[np.bool_]
 MIN_LEVER_M, MAX_LEVER_M = 0.03, 0.6
 
 
-def _skew(v: FloatArray) -> FloatArray:
-    """[v]x (N, 3, 3): the cross-product matrices, filled in place (no stacking)."""
+def skew(v: FloatArray) -> FloatArray:
+    """[v]x (N, 3, 3): the cross-product matrices of the rows of ``v`` (N, 3), so that
+    ``skew(v)[i] @ u == np.cross(v[i], u)``; filled in place (no stacking), +0 on the
+    diagonal. Shared with the rest bias's fit (``rest_bias``)."""
     out = np.zeros((len(v), 3, 3))
     x, y, w = v[:, 0], v[:, 1], v[:, 2]
     out[:, 0, 1], out[:, 0, 2] = -w, y
@@ -40,8 +42,8 @@ def _skew(v: FloatArray) -> FloatArray:
 
 def _rigid_map(gyr: FloatArray, spin_up: FloatArray) -> FloatArray:
     """K (N, 3, 3) with K r = w' x r + w x (w x r)."""
-    w = _skew(gyr)
-    return np.asarray(_skew(spin_up) + w @ w, dtype=np.float64)
+    w = skew(gyr)
+    return np.asarray(skew(spin_up) + w @ w, dtype=np.float64)
 
 
 ALONG_THIGH_M = 0.20

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.lever_arm import RestDetector, _skew
+from hipsense.signal.lever_arm import RestDetector, skew
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -110,7 +110,7 @@ def still_bias(
     for j in range(3):
         design[np.arange(n_ok), j, 3 * labels + j] = 1.0
     design[:, :, 3 * n_pieces : 3 * n_pieces + 3] = (t[ok] - t[ok].mean())[:, None, None] * eye
-    design[:, :, 3 * n_pieces + 3 :] = _skew(spin_up[ok]) / STANDARD_GRAVITY_MPS2
+    design[:, :, 3 * n_pieces + 3 :] = skew(spin_up[ok]) / STANDARD_GRAVITY_MPS2
     sol = np.linalg.lstsq(design.reshape(-1, design.shape[2]), y.reshape(-1), rcond=None)[0]
     up = ref / np.linalg.norm(ref)
     bias = mean + np.cross(up, sol[3 * n_pieces : 3 * n_pieces + 3])
