@@ -121,6 +121,27 @@ def test_hand_offs_do_not_depend_on_the_batch_split() -> None:
         assert across < 0.1 or rest.duration_s < 2.0
 
 
+def test_an_offset_step_shifts_the_samples_the_open_run_buffered() -> None:
+    """After ``offset_changed`` a run's estimates are those of its samples with the new offset
+    removed from its start on, however many batches it buffered them in."""
+    gyr, acc = _swaying_still(5.0, 7)
+    ok = np.ones(len(gyr), dtype=bool)
+    step, at_step, lag = np.array([0.05, -0.03, 0.02]), 150, round(0.1 * RATE_HZ)
+    tracker, got, fed = RestBiasTracker(RATE_HZ), [], acc.copy()
+    for a in range(0, len(gyr), 10):
+        if a == at_step:
+            tracker.offset_changed(step)
+            fed[a:] -= step
+        batch = slice(a, a + 10)
+        got += [(a + h.at, h.rest) for h in tracker.update(gyr[batch], fed[batch], ok[batch])]
+    rows = np.column_stack([gyr, acc - step, ok])  # as the tracker lays its samples out
+    after = [(at - lag, rest) for at, rest in got if at - lag > at_step]
+    assert len(after) == 2  # 2 s and 4 s into the run (it started before the step)
+    for stop, rest in after:
+        run = rows[stop - round(rest.duration_s * RATE_HZ) : stop]
+        assert rest == still_bias(run[:, 0:3], run[:, 3:6], RATE_HZ, run[:, 6] > 0)
+
+
 def test_the_estimator_with_still_runs_gives_the_same_result_however_split() -> None:
     gyr, acc = _still_move_still(2)
     whole = OrientationEstimator(RATE_HZ).update(gyr, acc)

@@ -157,7 +157,9 @@ class RestBiasTracker:
     def reset(self) -> None:
         """Forget the open run (the orientation restarts after a time jump)."""
         self._detector = RestDetector(self.rate_hz)
-        self._buf = np.empty((0, 7))  # gyro, accelerometer, ok
+        # The buffered samples' rows (gyro, accelerometer, ok) as the batches came: joined
+        # only when an estimate is due, so a batch does not copy the open run (up to 30 s).
+        self._chunks: list[FloatArray] = []
         self._buf_start = 0  # stream index of the buffer's first sample
         self._seen = 0
         self._start: int | None = None  # stream index of the open run's first sample
@@ -167,7 +169,9 @@ class RestBiasTracker:
     def offset_changed(self, step_mps2: FloatArray) -> None:
         """The accelerometer offset removed grew by ``step_mps2``: the buffered samples become
         what they would have been (a step within a run would read as a tilt)."""
-        self._buf[:, 3:6] -= np.asarray(step_mps2, dtype=np.float64)
+        step = np.asarray(step_mps2, dtype=np.float64)
+        for chunk in self._chunks:
+            chunk[:, 3:6] -= step
 
     def update(self, gyr: FloatArray, acc: FloatArray, ok: BoolArray) -> list[Handoff]:
         """The hand-offs due in this batch, in order."""
@@ -175,7 +179,7 @@ class RestBiasTracker:
         if n == 0:
             return []
         first = self._seen
-        self._buf = np.vstack([self._buf, np.column_stack([gyr, acc, ok])])
+        self._chunks.append(np.column_stack([gyr, acc, ok]).astype(np.float64, copy=False))
         self._seen += n
         rest = self._detector.confirmed(acc, gyr, ok)  # sample i confirms first + i - lag
         out: list[Handoff] = []
@@ -200,13 +204,24 @@ class RestBiasTracker:
                 self._start, self._run = stop, self._run + 1
                 self._next = stop + self._min_n
         keep = self._start if self._start is not None else self._seen - lag
-        self._buf = self._buf[max(0, keep - self._buf_start) :]
+        self._drop(keep - self._buf_start)
         self._buf_start = max(self._buf_start, keep)
         return out
+
+    def _drop(self, n: int) -> None:
+        """Forget the buffer's first ``n`` rows (whole chunks, then the front of one)."""
+        while n > 0 and self._chunks:
+            if len(self._chunks[0]) <= n:
+                n -= len(self._chunks.pop(0))
+            else:
+                self._chunks[0] = self._chunks[0][n:]
+                n = 0
 
     def _estimate(self, stop: int, at: int) -> list[Handoff]:
         """The open run's estimate over its samples before ``stop``, due before ``at``."""
         assert self._start is not None
-        rows = self._buf[self._start - self._buf_start : stop - self._buf_start]
+        if len(self._chunks) != 1:  # join once: later estimates of the run reuse it
+            self._chunks = [np.concatenate([np.empty((0, 7)), *self._chunks])]
+        rows = self._chunks[0][self._start - self._buf_start : stop - self._buf_start]
         found = still_bias(rows[:, 0:3], rows[:, 3:6], self.rate_hz, rows[:, 6] > 0)
         return [] if found is None else [Handoff(max(0, at), self._run, found)]
