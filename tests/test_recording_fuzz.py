@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 import zlib
@@ -249,3 +250,17 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
         assert outcome() == together
     finally:
         stream.add_lines = original  # type: ignore[attr-defined]
+
+
+@given(st.lists(st.booleans(), max_size=40))
+def test_the_runs_of_written_lines_cover_exactly_the_true_flags(flags: list[bool]) -> None:
+    from hipsense.recording.reader import _runs
+
+    got = _runs(flags)
+    covered = [False] * len(flags)
+    for a, b in got:
+        assert a < b
+        covered[a:b] = [True] * (b - a)
+    assert covered == flags
+    assert all(b < a for (_, b), (a, _) in itertools.pairwise(got))  # maximal runs
+    assert all(type(k) is int for run in got for k in run)  # plain ints, not numpy scalars

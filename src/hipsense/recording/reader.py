@@ -184,17 +184,11 @@ def _add_or_skip(builder: _Builder, line: bytes, number: int) -> None:
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in ``flags``."""
-    runs, start = [], None
-    for k, flag in enumerate(flags):
-        if flag and start is None:
-            start = k
-        elif not flag and start is not None:
-            runs.append((start, k))
-            start = None
-    if start is not None:
-        runs.append((start, len(flags)))
-    return runs
+    """(start, stop) of each run of True in ``flags``. The signal package's ``runs`` does the
+    same, but recordings are read below it (replay sources may not import signal code)."""
+    edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 Fields = tuple[bytes, ...]
