@@ -153,6 +153,10 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
         # The leg sets abduction's sign and where --save files the results: say it was assumed.
         assumed = None if args.leg or args.exercise == "none" else ASSUMED_RIGHT
         return args.exercise, Leg(args.leg or "right"), [], assumed
+    # The file is read here in full, then again as the analysis streams it: the drill, one
+    # result or one per set, and refusing the exports depend on markers anywhere in it, and
+    # the stream keeps no samples to go back to. The reader parses every line here too:
+    # where the data ends (damage, a second header) decides which markers count.
     markers = markers_in(source.path)
     recorded = exercise_marks(markers)
     first = next((m.exercise_id for m in recorded if m.exercise_id), None)
