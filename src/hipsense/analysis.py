@@ -79,7 +79,10 @@ class MissingSet:
 
 @dataclass(frozen=True)
 class AnalysedSet:
-    """One set of a recording that holds several drills (or both legs)."""
+    """One set of a recording that holds several drills (or both legs): the session's
+    ``FinishedSet`` as analyze reports it, with its summary and the mounting calibration its
+    posture had at the end of the file (the session keeps calibrations per posture, not per
+    set, so a shared type would leave the live one's fields empty)."""
 
     exercise_id: str
     leg: Leg
