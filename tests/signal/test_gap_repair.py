@@ -117,6 +117,27 @@ def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -
     assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
 
 
+def test_a_leg_starting_inside_a_gap_is_bridged_still_then_speeding_up_as_after_it() -> None:
+    # At rest, then the rate rises by 0.5 rad/s per sample: it starts 5 periods into a
+    # 13-period gap and is at 3.5 rad/s, still speeding up, after it.
+    rate = np.clip(0.5 * (np.arange(24) - 8), 0.0, None)
+    gyr = np.zeros((24, 3))
+    gyr[:, 2] = rate
+    lost = np.zeros(24, dtype=bool)
+    lost[3:15] = True
+    got = np.flatnonzero(~lost)
+    missing = np.diff(got, prepend=-1) - 1
+    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
+                    missing, np.zeros((2, 3)))  # fmt: skip
+    np.testing.assert_allclose(x.gyr_radps[:, 2], rate[: len(x.gyr_radps)], atol=1e-12)
+    u = np.arange(1, 13) / 13  # a cubic through the same edges (slopes 0 and 0.5) missed:
+    cubic = (3 * u**2 - 2 * u**3) * 3.5 + (u**3 - u**2) * 13 * 0.5
+    assert np.degrees(np.sum(cubic) - np.sum(rate[3:15])) / 50.0 > 4.0
+    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
+    line = np.linspace(rate[2], rate[15], 14)[1:-1]
+    assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
+
+
 def test_a_resting_leg_is_bridged_still_whatever_its_wobble_at_the_edges() -> None:
     # At rest the gyro swings +-0.35 rad/s (20 deg/s) at 12 Hz: soft-tissue wobble. Its
     # slope at a gap's edges is no motion of the leg; carried on as the cubic's slopes it

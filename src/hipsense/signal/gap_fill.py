@@ -96,6 +96,15 @@ def bridge_turn_deg(
         line = m * left + (gyr - left) * m / 2
         off = np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz)
         turn_deg = np.where(stop > 0, off, turn_deg)
+    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
+    if start.any():  # a leg starting in the gap: the same, mirrored
+        m = missing.astype(np.float64)[:, None]
+        k = np.clip(np.ceil(start) - 1.0, 0.0, m[:, 0])[:, None]  # slots already moving
+        out = np.nan_to_num(slope_known)
+        slots = k * gyr - out * k * (k + 1) / 2 + (m - k) * left
+        line = m * left + (gyr - left) * m / 2
+        off = np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz)
+        turn_deg = np.where(start > 0, off, turn_deg)
     return np.asarray(turn_deg, dtype=np.float64)
 
 
@@ -133,6 +142,20 @@ def _stop_inside(
     return np.asarray(np.where(ok, t_stop, 0.0), dtype=np.float64)
 
 
+def _start_inside(
+    left: FloatArray,
+    right: FloatArray,
+    slope_in: FloatArray,
+    slope_out: FloatArray,
+    missing: IntArray,
+) -> FloatArray:
+    """Per gap: how many sample periods before its right edge the leg, at rest before the
+    gap, started to move: ``_stop_inside`` run backwards in time, the rate traced back from
+    the right edge at that edge's rate of change (unknown: no start found)."""
+    back = np.where(np.isfinite(slope_out), slope_out, 0.0)
+    return _stop_inside(right, left, -back, slope_in, missing)
+
+
 def expand_gaps(
     gyr: FloatArray,
     acc: FloatArray,
@@ -149,7 +172,11 @@ def expand_gaps(
     Except where the leg stops in the gap (slowing into it, slow after it): there it slows
     on as it did until it reaches the rate after the gap, and keeps that rate. A cubic
     spreads the stop over the whole gap: at a straight leg raise's top halted in 0.4 s
-    lost, it turned 35 deg where the leg turned 12.
+    lost, it turned 35 deg where the leg turned 12. The same, backwards in time, where the
+    leg starts in the gap (at rest before it, speeding up after it): still until, traced back
+    from the gap's end at the rate of change it had there, it meets the rate before the gap.
+    A cubic sets off at once: knee drives setting off in 0.1 s bursts were bridged 1.5 deg
+    off each, and three in a row left a set 1.6 deg RMSE off.
     """
     missing = np.asarray(missing_before, dtype=np.int64)
     if not missing.any():  # the usual batch: nothing lost, nothing to insert
@@ -179,6 +206,12 @@ def expand_gaps(
         slowing = np.where(steps < stop[owner][:, None], left[owner] + steps * slope_in[owner],
                            gyr[owner])  # fmt: skip
         gyr_x = np.where((stop[owner] > 0)[:, None], slowing, gyr_x)
+    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
+    if start.any():
+        before_end = span - (pos + 1)[:, None]  # sample periods before the right edge
+        starting = np.where(before_end < start[owner][:, None],
+                            gyr[owner] - before_end * slope_known[owner], left[owner])  # fmt: skip
+        gyr_x = np.where((start[owner] > 0)[:, None], starting, gyr_x)
     real = np.zeros(len(owner), dtype=bool)
     real[ends] = True
     gyr_x[real] = gyr  # the real samples themselves, exactly
