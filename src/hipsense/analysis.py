@@ -80,9 +80,10 @@ class MissingSet:
 @dataclass(frozen=True)
 class AnalysedSet:
     """One set of a recording that holds several drills (or both legs): the session's
-    ``FinishedSet`` as analyze reports it, with its summary and the mounting calibration its
-    posture had at the end of the file (the session keeps calibrations per posture, not per
-    set, so a shared type would leave the live one's fields empty)."""
+    ``FinishedSet`` as analyze reports it, with its summary worked out (the session keeps the
+    target and summarises when it reports) and the mounting calibration its angles were
+    computed with (the set's own, not the session's for its posture: a later set of that
+    posture may have replaced that one, e.g. on the other leg)."""
 
     exercise_id: str
     leg: Leg
@@ -243,7 +244,7 @@ def _analyze_sets(
             f.leg,
             f.reps,
             summarise_set(list(f.reps), f.target_reps),
-            session.calibrations.get((source.sensor_id, get_exercise(f.exercise_id).posture)),
+            f.calibration,
         )
         for f in session.finished_sets
     )

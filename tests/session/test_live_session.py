@@ -13,7 +13,7 @@ from hipsense.events import (
     SetUpdate,
     SlrUpdate,
 )
-from hipsense.exercises import Leg
+from hipsense.exercises import Leg, Posture
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
 from hipsense.sim import plan_set, simulate
@@ -128,3 +128,25 @@ def test_the_slr_target_is_the_line_the_session_grades_against() -> None:
     short = GradeLines.from_segments(0.40, 0.45)  # a personalised line moves the target too
     mine = Session("slr", Leg.LEFT, {"sim": 100.0}, options=SessionOptions(grade_lines=short))
     assert mine.target_deg == short.mid_thigh_deg != DEFAULT_LINES.mid_thigh_deg
+
+
+def test_a_finished_set_keeps_the_calibration_its_angles_were_computed_with() -> None:
+    """One sensor, a set on the right thigh, then moved to the left thigh for another set of
+    the same drill: the left leg's calibration replaces the right's in the session's
+    calibrations (one per sensor and posture), while the right leg's set keeps its own."""
+    right = simulate(plan_set("knee-drive", Leg.RIGHT, 4, np.random.default_rng(41)), seed=41)
+    left = simulate(plan_set("knee-drive", Leg.LEFT, 4, np.random.default_rng(42)), seed=42)
+    session = Session("knee-drive", Leg.RIGHT, {"thigh": 100.0})
+    for batch in right.batches(19, "thigh"):
+        session.feed(batch)
+    first = session.pipelines["thigh"].calibration
+    session.switch_leg()
+    for batch in left.batches(19, "thigh"):
+        session.feed(batch)
+    session.finish()
+    second = session.pipelines["thigh"].calibration
+    assert first is not None and second is not None and first != second
+    assert first.leg is Leg.RIGHT and second.leg is Leg.LEFT
+    assert [(f.leg, len(f.reps)) for f in session.finished_sets] == [(Leg.RIGHT, 4), (Leg.LEFT, 4)]
+    assert [f.calibration for f in session.finished_sets] == [first, second]
+    assert session.calibrations == {("thigh", Posture.STANDING): second}

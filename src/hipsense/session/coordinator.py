@@ -24,12 +24,16 @@ class SessionOptions:
 
 @dataclass(frozen=True)
 class FinishedSet:
-    """A set closed in this session, with the target it was judged against."""
+    """A set closed in this session, with the target it was judged against and the mounting
+    calibration its angles were computed with (its pipeline's: the session's own, per sensor
+    and posture, is replaced when a later set of that posture calibrates again, e.g. on the
+    other leg)."""
 
     exercise_id: str
     leg: Leg
     reps: tuple[Rep, ...]
     target_reps: int
+    calibration: MountingCalibration | None
 
 
 def leg_of_role(role: str, default: Leg) -> Leg:
@@ -186,7 +190,9 @@ class Session:
 
     def _close_set(self, pipe: SensorPipeline) -> None:
         if pipe.reps:
-            done = FinishedSet(pipe.exercise.id, pipe.leg, tuple(pipe.reps), self.target_reps)
+            done = FinishedSet(
+                pipe.exercise.id, pipe.leg, tuple(pipe.reps), self.target_reps, pipe.calibration
+            )
             self.finished_sets.append(done)
             self._pending += self._set_events(pipe, done=True)
 
