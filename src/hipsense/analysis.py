@@ -5,14 +5,17 @@ the ``detected_s`` the live app would have announced it at); the exported angles
 orientation come from the offline (forward-backward) fusion with the same calibration.
 
 It streams: batches go to the session as the input is read, and once the session has its
-mounting calibration (which then never changes) the offline fusion runs in overlapping
-windows behind it, handing each window's rows to a sink. Memory is bounded by the windows,
-not by the session, except that samples are held until the calibration is known.
+mounting calibration the offline fusion runs in overlapping windows behind it, handing each
+window's rows to a sink. Memory is bounded by the windows, not by the session, except that
+samples are held until the calibration is known. Where the live session recalibrated (the
+sensor re-strapped), the session recalibrates on the same samples and the fusion starts
+again behind it with the new calibration (see ``recalibrations_in``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,10 +25,11 @@ from hipsense.errors import CalibrationError
 from hipsense.events import QualityUpdate
 from hipsense.exercises import Leg, Posture, get_exercise
 from hipsense.offline_windows import AnglePiece, Fuse, WindowedFusion, stitched
+from hipsense.recording import CalibrationRecord, Marker
 from hipsense.samples import SampleBatch
 from hipsense.sensors import calibrations_in
 from hipsense.session import Session
-from hipsense.set_marks import ExerciseMark, follow_marks_in
+from hipsense.set_marks import ExerciseMark, follow_marks_in, split_batch
 from hipsense.signal.angles import compute_angles
 from hipsense.signal.axis_check import apply_axes, check_axes
 from hipsense.signal.calibration import MountingCalibration
@@ -92,6 +96,70 @@ class AnalysedSet:
     calibration: MountingCalibration | None
 
 
+@dataclass(frozen=True)
+class Recalibrations:
+    """Where the live session recalibrated one sensor (its recording's time, ascending), and
+    a one-line warning for each of its calibration records that could not be read."""
+
+    at_s: tuple[float, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def recalibrations_in(
+    records: Iterable[CalibrationRecord], markers: Iterable[Marker], sensor_id: str
+) -> Recalibrations:
+    """Where the live session that made a recording recalibrated ``sensor_id`` (the app's
+    calibrate key, e.g. after re-strapping the sensor), so that analyze recalibrates there
+    too and the sets after it are counted with the new mounting, as live counted them.
+
+    The live session writes a ``calibration`` record each time it calibrates. A leg switch
+    calibrates for the other leg; a drill of the same posture, or of another and back,
+    keeps or reuses the calibration it has: only the key calibrates the same sensor, posture
+    and leg again. So two consecutive records of one sensor and posture for the same leg
+    mean a recalibration between them. The key itself is not recorded, but it stops a
+    running set, and that is: a ``set-stop`` marker saying the count stopped. The latest
+    such marker between the two records is where the recalibration begins (if the user had
+    stopped the set before pressing the key, that stop: nothing was counted from there to
+    the key, and the routine is found in the samples after it as live found it after the
+    key). Without one nothing was counted since the first record, and the recalibration
+    begins right after it."""
+    stops = sorted(
+        m.t_host_s for m in markers if m.kind == "set-stop" and m.data.get("counting") is False
+    )
+    last: dict[Posture, tuple[float, Leg]] = {}  # the latest record per posture: time, leg
+    at: list[float] = []
+    warnings: list[str] = []
+    for record in sorted(records, key=lambda r: r.t_host_s):
+        sensor = record.calibration.get("sensor")
+        if sensor is not None and sensor != sensor_id:
+            continue
+        try:
+            if not isinstance(sensor, str):
+                raise ValueError("it names no sensor")
+            calibration = MountingCalibration.from_dict(record.calibration)
+        except (CalibrationError, ValueError) as exc:
+            warnings.append(
+                f"the calibration record at {record.t_host_s:.1f} s is malformed"
+                f" ({_why(exc)}); it is ignored"
+            )
+            continue
+        posture, leg, t = calibration.posture, calibration.leg, record.t_host_s
+        before = last.get(posture)
+        if before is not None and before[1] is leg:
+            since = [s for s in stops if before[0] < s < t]
+            at.append(since[-1] if since else before[0])
+        last[posture] = (t, leg)
+    return Recalibrations(tuple(sorted(at)), tuple(warnings))
+
+
+def _why(exc: Exception) -> str:
+    """What is wrong with a calibration record, in a few words."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    if isinstance(cause, KeyError):
+        return f"it has no {cause.args[0]}"
+    return str(cause)
+
+
 NOTED_VERDICTS = ("permuted", "mirrored", "mismatch")
 
 
@@ -141,6 +209,7 @@ def analyze_stream(
     sink: Sink | None = None,
     per_sample: bool = True,
     marks: Sequence[ExerciseMark] = (),
+    recalibrate_at: Sequence[float] = (),
 ) -> AnalysisResult:
     """Reps from the live session, smoothed angles and orientation from offline fusion.
 
@@ -152,9 +221,15 @@ def analyze_stream(
     ``marks``: the drill and leg changes and the set starts and stops the recording holds
     (``changing_marks``); the session follows them as replay does. With a change of drill
     or leg the result has one entry in ``sets`` per set (no per-sample results: their
-    angles would need one calibration per drill)."""
+    angles would need one calibration per drill).
+
+    ``recalibrate_at``: where the live session recalibrated (``recalibrations_in``); the
+    session recalibrates there as live did, and the per-sample results after it are fused
+    with the calibration it then finds (the result's ``calibration`` is the last one)."""
     if any(m.switches for m in marks):
-        return _analyze_sets(source, exercise_id, leg, marks, progress)
+        return _analyze_sets(
+            source, exercise_id, leg, marks, progress, recalibrate_at=recalibrate_at
+        )
     out, rate = _Output(sink), source.rate_hz
     batches = _sensor_calibrated(source)
     if exercise_id == "none":
@@ -170,29 +245,28 @@ def analyze_stream(
     session = Session(exercise_id, leg, {source.sensor_id: rate})
     if marks:  # sets started and stopped, as live
         batches = follow_marks_in(batches, session, marks)
+    batches = _recalibrating(batches, session, recalibrate_at)
     key = (source.sensor_id, exercise.posture)
-    # holds the samples until the calibration is known; then fuses them (per_sample) or
-    # is dropped (None)
-    fusion: WindowedFusion | None = WindowedFusion(rate)
+    behind = _FusionBehind(rate, exercise.posture, leg, out, per_sample=per_sample)
     quality: list[QualityUpdate] = []
     for i, batch in enumerate(batches):
+        behind.before(session.calibrations.get(key))
         quality += [e for e in session.feed(batch) if isinstance(e, QualityUpdate)]
-        calibration = session.calibrations.get(key)
-        if fusion is not None and fusion.fuse is None and calibration is not None:
-            fusion.fuse = _angles_fuse(rate, exercise.posture, leg, calibration)
-            if not per_sample:
-                fusion = None
-        if fusion is not None:
-            out.add(fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+        behind.push(batch, session.calibrations.get(key))
         _report(progress, source, i)
     quality += [e for e in session.finish() if isinstance(e, QualityUpdate)]
     if progress is not None:
         progress(1.0)
+    calibrated = [f.calibration for f in session.finished_sets if f.calibration is not None]
     calibration = session.calibrations.get(key)
+    if calibration is None and calibrated:  # recalibrating when the input ended
+        calibration = calibrated[-1]
     reps = tuple(r for f in session.finished_sets for r in f.reps if f.leg is leg)
-    error = None
+    error, fusion = None, behind.fusion
     if fusion is not None and fusion.fuse is not None:
         out.add(fusion.finish())
+    elif fusion is not None and calibration is not None and per_sample:
+        _orientation_only(fusion, rate, out)  # after a recalibration that never finished
     elif fusion is not None:
         error = _uncalibrated(fusion, rate, exercise.posture, leg, out if per_sample else None)
     if calibration is None:  # never calibrated live (perhaps on the whole file): no reps
@@ -213,12 +287,15 @@ def _analyze_sets(
     leg: Leg,
     marks: Sequence[ExerciseMark],
     progress: Progress | None,
+    *,
+    recalibrate_at: Sequence[float],
 ) -> AnalysisResult:
     """``analyze_stream`` of a recording of several drills: counts and summaries per set."""
     rate = source.rate_hz
     session = Session(exercise_id, leg, {source.sensor_id: rate})
     quality: list[QualityUpdate] = []
     batches = follow_marks_in(_sensor_calibrated(source), session, marks)
+    batches = _recalibrating(batches, session, recalibrate_at)
     visits: list[_Visit] = []  # the drills fed, in order, each with the sets it closed
     for i, batch in enumerate(batches):
         if not len(batch):
@@ -328,6 +405,73 @@ class _Output:
     def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         whole = stitched(self.kept)
         return whole.t_s, whole.flexion_deg, whole.abduction_deg, whole.quat_wxyz
+
+
+def _recalibrating(
+    batches: Iterable[SampleBatch], session: Session, at_s: Sequence[float]
+) -> Iterator[SampleBatch]:
+    """The batches, with the session recalibrated (as by the live app's calibrate key) at
+    each of ``at_s``: a batch spanning one is cut there, its head fed before and its tail
+    after (as ``follow_marks_in`` cuts at a mark; each piece must be fed before the next is
+    asked for). Outside ``follow_marks_in``, so that a set-stop marker at the same time
+    stops the set first, as the key did live."""
+    pending = deque(sorted(at_s))
+    for batch in batches:
+        rest = batch
+        while pending and len(rest):
+            k = int(np.searchsorted(rest.t_s, pending[0], side="left"))
+            if k >= len(rest):
+                break
+            if k > 0:
+                head, rest = split_batch(rest, k)
+                yield head
+            pending.popleft()
+            session.recalibrate()
+        yield rest
+
+
+class _FusionBehind:
+    """The offline fusion behind the session: it holds the samples until the session's
+    calibration is known, then fuses them with it (``per_sample``) or is dropped (``fusion``
+    None). Where the session recalibrates, the samples so far are fused with the calibration
+    they had and the next ones held until the new one is known."""
+
+    def __init__(
+        self, rate_hz: float, posture: Posture, leg: Leg, out: _Output, *, per_sample: bool
+    ) -> None:
+        self.rate_hz, self.posture, self.leg, self.out = rate_hz, posture, leg, out
+        self.per_sample = per_sample
+        self.fusion: WindowedFusion | None = WindowedFusion(rate_hz)
+        self.fused_with: MountingCalibration | None = None  # the calibration it fuses with
+
+    def before(self, calibration: MountingCalibration | None) -> None:
+        """The session's calibration before a batch is fed to it."""
+        if self.fused_with is None or calibration is self.fused_with:
+            return
+        if self.fusion is not None:  # recalibrated
+            self.out.add(self.fusion.finish())
+            self.fusion = WindowedFusion(self.rate_hz)
+        self.fused_with = None
+
+    def push(self, batch: SampleBatch, calibration: MountingCalibration | None) -> None:
+        """``batch``, once fed to the session, which then has ``calibration``."""
+        if self.fused_with is None and calibration is not None:
+            self.fused_with = calibration
+            if self.fusion is not None:
+                self.fusion.fuse = _angles_fuse(self.rate_hz, self.posture, self.leg, calibration)
+                if not self.per_sample:
+                    self.fusion = None
+        if self.fusion is not None:
+            self.out.add(self.fusion.push(batch.t_s, batch.acc_mps2, batch.gyr_radps))
+
+
+def _orientation_only(fusion: WindowedFusion, rate_hz: float, out: _Output) -> None:
+    """The samples ``fusion`` holds, without a calibration to turn them into angles: their
+    orientation only (``angles`` False)."""
+    t, acc, gyr = fusion.held
+    alone = WindowedFusion(rate_hz, _orientation_fuse(rate_hz))
+    pieces = alone.push(t, acc, gyr) + alone.finish()
+    out.add([replace(p, angles=False) for p in pieces])
 
 
 def _uncalibrated(

@@ -18,8 +18,10 @@ from hipsense.analysis import (
     AnalysedSet,
     AnalysisResult,
     AnglePiece,
+    Recalibrations,
     analyze_stream,
     checked_axes,
+    recalibrations_in,
 )
 from hipsense.errors import CsvFormatError
 from hipsense.exercises import Leg
@@ -30,8 +32,10 @@ from hipsense.exports import (
     quat_columns,
     write_reps_csv,
 )
+from hipsense.recording import CalibrationRecord, Marker
+from hipsense.recording.stream import stream_recording
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks, markers_in
+from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import DEFAULT_LINES, assess_leg
@@ -139,25 +143,39 @@ def recorded_at(source: InputStream) -> tuple[datetime, str]:
     return modified, "the file's modification time"
 
 
-Drill = tuple[str, Leg, list[ExerciseMark], str | None]
+Drill = tuple[str, Leg, list[ExerciseMark], str | None, Recalibrations]
+
+
+def _recorded(path: str) -> tuple[list[Marker], list[CalibrationRecord]]:
+    """A recording's markers and calibration records, read block by block (memory bounded
+    like the samples')."""
+    markers: list[Marker] = []
+    calibrations: list[CalibrationRecord] = []
+    for block in stream_recording(path, salvage=True):
+        markers += block.markers
+        calibrations += block.calibrations
+    return markers, calibrations
 
 
 def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     """The drill and leg to start with, the recorded changes to follow (none when
-    ``--exercise``/``--leg`` override them) and a note when an override hides other drills
-    the recording holds; or why there is no drill to analyse."""
+    ``--exercise``/``--leg`` override them), a note when an override hides other drills
+    the recording holds and where the live session recalibrated; or why there is no drill
+    to analyse."""
     header = source.header
     if header is None:  # an IMU CSV: nothing recorded about the drill
         if args.exercise is None:
             return "an IMU CSV does not say which exercise it holds: give --exercise"
         # The leg sets abduction's sign and where --save files the results: say it was assumed.
         assumed = None if args.leg or args.exercise == "none" else ASSUMED_RIGHT
-        return args.exercise, Leg(args.leg or "right"), [], assumed
+        return args.exercise, Leg(args.leg or "right"), [], assumed, Recalibrations()
     # The file is read here in full, then again as the analysis streams it: the drill, one
     # result or one per set, and refusing the exports depend on markers anywhere in it, and
     # the stream keeps no samples to go back to. The reader parses every line here too:
-    # where the data ends (damage, a second header) decides which markers count.
-    markers = markers_in(source.path)
+    # where the data ends (damage, a second header) decides which markers count. The
+    # calibration records say where the live session recalibrated: the analysis must start
+    # recalibrating there, before the record that says the new calibration was found.
+    markers, calibrations = _recorded(source.path)
     recorded = exercise_marks(markers)
     first = next((m.exercise_id for m in recorded if m.exercise_id), None)
     exercise_id = args.exercise or header.exercise or first
@@ -165,7 +183,7 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
         return "the recording does not say which exercise it holds: give --exercise"
     leg = Leg(args.leg or header.leg or "right")
     if exercise_id == "none":
-        return exercise_id, leg, [], None
+        return exercise_id, leg, [], None, Recalibrations()
     follow = exercise_marks(markers, exercises=args.exercise is None, legs=args.leg is None)
     marks = changing_marks(follow, exercise_id, leg)
     hidden = changing_marks(recorded, exercise_id, leg)
@@ -178,7 +196,8 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
             f"the recording switches drill or leg ({', '.join(drills)}; {', '.join(legs)})"
             " but --exercise/--leg analyse it as one: leave them out to follow its switches"
         )
-    return exercise_id, leg, marks, note
+    recalibrations = recalibrations_in(calibrations, markers, source.sensor_id)
+    return exercise_id, leg, marks, note, recalibrations
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(drill, str):
         print(f"hipsense: {loaded.path}: {drill}", file=sys.stderr)
         return 2
-    exercise_id, leg, marks, note = drill
+    exercise_id, leg, marks, note, recalibrations = drill
     several = any(m.switches for m in marks)
     if several and (args.angles_csv or args.orientation_csv or args.reps_csv):
         print(f"hipsense: {loaded.path}: {SEVERAL_NO_EXPORTS}", file=sys.stderr)
@@ -217,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
             sink=exports,
             per_sample=exports.wanted,  # the offline fusion only feeds these files
             marks=marks,
+            recalibrate_at=recalibrations.at_s,
         )
         exports.finish(angles=result.calibration_error is None)
     finally:
@@ -225,7 +245,8 @@ def run(args: argparse.Namespace) -> int:
         write_reps_csv(args.reps_csv, result.reps)
     # The results first: a history that fails to save them must not hide them.
     if args.json:
-        doc = to_json(result, loaded.path, loaded.warnings, unreliable=unreliable)
+        warnings = (*loaded.warnings, *recalibrations.warnings)
+        doc = to_json(result, loaded.path, warnings, unreliable=unreliable)
         print(json.dumps(doc, allow_nan=False), flush=True)
     else:
         print(render_table(result, loaded.path, unreliable=unreliable), flush=True)
@@ -233,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save and not refused:
         _save(args.db, result, loaded)
     missing = [m.message for m in result.missing_sets]
-    for warning in (*loaded.warnings, *([note] if note else []), *missing):
+    told = (*loaded.warnings, *recalibrations.warnings, *([note] if note else []), *missing)
+    for warning in told:
         print(f"hipsense: {loaded.path}: {warning}", file=sys.stderr)
     if refused:
         print(f"hipsense: {loaded.path}: {NOT_SAVED_UNRELIABLE}", file=sys.stderr)

@@ -1,0 +1,286 @@
+"""The sensor re-strapped mid-session and recalibrated (the live app's calibrate key): analyze
+of the recording recalibrates where the live session did, so the sets after it are counted
+with the new mounting, as live counted them, not with the first calibration."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from hipsense.analysis import recalibrations_in
+from hipsense.cli import main
+from hipsense.exercises import Leg, get_exercise
+from hipsense.live.recorder import SessionRecorder
+from hipsense.live.runner import session_events
+from hipsense.protocol import encode_imu_packet
+from hipsense.recording import CalibrationRecord, Marker, read_recording
+from hipsense.samples import SampleBatch
+from hipsense.session import Session
+from hipsense.session.coordinator import FinishedSet
+from hipsense.sim import Conditions, SimSession, plan_set, simulate
+from hipsense.sources.link_health import PacketAssembler
+
+RATE_HZ = 100.0
+PER_PACKET = 19
+LATENCY_S = 0.03  # notification to host
+TURNED = Conditions(random_mounting=True)  # each strapping turned its own way on the skin
+
+
+def _set(exercise_id: str, seed: int) -> SimSession:
+    """A set on the right thigh with its calibration routine first, strapped its own way."""
+    plan = plan_set(exercise_id, Leg.RIGHT, 6, np.random.default_rng(seed))
+    return simulate(plan, rate_hz=RATE_HZ, seed=seed, conditions=TURNED)
+
+
+def _drill(sim: SimSession) -> str:
+    return next(s.exercise_id for s in sim.plan.steps if s.exercise_id is not None)
+
+
+class _Recorder(SessionRecorder):
+    """The live recorder, on the clock the notifications arrive by."""
+
+    clock_s = 0.0
+
+    def _now(self) -> float:
+        return self.clock_s
+
+
+async def _live(
+    path: Path,
+    first: SimSession,
+    then: SimSession | None,
+    *,
+    start_key_after_s: float | None,
+    switch: bool = False,
+) -> list[FinishedSet]:
+    """``first``'s samples, then ``then``'s (the sensor re-strapped) through the live session,
+    recorded as the live app records (payloads as they arrive, the session's markers and
+    calibrations), the calibrate key pressed as the re-strapped sensor's samples begin
+    (after picking ``then``'s drill if ``switch``) and the set key (start)
+    ``start_key_after_s`` later (None: not pressed). The live sets."""
+    parts = [first] if then is None else [first, then]
+    acc = np.concatenate([s.acc_raw for s in parts])
+    gyr = np.concatenate([s.gyr_raw for s in parts])
+    link: Any = SimpleNamespace(info=first.info, sensor=None, target="x", role="thigh")
+    session = Session(_drill(first), Leg.RIGHT, {"thigh": RATE_HZ})
+    session.recording = True
+    recorder = _Recorder(session, [link], path=path)
+    assembler = PacketAssembler("thigh", first.info)
+    restrapped_s = len(first) / RATE_HZ if then is not None else None
+    pressed: list[str] = []
+
+    async def items() -> AsyncIterator[SampleBatch]:
+        for i in range(0, len(acc) - PER_PACKET + 1, PER_PACKET):
+            arrival_s = (i + PER_PACKET) / RATE_HZ + LATENCY_S
+            payload = encode_imu_packet(
+                i, round(i * 1e6 / RATE_HZ), acc[i : i + PER_PACKET], gyr[i : i + PER_PACKET]
+            )
+            recorder.clock_s = arrival_s
+            recorder.payloads("thigh", [(arrival_s, payload)])
+            for batch in assembler.assemble([(arrival_s, payload)]):
+                yield batch
+
+    def keys(session: Session, batch: SampleBatch) -> None:
+        if restrapped_s is None or batch.t_s[0] < restrapped_s:
+            return
+        if not pressed:
+            if switch and then is not None:
+                session.select_exercise(_drill(then))
+            session.recalibrate()
+            pressed.append("calibrate")
+        if start_key_after_s is None or pressed != ["calibrate"]:
+            return
+        if batch.t_s[0] >= restrapped_s + start_key_after_s:
+            session.start_set()
+            pressed.append("start")
+
+    async for _ in recorder.watch(session_events(items(), session, before_batch=keys)):
+        pass
+    recorder.close()
+    return session.finished_sets
+
+
+def _analyzed(
+    path: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any], str]:
+    code = main(["analyze", str(path), "--json", *extra])
+    captured = capsys.readouterr()
+    out: dict[str, Any] = json.loads(captured.out)
+    return code, out, captured.err
+
+
+def _truth_peaks(sim: SimSession) -> list[float]:
+    primary = sim.primary_deg(get_exercise(_drill(sim)).primary)
+    return [
+        float(primary[round(r.start_s * RATE_HZ) : round(r.end_s * RATE_HZ)].max())
+        for r in sim.reps
+    ]
+
+
+def _off_deg(axes: Any, truth: npt.NDArray[np.float64]) -> float:
+    """The largest angle between reported thigh axes and the simulated mounting's."""
+    cos = np.clip(np.sum(np.array(axes) * truth, axis=1), -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)).max())
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "start_key_after_s"),
+    [("swing-forward", 1.0), ("knee-drive", None), ("slr", None)],
+)
+async def test_analyze_recalibrates_where_the_live_session_did(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    exercise_id: str,
+    start_key_after_s: float | None,
+) -> None:
+    """Re-strapped (turned ~107 degrees on the thigh) and recalibrated before the second set,
+    with or without starting the set by key afterwards: analyze counts both sets with the
+    reps, peaks and announcement times live had, and exports angles that follow the truth of
+    each strapping. It used to keep the first calibration: the second set was lost (the
+    key's set-stop was followed and nothing started counting again), or, with the start key,
+    counted with the old mounting (forward swings: 1 rep of 8 degrees instead of 6)."""
+    first, then = _set(exercise_id, 41), _set(exercise_id, 42)
+    assert _off_deg(then.mounting.r_ts, first.mounting.r_ts) > 60
+    path = tmp_path / "restrapped.jsonl"
+    live = await _live(path, first, then, start_key_after_s=start_key_after_s)
+    # live: two sets of six, each near the truth of its own strapping (within the pipeline's
+    # own error, up to ~3 degrees on brisk knee drives)
+    assert [len(s.reps) for s in live] == [6, 6]
+    for done, sim in zip(live, (first, then), strict=True):
+        assert done.calibration is not None
+        assert _off_deg(done.calibration.thigh_axes_in_sensor, sim.mounting.r_ts) < 5
+        peaks = [r.peak_deg for r in done.reps]
+        assert np.allclose(peaks, _truth_peaks(sim), atol=4.0)
+    recording = read_recording(path)
+    assert [c.calibration["leg"] for c in recording.calibrations] == ["right", "right"]
+    csv = tmp_path / "angles.csv"
+    code, out, err = _analyzed(path, capsys, "--angles-csv", str(csv))
+    assert code == 0 and err == ""
+    live_reps = [r for s in live for r in s.reps]
+    assert out["rep_count"] == len(live_reps) == 12
+    for got, want in zip(out["reps"], live_reps, strict=True):
+        assert got["detected_s"] == pytest.approx(want.detected_s, abs=1e-3)
+        assert (got["start_s"], got["end_s"]) == (
+            pytest.approx(want.start_s, abs=1e-3),
+            pytest.approx(want.end_s, abs=1e-3),
+        )
+        assert got["peak_deg"] == pytest.approx(want.peak_deg, abs=0.05)  # a rounding step
+    # the result's calibration is the one the second set was counted with
+    assert _off_deg(out["calibration"]["thigh_axes_in_sensor"], then.mounting.r_ts) < 5
+    # the exported angles: every sample once, in order, each set's near its own truth
+    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    assert len(table) == (len(first) + len(then)) // PER_PACKET * PER_PACKET
+    assert np.all(np.diff(table[:, 0]) > 0)
+    for sim, offset in ((first, 0), (then, len(first))):
+        lo, hi = round(sim.reps[0].start_s * RATE_HZ), round(sim.reps[-1].end_s * RATE_HZ)
+        error = table[offset + lo : offset + hi, 1] - sim.flexion_deg[lo:hi]
+        assert np.abs(error).max() < 4.0
+
+
+async def test_a_recalibrated_set_of_another_drill_has_its_own_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Forward swings, then knee drives picked, the sensor re-strapped and recalibrated: the
+    per-set form counts both as live did, each with the calibration of its own strapping."""
+    first, then = _set("swing-forward", 41), _set("knee-drive", 42)
+    path = tmp_path / "restrapped.jsonl"
+    live = await _live(path, first, then, start_key_after_s=None, switch=True)
+    assert [(s.exercise_id, len(s.reps)) for s in live] == [("swing-forward", 6), ("knee-drive", 6)]
+    code, out, err = _analyzed(path, capsys)
+    assert code == 0 and err == ""
+    assert [(s["exercise"], s["rep_count"]) for s in out["sets"]] == [
+        ("swing-forward", 6),
+        ("knee-drive", 6),
+    ]
+    for got, done, sim in zip(out["sets"], live, (first, then), strict=True):
+        assert _off_deg(got["calibration"]["thigh_axes_in_sensor"], sim.mounting.r_ts) < 5
+        assert [r["detected_s"] for r in got["reps"]] == [
+            pytest.approx(r.detected_s, abs=1e-3) for r in done.reps
+        ]
+
+
+async def test_one_calibration_analyses_as_without_its_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A live recording without a recalibration (one calibration record): the record
+    changes nothing, analyze gives what it gives for the recording without it."""
+    path = tmp_path / "once.jsonl"
+    live = await _live(path, _set("knee-drive", 43), None, start_key_after_s=None)
+    lines = path.read_text().splitlines()
+    assert sum('"type":"calibration"' in line for line in lines) == 1
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(f"{x}\n" for x in lines if '"type":"calibration"' not in x))
+    _, once, _ = _analyzed(path, capsys)
+    _, without, _ = _analyzed(bare, capsys)
+    assert once["rep_count"] == sum(len(s.reps) for s in live) == 6
+    assert {**once, "path": None} == {**without, "path": None}
+
+
+def _damaged(calibration: dict[str, Any], what: str) -> str:
+    """``calibration`` damaged as ``what`` says; why analyze finds it malformed."""
+    if what == "axes":
+        calibration["thigh_axes_in_sensor"] = [[1, 0, 0]]
+        return "thigh_axes_in_sensor is not a rotation matrix"
+    if what == "leg":
+        calibration["leg"] = "middle"
+        return "'middle' is not a valid Leg"
+    calibration.pop(what)
+    return "it names no sensor" if what == "sensor" else f"it has no {what}"
+
+
+async def test_a_malformed_calibration_record_is_told_and_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second calibration record damaged: the recording still analyses (exit 0), one
+    line says which record was ignored and why; without it the recalibration is not seen,
+    so the first set is counted as live counted it and the second, as before, not."""
+    path = tmp_path / "restrapped.jsonl"
+    live = await _live(path, _set("knee-drive", 41), _set("knee-drive", 42), start_key_after_s=None)
+    lines = path.read_text().splitlines()
+    at = [i for i, x in enumerate(lines) if '"type":"calibration"' in x][1]
+    for what in ("axes", "leg", "posture", "sensor"):
+        record = json.loads(lines[at])
+        why = _damaged(record["calibration"], what)
+        damaged = tmp_path / f"{what}.jsonl"
+        damaged.write_text(
+            "".join(f"{x}\n" for x in [*lines[:at], json.dumps(record), *lines[at + 1 :]])
+        )
+        code, out, err = _analyzed(damaged, capsys)
+        assert code == 0
+        told = f"the calibration record at {record['t_host_s']:.1f} s is malformed ({why})"
+        assert err.splitlines() == [f"hipsense: {damaged}: {told}; it is ignored"]
+        assert out["warnings"] == [f"{told}; it is ignored"]
+        assert [r["peak_deg"] for r in out["reps"]] == [round(r.peak_deg, 2) for r in live[0].reps]
+
+
+def _record(t_s: float, leg: str, posture: str = "standing", **extra: Any) -> CalibrationRecord:
+    axes = np.eye(3).tolist()
+    fields = {"sensor": "thigh", "posture": posture, "leg": leg, "thigh_axes_in_sensor": axes}
+    return CalibrationRecord(t_s, fields | extra)
+
+
+def _stop(t_s: float) -> Marker:
+    return Marker(t_s, "set-stop", {"exercise": "knee-drive", "leg": "right", "counting": False})
+
+
+def test_recalibrations_are_consecutive_calibrations_of_one_posture_and_leg() -> None:
+    """A calibration for the same leg and posture as the one before it is a recalibration,
+    begun at the last counted stop since (the calibrate key stops the set) or, without one,
+    right after it; a leg switch or another posture calibrates without the key."""
+    other_sensor = _record(3.0, "right", sensor="left_thigh")
+    legs = [_record(1.0, "right"), other_sensor, _record(5.0, "left"), _record(9.0, "right")]
+    assert recalibrations_in(legs, [_stop(4.0)], "thigh").at_s == ()
+    again = [_record(1.0, "right"), _record(9.0, "right"), _record(20.0, "right")]
+    older_stop = Marker(6.0, "set-stop", {"exercise": "knee-drive", "leg": "right"})
+    stops = [_stop(0.5), _stop(4.0), _stop(6.5), older_stop, _stop(25.0)]
+    assert recalibrations_in(again, stops, "thigh").at_s == (6.5, 9.0)
+    postures = [_record(1.0, "right"), _record(5.0, "right", "supine"), _record(9.0, "right")]
+    assert recalibrations_in(postures, [], "thigh").at_s == (1.0,)
+    assert recalibrations_in(again, stops, "left_thigh").at_s == ()  # not this sensor's
