@@ -13,7 +13,7 @@ from hipsense.signal.angles import AnglePipeline, compute_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.gap_fill import Expanded, bridge_turn_deg
 from hipsense.signal.orientation import OrientationEstimator
-from hipsense.signal.propagation import MAX_SLOPE_TURN_DEG, GapWatch
+from hipsense.signal.propagation import MAX_SLOPE_TURN_DEG, GapPlan, GapWatch
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
 
 
@@ -35,7 +35,7 @@ def _fed(
     plan = GapWatch.plan
     propagate = propagation.propagate
 
-    def spy_plan(self: GapWatch, *args: Any, **kw: Any) -> tuple[np.ndarray, ...]:
+    def spy_plan(self: GapWatch, *args: Any, **kw: Any) -> GapPlan:
         gyr, prev = args[5]  # the gyro (held over invalid samples) and the two rows before it
         turns.append(bridge_turn_deg(gyr, prev, args[0], self.rate_hz))
         return plan(self, *args, **kw)

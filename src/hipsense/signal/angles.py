@@ -39,6 +39,7 @@ from hipsense.signal.propagation import (
     EARLY_S,
     Bridges,
     BridgeState,
+    GapPlan,
     GapWatch,
     partial_rotation,
     probation,
@@ -74,8 +75,7 @@ class _Fed:
     raw_acc: FloatArray
     checked: CheckedSamples
     last_gyr: FloatArray
-    plan: tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]
-    """check, strict, hidden, quick, trusted (``GapWatch.plan``)"""
+    plan: GapPlan
     settling: BoolArray
 
 
@@ -434,14 +434,14 @@ class AnglePipeline:
     ) -> tuple[FloatArray, BoolArray, FloatArray, Expanded, Bridges]:
         """(quaternions, valid, the two received samples' gyro fused last, the expanded rows
         and their bridges) for one batch; ``offset_step``: see ``OffsetSteps``."""
-        x = expand_checked(fed.checked, fed.gyr, acc, fed.last_gyr, lever_m, self.rate_hz)
-        check, strict, hidden, quick, trusted = fed.plan
+        plan = fed.plan
+        x = expand_checked(fed.checked, plan.bridges, acc, lever_m, self.rate_hz)
         quat, failed, bridges = propagate(
-            estimator, x, fed.checked.reset_before, check, strict, quick=quick,
-            bridges=repairs.state, trusted=trusted, early_n=_early_n(lever_m, self.rate_hz),
+            estimator, x, fed.checked.reset_before, plan.check, plan.strict, quick=plan.quick,
+            bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
             offset_step=offset_step, lying=self.posture is Posture.SUPINE,
         )  # fmt: skip
-        valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
+        valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
         return quat, valid, last, x, bridges
 
@@ -567,22 +567,22 @@ def _fuse(  # noqa: PLR0917
     checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
     checked = checker.check(t_s, acc_mps2, gyr_radps)
     lever = None if calibration is None else calibration.lever_arm_in_sensor_m
-    x = expand_checked(checked, gyr_radps, acc_mps2, np.zeros((2, 3)), lever, rate_hz)
     causal = OrientationEstimator(rate_hz, orientation)
     kind = checker.gap_kind(checked)
     watch = GapWatch(rate_hz)
     held = hold_last_valid(gyr_radps, checked.valid, np.zeros(3))
-    check, strict, hidden, quick, trusted = watch.plan(
+    plan = watch.plan(
         checked.missing_before, kind, acc_mps2, gyr_radps, checked.acc_ok,
         (held, np.zeros((2, 3))), lying=posture is Posture.SUPINE,
     )  # fmt: skip
+    x = expand_checked(checked, plan.bridges, acc_mps2, lever, rate_hz)
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(
-        causal, x, checked.reset_before, check, strict, quick=quick,
-        bridges=BridgeState(watch.calm_n), trusted=trusted, early_n=_early_n(lever, rate_hz),
+        causal, x, checked.reset_before, plan.check, plan.strict, quick=plan.quick,
+        bridges=BridgeState(watch.calm_n), trusted=plan.trusted, early_n=_early_n(lever, rate_hz),
         lying=posture is Posture.SUPINE,
     )  # fmt: skip
-    valid = checked.valid & ~failed & ~hidden & ~settling
+    valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)
     repaired[~anchored] = np.nan  # a bridge whose wait ran out: the fusion's own estimate
     valid = np.where(anchored, checked.valid & ~settling, valid)

@@ -29,7 +29,7 @@ class Expanded:
     """Row of each input sample in the expanded arrays."""
     stop_periods: FloatArray | None = None
     """Per input sample: 0, or the sample periods into the gap before it at which its bridge
-    has the leg stop (see ``expand_gaps``); None: no bridge does."""
+    has the leg stop (see ``insert_bridges``); None: no bridge does."""
 
 
 STOP_RATE_RADPS = np.radians(30.0)
@@ -68,44 +68,9 @@ def _edge_slopes(
     return left, right
 
 
-def _secant(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> FloatArray:
+def _secant(left: FloatArray, gyr: FloatArray, missing: IntArray) -> FloatArray:
     """Gyro change per sample period along the straight line across each gap."""
-    left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
-    return np.asarray((gyr - left) / (1.0 + missing_before)[:, None], dtype=np.float64)
-
-
-def bridge_turn_deg(
-    gyr: FloatArray, prev: FloatArray, missing_before: IntArray, rate_hz: float
-) -> FloatArray:
-    """How far (deg) the bridge ``expand_gaps`` builds over each gap turns away from the
-    straight line between its edge rates: the same edge slopes, and the same straight-line
-    fallback for a slope out of the gap not known yet (the batch's last sample). ``prev``:
-    the two rows before the batch."""
-    missing = np.asarray(missing_before, dtype=np.int64)
-    slope_in, slope_known = _edge_slopes(gyr, prev, missing)
-    slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(gyr, prev, missing))
-    turn = np.linalg.norm(slope_in - slope_out, axis=1)
-    # The cubic minus the line integrates to (slope_in - slope_out) span^2 / 12 sample periods.
-    turn_deg = np.degrees(turn * (missing + 1.0) ** 2 / 12 / rate_hz)
-    left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
-    stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
-    if stop.any():  # a leg stopping in the gap: its slots minus the line, summed
-        m = missing.astype(np.float64)[:, None]
-        k = np.clip(np.ceil(stop) - 1.0, 0.0, m[:, 0])[:, None]  # slots still slowing
-        slots = k * left + slope_in * k * (k + 1) / 2 + (m - k) * gyr
-        line = m * left + (gyr - left) * m / 2
-        off = np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz)
-        turn_deg = np.where(stop > 0, off, turn_deg)
-    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
-    if start.any():  # a leg starting in the gap: the same, mirrored
-        m = missing.astype(np.float64)[:, None]
-        k = np.clip(np.ceil(start) - 1.0, 0.0, m[:, 0])[:, None]  # slots already moving
-        out = np.nan_to_num(slope_known)
-        slots = k * gyr - out * k * (k + 1) / 2 + (m - k) * left
-        line = m * left + (gyr - left) * m / 2
-        off = np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz)
-        turn_deg = np.where(start > 0, off, turn_deg)
-    return np.asarray(turn_deg, dtype=np.float64)
+    return np.asarray((gyr - left) / (1.0 + missing)[:, None], dtype=np.float64)
 
 
 STOP_WITHIN = 0.8
@@ -156,6 +121,79 @@ def _start_inside(
     return _stop_inside(right, left, -back, slope_in, missing)
 
 
+@dataclass(frozen=True, eq=False)
+class GapBridges:
+    """How one batch's gaps are bridged, worked out once (``gap_bridges``): the bridge that
+    ``GapWatch.plan`` judges by its turn (``turn_deg``) is the one ``insert_bridges`` puts in.
+    Per received sample, about the gap before it (none where ``missing`` is 0)."""
+
+    gyr: FloatArray
+    """The batch's gyro (invalid rows held): each gap's right edge."""
+    prev: FloatArray
+    """The two rows fused before the batch."""
+    missing: IntArray
+    """Samples lost before each."""
+    left: FloatArray
+    """The rate at each gap's left edge (the row before)."""
+    slope_in: FloatArray
+    """Gyro change per sample period into the gap (``_edge_slopes``)..."""
+    slope_known: FloatArray
+    """...and out of it, NaN where not known yet (the batch's last sample)..."""
+    slope_out: FloatArray
+    """...the straight line across the gap standing in for one not known."""
+    stop: FloatArray
+    """0, or where (sample periods into the gap) the leg stops in it (``_stop_inside``)."""
+    start: FloatArray
+    """0, or how many sample periods before the gap's end the leg starts to move
+    (``_start_inside``; 0 where it stops)."""
+
+    def turn_deg(self, rate_hz: float) -> FloatArray:
+        """How far (deg) each bridge turns away from the straight line between its edge
+        rates."""
+        turn = np.linalg.norm(self.slope_in - self.slope_out, axis=1)
+        # The cubic minus the line integrates to (slope_in - slope_out) span^2 / 12 sample periods.
+        turn_deg = np.degrees(turn * (self.missing + 1.0) ** 2 / 12 / rate_hz)
+        m = self.missing.astype(np.float64)[:, None]
+        if self.stop.any():  # a leg stopping in the gap: its slots minus the line, summed
+            k = np.clip(np.ceil(self.stop) - 1.0, 0.0, m[:, 0])[:, None]  # slots still slowing
+            slots = k * self.left + self.slope_in * k * (k + 1) / 2 + (m - k) * self.gyr
+            turn_deg = np.where(self.stop > 0, self._off_line_deg(slots, rate_hz), turn_deg)
+        if self.start.any():  # a leg starting in the gap: the same, mirrored
+            k = np.clip(np.ceil(self.start) - 1.0, 0.0, m[:, 0])[:, None]  # slots already moving
+            out = np.nan_to_num(self.slope_known)
+            slots = k * self.gyr - out * k * (k + 1) / 2 + (m - k) * self.left
+            turn_deg = np.where(self.start > 0, self._off_line_deg(slots, rate_hz), turn_deg)
+        return np.asarray(turn_deg, dtype=np.float64)
+
+    def _off_line_deg(self, slots: FloatArray, rate_hz: float) -> FloatArray:
+        """How far (deg) each gap's ``slots`` (their rates summed) turn from the line's."""
+        m = self.missing.astype(np.float64)[:, None]
+        line = m * self.left + (self.gyr - self.left) * m / 2
+        return np.asarray(np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz))
+
+
+def gap_bridges(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> GapBridges:
+    """The bridges over the gaps before each of the batch's samples (``missing_before``
+    lost), from the gyro at their edges (``prev``: the two rows before the batch)."""
+    missing = np.asarray(missing_before, dtype=np.int64)
+    left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
+    slope_in, slope_known = _edge_slopes(gyr, prev, missing)
+    # A slope out not known yet falls back to the straight line across the gap.
+    slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(left, gyr, missing))
+    stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
+    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
+    return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start)
+
+
+def bridge_turn_deg(
+    gyr: FloatArray, prev: FloatArray, missing_before: IntArray, rate_hz: float
+) -> FloatArray:
+    """How far (deg) the bridge ``expand_gaps`` builds over each gap turns away from the
+    straight line between its edge rates (``GapBridges.turn_deg``). ``prev``: the two rows
+    before the batch."""
+    return gap_bridges(gyr, prev, missing_before).turn_deg(rate_hz)
+
+
 def expand_gaps(
     gyr: FloatArray,
     acc: FloatArray,
@@ -164,7 +202,13 @@ def expand_gaps(
     prev_gyr: FloatArray,
 ) -> Expanded:
     """Insert ``missing_before[i]`` gyro slots before each sample i (``prev_gyr``: the two
-    rows before the batch).
+    rows before the batch), along the batch's bridges (``insert_bridges``)."""
+    return insert_bridges(gap_bridges(gyr, prev_gyr, missing_before), acc, acc_ok)
+
+
+def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> Expanded:
+    """The batch with each gap's slots inserted, their gyro along its bridge (their
+    accelerometer unused).
 
     The slots follow a cubic Hermite curve through the gap's edge rates and their slopes: a
     leg swing's rate is smooth, so over a 0.1-0.4 s gap the cubic misses by far less than a
@@ -178,40 +222,22 @@ def expand_gaps(
     A cubic sets off at once: knee drives setting off in 0.1 s bursts were bridged 1.5 deg
     off each, and three in a row left a set 1.6 deg RMSE off.
     """
-    missing = np.asarray(missing_before, dtype=np.int64)
+    gyr, missing = bridges.gyr, bridges.missing
     if not missing.any():  # the usual batch: nothing lost, nothing to insert
         ok = np.asarray(acc_ok, dtype=bool).copy()
         return Expanded(gyr.copy(), acc.copy(), ok, np.arange(len(gyr), dtype=np.int64))
     counts = 1 + missing
     ends = np.cumsum(counts) - 1
     owner = np.repeat(np.arange(len(gyr)), counts)
-    pos = np.arange(int(counts.sum())) - np.repeat(ends - counts + 1, counts)
+    steps = (np.arange(int(counts.sum())) - np.repeat(ends - counts + 1, counts) + 1)[:, None]
     span = counts[owner][:, None].astype(np.float64)  # sample periods from edge to edge
-    s = (pos + 1)[:, None] / span
-    left = np.vstack([prev_gyr[-1:], gyr[:-1]]) if len(gyr) else gyr
-    slope_in, slope_known = _edge_slopes(gyr, prev_gyr, missing)
-    secant = _secant(gyr, prev_gyr, missing)  # an unknown slope falls back to the straight line
-    slope_out = np.where(np.isfinite(slope_known), slope_known, secant)
-    h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
-    h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
-    gyr_x = (
-        h00 * left[owner]
-        + h10 * span * slope_in[owner]
-        + h01 * gyr[owner]
-        + h11 * span * slope_out[owner]
-    )
-    stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
-    if stop.any():
-        steps = (pos + 1)[:, None]
-        slowing = np.where(steps < stop[owner][:, None], left[owner] + steps * slope_in[owner],
-                           gyr[owner])  # fmt: skip
-        gyr_x = np.where((stop[owner] > 0)[:, None], slowing, gyr_x)
-    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
-    if start.any():
-        before_end = span - (pos + 1)[:, None]  # sample periods before the right edge
-        starting = np.where(before_end < start[owner][:, None],
-                            gyr[owner] - before_end * slope_known[owner], left[owner])  # fmt: skip
-        gyr_x = np.where((start[owner] > 0)[:, None], starting, gyr_x)
+    gyr_x = _cubic(bridges, owner, steps / span, span)
+    if bridges.stop.any():
+        stopping = _stopping(bridges, owner, steps)
+        gyr_x = np.where((bridges.stop[owner] > 0)[:, None], stopping, gyr_x)
+    if bridges.start.any():
+        starting = _starting(bridges, owner, span - steps)
+        gyr_x = np.where((bridges.start[owner] > 0)[:, None], starting, gyr_x)
     real = np.zeros(len(owner), dtype=bool)
     real[ends] = True
     gyr_x[real] = gyr  # the real samples themselves, exactly
@@ -220,23 +246,50 @@ def expand_gaps(
         acc_mps2=np.where(real[:, None], acc[owner], 0.0),
         acc_ok=real & acc_ok[owner],
         real_index=ends,
-        stop_periods=stop if stop.any() else None,
+        stop_periods=bridges.stop if bridges.stop.any() else None,
     )
 
 
-def expand_checked(  # noqa: PLR0917
+def _cubic(b: GapBridges, owner: IntArray, s: FloatArray, span: FloatArray) -> FloatArray:
+    """The cubic Hermite curve through each gap's edge rates and slopes, at ``s`` (0 to 1
+    across the gap; ``span``: its sample periods from edge to edge)."""
+    h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
+    h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
+    return np.asarray(
+        h00 * b.left[owner]
+        + h10 * span * b.slope_in[owner]
+        + h01 * b.gyr[owner]
+        + h11 * span * b.slope_out[owner]
+    )
+
+
+def _stopping(b: GapBridges, owner: IntArray, steps: IntArray) -> FloatArray:
+    """A leg stopping in the gap, ``steps`` sample periods into it: slowing on as it slowed
+    into the gap until it reaches the rate after it, then keeping that rate."""
+    slowing = b.left[owner] + steps * b.slope_in[owner]
+    return np.asarray(np.where(steps < b.stop[owner][:, None], slowing, b.gyr[owner]))
+
+
+def _starting(b: GapBridges, owner: IntArray, before_end: FloatArray) -> FloatArray:
+    """A leg starting in the gap, ``before_end`` sample periods before its end: still at the
+    rate before the gap until, traced back at the rate of change out of it, it moves."""
+    moving = b.gyr[owner] - before_end * b.slope_known[owner]
+    return np.asarray(np.where(before_end < b.start[owner][:, None], moving, b.left[owner]))
+
+
+def expand_checked(
     checked: CheckedSamples,
-    gyr: FloatArray,
+    bridges: GapBridges,
     acc: FloatArray,
-    last: FloatArray,
     lever_m: tuple[float, float, float] | None,
     rate_hz: float,
 ) -> Expanded:
-    """Checked samples ready to fuse (``last``: the two gyro rows fused before): invalid gyro
-    held, the lever arm's acceleration removed if known, lost samples' slots inserted."""
-    held = hold_last_valid(gyr, checked.valid, last[-1])
+    """Checked samples ready to fuse along the batch's ``bridges`` (built on the gyro held over
+    invalid samples, ``hold_last_valid``): the lever arm's acceleration removed if known,
+    lost samples' slots inserted."""
     if lever_m is not None:  # remove the swing's own acceleration before fusion
         acc = compensate(
-            acc, held, last[-1], np.array(lever_m), rate_hz, no_history=checked.missing_before > 0
-        )
-    return expand_gaps(held, acc, checked.acc_ok, checked.missing_before, last)
+            acc, bridges.gyr, bridges.prev[-1], np.array(lever_m), rate_hz,
+            no_history=checked.missing_before > 0,
+        )  # fmt: skip
+    return insert_bridges(bridges, acc, checked.acc_ok)

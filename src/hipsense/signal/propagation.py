@@ -18,7 +18,7 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.gap_fill import Expanded, bridge_turn_deg
+from hipsense.signal.gap_fill import Expanded, GapBridges, gap_bridges
 from hipsense.signal.orientation import (
     OrientationEstimator,
     quat_from_rotvec,
@@ -103,6 +103,25 @@ def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]
     mask = since < n
     left = int(n - since[-1] - 1) if len(idx) and mask[-1] else 0
     return np.asarray(mask), max(left, 0)
+
+
+@dataclass(frozen=True, eq=False)
+class GapPlan:
+    """``GapWatch.plan``'s decisions per received sample of one batch, and its gaps' bridges."""
+
+    check: BoolArray
+    """The first trusted sample after a gap: its accelerometer checks the bridge."""
+    strict: BoolArray
+    """A check after an untrusted or blind bridge: re-anchors on a smaller mismatch."""
+    hidden: BoolArray
+    """Angles hidden until the check (after a blind gap)."""
+    quick: BoolArray
+    """Fused with a short accelerometer time constant until the check."""
+    trusted: BoolArray
+    """The accelerometer reads gravity alone (after a gap judged by the sample's spin-up into
+    the next one): may anchor a span cut short by a gap."""
+    bridges: GapBridges
+    """How each gap is bridged: built once, so the bridge judged is the bridge inserted."""
 
 
 class GapWatch:
@@ -199,8 +218,8 @@ class GapWatch:
         fused: tuple[FloatArray, FloatArray],
         *,
         lying: bool = False,
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check here, check strictly, hidden, quick, trusted) per sample of the batch.
+    ) -> GapPlan:
+        """The decisions per sample of the batch, and the bridges over its gaps (``GapPlan``).
 
         ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
         untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
@@ -208,15 +227,25 @@ class GapWatch:
         (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
         the bridges are built from (invalid rows held) and the two rows fused before it.
         ``lying``: a supine drill (no lever arm removes the leg's own acceleration).
-        ``trusted``: samples whose accelerometer reads gravity alone (after a gap judged by
-        their spin-up into the next sample), which may anchor a span cut short by a gap.
         """
         gap = np.asarray(missing) > 0
-        steep = bridge_turn_deg(*fused, missing, self.rate_hz) > MAX_SLOPE_TURN_DEG
+        bridges = gap_bridges(*fused, missing)
+        steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
-        n, trust = len(gap), self._calm(trusted, gap)
+        trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
+        check, strict, hidden, quick = self._waits(trust, gap, kind)
+        return GapPlan(check, strict, hidden, quick, trusted_in, bridges)
+
+    def _waits(
+        self, trust: BoolArray, gap: BoolArray, kind: IntArray
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check, strict, hidden, quick): after each gap (and the wait carried over from the
+        last batch), the samples up to its first ``trust``-ed one within ``max_wait_s``,
+        quick after an untrusted or blind bridge and hidden after a blind one, and the
+        check there (strict after an untrusted or blind bridge). One pass per gap."""
+        n = len(gap)
         check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
@@ -230,7 +259,7 @@ class GapWatch:
                 check[end - 1], strict[end - 1] = True, what > 0
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick, trusted_in
+        return check, strict, hidden, quick
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
