@@ -11,6 +11,7 @@ The loop runs once per gap, never per sample.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -343,6 +344,17 @@ class BridgeState:
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
 
+    def open(self, bias: FloatArray, gyr_before: FloatArray, shift_s: float) -> None:
+        """Open the next span from the filter's last output (as re-anchored), its output shift
+        undone along the gyro before the span: the gyro path starts there, its sums afresh."""
+        self.bias = bias
+        self.q_gyro = quat_multiply(self.last_out, quat_from_rotvec(-(gyr_before - bias) * shift_s))
+        self.calm, self.trusted = np.empty((0, 3)), np.empty((0, 3))
+        self.pending_steady = False
+        self.early, self.n_seen = np.empty((0, 6)), 0
+        self.acc_sum = np.zeros(3)
+        self.open_span, self.next_span = self.next_span, self.next_span + 1
+
 
 def _gyro_path(  # noqa: PLR0917
     state: BridgeState,
@@ -388,7 +400,7 @@ def _keep_steady(state: BridgeState, world: FloatArray, steady: BoolArray) -> No
     state.pending, state.pending_steady = rows[-1:], bool(ok[-1])
 
 
-def _spans(
+def _number_spans(
     x: Expanded, quick_x: BoolArray, reset_x: BoolArray, carry: bool
 ) -> tuple[IntArray, BoolArray]:
     """Local span index per expanded row (-1 outside) and which local spans are new: an
@@ -409,7 +421,136 @@ def _spans(
     return np.asarray(local, dtype=np.int64), np.asarray(new, dtype=bool)
 
 
-def propagate(  # noqa: PLR0915
+@dataclass(frozen=True, eq=False)
+class _RowPlan:
+    """One batch's plan per expanded row (received samples and lost slots)."""
+
+    real: BoolArray
+    """Received, with a usable accelerometer."""
+    slot: BoolArray
+    """A lost sample's slot."""
+    quick: BoolArray
+    """Fused quickly (a slot: as the sample after it)."""
+    trusted: BoolArray
+    """May anchor a span cut short by a gap (``GapPlan.trusted``)."""
+    fuse_acc: BoolArray
+    """Rows whose accelerometer the filter takes."""
+    strict_check: BoolArray
+    """A strict check: it closes its span."""
+    span: IntArray
+    """The untrusted bridge's span, numbered within the batch (-1 outside)."""
+    span_new: BoolArray
+    """Per span: opened in this batch (not carried on from the last)."""
+    carried: bool
+    """The batch opens inside the span left open by the last."""
+
+
+def _on_rows(x: Expanded, per_sample: BoolArray | bool) -> BoolArray:
+    """A flag per received sample, spread over the expanded rows (False on lost slots)."""
+    out = np.zeros(len(x.gyr_radps), dtype=bool)
+    out[x.real_index] = per_sample
+    return out
+
+
+def _row_plan(
+    x: Expanded,
+    reset_before: BoolArray,
+    check: BoolArray,
+    strict: BoolArray,
+    *,
+    quick: BoolArray | None,
+    trusted: BoolArray | None,
+    lying: bool,
+    carry: bool,
+) -> _RowPlan:
+    """The per-sample plan on the expanded rows; ``carry``: a span is open from the last
+    batch."""
+    rows, n = x.real_index, len(x.gyr_radps)
+    quick_x = np.zeros(n, dtype=bool)
+    if quick is not None and n:
+        quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n))]
+    trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
+    reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
+    span, span_new = _number_spans(x, quick_x, reset_x, carry)
+    fuse_acc = x.acc_ok
+    if lying:  # the quick filter takes only a leg's gravity (``propagate``)
+        fuse_acc = np.where(quick_x, x.acc_ok & trusted_x, x.acc_ok)
+    received = _on_rows(x, True)
+    return _RowPlan(
+        real=received & x.acc_ok,
+        slot=~received,
+        quick=quick_x,
+        trusted=trusted_x,
+        fuse_acc=fuse_acc,
+        strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
+        span=span,
+        span_new=span_new,
+        carried=bool(carry and n and span[0] == 0 and not span_new[0]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Cuts:
+    """Where a batch is cut into pieces the filter fuses in one go (expanded rows)."""
+
+    resets: frozenset[int]
+    """The filter restarts before the row."""
+    steps: Mapping[int, FloatArray]
+    """The accelerometer offset removed steps by this much from the row on."""
+    switches: frozenset[int]
+    """Quick fusion turns on or off."""
+    checks: frozenset[int]
+    """The row after a check (none before a restart): the piece before ends with it."""
+    early: frozenset[int]
+    """The row after a span's ``early_n``-th received row (``_early``)."""
+    pieces: tuple[tuple[int, int], ...]
+    """(first, end) of each piece; a span's bounds cut too."""
+
+
+def _cut_points(
+    x: Expanded,
+    rows: _RowPlan,
+    reset_before: BoolArray,
+    check: BoolArray,
+    *,
+    offset_step: FloatArray | None,
+    early: frozenset[int],
+) -> _Cuts:
+    """Every row where the filter is set up anew, a check falls, a span opens or closes, or
+    its early estimate is due; the pieces between them."""
+    real_index, n = x.real_index, len(x.gyr_radps)
+    resets = frozenset(real_index[np.flatnonzero(reset_before)].tolist())
+    checks = frozenset((real_index[np.flatnonzero(check)] + 1).tolist()) - resets
+    switches = frozenset((np.flatnonzero(np.diff(rows.quick)) + 1).tolist())
+    span_bounds = frozenset((np.flatnonzero(np.diff(rows.span)) + 1).tolist())
+    steps: dict[int, FloatArray] = {}
+    if offset_step is not None:
+        moved = np.flatnonzero(np.any(offset_step != 0, axis=1))
+        steps = {int(real_index[i]): offset_step[i] for i in moved}
+    inner = sorted((resets | checks | switches | span_bounds | early | set(steps)) - {0, n})
+    pieces = tuple(itertools.pairwise([0, *inner, n]))
+    return _Cuts(resets, steps, switches, checks, early, pieces)
+
+
+def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
+    """The row after each span's ``early_n``-th received row (``seen`` of them already in a
+    span carried on from the last batch): its early estimate is due there."""
+    n = len(rows.span)
+    if early_n <= 0 or not n:
+        return frozenset()
+    idx = np.arange(n)
+    first = np.concatenate([[True], rows.span[1:] != rows.span[:-1]])
+    run_start = np.maximum.accumulate(np.where(first, idx, 0))
+    got = rows.real.astype(np.int64)
+    received = np.cumsum(got)
+    in_run = received - (received - got)[run_start]  # received so far in the span
+    if rows.carried:
+        in_run += np.where(run_start == 0, seen, 0)
+    due = rows.real & (rows.span >= 0) & (in_run == early_n)
+    return frozenset((np.flatnonzero(due) + 1).tolist())
+
+
+def propagate(
     estimator: OrientationEstimator,
     x: Expanded,
     reset_before: BoolArray,
@@ -444,131 +585,138 @@ def propagate(  # noqa: PLR0915
     leg's own acceleration, and a raise halting at its top, 330 deg/s to rest in 0.15 s,
     pulled the quick filter 9 deg past the top it then held, seed 6026).
     """
-    min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
-    rows = x.real_index
-    n_rows = len(x.gyr_radps)
     state = bridges if bridges is not None else BridgeState(1)
-    quick_x = np.zeros(n_rows, dtype=bool)
-    if quick is not None and n_rows:
-        quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n_rows))]
-    reset_x = np.zeros(n_rows, dtype=bool)
-    reset_x[rows[np.asarray(reset_before, dtype=bool)]] = True
-    carry = state.open_span >= 0
-    span_local, span_new = _spans(x, quick_x, reset_x, carry)
-    fixes: list[Fix] = []
-    trusted_x = np.zeros(n_rows, dtype=bool)
-    if trusted is not None:
-        trusted_x[rows] = np.asarray(trusted, dtype=bool)
-    slot = np.ones(n_rows, dtype=bool)
-    slot[rows] = False
-    if carry and not (n_rows and span_local[0] == 0 and not span_new[0]):
-        # the open span ended with the last batch (cut by a gap if this one opens with one)
-        fixes.append(_resolve(state, estimator, False, state.last_out, state.last_gyro_out,
-                              cut=bool(n_rows and slot[0]), min_deg=min_deg))  # fmt: skip
-    span_id = np.full(n_rows, -1, dtype=np.int64)
-    share = np.zeros(n_rows)
-    quat_g = np.full((n_rows, 4), np.nan)
-    switches = set((np.flatnonzero(np.diff(quick_x)) + 1).tolist())
-    span_bounds = set((np.flatnonzero(np.diff(span_local)) + 1).tolist())
-    resets = set(rows[np.flatnonzero(reset_before)].tolist())
-    checks = set((rows[np.flatnonzero(check)] + 1).tolist()) - resets
-    limits = np.full(n_rows, MAX_GAP_MISMATCH_DEG)
-    limits[rows[strict]] = STRICT_MISMATCH_DEG
-    strict_x = np.zeros(n_rows, dtype=bool)
-    strict_x[rows[np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)]] = True
-    real_rows = np.zeros(n_rows, dtype=bool)
-    real_rows[rows] = True
-    real_rows &= x.acc_ok
-    early_cuts: set[int] = set()
     early_n = min(early_n, EARLY_ROWS)
-    if early_n > 0 and n_rows:
-        inside = span_local >= 0
-        edges = np.flatnonzero(np.diff(np.concatenate([[-2], span_local, [-2]])) != 0)
-        for lo, hi in itertools.pairwise(edges.tolist()):
-            if not inside[lo]:
-                continue
-            seen = state.n_seen if (lo == 0 and carry and not span_new[span_local[0]]) else 0
-            got = np.flatnonzero(real_rows[lo:hi]) + lo
-            need = early_n - seen
-            if 0 < need <= len(got):
-                early_cuts.add(int(got[need - 1]) + 1)
-    steps: dict[int, FloatArray] = {}
-    if offset_step is not None:
-        moved = np.flatnonzero(np.any(offset_step != 0, axis=1))
-        steps = {int(rows[i]): offset_step[i] for i in moved}
-    cuts = sorted((resets | checks | switches | span_bounds | early_cuts | set(steps))
-                  - {0, n_rows})  # fmt: skip
+    carry = state.open_span >= 0
+    rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted, lying=lying,
+                     carry=carry)  # fmt: skip
+    early = _early_cuts(rows, early_n, state.n_seen)
+    cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early)
+    min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
+    spans = _Spans(state, estimator, x, rows, early, early_n=early_n, min_deg=min_deg)
+    spans.close_carried()
     parts: list[FloatArray] = []
     failed: list[int] = []
-    shift_s = estimator.params.output_shift_samples / estimator.rate_hz
-    timing = np.array([1.0 / estimator.rate_hz, shift_s])
-    real = np.zeros(n_rows, dtype=bool)
-    real[rows] = True
-    real &= x.acc_ok
-
-    resolved: set[int] = set()  # strict checks whose span's repair re-anchored the filter
-    closed: set[int] = set()  # local spans anchored on their mean: their rest is plain rows
-
-    def anchor(row: int) -> None:  # check the sample just processed, re-anchor if off
-        ok = parts and x.acc_ok[row]
-        if ok and _mismatch(parts[-1][-1], x.acc_mps2[row], limits[row]):
-            if row not in resolved:
-                estimator.realign(x.acc_mps2[row])
-            failed.append(row)
-
-    for a, b in itertools.pairwise([0, *cuts, n_rows]):
-        if a in resets:
-            estimator.reset()
-        elif a in checks:
-            anchor(a - 1)
-        if a in steps and a not in resets:
-            estimator.offset_changed(steps[a])
-        if a == 0 or a in switches:
-            estimator.set_quick(QUICK_TAU_ACC_S if quick_x[a] else None)
-        local = -1 if int(span_local[a]) in closed else int(span_local[a])
-        if local >= 0 and (span_new[local] if a == 0 else span_local[a - 1] != local):
-            before = state.last_out  # a new span: from the filter's last output, re-anchored
-            gyr0 = x.gyr_radps[a - 1] if a else state.last_gyr
-            state.bias = estimator.gyro_bias_radps
-            state.q_gyro = quat_multiply(before, quat_from_rotvec(-(gyr0 - state.bias) * shift_s))
-            state.calm, state.trusted = np.empty((0, 3)), np.empty((0, 3))
-            state.pending_steady = False
-            state.early, state.n_seen = np.empty((0, 6)), 0
-            state.acc_sum = np.zeros(3)
-            state.open_span, state.next_span = state.next_span, state.next_span + 1
-        if local >= 0:
-            span_id[a:b] = state.open_span
-            quat_g[a:b] = _gyro_path(state, x.gyr_radps[a:b], x.acc_mps2[a:b], real[a:b], timing,
-                                     trusted_x[a:b])  # fmt: skip
-        acc_ok = x.acc_ok[a:b]
-        if lying and quick_x[a]:  # the quick filter takes only a leg's gravity (``propagate``)
-            acc_ok = acc_ok & trusted_x[a:b]
-        parts.append(estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], acc_ok))
-        state.last_out, state.last_gyr = parts[-1][-1], x.gyr_radps[b - 1]
-        if local >= 0:
-            state.n_seen += int(real_rows[a:b].sum())
-            if b in early_cuts and not strict_x[b - 1]:
-                _early(state, estimator, early_n, quat_g[b - 1])
-            lever_removed = early_n > 0  # ``early_n`` is 0 without a lever arm
-            mean = _mean_correction(state, estimator.rate_hz) if lever_removed else None
-            if mean is not None and not strict_x[b - 1]:
-                fixes.append(_anchor_span(state, estimator, mean, quat_g[b - 1], min_deg))
-                closed.add(local)
-                continue
-        if local >= 0 and ((b < n_rows and span_local[b] != local) or strict_x[b - 1]):
-            cut = b < n_rows and bool(slot[b])  # the next gap begins
-            fixes.append(_resolve(state, estimator, strict_x[b - 1], parts[-1][-1], quat_g[b - 1],
-                                  cut=cut, min_deg=min_deg))  # fmt: skip
-            if strict_x[b - 1] and fixes[-1].anchored:
-                resolved.add(b - 1)
-    if n_rows in checks:  # the last check falls on the batch's last sample
-        anchor(n_rows - 1)
-    _ramp(x, span_id, share, estimator.rate_hz)
+    for a, b in cuts.pieces:  # one gap or decision per piece, never one sample
+        _set_up_filter(estimator, cuts, rows.quick, a)
+        span = spans.enter(a, b)
+        out = estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], rows.fuse_acc[a:b])
+        parts.append(out)
+        state.last_out, state.last_gyr = out[-1], x.gyr_radps[b - 1]
+        reanchored = spans.leave(span, a, b, out[-1])
+        if b in cuts.checks and _check_fails(out[-1], x, b - 1, bool(rows.strict_check[b - 1])):
+            if not reanchored:  # else its span's repair put the filter right already
+                estimator.realign(x.acc_mps2[b - 1])
+            failed.append(b - 1)
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
-    out = Bridges(np.where((span_id >= 0)[:, None], quat_g, quat_x), share, span_id, tuple(fixes))
-    return quat_x[rows], bad_rows[rows], out
+    return quat_x[x.real_index], bad_rows[x.real_index], spans.bridges(quat_x)
+
+
+def _set_up_filter(estimator: OrientationEstimator, cuts: _Cuts, quick: BoolArray, a: int) -> None:
+    """Before the piece from row ``a``: a restart, or else the accelerometer offset's step (a
+    restart starts from readings with the new offset removed); quick fusion on or off."""
+    if a in cuts.resets:
+        estimator.reset()
+    elif a in cuts.steps:
+        estimator.offset_changed(cuts.steps[a])
+    if a == 0 or a in cuts.switches:
+        estimator.set_quick(QUICK_TAU_ACC_S if quick[a] else None)
+
+
+def _check_fails(filt: FloatArray, x: Expanded, row: int, strict: bool) -> bool:
+    """The check at ``row`` (just fused to ``filt``): its accelerometer, if usable, is off the
+    filter's up by more than the limit (``STRICT_MISMATCH_DEG`` for a strict check)."""
+    limit = STRICT_MISMATCH_DEG if strict else MAX_GAP_MISMATCH_DEG
+    return bool(x.acc_ok[row]) and _mismatch(filt, x.acc_mps2[row], limit)
+
+
+class _Spans:
+    """One batch's untrusted-bridge spans, piece by piece beside the filter: each carried by
+    the gyro alone from the filter's attitude before its gap (``_gyro_path``), its error
+    estimated early (``_early``), and closed with a ``Fix``: anchored on its mean once that
+    is sure enough, or at its check, or where it ends (``_resolve``)."""
+
+    def __init__(
+        self,
+        state: BridgeState,
+        estimator: OrientationEstimator,
+        x: Expanded,
+        rows: _RowPlan,
+        early: frozenset[int],
+        *,
+        early_n: int,
+        min_deg: float,
+    ) -> None:
+        self._state, self._estimator, self._x, self._rows = state, estimator, x, rows
+        self._early, self._early_n, self._min_deg = early, early_n, min_deg
+        n = len(x.gyr_radps)
+        self._span_id = np.full(n, -1, dtype=np.int64)
+        self._quat_g = np.full((n, 4), np.nan)
+        self._fixes: list[Fix] = []
+        self._closed: set[int] = set()  # spans anchored on their mean: their rest is plain rows
+        self._shift_s = estimator.params.output_shift_samples / estimator.rate_hz
+        self._timing = np.array([1.0 / estimator.rate_hz, self._shift_s])
+
+    def close_carried(self) -> None:
+        """Close the span left open by the last batch unless this batch carries it on (cut
+        short by a gap if the batch opens with one)."""
+        state, slot = self._state, self._rows.slot
+        if state.open_span < 0 or self._rows.carried:
+            return
+        cut = bool(len(slot) and slot[0])
+        filt, gyro = state.last_out, state.last_gyro_out
+        fix = _resolve(state, self._estimator, False, filt, gyro, cut=cut, min_deg=self._min_deg)
+        self._fixes.append(fix)
+
+    def enter(self, a: int, b: int) -> int:
+        """The span the piece ``a:b`` belongs to (-1: none), opened if it begins here; its
+        rows carried by the gyro."""
+        rows, state, x = self._rows, self._state, self._x
+        span = int(rows.span[a])
+        if span < 0 or span in self._closed:
+            return -1
+        if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
+            gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
+            state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s)
+        self._span_id[a:b] = state.open_span
+        self._quat_g[a:b] = _gyro_path(
+            state, x.gyr_radps[a:b], x.acc_mps2[a:b], rows.real[a:b], self._timing,
+            rows.trusted[a:b],
+        )  # fmt: skip
+        return span
+
+    def leave(self, span: int, a: int, b: int, filt: FloatArray) -> bool:
+        """After the filter fused the piece ``a:b`` (to ``filt``): the span's early estimate
+        where due, then the span anchored on its mean if sure enough, else closed at its
+        strict check or where it ends. True: its check's repair re-anchored the filter."""
+        if span < 0:
+            return False
+        rows, state, estimator = self._rows, self._state, self._estimator
+        state.n_seen += int(rows.real[a:b].sum())
+        at_check, gyro = bool(rows.strict_check[b - 1]), self._quat_g[b - 1]
+        if b in self._early and not at_check:
+            _early(state, estimator, self._early_n, gyro)
+        lever_removed = self._early_n > 0  # ``early_n`` is 0 without a lever arm
+        mean = _mean_correction(state, estimator.rate_hz) if lever_removed else None
+        if mean is not None and not at_check:
+            self._fixes.append(_anchor_span(state, estimator, mean, gyro, self._min_deg))
+            self._closed.add(span)
+            return False
+        n = len(rows.span)
+        if not (at_check or (b < n and rows.span[b] != span)):
+            return False
+        cut = b < n and bool(rows.slot[b])  # the next gap begins
+        fix = _resolve(state, estimator, at_check, filt, gyro, cut=cut, min_deg=self._min_deg)
+        self._fixes.append(fix)
+        return at_check and fix.anchored
+
+    def bridges(self, quat_x: FloatArray) -> Bridges:
+        """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row."""
+        share = _ramp(self._x, self._span_id, self._estimator.rate_hz)
+        quat = np.where((self._span_id >= 0)[:, None], self._quat_g, quat_x)
+        return Bridges(quat, share, self._span_id, tuple(self._fixes))
 
 
 def _resolve(
@@ -651,7 +799,7 @@ def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
     return Fix(span, arc_to_up(v), False)
 
 
-def _ramp(x: Expanded, span_id: IntArray, share: FloatArray, rate_hz: float) -> None:
+def _ramp(x: Expanded, span_id: IntArray, rate_hz: float) -> FloatArray:
     """The correction's share per span row: rising over the lost slots that opened the span,
     whole from the first received sample on. Where the bridge turned the leg
     (``MIN_SHARE_TURN_DEG``), the share follows the turn it made: its error is that it turned
@@ -662,6 +810,7 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray, rate_hz: float) -> 
     the gap (s from 0 to 1) and the attitude error it leaves grows as the integral,
     3s^2 - 2s^3; a bridge that stops the leg in the gap errs only until it stops."""
     n = len(span_id)
+    share = np.zeros(n)
     slot = np.ones(n, dtype=bool)
     slot[x.real_index] = False
     inside = span_id >= 0
@@ -682,3 +831,4 @@ def _ramp(x: Expanded, span_id: IntArray, share: FloatArray, rate_hz: float) -> 
     by_turn = np.degrees(total / rate_hz) >= MIN_SHARE_TURN_DEG
     with np.errstate(invalid="ignore", divide="ignore"):
         share[opens] = np.where(by_turn, so_far / total, 3 * s**2 - 2 * s**3)
+    return share
