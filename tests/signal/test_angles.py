@@ -74,6 +74,40 @@ def test_streaming_in_random_batches_equals_the_one_shot_causal_result() -> None
     assert (~whole.valid).sum() == 40 and not whole.valid[2000:2015].any()
 
 
+def test_an_empty_batch_changes_nothing_and_releases_no_held_row() -> None:
+    from hipsense.signal.angles import Published
+    from hipsense.sim import Conditions, plan_set, simulate
+
+    c = Conditions.realistic().with_(lost_fraction=0.2, lost_burst=10)
+    s = simulate(plan_set("knee-drive", Leg.LEFT, 4, np.random.default_rng(8)), rate_hz=50.0,
+                 seed=8, conditions=c)  # fmt: skip
+    keep = ~s.lost
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.STANDING, Leg.LEFT)
+    empty = SampleBatch("s", np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3)))
+
+    def shown(with_empty: bool) -> tuple[np.ndarray, np.ndarray, int]:
+        pipe = AnglePipeline(50.0, Posture.STANDING, Leg.LEFT, cal)
+        published, rows, holding = Published(), [], 0
+        for i in range(0, len(t), 7):
+            batch = SampleBatch("s", t[i : i + 7], acc[i : i + 7], gyr[i : i + 7])
+            rows.append(published.add(pipe.update(batch)))
+            if with_empty:
+                out = pipe.update(empty)
+                holding += out.held_from_s is not None
+                rows.append(published.add(out))
+        rest = published.finish()
+        rows += [] if rest is None else [rest]
+        flex = np.concatenate([r.flexion_deg for r in rows])
+        return np.concatenate([r.t_s for r in rows]), flex, holding
+
+    t_plain, flex_plain, _ = shown(False)
+    t_empty, flex_empty, holding = shown(True)
+    assert holding > 0  # empty batches came while a bridge's rows were held
+    np.testing.assert_array_equal(t_empty, t_plain)
+    np.testing.assert_array_equal(flex_empty, flex_plain)
+
+
 def test_without_calibration_angles_wait_and_progress_is_reported() -> None:
     pipe = AnglePipeline(RATE_HZ, Posture.STANDING, Leg.LEFT)
     t = np.arange(100) / RATE_HZ

@@ -388,6 +388,8 @@ class AnglePipeline:
         self._history: list[_Fed] = []
 
     def update(self, batch: SampleBatch) -> AngleBatch:
+        if not len(batch.t_s):  # nothing arrived: nothing changes, a held bridge stays held
+            return self._nothing_new()
         gyr = np.asarray(batch.gyr_radps, dtype=np.float64)
         raw = np.asarray(batch.acc_mps2, dtype=np.float64)
         checked = self._checker.check(batch.t_s, raw, gyr, batch.lost_before)
@@ -421,6 +423,12 @@ class AnglePipeline:
         if calibration is None and self.calibration is not None:
             out = replace(out, backfill=self._fuse_again(self.calibration))
         return out
+
+    def _nothing_new(self) -> AngleBatch:
+        held = self._repairs.held
+        none = np.zeros(0)
+        return AngleBatch(none, none, none, np.zeros((0, 4)), np.zeros(0, dtype=bool),
+                          held_from_s=float(held.t_s[0]) if len(held) else None)  # fmt: skip
 
     def _fuse(
         self,
