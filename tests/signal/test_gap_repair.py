@@ -12,7 +12,7 @@ from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
 from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
 from hipsense.signal.calibration import MountingCalibration
-from hipsense.signal.gap_fill import bridge_turn_deg, expand_gaps
+from hipsense.signal.gap_fill import Expanded, bridge_turn_deg, expand_gaps
 from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
 from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
 from hipsense.sim import Conditions, SimSession, TruthRep, plan_set, simulate
@@ -98,44 +98,49 @@ def test_the_session_reports_the_bridged_top_as_the_rep_peak() -> None:
     assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5
 
 
-def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -> None:
-    # The rate falls by 0.5 rad/s per sample from 5 rad/s to rest: lost from 3.5 rad/s on.
-    rate = np.maximum(5.0 - 0.5 * np.arange(24), 0.0)
-    gyr = np.zeros((24, 3))
-    gyr[:, 0] = rate
-    lost = np.zeros(24, dtype=bool)
-    lost[3:15] = True  # it stops 8 periods into the 13-period gap, and stays still after it
-    got = np.flatnonzero(~lost)
+def _bridged_on_one_axis(rate: np.ndarray, axis: int, lost: slice) -> tuple[Expanded, float]:
+    """The gyro turning at ``rate`` (rad/s, 50 Hz) about one axis with the ``lost`` samples
+    lost: the expanded rows, and the bridge's turn away from the straight line (deg)."""
+    gyr = np.zeros((len(rate), 3))
+    gyr[:, axis] = rate
+    received = np.ones(len(rate), dtype=bool)
+    received[lost] = False
+    got = np.flatnonzero(received)
     missing = np.diff(got, prepend=-1) - 1
     x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
                     missing, np.zeros((2, 3)))  # fmt: skip
+    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
+    return x, float(turn[lost.start])
+
+
+def _off_the_line_deg(rate: np.ndarray, lost: slice) -> float:
+    """How far the true rate over ``lost`` turned away from the straight line across it."""
+    line = np.linspace(rate[lost.start - 1], rate[lost.stop], lost.stop - lost.start + 2)[1:-1]
+    return abs(float(np.degrees(np.sum(rate[lost] - line) / 50.0)))
+
+
+def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -> None:
+    # The rate falls by 0.5 rad/s per sample from 5 rad/s to rest: lost from 3.5 rad/s on.
+    rate = np.maximum(5.0 - 0.5 * np.arange(24), 0.0)
+    lost = slice(3, 15)  # it stops 8 periods into the 13-period gap, and stays still after it
+    x, turn = _bridged_on_one_axis(rate, 0, lost)
     np.testing.assert_allclose(x.gyr_radps[:, 0], rate[: len(x.gyr_radps)], atol=1e-12)
     assert x.stop_periods is not None and x.stop_periods[3] == pytest.approx(8.0)
     # a cubic through the same edges would have kept the leg turning across the whole gap
-    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
-    line = np.linspace(rate[2], rate[15], 14)[1:-1]
-    assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
+    assert turn == pytest.approx(_off_the_line_deg(rate, lost))
 
 
 def test_a_leg_starting_inside_a_gap_is_bridged_still_then_speeding_up_as_after_it() -> None:
     # At rest, then the rate rises by 0.5 rad/s per sample: it starts 5 periods into a
     # 13-period gap and is at 3.5 rad/s, still speeding up, after it.
     rate = np.clip(0.5 * (np.arange(24) - 8), 0.0, None)
-    gyr = np.zeros((24, 3))
-    gyr[:, 2] = rate
-    lost = np.zeros(24, dtype=bool)
-    lost[3:15] = True
-    got = np.flatnonzero(~lost)
-    missing = np.diff(got, prepend=-1) - 1
-    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
-                    missing, np.zeros((2, 3)))  # fmt: skip
+    lost = slice(3, 15)
+    x, turn = _bridged_on_one_axis(rate, 2, lost)
     np.testing.assert_allclose(x.gyr_radps[:, 2], rate[: len(x.gyr_radps)], atol=1e-12)
     u = np.arange(1, 13) / 13  # a cubic through the same edges (slopes 0 and 0.5) missed:
     cubic = (3 * u**2 - 2 * u**3) * 3.5 + (u**3 - u**2) * 13 * 0.5
-    assert np.degrees(np.sum(cubic) - np.sum(rate[3:15])) / 50.0 > 4.0
-    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
-    line = np.linspace(rate[2], rate[15], 14)[1:-1]
-    assert turn[3] == pytest.approx(abs(np.degrees(np.sum(rate[3:15] - line) / 50.0)))
+    assert np.degrees(np.sum(cubic) - np.sum(rate[lost])) / 50.0 > 4.0
+    assert turn == pytest.approx(_off_the_line_deg(rate, lost))
 
 
 def test_a_resting_leg_is_bridged_still_whatever_its_wobble_at_the_edges() -> None:
