@@ -16,6 +16,7 @@ import pytest
 
 from hipsense.analysis import recalibrations_in
 from hipsense.cli import main
+from hipsense.events import SetCounting
 from hipsense.exercises import Leg, get_exercise
 from hipsense.live.recorder import SessionRecorder
 from hipsense.live.runner import session_events
@@ -59,12 +60,14 @@ async def _live(
     *,
     start_key_after_s: float | None,
     switch: bool = False,
+    key_between: list[float] | None = None,
 ) -> list[FinishedSet]:
     """``first``'s samples, then ``then``'s (the sensor re-strapped) through the live session,
     recorded as the live app records (payloads as they arrive, the session's markers and
     calibrations), the calibrate key pressed as the re-strapped sensor's samples begin
     (after picking ``then``'s drill if ``switch``) and the set key (start)
-    ``start_key_after_s`` later (None: not pressed). The live sets."""
+    ``start_key_after_s`` later (None: not pressed). The live sets; ``key_between`` gets the
+    times of the last sample fed before the calibrate key and the first fed after it."""
     parts = [first] if then is None else [first, then]
     acc = np.concatenate([s.acc_raw for s in parts])
     gyr = np.concatenate([s.gyr_raw for s in parts])
@@ -75,6 +78,7 @@ async def _live(
     assembler = PacketAssembler("thigh", first.info)
     restrapped_s = len(first) / RATE_HZ if then is not None else None
     pressed: list[str] = []
+    fed_until: list[float] = []
 
     async def items() -> AsyncIterator[SampleBatch]:
         for i in range(0, len(acc) - PER_PACKET + 1, PER_PACKET):
@@ -88,6 +92,7 @@ async def _live(
                 yield batch
 
     def keys(session: Session, batch: SampleBatch) -> None:
+        before, fed_until[:] = fed_until[:], [float(batch.t_s[-1])]
         if restrapped_s is None or batch.t_s[0] < restrapped_s:
             return
         if not pressed:
@@ -95,6 +100,8 @@ async def _live(
                 session.select_exercise(_drill(then))
             session.recalibrate()
             pressed.append("calibrate")
+            if key_between is not None:
+                key_between.extend([*before, float(batch.t_s[0])])
         if start_key_after_s is None or pressed != ["calibrate"]:
             return
         if batch.t_s[0] >= restrapped_s + start_key_after_s:
@@ -284,3 +291,67 @@ def test_recalibrations_are_consecutive_calibrations_of_one_posture_and_leg() ->
     postures = [_record(1.0, "right"), _record(5.0, "right", "supine"), _record(9.0, "right")]
     assert recalibrations_in(postures, [], "thigh").at_s == (1.0,)
     assert recalibrations_in(again, stops, "left_thigh").at_s == ()  # not this sensor's
+
+
+def _batch(t0_s: float, n: int = 19, rate_hz: float = 100.0) -> SampleBatch:
+    t = t0_s + np.arange(n) / rate_hz
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1))
+    return SampleBatch("thigh", t, acc, np.zeros((n, 3)))
+
+
+def test_the_calibrate_key_restarts_the_set_and_says_where_it_took_effect() -> None:
+    """The key closes the running set and starts a new one (counted from zero once the new
+    calibration is found), also when the set had been stopped: the session says so, as it
+    says every set start, and notes where in the samples the new calibration begins."""
+    session = Session("knee-drive", Leg.RIGHT, {"thigh": 100.0})
+    session.feed(_batch(0.0))
+    session.drain()
+    session.recalibrate()
+    assert session.counting
+    assert session.drain() == [
+        SetCounting("knee-drive", "right", counting=False),
+        SetCounting("knee-drive", "right", counting=True),
+    ]
+    assert session.recalibrated_s == []  # where: once the next sample is fed
+    session.feed(_batch(0.19))
+    assert session.recalibrated_s == [pytest.approx(0.185)]  # between 0.18 s and 0.19 s
+    session.stop_set()
+    session.drain()
+    session.recalibrate()
+    assert session.counting
+    assert session.drain() == [SetCounting("knee-drive", "right", counting=True)]
+    fresh = Session("knee-drive", Leg.RIGHT, {"thigh": 100.0})
+    fresh.recalibrate()  # before any sample: half a sample period before the first
+    fresh.feed(_batch(3.0))
+    assert fresh.recalibrated_s == [pytest.approx(2.995)]
+
+
+async def test_the_recording_marks_the_calibrate_key_and_the_set_it_restarts(
+    tmp_path: Path,
+) -> None:
+    """The calibrate key is recorded where it took effect, between the last sample the old
+    calibration saw and the first the new one saw, and the set it restarts is recorded as a
+    set start, as live counted it: the recording no longer says the count stopped while
+    live went on counting the second set."""
+    path = tmp_path / "restrapped.jsonl"
+    key: list[float] = []
+    live = await _live(
+        path,
+        _set("knee-drive", 41),
+        _set("knee-drive", 42),
+        start_key_after_s=None,
+        key_between=key,
+    )
+    assert [len(s.reps) for s in live] == [6, 6]
+    markers = read_recording(path).markers
+    (marked,) = [m.t_host_s for m in markers if m.kind == "calibration-start"]
+    before, after = key
+    assert before < marked < after
+    sets = [(m.kind, m.data.get("counting")) for m in markers if m.kind.startswith("set-")]
+    # started; the key: stopped, restarted; the end of the input: stopped
+    assert sets == [
+        ("set-start", True),
+        ("set-stop", False),
+        ("set-start", True),
+        ("set-stop", False),
+    ]

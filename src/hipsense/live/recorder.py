@@ -82,6 +82,7 @@ class SessionRecorder:
     failure: RecordingError | None = None  # why recording stopped on its own (disk full...)
     _last_state: dict[str, str] = field(default_factory=dict)
     _unreported: bool = False
+    _recalibrations_seen: int = 0  # of the session's ``recalibrated_s``
 
     def start(self) -> None:
         """Open the file now if recording is on: a name that is taken or a folder that cannot
@@ -137,8 +138,18 @@ class SessionRecorder:
 
     def _note(self, event: SessionEvent) -> None:
         writer = self.writer if self.session.recording else None
+        placed = self.session.recalibrated_s[self._recalibrations_seen :]
+        self._recalibrations_seen += len(placed)
         if writer is None:
             return
+        session = self.session
+        for at_s in placed:  # the calibrate key, where it took effect in the samples
+            writer.write_marker(
+                "calibration-start",
+                t_host_s=at_s,
+                exercise=session.exercise.id,
+                leg=session.leg.value,
+            )
         t = self._now()
         if isinstance(event, CalibrationUpdate) and event.phase == "done":
             found = self.session.calibrations.get((event.role, self.session.exercise.posture))

@@ -68,6 +68,13 @@ class Session:
         self.finished_sets: list[FinishedSet] = []
         self._pending: list[SessionEvent] = []
         self.recording = False
+        # Where each recalibration (``recalibrate``) took effect, on the input's clock:
+        # between the last sample fed before it and the first fed after it. The recorder
+        # writes a calibration-start marker there, so replay and analyze recalibrate at the
+        # very sample the live session did.
+        self.recalibrated_s: list[float] = []
+        self._fed_until_s: dict[str, float] = {}  # per sensor, the last sample time fed
+        self._recalibrating = False  # recalibrated; no sample fed since
         self._build_pipelines()
 
     # -- data ---------------------------------------------------------------------------
@@ -76,6 +83,8 @@ class Session:
         pipe = self.pipelines.get(batch.sensor_id)
         if pipe is None:
             return events
+        if len(batch):
+            self._fed(batch)
         before = pipe.detector.count
         events += pipe.feed(batch)
         self._remember_calibration(pipe)
@@ -141,13 +150,31 @@ class Session:
         return self.recording
 
     def recalibrate(self) -> None:
+        """Forget the current posture's calibration and calibrate again (the sensor slipped
+        or was re-strapped): the running set closes, and a new one starts counting from zero,
+        its reps counted once the routine has found the new calibration."""
         self.stop_set()
         self.calibrations = {
             k: v for k, v in self.calibrations.items() if k[1] != self.exercise.posture
         }
         self._build_pipelines()
+        self._recalibrating = True
+        self.start_set()
 
     # -- internals ----------------------------------------------------------------------
+    def _fed(self, batch: SampleBatch) -> None:
+        """Note where ``batch`` (not empty) is in the input: after a recalibration, its
+        first sample is the first the new calibration sees."""
+        first = float(batch.t_s[0])
+        if self._recalibrating:
+            self._recalibrating = False
+            before = self._fed_until_s.get(batch.sensor_id)
+            if before is not None and before < first:
+                self.recalibrated_s.append((before + first) / 2)
+            else:  # nothing fed before: half a sample period before the first
+                self.recalibrated_s.append(first - 0.5 / self.rates_hz[batch.sensor_id])
+        self._fed_until_s[batch.sensor_id] = float(batch.t_s[-1])
+
     def _build_pipelines(self) -> None:
         for pipe in self.pipelines.values():  # rows held for a gap's check are shown first
             self._pending += pipe.flush()
