@@ -4,6 +4,7 @@ with the new mounting, as live counted them, not with the first calibration."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from hipsense.analysis import recalibrations_in
+from hipsense.analysis import Recalibrations, recalibrations_in
 from hipsense.cli import main
+from hipsense.commands.analyze import rep_json
 from hipsense.events import SetCounting
 from hipsense.exercises import Leg, get_exercise
 from hipsense.live.recorder import SessionRecorder
@@ -114,6 +116,24 @@ async def _live(
     return session.finished_sets
 
 
+def _as_before_the_marker(path: Path, out: Path) -> Path:
+    """``path`` as live recorded the session before it wrote ``calibration-start`` markers
+    (the recordings analyze infers the recalibrations of): without them, and without the
+    set-start each calibrate key then wrote (the set restarting)."""
+    kept: list[str] = []
+    restart = False  # the set-start the last calibration-start marker's key wrote is next
+    for line in path.read_text().splitlines():
+        if '"kind":"calibration-start"' in line:
+            restart = True
+            continue
+        if restart and '"kind":"set-start"' in line and '"counting":true' in line:
+            restart = False
+            continue
+        kept.append(line)
+    out.write_text("".join(f"{x}\n" for x in kept))
+    return out
+
+
 def _analyzed(
     path: Path, capsys: pytest.CaptureFixture[str], *extra: str
 ) -> tuple[int, dict[str, Any], str]:
@@ -137,6 +157,7 @@ def _off_deg(axes: Any, truth: npt.NDArray[np.float64]) -> float:
     return float(np.degrees(np.arccos(cos)).max())
 
 
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "before-the-marker"])
 @pytest.mark.parametrize(
     ("exercise_id", "start_key_after_s"),
     [("swing-forward", 1.0), ("knee-drive", None), ("slr", None)],
@@ -146,17 +167,24 @@ async def test_analyze_recalibrates_where_the_live_session_did(
     capsys: pytest.CaptureFixture[str],
     exercise_id: str,
     start_key_after_s: float | None,
+    marked: bool,
 ) -> None:
     """Re-strapped (turned ~107 degrees on the thigh) and recalibrated before the second set,
     with or without starting the set by key afterwards: analyze counts both sets with the
     reps, peaks and announcement times live had, and exports angles that follow the truth of
     each strapping. It used to keep the first calibration: the second set was lost (the
     key's set-stop was followed and nothing started counting again), or, with the start key,
-    counted with the old mounting (forward swings: 1 rep of 8 degrees instead of 6)."""
+    counted with the old mounting (forward swings: 1 rep of 8 degrees instead of 6).
+
+    ``marked``: the recording as live writes it, with the calibrate key's
+    ``calibration-start`` marker, which analyze follows; else as live wrote it before, where
+    analyze infers the recalibration from the calibration records."""
     first, then = _set(exercise_id, 41), _set(exercise_id, 42)
     assert _off_deg(then.mounting.r_ts, first.mounting.r_ts) > 60
     path = tmp_path / "restrapped.jsonl"
     live = await _live(path, first, then, start_key_after_s=start_key_after_s)
+    if not marked:
+        path = _as_before_the_marker(path, tmp_path / "before-the-marker.jsonl")
     # live: two sets of six, each near the truth of its own strapping (within the pipeline's
     # own error, up to ~3 degrees on brisk knee drives)
     assert [len(s.reps) for s in live] == [6, 6]
@@ -179,6 +207,11 @@ async def test_analyze_recalibrates_where_the_live_session_did(
             pytest.approx(want.end_s, abs=1e-3),
         )
         assert got["peak_deg"] == pytest.approx(want.peak_deg, abs=0.05)  # a rounding step
+    if marked:  # followed exactly: what analyze reports is what live had
+        shown = ("start_s", "end_s", "detected_s", "peak_deg")
+        assert [{k: r[k] for k in shown} for r in out["reps"]] == [
+            {k: v for k, v in rep_json(r).items() if k in shown} for r in live_reps
+        ]
     # the result's calibration is the one the second set was counted with
     assert _off_deg(out["calibration"]["thigh_axes_in_sensor"], then.mounting.r_ts) < 5
     # the exported angles: every sample once, in order, each set's near its own truth
@@ -191,14 +224,17 @@ async def test_analyze_recalibrates_where_the_live_session_did(
         assert np.abs(error).max() < 4.0
 
 
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "before-the-marker"])
 async def test_a_recalibrated_set_of_another_drill_has_its_own_calibration(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], marked: bool
 ) -> None:
     """Forward swings, then knee drives picked, the sensor re-strapped and recalibrated: the
     per-set form counts both as live did, each with the calibration of its own strapping."""
     first, then = _set("swing-forward", 41), _set("knee-drive", 42)
     path = tmp_path / "restrapped.jsonl"
     live = await _live(path, first, then, start_key_after_s=None, switch=True)
+    if not marked:
+        path = _as_before_the_marker(path, tmp_path / "before-the-marker.jsonl")
     assert [(s.exercise_id, len(s.reps)) for s in live] == [("swing-forward", 6), ("knee-drive", 6)]
     code, out, err = _analyzed(path, capsys)
     assert code == 0 and err == ""
@@ -247,10 +283,11 @@ async def test_a_malformed_calibration_record_is_told_and_ignored(
 ) -> None:
     """The second calibration record damaged: the recording still analyses (exit 0), one
     line says which record was ignored and why; without it the recalibration is not seen,
-    so the first set is counted as live counted it and the second, as before, not."""
+    so the first set is counted as live counted it and the second, as before, not. (A
+    recording made before live marked the calibrate key: analyze infers it from the records.)"""
     path = tmp_path / "restrapped.jsonl"
     live = await _live(path, _set("knee-drive", 41), _set("knee-drive", 42), start_key_after_s=None)
-    lines = path.read_text().splitlines()
+    lines = _as_before_the_marker(path, tmp_path / "before.jsonl").read_text().splitlines()
     at = [i for i, x in enumerate(lines) if '"type":"calibration"' in x][1]
     for what in ("axes", "leg", "posture", "sensor"):
         record = json.loads(lines[at])
@@ -291,6 +328,28 @@ def test_recalibrations_are_consecutive_calibrations_of_one_posture_and_leg() ->
     postures = [_record(1.0, "right"), _record(5.0, "right", "supine"), _record(9.0, "right")]
     assert recalibrations_in(postures, [], "thigh").at_s == (1.0,)
     assert recalibrations_in(again, stops, "left_thigh").at_s == ()  # not this sensor's
+
+
+def _marker(t_s: float, **data: Any) -> Marker:
+    return Marker(t_s, "calibration-start", {"exercise": "knee-drive", "leg": "right"} | data)
+
+
+def test_calibration_start_markers_say_where_it_recalibrated() -> None:
+    """A recording with calibration-start markers recalibrates at each (every sensor's, or
+    the one it names), not where the calibration records would suggest; a marker naming its
+    sensor by anything but a name is told and ignored."""
+    records = [_record(1.0, "right"), _record(9.0, "right"), _record(20.0, "right")]
+    stops = [_stop(6.5)]
+    assert recalibrations_in(records, stops, "thigh").at_s == (6.5, 9.0)  # inferred
+    keys = [_marker(12.0), _marker(5.25), _marker(7.0, sensor="left_thigh")]
+    assert recalibrations_in(records, [*stops, *keys], "thigh") == Recalibrations((5.25, 12.0))
+    assert recalibrations_in(records, keys, "left_thigh").at_s == (5.25, 7.0, 12.0)
+    bad = recalibrations_in(records, [_marker(5.25), _marker(8.0, sensor=5)], "thigh")
+    assert bad.at_s == (5.25,)
+    assert bad.warnings == (
+        "the calibration-start marker at 8.0 s is malformed (its sensor is 5, not a sensor's"
+        " name); it is ignored",
+    )
 
 
 def _batch(t0_s: float, n: int = 19, rate_hz: float = 100.0) -> SampleBatch:
@@ -355,3 +414,34 @@ async def test_the_recording_marks_the_calibrate_key_and_the_set_it_restarts(
         ("set-start", True),
         ("set-stop", False),
     ]
+
+
+async def _restrapped(path: Path) -> list[FinishedSet]:
+    return await _live(path, _set("knee-drive", 41), _set("knee-drive", 42), start_key_after_s=None)
+
+
+def test_a_malformed_calibration_start_marker_is_told_and_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A calibration-start marker naming its sensor by a number: analyze goes on (exit 0),
+    one line says which marker was ignored and why; the first set is counted as live
+    counted it."""
+    path = tmp_path / "restrapped.jsonl"
+    live = asyncio.run(_restrapped(path))
+    lines = path.read_text().splitlines()
+    at = next(i for i, x in enumerate(lines) if '"kind":"calibration-start"' in x)
+    marker = json.loads(lines[at]) | {"sensor": 5}
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text(
+        "".join(f"{x}\n" for x in [*lines[:at], json.dumps(marker), *lines[at + 1 :]])
+    )
+    told = (
+        f"the calibration-start marker at {marker['t_host_s']:.1f} s is malformed"
+        " (its sensor is 5, not a sensor's name); it is ignored"
+    )
+    code, out, err = _analyzed(damaged, capsys)
+    assert code == 0
+    assert err.splitlines() == [f"hipsense: {damaged}: {told}"]
+    assert out["warnings"] == [told]
+    peaks = [r["peak_deg"] for r in out["reps"]]
+    assert peaks[:6] == [round(r.peak_deg, 2) for r in live[0].reps]

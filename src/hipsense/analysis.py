@@ -14,6 +14,7 @@ again behind it with the new calibration (see ``recalibrations_in``).
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -99,7 +100,7 @@ class AnalysedSet:
 @dataclass(frozen=True)
 class Recalibrations:
     """Where the live session recalibrated one sensor (its recording's time, ascending), and
-    a one-line warning for each of its calibration records that could not be read."""
+    a one-line warning for each record or marker about it that could not be read."""
 
     at_s: tuple[float, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -111,6 +112,37 @@ def recalibrations_in(
     """Where the live session that made a recording recalibrated ``sensor_id`` (the app's
     calibrate key, e.g. after re-strapping the sensor), so that analyze recalibrates there
     too and the sets after it are counted with the new mounting, as live counted them.
+
+    The live session writes a ``calibration-start`` marker for each press of the key, where
+    it took effect in the samples (between the last sample fed before it and the first fed
+    after it); a marker naming a ``sensor`` applies to that sensor only. A recording with such
+    markers is followed by them. Recordings made before live wrote them hold none; where they
+    recalibrated is inferred from their calibration records (``_inferred``)."""
+    markers = list(markers)
+    keys = [m for m in markers if m.kind == "calibration-start"]
+    if not keys:
+        return _inferred(records, markers, sensor_id)
+    at: list[float] = []
+    warnings: list[str] = []
+    for key in keys:
+        sensor = key.data.get("sensor")
+        if sensor is not None and not isinstance(sensor, str):
+            shown = json.dumps(sensor)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            warnings.append(
+                f"the calibration-start marker at {key.t_host_s:.1f} s is malformed"
+                f" (its sensor is {shown}, not a sensor's name); it is ignored"
+            )
+        elif sensor is None or sensor == sensor_id:
+            at.append(key.t_host_s)
+    return Recalibrations(tuple(sorted(at)), tuple(warnings))
+
+
+def _inferred(
+    records: Iterable[CalibrationRecord], markers: Sequence[Marker], sensor_id: str
+) -> Recalibrations:
+    """Where the live session recalibrated ``sensor_id``, for a recording without
+    ``calibration-start`` markers: inferred from its calibration records.
 
     The live session writes a ``calibration`` record each time it calibrates. A leg switch
     calibrates for the other leg; a drill of the same posture, or of another and back,

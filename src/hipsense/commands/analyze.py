@@ -173,8 +173,9 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     # result or one per set, and refusing the exports depend on markers anywhere in it, and
     # the stream keeps no samples to go back to. The reader parses every line here too:
     # where the data ends (damage, a second header) decides which markers count. The
-    # calibration records say where the live session recalibrated: the analysis must start
-    # recalibrating there, before the record that says the new calibration was found.
+    # calibration-start markers (older recordings: the calibration records) say where the
+    # live session recalibrated: the analysis must start recalibrating there, before the
+    # record that says the new calibration was found.
     markers, calibrations = _recorded(source.path)
     recorded = exercise_marks(markers)
     first = next((m.exercise_id for m in recorded if m.exercise_id), None)
