@@ -416,16 +416,53 @@ async def test_the_recording_marks_the_calibrate_key_and_the_set_it_restarts(
     ]
 
 
-async def _restrapped(path: Path) -> list[FinishedSet]:
-    return await _live(path, _set("knee-drive", 41), _set("knee-drive", 42), start_key_after_s=None)
+async def _restrapped(path: Path, exercise_id: str = "knee-drive") -> list[FinishedSet]:
+    return await _live(path, _set(exercise_id, 41), _set(exercise_id, 42), start_key_after_s=None)
+
+
+def _replayed(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    code = main(["replay", str(path), "--speed", "max", "--plain"])
+    captured = capsys.readouterr()
+    shown = [x for x in captured.out.splitlines() if x.startswith(("set ", "rep "))]
+    return code, shown, captured.err
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "before-the-marker"])
+@pytest.mark.parametrize("exercise_id", ["knee-drive", "slr"])
+def test_replay_recalibrates_where_the_live_session_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], exercise_id: str, marked: bool
+) -> None:
+    """Replay of a recording with a recalibration shows the second set as live counted it,
+    rep by rep, like analyze. It used to keep the first calibration: the second set was not
+    shown, or, where a set start followed the key (the set it restarts, now recorded),
+    counted with the old mounting (SLR: 3 raises instead of 6)."""
+    path = tmp_path / "restrapped.jsonl"
+    live = asyncio.run(_restrapped(path, exercise_id))
+    if not marked:
+        path = _as_before_the_marker(path, tmp_path / "before-the-marker.jsonl")
+    code, shown, err = _replayed(path, capsys)
+    assert code == 0 and err == ""
+    sets = [x.split(",")[0] for x in shown if x.startswith("set ")]
+    target = get_exercise(exercise_id).target_reps
+    assert sets == [f"set {exercise_id} right: 6/{target} reps"] * 2
+    reps = [x.split(" rom=")[0] for x in shown if x.startswith("rep ")]
+    live_reps = [r for s in live for r in s.reps]
+    assert [x.split(" peak=")[0] for x in reps] == [
+        f"rep {exercise_id} right #{r.index} t={r.detected_s:.2f}s" for r in live_reps
+    ]
+    peaks = [float(x.split(" peak=")[1].rstrip("°")) for x in reps]
+    if marked:  # the peaks as live showed them
+        assert peaks == [round(r.peak_deg, 1) for r in live_reps]
+    else:  # inferred a batch late: within a step of the display (SLR: 22.5 for 22.6)
+        assert peaks == pytest.approx([r.peak_deg for r in live_reps], abs=0.1)
 
 
 def test_a_malformed_calibration_start_marker_is_told_and_ignored(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A calibration-start marker naming its sensor by a number: analyze goes on (exit 0),
-    one line says which marker was ignored and why; the first set is counted as live
-    counted it."""
+    """A calibration-start marker naming its sensor by a number: analyze and replay go on
+    (exit 0), one line says which marker was ignored and why; the first set is counted as
+    live counted it."""
     path = tmp_path / "restrapped.jsonl"
     live = asyncio.run(_restrapped(path))
     lines = path.read_text().splitlines()
@@ -445,3 +482,6 @@ def test_a_malformed_calibration_start_marker_is_told_and_ignored(
     assert out["warnings"] == [told]
     peaks = [r["peak_deg"] for r in out["reps"]]
     assert peaks[:6] == [round(r.peak_deg, 2) for r in live[0].reps]
+    code, shown, err = _replayed(damaged, capsys)
+    assert code == 0 and err.splitlines() == [f"hipsense: {damaged}: {told}"]
+    assert shown[6] == "set knee-drive right: 6/15 reps, mean ROM 69.7°, CV 12.1%"

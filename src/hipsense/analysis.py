@@ -110,8 +110,9 @@ def recalibrations_in(
     records: Iterable[CalibrationRecord], markers: Iterable[Marker], sensor_id: str
 ) -> Recalibrations:
     """Where the live session that made a recording recalibrated ``sensor_id`` (the app's
-    calibrate key, e.g. after re-strapping the sensor), so that analyze recalibrates there
-    too and the sets after it are counted with the new mounting, as live counted them.
+    calibrate key, e.g. after re-strapping the sensor), so that analyze and replay
+    recalibrate there too and the sets after it are counted with the new mounting, as live
+    counted them.
 
     The live session writes a ``calibration-start`` marker for each press of the key, where
     it took effect in the samples (between the last sample fed before it and the first fed
@@ -443,23 +444,31 @@ def _recalibrating(
     batches: Iterable[SampleBatch], session: Session, at_s: Sequence[float]
 ) -> Iterator[SampleBatch]:
     """The batches, with the session recalibrated (as by the live app's calibrate key) at
-    each of ``at_s``: a batch spanning one is cut there, its head fed before and its tail
-    after (as ``follow_marks_in`` cuts at a mark; each piece must be fed before the next is
-    asked for). Outside ``follow_marks_in``, so that a set-stop marker at the same time
-    stops the set first, as the key did live."""
+    each of ``at_s`` (see ``cut_at_recalibrations``). Outside ``follow_marks_in``, so that a
+    set-stop marker at the same time stops the set first, as the key did live."""
     pending = deque(sorted(at_s))
     for batch in batches:
-        rest = batch
-        while pending and len(rest):
-            k = int(np.searchsorted(rest.t_s, pending[0], side="left"))
-            if k >= len(rest):
-                break
-            if k > 0:
-                head, rest = split_batch(rest, k)
-                yield head
-            pending.popleft()
-            session.recalibrate()
-        yield rest
+        yield from cut_at_recalibrations(batch, pending, session)
+
+
+def cut_at_recalibrations(
+    batch: SampleBatch, pending: deque[float], session: Session
+) -> Iterator[SampleBatch]:
+    """``batch`` in pieces, the session recalibrated at each of the ``pending`` times (sorted)
+    it reaches: a batch spanning one is cut there, its head fed before and its tail after
+    (as ``cut_at_marks`` cuts at a mark; each piece must be fed to the session before the
+    next is asked for)."""
+    rest = batch
+    while pending and len(rest):
+        k = int(np.searchsorted(rest.t_s, pending[0], side="left"))
+        if k >= len(rest):
+            break
+        if k > 0:
+            head, rest = split_batch(rest, k)
+            yield head
+        pending.popleft()
+        session.recalibrate()
+    yield rest
 
 
 class _FusionBehind:

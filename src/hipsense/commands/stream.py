@@ -181,7 +181,24 @@ async def follow_marks(
             yield piece
 
 
+async def follow_recalibrations(
+    items: AsyncIterator[StreamItem], session: Session, at_s: Iterable[float]
+) -> AsyncIterator[StreamItem]:
+    """The stream, with the session recalibrated at each of ``at_s``, where the live session
+    did (``cut_at_recalibrations``, as ``analyze`` follows them)."""
+    from hipsense.analysis import cut_at_recalibrations
+
+    pending = deque(sorted(at_s))
+    async for item in items:
+        if not isinstance(item, SampleBatch):
+            yield item
+            continue
+        for piece in cut_at_recalibrations(item, pending, session):
+            yield piece
+
+
 async def _replay(args: argparse.Namespace) -> int:
+    from hipsense.analysis import recalibrations_in
     from hipsense.recording import read_recording
     from hipsense.sensors import calibrations_in
     from hipsense.sources.replay import (
@@ -218,12 +235,17 @@ async def _replay(args: argparse.Namespace) -> int:
     marks = exercise_marks(
         recording.markers, exercises=args.exercise is None, legs=args.leg is None
     )
+    # Recalibrated where the live session did (the calibrate key), as analyze does: the
+    # session's first sensor says where (the key recalibrates every sensor at once).
+    recalibrations = recalibrations_in(recording.calibrations, recording.markers, roles[0])
     items = follow_marks(replay.stream(parse_speed(args.speed)), session, marks)
+    items = follow_recalibrations(items, session, recalibrations.at_s)
     events = session_events(items, session)
     code = await _present(events, session, plain=args.plain, roles=roles, mode="replay")
     # As analyze: damage, malformed packets and losses in transit, one line each; bad
-    # input (damage, malformed packets) ends with exit 2 after the replay.
-    for note in recording_notes(recording, replay.stats):
+    # input (damage, malformed packets) ends with exit 2 after the replay. A malformed
+    # calibration record or marker is told and ignored.
+    for note in (*recording_notes(recording, replay.stats), *recalibrations.warnings):
         print(f"hipsense: {recording.path}: {note}", file=sys.stderr)
     return 2 if input_was_bad(recording, replay.stats) else code
 
