@@ -411,8 +411,6 @@ class AnglePipeline:
         quat, valid, self._last_gyr, x, bridges = self._fuse(
             fed, self._orientation, acc, lever, self._repairs, offset_step=step
         )
-        if len(bridges.measured_x) and bridges.measured_x[-1]:
-            self._gaps.stop_hiding()  # its bridge is measured: what follows may be shown
         calibration = self.calibration  # angles use what was known before this batch
         if self._tracker is not None:
             self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
@@ -451,8 +449,7 @@ class AnglePipeline:
             bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
             offset_step=offset_step, lying=self.posture is Posture.SUPINE,
         )  # fmt: skip
-        hidden = plan.hidden & ~bridges.measured_x[x.real_index]
-        valid = fed.checked.valid & ~failed & ~hidden & ~fed.settling
+        valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
         return quat, valid, last, x, bridges
 
@@ -593,8 +590,7 @@ def _fuse(  # noqa: PLR0917
         bridges=BridgeState(watch.calm_n), trusted=plan.trusted, early_n=_early_n(lever, rate_hz),
         lying=posture is Posture.SUPINE,
     )  # fmt: skip
-    hidden = plan.hidden & ~bridges.measured_x[x.real_index]
-    valid = checked.valid & ~failed & ~hidden & ~settling
+    valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)
     repaired[~anchored] = np.nan  # a bridge whose wait ran out: the fusion's own estimate
     valid = np.where(anchored, checked.valid & ~settling, valid)

@@ -239,12 +239,6 @@ class GapWatch:
         check, strict, hidden, quick = self._waits(trust, gap, kind)
         return GapPlan(check, strict, hidden, quick, trusted_in, bridges)
 
-    def stop_hiding(self) -> None:
-        """The bridge whose wait is carried into the next batch has been measured (anchored
-        on the mean of what followed it): its samples are shown from now on, still fused
-        quickly and checked when calm."""
-        self._kind = min(self._kind, 1)
-
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
     ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
@@ -328,9 +322,6 @@ class Bridges:
     share_x: FloatArray
     span_x: IntArray
     fixes: tuple[Fix, ...]
-    measured_x: BoolArray
-    """From the row a span was anchored on its mean at, up to the next gap: the bridge they
-    follow is measured, so nothing need stay hidden for it (``GapPlan.hidden``)."""
 
 
 class BridgeState:
@@ -665,7 +656,6 @@ class _Spans:
         self._quat_g = np.full((n, 4), np.nan)
         self._fixes: list[Fix] = []
         self._closed: set[int] = set()  # spans anchored on their mean: their rest is plain rows
-        self._measured_from: list[int] = []  # the row each such anchor was taken at
         self._shift_s = estimator.params.output_shift_samples / estimator.rate_hz
         self._timing = np.array([1.0 / estimator.rate_hz, self._shift_s])
 
@@ -713,7 +703,6 @@ class _Spans:
         if mean is not None and not at_check:
             self._fixes.append(_anchor_span(state, estimator, mean, gyro, self._min_deg))
             self._closed.add(span)
-            self._measured_from.append(b - 1)
             return False
         n = len(rows.span)
         if not (at_check or (b < n and rows.span[b] != span)):
@@ -727,17 +716,7 @@ class _Spans:
         """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row."""
         share = _ramp(self._x, self._span_id, self._estimator.rate_hz)
         quat = np.where((self._span_id >= 0)[:, None], self._quat_g, quat_x)
-        return Bridges(quat, share, self._span_id, tuple(self._fixes), self._measured())
-
-    def _measured(self) -> BoolArray:
-        """``Bridges.measured_x``: from each mean anchor up to the next lost slot."""
-        n = len(self._rows.slot)
-        measured = np.zeros(n, dtype=bool)
-        slots = np.flatnonzero(self._rows.slot)
-        for first in self._measured_from:  # at most a few per batch
-            after = slots[slots > first]
-            measured[first : int(after[0]) if len(after) else n] = True
-        return measured
+        return Bridges(quat, share, self._span_id, tuple(self._fixes))
 
 
 def _resolve(
