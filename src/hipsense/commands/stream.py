@@ -7,7 +7,7 @@ import asyncio
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 from hipsense.errors import RecordingError
@@ -167,21 +167,16 @@ def finished_set_lines(sets: Iterable[FinishedSet]) -> list[str]:
     return lines
 
 
-async def follow_marks(
+def follow_marks(
     items: AsyncIterator[StreamItem], session: Session, marks: Iterable[ExerciseMark]
 ) -> AsyncIterator[StreamItem]:
     """The stream, with the session switched to each recorded drill and leg at the sample
     where the recording switched (``cut_at_marks``, as ``analyze`` follows them)."""
     pending = deque(marks)
-    async for item in items:
-        if not isinstance(item, SampleBatch):
-            yield item
-            continue
-        for piece in cut_at_marks(item, pending, session):
-            yield piece
+    return _cut_batches(items, lambda batch: cut_at_marks(batch, pending, session))
 
 
-async def follow_recalibrations(
+def follow_recalibrations(
     items: AsyncIterator[StreamItem], session: Session, at_s: Iterable[float]
 ) -> AsyncIterator[StreamItem]:
     """The stream, with the session recalibrated at each of ``at_s``, where the live session
@@ -189,11 +184,19 @@ async def follow_recalibrations(
     from hipsense.analysis import cut_at_recalibrations
 
     pending = deque(sorted(at_s))
+    return _cut_batches(items, lambda batch: cut_at_recalibrations(batch, pending, session))
+
+
+async def _cut_batches(
+    items: AsyncIterator[StreamItem], cut: Callable[[SampleBatch], Iterable[SampleBatch]]
+) -> AsyncIterator[StreamItem]:
+    """The stream with each sample batch replaced by the pieces ``cut`` makes of it (the
+    session acted on between them); anything else passes as it is."""
     async for item in items:
         if not isinstance(item, SampleBatch):
             yield item
             continue
-        for piece in cut_at_recalibrations(item, pending, session):
+        for piece in cut(item):
             yield piece
 
 
