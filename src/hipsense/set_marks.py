@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hipsense.exercises import CATALOGUE, Leg
-from hipsense.recording.model import Marker
+from hipsense.recording.model import CalibrationRecord, Marker
 from hipsense.recording.stream import stream_recording
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
@@ -59,9 +59,17 @@ def exercise_marks(
     return sorted(marks, key=lambda m: m.t_host_s)
 
 
-def markers_in(path: str | os.PathLike[str]) -> list[Marker]:
-    """A recording's markers, read block by block (memory bounded like the samples')."""
-    return [m for block in stream_recording(path, salvage=True) for m in block.markers]
+def markers_and_calibrations_in(
+    path: str | os.PathLike[str],
+) -> tuple[list[Marker], list[CalibrationRecord]]:
+    """A recording's markers and calibration records, read block by block (memory bounded
+    like the samples')."""
+    markers: list[Marker] = []
+    calibrations: list[CalibrationRecord] = []
+    for block in stream_recording(path, salvage=True):
+        markers += block.markers
+        calibrations += block.calibrations
+    return markers, calibrations
 
 
 def apply_mark(mark: ExerciseMark, session: Session) -> None:

@@ -32,10 +32,13 @@ from hipsense.exports import (
     quat_columns,
     write_reps_csv,
 )
-from hipsense.recording import CalibrationRecord, Marker
-from hipsense.recording.stream import stream_recording
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.set_marks import ExerciseMark, changing_marks, exercise_marks
+from hipsense.set_marks import (
+    ExerciseMark,
+    changing_marks,
+    exercise_marks,
+    markers_and_calibrations_in,
+)
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, SetSummary
 from hipsense.signal.slr import DEFAULT_LINES, assess_leg
@@ -146,17 +149,6 @@ def recorded_at(source: InputStream) -> tuple[datetime, str]:
 Drill = tuple[str, Leg, list[ExerciseMark], str | None, Recalibrations]
 
 
-def _recorded(path: str) -> tuple[list[Marker], list[CalibrationRecord]]:
-    """A recording's markers and calibration records, read block by block (memory bounded
-    like the samples')."""
-    markers: list[Marker] = []
-    calibrations: list[CalibrationRecord] = []
-    for block in stream_recording(path, salvage=True):
-        markers += block.markers
-        calibrations += block.calibrations
-    return markers, calibrations
-
-
 def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     """The drill and leg to start with, the recorded changes to follow (none when
     ``--exercise``/``--leg`` override them), a note when an override hides other drills
@@ -176,7 +168,7 @@ def _drill(args: argparse.Namespace, source: InputStream) -> Drill | str:
     # calibration-start markers (older recordings: the calibration records) say where the
     # live session recalibrated: the analysis must start recalibrating there, before the
     # record that says the new calibration was found.
-    markers, calibrations = _recorded(source.path)
+    markers, calibrations = markers_and_calibrations_in(source.path)
     recorded = exercise_marks(markers)
     first = next((m.exercise_id for m in recorded if m.exercise_id), None)
     exercise_id = args.exercise or header.exercise or first
