@@ -254,9 +254,9 @@ def test_blocks_of_packet_lines_read_as_line_by_line(
 
 @given(st.lists(st.booleans(), max_size=40))
 def test_the_runs_of_written_lines_cover_exactly_the_true_flags(flags: list[bool]) -> None:
-    from hipsense.recording.reader import _runs
+    from hipsense.masks import runs
 
-    got = _runs(flags)
+    got = runs(flags)
     covered = [False] * len(flags)
     for a, b in got:
         assert a < b

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hipsense.errors import RecordingError
+from hipsense.masks import runs
 from hipsense.recording.model import (
     MARKER_KINDS,
     CalibrationRecord,
@@ -154,12 +155,12 @@ def add_lines(builder: _Builder, lines: list[bytes], first: int) -> None:
     times, sensors, hexes = zip(*fields, strict=True)
     known = builder.written_ids
     if all(times) and known.keys() >= set(sensors):  # the usual block: packet lines only
-        runs = [(0, len(rest))]
+        written_runs = [(0, len(rest))]
     else:
         written = [bool(t) and s in known for t, s in zip(times, sensors, strict=True)]
-        runs = _runs(written)
+        written_runs = runs(written)
     done = 0
-    for a, b in runs:
+    for a, b in written_runs:
         for k in range(done, a):
             _add_or_skip(builder, rest[k], first + i + k)
         if not _add_written_run(builder, times[a:b], sensors[a:b], hexes[a:b]):
@@ -181,14 +182,6 @@ def _add_or_skip(builder: _Builder, line: bytes, number: int) -> None:
         if not builder.skip_damaged or builder.header is None or exc.problem == _SECOND_HEADER:
             raise
         builder.skipped.append(exc)
-
-
-def _runs(flags: list[bool]) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in ``flags``. The signal package's ``runs`` does the
-    same, but recordings are read below it (replay sources may not import signal code)."""
-    edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 Fields = tuple[bytes, ...]

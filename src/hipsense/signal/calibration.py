@@ -21,8 +21,9 @@ from scipy.signal import find_peaks
 
 from hipsense.errors import CalibrationError
 from hipsense.exercises import Leg, Posture
+from hipsense.masks import runs
 from hipsense.signal.lever_arm import estimate_lever_arm, lever_prior
-from hipsense.signal.motion_phases import StillParams, dominant_axis, runs, still_mask
+from hipsense.signal.motion_phases import StillParams, dominant_axis, still_mask
 from hipsense.signal.mounting import MountingCalibration
 from hipsense.signal.orientation import up_in_sensor
 from hipsense.signal.rest_bias import RestBias, still_bias

@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+from hipsense.masks import runs
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -38,13 +40,6 @@ def still_mask(
     slow = uniform_filter1d(gyr_dps, win, mode="nearest") < p.gyr_max_dps
     calm = maximum_filter1d(acc_dev, win, mode="nearest") < p.acc_dev_max_mps2
     return np.asarray(slow & calm, dtype=bool)
-
-
-def runs(mask: BoolArray) -> list[tuple[int, int]]:
-    """[start, stop) index pairs of the True runs of a boolean mask."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def still_runs(mask: BoolArray, rate_hz: float, min_s: float) -> list[tuple[int, int]]:

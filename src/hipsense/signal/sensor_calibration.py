@@ -16,8 +16,9 @@ import numpy.typing as npt
 from scipy.optimize import least_squares
 
 from hipsense.errors import CalibrationError
+from hipsense.masks import runs
 from hipsense.samples import STANDARD_GRAVITY_MPS2, SampleBatch
-from hipsense.signal.motion_phases import StillParams, runs, still_mask, still_runs
+from hipsense.signal.motion_phases import StillParams, still_mask, still_runs
 
 FloatArray = npt.NDArray[np.float64]
 Vec3 = tuple[float, float, float]

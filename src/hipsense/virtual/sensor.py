@@ -14,6 +14,7 @@ from typing import Any
 from bumble import att, gatt
 from bumble.device import Connection
 
+from hipsense.masks import runs
 from hipsense.protocol import (
     CONTROL_UUID,
     IMU_DATA_UUID,
@@ -212,12 +213,4 @@ def _kept_runs(block: RawBlock) -> list[tuple[int, int]]:
     """[start, stop) runs of samples not marked lost by the motion source."""
     if block.lost is None:
         return [(0, len(block))]
-    runs: list[tuple[int, int]] = []
-    start: int | None = None
-    for i, lost in enumerate([*block.lost.tolist(), True]):
-        if not lost and start is None:
-            start = i
-        elif lost and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
+    return runs(~block.lost)
