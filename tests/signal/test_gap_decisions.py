@@ -11,7 +11,7 @@ from hipsense.samples import SampleBatch
 from hipsense.signal import propagation
 from hipsense.signal.angles import AnglePipeline, compute_angles
 from hipsense.signal.calibration import MountingCalibration
-from hipsense.signal.gap_fill import Expanded, bridge_turn_deg
+from hipsense.signal.gap_fill import Expanded, gap_bridges
 from hipsense.signal.orientation import OrientationEstimator
 from hipsense.signal.propagation import MAX_SLOPE_TURN_DEG, GapPlan, GapWatch
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
@@ -37,7 +37,7 @@ def _fed(
 
     def spy_plan(self: GapWatch, *args: Any, **kw: Any) -> GapPlan:
         gyr, prev = args[5]  # the gyro (held over invalid samples) and the two rows before it
-        turns.append(bridge_turn_deg(gyr, prev, args[0], self.rate_hz))
+        turns.append(gap_bridges(gyr, prev, args[0]).turn_deg(self.rate_hz))
         return plan(self, *args, **kw)
 
     def spy_propagate(*args: Any, **kw: Any) -> Any:

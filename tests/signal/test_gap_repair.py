@@ -12,7 +12,7 @@ from hipsense.samples import SampleBatch
 from hipsense.session.pipeline import SensorPipeline
 from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
 from hipsense.signal.calibration import MountingCalibration
-from hipsense.signal.gap_fill import Expanded, bridge_turn_deg, expand_gaps
+from hipsense.signal.gap_fill import Expanded, gap_bridges, insert_bridges
 from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
 from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
 from hipsense.sim import Conditions, SimSession, TruthRep, plan_set, simulate
@@ -107,10 +107,9 @@ def _bridged_on_one_axis(rate: np.ndarray, axis: int, lost: slice) -> tuple[Expa
     received[lost] = False
     got = np.flatnonzero(received)
     missing = np.diff(got, prepend=-1) - 1
-    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
-                    missing, np.zeros((2, 3)))  # fmt: skip
-    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 50.0)
-    return x, float(turn[lost.start])
+    bridges = gap_bridges(gyr[got], np.zeros((2, 3)), missing)
+    x = insert_bridges(bridges, np.zeros((len(got), 3)), np.ones(len(got), dtype=bool))
+    return x, float(bridges.turn_deg(50.0)[lost.start])
 
 
 def _off_the_line_deg(rate: np.ndarray, lost: slice) -> float:
@@ -155,13 +154,13 @@ def test_a_resting_leg_is_bridged_still_whatever_its_wobble_at_the_edges() -> No
     lost[24:44] = True
     got = np.flatnonzero(~lost)
     missing = np.diff(got, prepend=-1) - 1
-    x = expand_gaps(gyr[got], np.zeros((len(got), 3)), np.ones(len(got), dtype=bool),
-                    missing, np.zeros((2, 3)))  # fmt: skip
+    bridges = gap_bridges(gyr[got], np.zeros((2, 3)), missing)
+    x = insert_bridges(bridges, np.zeros((len(got), 3)), np.ones(len(got), dtype=bool))
     bridged_deg = np.degrees(np.sum(x.gyr_radps[24:44, 1]) / 100.0)
     true_deg = np.degrees(np.sum(wobble[24:44]) / 100.0)
     assert abs(true_deg) < 0.3 and abs(bridged_deg - true_deg) < 1.0
     # the planning's measure of the bridge's turn sees the same bridge
-    turn = bridge_turn_deg(gyr[got], np.zeros((2, 3)), missing, 100.0)
+    turn = bridges.turn_deg(100.0)
     line = np.linspace(wobble[23], wobble[44], 22)[1:-1]
     assert turn[24] == pytest.approx(abs(np.degrees(np.sum(x.gyr_radps[24:44, 1] - line) / 100.0)))
 

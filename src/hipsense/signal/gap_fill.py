@@ -107,20 +107,6 @@ def _stop_inside(
     return np.asarray(np.where(ok, t_stop, 0.0), dtype=np.float64)
 
 
-def _start_inside(
-    left: FloatArray,
-    right: FloatArray,
-    slope_in: FloatArray,
-    slope_out: FloatArray,
-    missing: IntArray,
-) -> FloatArray:
-    """Per gap: how many sample periods before its right edge the leg, at rest before the
-    gap, started to move: ``_stop_inside`` run backwards in time, the rate traced back from
-    the right edge at that edge's rate of change (unknown: no start found)."""
-    back = np.where(np.isfinite(slope_out), slope_out, 0.0)
-    return _stop_inside(right, left, -back, slope_in, missing)
-
-
 @dataclass(frozen=True, eq=False)
 class GapBridges:
     """How one batch's gaps are bridged, worked out once (``gap_bridges``): the bridge that
@@ -144,8 +130,8 @@ class GapBridges:
     stop: FloatArray
     """0, or where (sample periods into the gap) the leg stops in it (``_stop_inside``)."""
     start: FloatArray
-    """0, or how many sample periods before the gap's end the leg starts to move
-    (``_start_inside``; 0 where it stops)."""
+    """0, or how many sample periods before the gap's end the leg starts to move (0 where
+    it stops)."""
 
     def turn_deg(self, rate_hz: float) -> FloatArray:
         """How far (deg) each bridge turns away from the straight line between its edge
@@ -181,29 +167,11 @@ def gap_bridges(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> 
     # A slope out not known yet falls back to the straight line across the gap.
     slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(left, gyr, missing))
     stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
-    start = np.where(stop > 0, 0.0, _start_inside(left, gyr, slope_in, slope_known, missing))
+    # A leg at rest before the gap that started in it: the stop run backwards in time, the
+    # rate traced back from the right edge at that edge's rate of change (unknown: none).
+    back = -np.where(np.isfinite(slope_known), slope_known, 0.0)
+    start = np.where(stop > 0, 0.0, _stop_inside(gyr, left, back, slope_in, missing))
     return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start)
-
-
-def bridge_turn_deg(
-    gyr: FloatArray, prev: FloatArray, missing_before: IntArray, rate_hz: float
-) -> FloatArray:
-    """How far (deg) the bridge ``expand_gaps`` builds over each gap turns away from the
-    straight line between its edge rates (``GapBridges.turn_deg``). ``prev``: the two rows
-    before the batch."""
-    return gap_bridges(gyr, prev, missing_before).turn_deg(rate_hz)
-
-
-def expand_gaps(
-    gyr: FloatArray,
-    acc: FloatArray,
-    acc_ok: BoolArray,
-    missing_before: IntArray,
-    prev_gyr: FloatArray,
-) -> Expanded:
-    """Insert ``missing_before[i]`` gyro slots before each sample i (``prev_gyr``: the two
-    rows before the batch), along the batch's bridges (``insert_bridges``)."""
-    return insert_bridges(gap_bridges(gyr, prev_gyr, missing_before), acc, acc_ok)
 
 
 def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> Expanded:
