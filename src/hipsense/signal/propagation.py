@@ -401,14 +401,12 @@ def _keep_steady(state: BridgeState, world: FloatArray, steady: BoolArray) -> No
 
 
 def _number_spans(
-    x: Expanded, quick_x: BoolArray, reset_x: BoolArray, carry: bool
+    slot: BoolArray, quick_x: BoolArray, reset_x: BoolArray, carry: bool
 ) -> tuple[IntArray, BoolArray]:
-    """Local span index per expanded row (-1 outside) and which local spans are new: an
-    untrusted span starts at the first lost slot before a quick sample and ends where quick
-    stops, at the next gap or at a restart."""
-    n = len(x.gyr_radps)
-    slot = np.ones(n, dtype=bool)
-    slot[x.real_index] = False
+    """Local span index per expanded row (-1 outside; ``slot``: lost samples' rows) and which
+    local spans are new: an untrusted span starts at the first lost slot before a quick
+    sample and ends where quick stops, at the next gap or at a restart."""
+    n = len(slot)
     first_slot = slot & ~np.concatenate([[False], slot[:-1]])
     switch = np.concatenate([[True], quick_x[1:] != quick_x[:-1]]) if n else slot
     seg = np.cumsum(first_slot | reset_x | switch) - 1
@@ -471,11 +469,11 @@ def _row_plan(
         quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n))]
     trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
     reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
-    span, span_new = _number_spans(x, quick_x, reset_x, carry)
+    received = _on_rows(x, True)
+    span, span_new = _number_spans(~received, quick_x, reset_x, carry)
     fuse_acc = x.acc_ok
     if lying:  # the quick filter takes only a leg's gravity (``propagate``)
         fuse_acc = np.where(quick_x, x.acc_ok & trusted_x, x.acc_ok)
-    received = _on_rows(x, True)
     return _RowPlan(
         real=received & x.acc_ok,
         slot=~received,
@@ -714,7 +712,7 @@ class _Spans:
 
     def bridges(self, quat_x: FloatArray) -> Bridges:
         """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row."""
-        share = _ramp(self._x, self._span_id, self._estimator.rate_hz)
+        share = _ramp(self._x, self._rows.slot, self._span_id, self._estimator.rate_hz)
         quat = np.where((self._span_id >= 0)[:, None], self._quat_g, quat_x)
         return Bridges(quat, share, self._span_id, tuple(self._fixes))
 
@@ -799,7 +797,7 @@ def _meet(span: int, filt: FloatArray, gyro: FloatArray) -> Fix:
     return Fix(span, arc_to_up(v), False)
 
 
-def _ramp(x: Expanded, span_id: IntArray, rate_hz: float) -> FloatArray:
+def _ramp(x: Expanded, slot: BoolArray, span_id: IntArray, rate_hz: float) -> FloatArray:
     """The correction's share per span row: rising over the lost slots that opened the span,
     whole from the first received sample on. Where the bridge turned the leg
     (``MIN_SHARE_TURN_DEG``), the share follows the turn it made: its error is that it turned
@@ -811,8 +809,6 @@ def _ramp(x: Expanded, span_id: IntArray, rate_hz: float) -> FloatArray:
     3s^2 - 2s^3; a bridge that stops the leg in the gap errs only until it stops."""
     n = len(span_id)
     share = np.zeros(n)
-    slot = np.ones(n, dtype=bool)
-    slot[x.real_index] = False
     inside = span_id >= 0
     share[inside] = 1.0
     idx = np.arange(n)
