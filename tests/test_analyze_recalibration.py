@@ -26,7 +26,7 @@ from hipsense.protocol import encode_imu_packet
 from hipsense.recording import CalibrationRecord, Marker, read_recording
 from hipsense.samples import SampleBatch
 from hipsense.session import Session
-from hipsense.session.coordinator import FinishedSet
+from hipsense.session.coordinator import FinishedSet, Recalibrated
 from hipsense.sim import Conditions, SimSession, plan_set, simulate
 from hipsense.sources.link_health import PacketAssembler
 
@@ -371,9 +371,9 @@ def test_the_calibrate_key_restarts_the_set_and_says_where_it_took_effect() -> N
         SetCounting("knee-drive", "right", counting=False),
         SetCounting("knee-drive", "right", counting=True),
     ]
-    assert session.recalibrated_s == []  # where: once the next sample is fed
+    assert _recalibrated(session) == []  # where: once the next sample is fed
     session.feed(_batch(0.19))
-    assert session.recalibrated_s == [pytest.approx(0.185)]  # between 0.18 s and 0.19 s
+    assert _recalibrated(session) == [pytest.approx(0.185)]  # between 0.18 s and 0.19 s
     session.stop_set()
     session.drain()
     session.recalibrate()
@@ -382,7 +382,12 @@ def test_the_calibrate_key_restarts_the_set_and_says_where_it_took_effect() -> N
     fresh = Session("knee-drive", Leg.RIGHT, {"thigh": 100.0})
     fresh.recalibrate()  # before any sample: half a sample period before the first
     fresh.feed(_batch(3.0))
-    assert fresh.recalibrated_s == [pytest.approx(2.995)]
+    assert _recalibrated(fresh) == [pytest.approx(2.995)]
+
+
+def _recalibrated(session: Session) -> list[float]:
+    """Where the session placed its recalibrations (the calibrate key) in the samples."""
+    return [p.at_s for p in session.placed if isinstance(p.control, Recalibrated)]
 
 
 async def test_the_recording_marks_the_calibrate_key_and_the_set_it_restarts(

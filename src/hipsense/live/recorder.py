@@ -24,6 +24,7 @@ from hipsense.events import (
 from hipsense.fileperms import ensure_private_dir
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
 from hipsense.session import Session
+from hipsense.session.coordinator import Placed, Recalibrated, SessionState
 from hipsense.sources.ble import LinkStatus, SensorLink
 from hipsense.store.model import default_history_path
 
@@ -82,7 +83,7 @@ class SessionRecorder:
     failure: RecordingError | None = None  # why recording stopped on its own (disk full...)
     _last_state: dict[str, str] = field(default_factory=dict)
     _unreported: bool = False
-    _recalibrations_seen: int = 0  # of the session's ``recalibrated_s``
+    _placed_seen: int = 0  # of the session's ``placed`` controls
 
     def start(self) -> None:
         """Open the file now if recording is on: a name that is taken or a folder that cannot
@@ -138,35 +139,56 @@ class SessionRecorder:
 
     def _note(self, event: SessionEvent) -> None:
         writer = self.writer if self.session.recording else None
-        placed = self.session.recalibrated_s[self._recalibrations_seen :]
-        self._recalibrations_seen += len(placed)
+        placed = self.session.placed[self._placed_seen :]
+        self._placed_seen += len(placed)
         if writer is None:
             return
-        session = self.session
-        for at_s in placed:  # the calibrate key, where it took effect in the samples
-            writer.write_marker(
-                "calibration-start",
-                t_host_s=at_s,
-                exercise=session.exercise.id,
-                leg=session.leg.value,
-            )
-        t = self._now()
+        for mark in placed:  # where each control took effect in the samples
+            self._write_mark(writer, mark)
         if isinstance(event, CalibrationUpdate) and event.phase == "done":
             found = self.session.calibrations.get((event.role, self.session.exercise.posture))
             if found is not None:
+                t = self._now()
                 writer.write_calibration({"sensor": event.role, **found.to_dict()}, t_host_s=t)
-        elif isinstance(event, SetCounting):  # replay and analyze stop and start as here
-            kind = "set-start" if event.counting else "set-stop"
+
+    def _write_mark(self, writer: RecordingWriter, mark: Placed) -> None:
+        """The marker of a control where it took effect. The calibrate key's is written per
+        sensor (naming it when there are several: each is cut at its own sample); a set's
+        start or stop, or a drill or leg picked, once, where the first sensor fed after it
+        placed it (``exercise_marks`` reads no sensor)."""
+        control, t = mark.control, mark.at_s
+        if isinstance(control, Recalibrated):
+            data = {"exercise": control.exercise_id, "leg": control.leg}
+            if len(self.session.rates_hz) > 1:
+                data["sensor"] = mark.sensor
+            writer.write_marker("calibration-start", t_host_s=t, **data)
+        elif not mark.first:
+            return
+        elif isinstance(control, SetCounting):  # replay and analyze stop and start as here
+            kind = "set-start" if control.counting else "set-stop"
+            data = {"exercise": control.exercise_id, "leg": control.leg}
+            writer.write_marker(kind, t_host_s=t, **data, counting=control.counting)
+        elif isinstance(control, ExerciseChanged):
             writer.write_marker(
-                kind, t_host_s=t, exercise=event.exercise_id, leg=event.leg, counting=event.counting
+                "set-start", t_host_s=t, exercise=control.exercise_id, leg=control.leg
             )
-        elif isinstance(event, ExerciseChanged):
-            writer.write_marker("set-start", t_host_s=t, exercise=event.exercise_id, leg=event.leg)
+        else:  # the state a file starts in: whether a set was running then
+            data = {"exercise": control.exercise_id, "leg": control.leg}
+            writer.write_marker("set-start", t_host_s=t, **data, counting=control.counting)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        """Close the file, with the markers of the controls it has not had yet: those
+        placed since the last event, and, after the last sample fed, those not placed."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        try:
+            placed = self.session.placed[self._placed_seen :]
+            self._placed_seen += len(placed)
+            for mark in [*placed, *self.session.placed_at_end(self._now())]:
+                self._write_mark(writer, mark)
+        finally:
+            writer.close()
 
     def _now(self) -> float:
         return time.monotonic() - self.time_origin_s
@@ -184,14 +206,8 @@ class SessionRecorder:
             _private_dir(path.parent)
             self.writer = RecordingWriter(path, header_for(self.links, self.session, self.notes))
             self.paths.append(path)
-            session = self.session
-            self.writer.write_marker(
-                "set-start",
-                t_host_s=self._now(),
-                exercise=session.exercise.id,
-                leg=session.leg.value,
-                counting=session.counting,
-            )
+            session = self.session  # the state the file starts in, marked before its samples
+            session.mark(SessionState(session.exercise.id, session.leg.value, session.counting))
         return self.writer
 
 

@@ -23,6 +23,40 @@ class SessionOptions:
 
 
 @dataclass(frozen=True)
+class Recalibrated:
+    """The calibrate key (``Session.recalibrate``), pressed on this drill and leg."""
+
+    exercise_id: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """The session's drill and leg and whether it counts, noted (``Session.mark``) where a
+    recording starts."""
+
+    exercise_id: str
+    leg: str
+    counting: bool
+
+
+# What the session acted on, placed in the samples (``Placed``) for the recorder to mark.
+Control = SetCounting | ExerciseChanged | Recalibrated | SessionState
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a control took effect in one sensor's samples (its input's clock): between the
+    last sample of ``sensor`` fed before it and the first fed after it. ``first``: no other
+    sensor's samples had placed it (the sensor whose batch came first after it)."""
+
+    control: Control
+    sensor: str
+    at_s: float
+    first: bool
+
+
+@dataclass(frozen=True)
 class FinishedSet:
     """A set closed in this session, with the target it was judged against and the mounting
     calibration its angles were computed with (its pipeline's: the session's own, per sensor
@@ -68,13 +102,14 @@ class Session:
         self.finished_sets: list[FinishedSet] = []
         self._pending: list[SessionEvent] = []
         self.recording = False
-        # Where each recalibration (``recalibrate``) took effect, on the input's clock:
-        # between the last sample fed before it and the first fed after it. The recorder
-        # writes a calibration-start marker there, so replay and analyze recalibrate at the
-        # very sample the live session did.
-        self.recalibrated_s: list[float] = []
+        # Where each set start and stop, drill or leg change and recalibration took effect,
+        # per sensor, on the input's clock. The recorder writes its markers there, so replay
+        # and analyze act at the very sample the live session did.
+        self.placed: list[Placed] = []
         self._fed_until_s: dict[str, float] = {}  # per sensor, the last sample time fed
-        self._recalibrating = False  # recalibrated; no sample fed since
+        self._unplaced: dict[str, list[tuple[int, Control]]] = {}  # per sensor, numbered
+        self._controls = 0  # controls numbered so far
+        self._first_placed = -1  # the number of the latest control any sensor has placed
         self._build_pipelines()
 
     # -- data ---------------------------------------------------------------------------
@@ -117,7 +152,7 @@ class Session:
                 self._close_set(pipe)
                 pipe.new_set()
             pipe.counting = True
-        self._pending.append(SetCounting(self.exercise.id, self.leg.value, counting=True))
+        self._emit(SetCounting(self.exercise.id, self.leg.value, counting=True))
 
     def stop_set(self) -> None:
         was_counting = self.counting
@@ -128,7 +163,7 @@ class Session:
                 pipe.new_set()
             pipe.counting = False
         if was_counting:
-            self._pending.append(SetCounting(self.exercise.id, self.leg.value, counting=False))
+            self._emit(SetCounting(self.exercise.id, self.leg.value, counting=False))
 
     def switch_leg(self) -> None:
         self.stop_set()
@@ -158,22 +193,53 @@ class Session:
             k: v for k, v in self.calibrations.items() if k[1] != self.exercise.posture
         }
         self._build_pipelines()
-        self._recalibrating = True
+        self.mark(Recalibrated(self.exercise.id, self.leg.value))
         self.start_set()
 
+    def mark(self, control: Control) -> None:
+        """Have ``control`` placed in each sensor's samples, once its next sample is fed
+        (``placed``); the session's own controls are marked as they happen."""
+        for sensor in self.rates_hz:
+            self._unplaced.setdefault(sensor, []).append((self._controls, control))
+        self._controls += 1
+
+    def placed_at_end(self, unfed_s: float) -> list[Placed]:
+        """The controls no sensor has placed yet, placed after the last sample fed (half a
+        sample period after it; at ``unfed_s`` if none was), as if the input ended there:
+        what is fed later is not in the recording being closed. ``placed`` is left as it is."""
+        ends = [
+            (until + 0.5 / self.rates_hz[sensor], sensor)
+            for sensor, until in self._fed_until_s.items()
+        ]
+        at_s, sensor = max(ends, default=(unfed_s, next(iter(self.rates_hz), "")))
+        waiting = {n: c for pending in self._unplaced.values() for n, c in pending}
+        return [
+            Placed(waiting[n], sensor, at_s, first=True)
+            for n in sorted(waiting)
+            if n > self._first_placed
+        ]
+
     # -- internals ----------------------------------------------------------------------
+    def _emit(self, event: SetCounting | ExerciseChanged) -> None:
+        self._pending.append(event)
+        self.mark(event)
+
     def _fed(self, batch: SampleBatch) -> None:
-        """Note where ``batch`` (not empty) is in the input: after a recalibration, its
-        first sample is the first the new calibration sees."""
-        first = float(batch.t_s[0])
-        if self._recalibrating:
-            self._recalibrating = False
-            before = self._fed_until_s.get(batch.sensor_id)
+        """Note where ``batch`` (not empty) is in its sensor's input: the controls since its
+        sensor's last batch took effect between that batch's last sample and this one's
+        first."""
+        sensor, first = batch.sensor_id, float(batch.t_s[0])
+        pending = self._unplaced.pop(sensor, [])
+        if pending:
+            before = self._fed_until_s.get(sensor)
             if before is not None and before < first:
-                self.recalibrated_s.append((before + first) / 2)
+                at_s = (before + first) / 2
             else:  # nothing fed before: half a sample period before the first
-                self.recalibrated_s.append(first - 0.5 / self.rates_hz[batch.sensor_id])
-        self._fed_until_s[batch.sensor_id] = float(batch.t_s[-1])
+                at_s = first - 0.5 / self.rates_hz[sensor]
+            for n, control in pending:
+                self.placed.append(Placed(control, sensor, at_s, first=n > self._first_placed))
+                self._first_placed = max(self._first_placed, n)
+        self._fed_until_s[sensor] = float(batch.t_s[-1])
 
     def _build_pipelines(self) -> None:
         for pipe in self.pipelines.values():  # rows held for a gap's check are shown first
@@ -211,9 +277,7 @@ class Session:
 
     def _announce(self) -> None:
         e = self.exercise
-        self._pending.append(
-            ExerciseChanged(e.id, self.leg.value, self.target_reps, self.target_deg)
-        )
+        self._emit(ExerciseChanged(e.id, self.leg.value, self.target_reps, self.target_deg))
 
     def _close_set(self, pipe: SensorPipeline) -> None:
         if pipe.reps:
