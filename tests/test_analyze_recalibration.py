@@ -336,19 +336,48 @@ def _marker(t_s: float, **data: Any) -> Marker:
 
 def test_calibration_start_markers_say_where_it_recalibrated() -> None:
     """A recording with calibration-start markers recalibrates at each (every sensor's, or
-    the one it names), not where the calibration records would suggest; a marker naming its
-    sensor by anything but a name is told and ignored."""
+    the one it names), not where the calibration records would suggest."""
     records = [_record(1.0, "right"), _record(9.0, "right"), _record(20.0, "right")]
     stops = [_stop(6.5)]
     assert recalibrations_in(records, stops, "thigh").at_s == (6.5, 9.0)  # inferred
     keys = [_marker(12.0), _marker(5.25), _marker(7.0, sensor="left_thigh")]
     assert recalibrations_in(records, [*stops, *keys], "thigh") == Recalibrations((5.25, 12.0))
     assert recalibrations_in(records, keys, "left_thigh").at_s == (5.25, 7.0, 12.0)
-    bad = recalibrations_in(records, [_marker(5.25), _marker(8.0, sensor=5)], "thigh")
-    assert bad.at_s == (5.25,)
-    assert bad.warnings == (
-        "the calibration-start marker at 8.0 s is malformed (its sensor is 5, not a sensor's"
-        " name); it is ignored",
+
+
+def test_a_malformed_calibration_start_marker_leaves_its_recalibration_to_the_records() -> None:
+    """A marker naming its sensor by anything but a name is told and ignored; the
+    recalibrations the calibration records show between two records with no well-formed
+    marker of this sensor between them are followed instead, at their inferred times (here
+    the set-stop the key wrote), and said so in the same line."""
+    records = [_record(1.0, "right"), _record(9.0, "right"), _record(20.0, "right")]
+    stops = [_stop(6.5), _stop(14.75)]
+    bad = recalibrations_in(records, [*stops, _marker(5.25), _marker(14.75, sensor=5)], "thigh")
+    assert bad == Recalibrations(
+        (5.25, 14.75),
+        (
+            "the calibration-start marker at 14.8 s is malformed (its sensor is 5, not a"
+            " sensor's name); it is ignored, and the recalibration inferred from the"
+            " calibration records at 14.8 s (no marker places it) is followed instead",
+        ),
+    )
+    # another sensor's well-formed marker places none of this sensor's recalibrations
+    other = _marker(12.0, sensor="left_thigh")
+    both = recalibrations_in(records, [*stops, other, _marker(3.0, sensor=[1])], "thigh")
+    assert both.at_s == (6.5, 14.75)
+    assert both.warnings[0].endswith(
+        "it is ignored, and the recalibrations inferred from the calibration records at"
+        " 6.5, 14.8 s (no marker places them) are followed instead"
+    )
+    # every recalibration the records show has its marker: nothing is added
+    placed = [_marker(5.25), _marker(12.0), _marker(13.0, sensor={"a": 1})]
+    assert recalibrations_in(records, [*stops, *placed], "thigh") == Recalibrations(
+        (5.25, 12.0),
+        (
+            'the calibration-start marker at 13.0 s is malformed (its sensor is {"a": 1},'
+            " not a sensor's name); it is ignored (the calibration records show no"
+            " recalibration that the markers miss)",
+        ),
     )
 
 
@@ -462,12 +491,14 @@ def test_replay_recalibrates_where_the_live_session_did(
         assert peaks == pytest.approx([r.peak_deg for r in live_reps], abs=0.1)
 
 
-def test_a_malformed_calibration_start_marker_is_told_and_ignored(
+def test_a_recalibration_whose_marker_is_malformed_is_inferred_from_the_records(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A calibration-start marker naming its sensor by a number: analyze and replay go on
-    (exit 0), one line says which marker was ignored and why; the first set is counted as
-    live counted it."""
+    """The calibrate key's calibration-start marker names its sensor by a number: analyze
+    and replay go on (exit 0), one line says the marker was ignored and what was followed
+    instead, and both sets are counted exactly as live counted them: the calibration
+    records show the recalibration, begun at the set-stop the key wrote where the marker
+    was. It used to be lost: the second set was counted with the old mounting."""
     path = tmp_path / "restrapped.jsonl"
     live = asyncio.run(_restrapped(path))
     lines = path.read_text().splitlines()
@@ -477,16 +508,22 @@ def test_a_malformed_calibration_start_marker_is_told_and_ignored(
     damaged.write_text(
         "".join(f"{x}\n" for x in [*lines[:at], json.dumps(marker), *lines[at + 1 :]])
     )
+    t = f"{marker['t_host_s']:.1f} s"
     told = (
-        f"the calibration-start marker at {marker['t_host_s']:.1f} s is malformed"
-        " (its sensor is 5, not a sensor's name); it is ignored"
+        f"the calibration-start marker at {t} is malformed (its sensor is 5, not a sensor's"
+        f" name); it is ignored, and the recalibration inferred from the calibration records"
+        f" at {t} (no marker places it) is followed instead"
     )
     code, out, err = _analyzed(damaged, capsys)
-    assert code == 0
+    live_reps = [r for s in live for r in s.reps]
+    assert [len(s.reps) for s in live] == [6, 6]
+    assert code == 0 and out["reps"] == [rep_json(r) for r in live_reps]
     assert err.splitlines() == [f"hipsense: {damaged}: {told}"]
     assert out["warnings"] == [told]
-    peaks = [r["peak_deg"] for r in out["reps"]]
-    assert peaks[:6] == [round(r.peak_deg, 2) for r in live[0].reps]
     code, shown, err = _replayed(damaged, capsys)
     assert code == 0 and err.splitlines() == [f"hipsense: {damaged}: {told}"]
-    assert shown[6] == "set knee-drive right: 6/15 reps, mean ROM 69.7°, CV 12.1%"
+    reps = [x.split(" rom=")[0] for x in shown if x.startswith("rep ")]
+    assert reps == [
+        f"rep knee-drive right #{r.index} t={r.detected_s:.2f}s peak={r.peak_deg:.1f}°"
+        for r in live_reps
+    ]

@@ -118,25 +118,63 @@ def recalibrations_in(
     it took effect in the samples (between the last sample fed before it and the first fed
     after it); a marker naming a ``sensor`` applies to that sensor only. A recording with such
     markers is followed by them. Recordings made before live wrote them hold none; where they
-    recalibrated is inferred from their calibration records (``_inferred``)."""
+    recalibrated is inferred from their calibration records (``_inferred``).
+
+    A malformed marker (its ``sensor`` not a name) cannot say whose recalibration it was;
+    this sensor's calibration records can. So when one is present, each recalibration
+    inferred from the records (``_inferred``) that no well-formed marker of this sensor
+    accounts for (none lies between the two records it was inferred from) is followed too,
+    at its inferred time: the set-stop the key wrote, which is where its marker was, or the
+    user's own stop before the key, from which nothing was counted. Otherwise the markers
+    alone are followed: they are exact, the records' times only the host's when each was
+    noted."""
     markers = list(markers)
     keys = [m for m in markers if m.kind == "calibration-start"]
     if not keys:
         return _inferred(records, markers, sensor_id)
     at: list[float] = []
-    warnings: list[str] = []
+    malformed: list[Marker] = []
     for key in keys:
         sensor = key.data.get("sensor")
         if sensor is not None and not isinstance(sensor, str):
-            shown = json.dumps(sensor)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            warnings.append(
-                f"the calibration-start marker at {key.t_host_s:.1f} s is malformed"
-                f" (its sensor is {shown}, not a sensor's name); it is ignored"
-            )
+            malformed.append(key)
         elif sensor is None or sensor == sensor_id:
             at.append(key.t_host_s)
-    return Recalibrations(tuple(sorted(at)), tuple(warnings))
+    if not malformed:
+        return Recalibrations(tuple(sorted(at)))
+    inferred = _inferred_between(records, markers, sensor_id)
+    lost = [i.at_s for i in inferred.found if not any(i.after_s < t < i.before_s for t in at)]
+    warnings = [*inferred.warnings, *(_malformed_key(key, lost) for key in malformed)]
+    return Recalibrations(tuple(sorted(at + lost)), tuple(warnings))
+
+
+def _malformed_key(key: Marker, followed: Sequence[float]) -> str:
+    """One line on a malformed calibration-start marker and what is followed instead."""
+    shown = json.dumps(key.data.get("sensor"))
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    if len(followed) == 1:
+        instead = ", and the recalibration inferred from the calibration records at"
+        instead += f" {followed[0]:.1f} s (no marker places it) is followed instead"
+    elif followed:
+        times = ", ".join(f"{t:.1f}" for t in followed)
+        instead = ", and the recalibrations inferred from the calibration records at"
+        instead += f" {times} s (no marker places them) are followed instead"
+    else:
+        instead = " (the calibration records show no recalibration that the markers miss)"
+    return (
+        f"the calibration-start marker at {key.t_host_s:.1f} s is malformed"
+        f" (its sensor is {shown}, not a sensor's name); it is ignored{instead}"
+    )
+
+
+@dataclass(frozen=True)
+class _Inferred:
+    """A recalibration inferred from two calibration records: it began at ``at_s``, after
+    the record at ``after_s`` and before the one at ``before_s``."""
+
+    at_s: float
+    after_s: float
+    before_s: float
 
 
 def _inferred(
@@ -156,11 +194,28 @@ def _inferred(
     the key, and the routine is found in the samples after it as live found it after the
     key). Without one nothing was counted since the first record, and the recalibration
     begins right after it."""
+    inferred = _inferred_between(records, markers, sensor_id)
+    return Recalibrations(tuple(i.at_s for i in inferred.found), inferred.warnings)
+
+
+@dataclass(frozen=True)
+class _InferredAll:
+    """The recalibrations inferred from a recording's calibration records (by ``at_s``), and
+    a one-line warning for each record that could not be read."""
+
+    found: tuple[_Inferred, ...]
+    warnings: tuple[str, ...]
+
+
+def _inferred_between(
+    records: Iterable[CalibrationRecord], markers: Sequence[Marker], sensor_id: str
+) -> _InferredAll:
+    """``_inferred``'s recalibrations, each with the two records it was inferred from."""
     stops = sorted(
         m.t_host_s for m in markers if m.kind == "set-stop" and m.data.get("counting") is False
     )
     last: dict[Posture, tuple[float, Leg]] = {}  # the latest record per posture: time, leg
-    at: list[float] = []
+    found: list[_Inferred] = []
     warnings: list[str] = []
     for record in sorted(records, key=lambda r: r.t_host_s):
         sensor = record.calibration.get("sensor")
@@ -180,9 +235,9 @@ def _inferred(
         before = last.get(posture)
         if before is not None and before[1] is leg:
             since = [s for s in stops if before[0] < s < t]
-            at.append(since[-1] if since else before[0])
+            found.append(_Inferred(since[-1] if since else before[0], before[0], t))
         last[posture] = (t, leg)
-    return Recalibrations(tuple(sorted(at)), tuple(warnings))
+    return _InferredAll(tuple(sorted(found, key=lambda i: i.at_s)), tuple(warnings))
 
 
 def _why(exc: Exception) -> str:
