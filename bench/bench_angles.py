@@ -331,8 +331,9 @@ def run_simulated(
         print(f"calibration vs oracle RMSE [deg] mean/worst: {_stats(all_cal)}")
         print(f"  live RMSE minus the oracle's, against the truth [deg] mean/worst: "
               f"{_stats(all_excess)}")  # fmt: skip
-        print(f"  standing sets, against the oracle turned to the person's calibration swing"
-              f" plane [deg] mean/worst: {_stats(all_plane)}")  # fmt: skip
+        if all_plane:
+            print(f"  standing sets, against the oracle turned to the person's calibration swing"
+                  f" plane [deg] mean/worst: {_stats(all_plane)}")  # fmt: skip
         if cname == "realistic":
             print("  (with an uncalibrated accelerometer the oracle mounting is no reference: the"
                   " offset's unobservable part tilts the fused neutral, which the automatic"

@@ -216,6 +216,24 @@ def test_a_raise_hidden_by_lost_samples_is_no_still_phase() -> None:
     assert _flexion_rmse_deg(s, t, offline.flexion_deg) < 1.5
 
 
+def test_a_rest_cut_short_is_not_taken_up_from_the_top_of_the_raise() -> None:
+    # Lost packets took 0.4 s off the 2.2 s rest before the first raise, so the still phase
+    # was too short; the next one was the raise's 2 s hold at 64 deg. Calibrated from there,
+    # the lowering read as the raise, flipped positive: the resting leg showed 64 deg.
+    s = benchmark_set("slr", 8017, Conditions.realistic())
+    assert s.rate_hz == 50.0 and s.segments[0].kind == "still"
+    assert s.lost[(s.t_s > s.segments[0].end_s - 0.35) & (s.t_s < s.segments[0].end_s)].all()
+    keep = ~s.lost
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    pipe = AnglePipeline(s.rate_hz, Posture.SUPINE, s.leg)
+    out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
+           for i in range(0, len(t), 10)]  # fmt: skip
+    back = next(o.backfill for o in out if o.backfill is not None)
+    live = [back, *(o for o in out if o.t_s[0] > back.t_s[-1])]
+    flex_live = np.concatenate([o.flexion_deg for o in live])
+    assert _flexion_rmse_deg(s, np.concatenate([o.t_s for o in live]), flex_live) < 1.0
+
+
 def _first_raise(
     s: SimSession,
 ) -> tuple[np.ndarray, MountingCalibration, TruthRep, np.ndarray, float]:

@@ -30,6 +30,10 @@ from hipsense.signal.orientation import up_in_sensor
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+REST_MEMORY_MIN_S = 0.25
+"""Lying, a still phase cut short by the leg moving tells where the leg rests if it lasted
+this long (see ``CalibrationTracker._rest_up``)."""
+
 STOPPED_S = 0.5
 """Stillness after the swings that counts as having stopped: a swing's turnaround looks still
 for up to ~0.3 s, and calling that "stand still again" flipped the guide back and forth."""
@@ -83,6 +87,12 @@ class CalibrationTracker:
         self._still: BoolArray = np.zeros(0, dtype=bool)
         self._final = 0  # leading samples of ``_still`` that later samples cannot change
         self._reach = mask_reach(self.params, rate_hz)
+        # Lying, where the leg rested before a false start (its accelerometer's direction).
+        # The next still phase is often the top of the raise that cut the rest short (lost
+        # packets took 0.4 s off a 2.2 s rest): calibrated from there, the raise read as a
+        # lowering, flipped, and the resting leg showed 64 deg for the whole session. Still
+        # phases are taken as the rest only where the leg lies within a clear raise of it.
+        self._rest_up: FloatArray | None = None
         self.calibration: MountingCalibration | None = None
         self._problem: str | None = None
         self._text = _messages(posture, self.params.min_swings)
@@ -104,6 +114,7 @@ class CalibrationTracker:
         self._buf = np.concatenate([self._buf, np.hstack([gyr, acc, quat, t])])
         self._up = np.concatenate([self._up, up_in_sensor(np.asarray(quat, dtype=np.float64))])
         if len(self._buf) > self._max_n:
+            self._rest_up = None  # the user may have settled elsewhere meanwhile
             self._restart(len(self._buf) - self._max_n // 2, "that took too long: start again")
         self.progress = self._advance()
         return self.progress
@@ -122,18 +133,43 @@ class CalibrationTracker:
         self._final = max(0, len(b) - self._reach)
         return self._still
 
+    def _resting(self, still: BoolArray) -> BoolArray:
+        """Still samples where the leg may be at rest: lying after a false start, those within
+        a clear raise (``clear_raise_deg``) of where it rested before; all still ones else."""
+        if self._rest_up is None:
+            return still
+        acc = self._buf[:, 3:6]
+        cos = (acc @ self._rest_up) / np.maximum(np.linalg.norm(acc, axis=1), 1e-9)
+        return np.asarray(still & (cos > np.cos(np.radians(self.params.clear_raise_deg))))
+
+    def _false_start(self, still: BoolArray, first_move: int) -> None:
+        """The leg moved before the still phase was long enough: start again at the next
+        still phase (lying: where the leg rests again, remembering where it rested)."""
+        t = self._buf[:, 10]
+        if self.posture is Posture.SUPINE and span_s(t, 0, first_move, self.rate_hz) >= (
+            REST_MEMORY_MIN_S
+        ):
+            acc = self._buf[:first_move, 3:6]
+            up = np.mean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0)
+            self._rest_up = up / np.linalg.norm(up)
+        resting = self._resting(still)
+        nxt = np.flatnonzero(resting[first_move:])
+        drop = first_move + int(nxt[0]) if nxt.size else len(still)
+        # what went wrong only: the phase's own hint ("lie still") follows it
+        held_up = first_move == 0 and bool(still[0])  # still, but not where it rested
+        self._restart(
+            drop, "the leg is still raised" if held_up else "you moved during the still phase"
+        )
+
     def _advance(self) -> CalibrationProgress:
         p, rate, t = self.params, self.rate_hz, self._buf[:, 10]
         still = self._still_mask()
-        moving = np.flatnonzero(~still)
+        moving = np.flatnonzero(~self._resting(still))
         first_move = int(moving[0]) if moving.size else len(still)
         held_s = span_s(t, 0, first_move, rate)
         if held_s < p.min_still_s:
             if moving.size and first_move < len(still):
-                nxt = np.flatnonzero(still[first_move:])
-                drop = first_move + int(nxt[0]) if nxt.size else len(still)
-                # what went wrong only: the phase's own hint ("stand still") follows it
-                self._restart(drop, "you moved during the still phase")
+                self._false_start(still, first_move)
             return self._report(CalibrationPhase.STILL, min(1.0, held_s / p.min_still_s))
         trailing = _trailing_true(still[first_move:])
         end = len(still) - trailing
