@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,22 @@ def test_streamed_rows_are_the_text_savetxt_writes(tmp_path: Path) -> None:
 def test_a_writer_checks_its_columns(tmp_path: Path) -> None:
     with orientation_writer(tmp_path / "q.csv") as writer, pytest.raises(ValueError, match="5"):
         writer.write([0.0], [1.0])
+
+
+def test_reps_csv_gives_the_down_leg_s_check_where_it_was_watched(tmp_path: Path) -> None:
+    """SLR with a sensor on the other thigh: the trial's value (where the down leg moved, or
+    the peak), when it moved and its largest tilt; empty for a rep not watched."""
+    path = tmp_path / "reps.csv"
+    base = Rep(1, 1.0, 4.5, 3.5, 85.0, 0.0, 85.0, 0.8, 1.9, 2.0, -1.6, (), 4.6)
+    reps = [
+        replace(base, flags=("down-leg-moved",), down_leg_tilt_deg=7.5,
+                down_leg_moved_s=2.25, down_leg_moved_deg=41.0),
+        replace(base, index=2, down_leg_tilt_deg=2.1),
+        replace(base, index=3),
+    ]  # fmt: skip
+    write_reps_csv(path, reps)
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert tuple(rows[0]) == REP_COLUMNS
+    down = [(r["measured_deg"], r["down_leg_moved_s"], r["down_leg_tilt_deg"]) for r in rows]
+    assert down == [("41.000", "2.250", "7.500"), ("85.000", "", "2.100"), ("", "", "")]
+    assert rows[0]["peak_deg"] == "85.000" and rows[0]["flags"] == "down-leg-moved"

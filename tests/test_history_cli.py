@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from history_fakes import WED, StoredRep
 
 from hipsense.cli import main
 from hipsense.commands.history import save_sets
-from hipsense.exercises import RUSHED
+from hipsense.exercises import DOWN_LEG_MOVED, RUSHED
 from hipsense.signal.quality import Rep, summarise_set
 from hipsense.store import HistoryStore
 
@@ -88,3 +89,20 @@ def test_a_saved_slr_test_leaves_out_a_rushed_raise(tmp_path: Path) -> None:
         save_sets(store, [("slr", "left", reps, summarise_set(reps, 3))], source="analyze")
         test = store.last_slr("left")
     assert test is not None and test.trials_deg == (70.0, 72.0) and test.best_peak_deg == 72.0
+
+
+def test_a_saved_slr_test_takes_a_raise_where_the_down_leg_moved_at_that_angle(
+    tmp_path: Path,
+) -> None:
+    """With a sensor on the other thigh: the 85° raise, during which the down leg lifted when
+    the raised one was at 40°, is stored as a 40° trial (the tester stops there)."""
+    moved = Rep(
+        1, 0.0, 3.0, 3.0, 85.0, 0.0, 85.0, 0.5, 1.5, 2.0, -1.5, (DOWN_LEG_MOVED,), 3.0,
+        down_leg_tilt_deg=7.0, down_leg_moved_s=1.1, down_leg_moved_deg=40.0,
+    )  # fmt: skip
+    clean = replace(moved, index=2, peak_deg=70.0, flags=(), down_leg_moved_deg=None)
+    reps = [moved, clean]
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        save_sets(store, [("slr", "right", reps, summarise_set(reps, 3))], source="live")
+        test = store.last_slr("right")
+    assert test is not None and test.trials_deg == (40.0, 70.0) and test.best_peak_deg == 70.0

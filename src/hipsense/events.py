@@ -51,6 +51,7 @@ class RepUpdate:
     rom_deg: float | None = None
     duration_s: float | None = None
     flags: tuple[str, ...] = ()
+    down_leg_moved_deg: float | None = None  # SLR: this leg's angle when the other one moved
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class SlrUpdate:
     change_deg: float | None
     real_change: bool | None
     trials_counted: tuple[bool, ...] = ()  # per trial: False for a rushed raise set aside
+    # per trial: measured where the down leg moved (a second sensor on the other thigh)
+    trials_down_leg_moved: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)

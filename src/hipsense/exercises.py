@@ -62,6 +62,7 @@ RUSHED = "rushed"
 SLOW_LOWERING_MISSED = "slow-lowering-missed"
 OFF_PLANE = "off-plane"
 NO_HOLD = "no-hold"
+DOWN_LEG_MOVED = "down-leg-moved"  # SLR test: the other leg moved (needs a sensor on it)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,14 @@ REP_COLUMNS = (
     "off_plane_deg",
     "sparc",
     "flags",
+    # SLR test with a sensor on the other thigh (empty when not watched): the trial's value
+    # (the peak, or this leg's angle where the down leg moved), that move, its largest tilt
+    "measured_deg",
+    "down_leg_moved_s",
+    "down_leg_tilt_deg",
 )
+_NUMBER_COLUMNS = REP_COLUMNS[1 : REP_COLUMNS.index("flags")]
+_DOWN_LEG_COLUMNS = REP_COLUMNS[REP_COLUMNS.index("flags") + 1 :]
 
 
 class ExportError(HipsenseError, OSError):
@@ -140,13 +147,20 @@ def write_reps_csv(path: str | os.PathLike[str], reps: Sequence[Rep]) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REP_COLUMNS)
     for rep in reps:
-        values = [getattr(rep, name) for name in REP_COLUMNS[1:-1]]
-        writer.writerow([rep.index, *map(_number, values), ";".join(rep.flags)])
+        values = [getattr(rep, name) for name in _NUMBER_COLUMNS]
+        watched = rep.down_leg_tilt_deg is not None
+        down = [getattr(rep, name) if watched else None for name in _DOWN_LEG_COLUMNS]
+        row = [rep.index, *map(_number, values), ";".join(rep.flags)]
+        writer.writerow(row + [_optional(v) for v in down])
     _write(path, lambda file: file.write(buffer.getvalue()))
 
 
 def _number(value: float) -> str:
     return "nan" if not math.isfinite(value) else f"{value:.3f}"
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else _number(value)
 
 
 def _columns(path: str | os.PathLike[str], *columns: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -1,6 +1,8 @@
 """Plain output: the lines ``--plain`` prints for scripts and for a terminal without the app."""
 
-from hipsense.events import SlrUpdate
+from dataclasses import replace
+
+from hipsense.events import RepUpdate, SlrUpdate
 from hipsense.live.plain import describe
 
 
@@ -24,3 +26,10 @@ def test_an_slr_result_names_the_line_it_is_judged_against() -> None:
     and a 75.6° best fell short of it."""
     assert describe(_slr(75.6, True)) == "slr right: best 75.6° grade 3, passes the 75.5° line"
     assert describe(_slr(75.4, False)) == "slr right: best 75.4° grade 2, below the 75.5° line"
+
+
+def test_a_rep_measured_where_the_down_leg_moved_gives_that_angle() -> None:
+    done = RepUpdate("right_thigh", "slr", "right", "completed", 5, 30.0, 89.0, 89.0, 4.0)
+    moved = replace(done, flags=("down-leg-moved",), down_leg_moved_deg=41.03)
+    assert describe(moved).endswith("flags=down-leg-moved measured=41.0°")  # type: ignore[union-attr]
+    assert "measured" not in (describe(done) or "")

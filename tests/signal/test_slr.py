@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
-from hipsense.exercises import RUSHED, Leg
+from hipsense.exercises import DOWN_LEG_MOVED, RUSHED, Leg
 from hipsense.signal.quality import Rep
 from hipsense.signal.slr import (
     DEFAULT_LINES,
@@ -66,3 +67,24 @@ def test_a_rushed_raise_counts_only_until_a_controlled_one_is_made() -> None:
     assert (both.best_deg, both.grade, both.passed) == (70.0, 2, False)
     assert both.trials_deg == (80.0, 70.0) and both.counted == (False, True)
     assert assess_leg(Leg.LEFT, [72.0, 74.0]).counted == (True, True)  # plain angles count
+
+
+def _moved(peak_deg: float, at_deg: float, *flags: str) -> Rep:
+    """A raise during which the down leg moved when this leg was at ``at_deg``."""
+    raised = _raise(peak_deg, DOWN_LEG_MOVED, *flags)
+    return replace(raised, down_leg_tilt_deg=6.0, down_leg_moved_s=1.0, down_leg_moved_deg=at_deg)
+
+
+def test_a_trial_where_the_down_leg_moved_is_measured_there() -> None:
+    result = assess_leg(Leg.RIGHT, [_moved(85.0, 40.0), _raise(70.0)])
+    assert result.trials_deg == (40.0, 70.0) and result.down_leg_moved == (True, False)
+    assert (result.best_deg, result.grade) == (70.0, 2)
+    # every trial faulted: the test still answers, from where the down leg moved each time
+    both = assess_leg(Leg.RIGHT, [_moved(85.0, 40.0), _moved(80.0, 55.0)])
+    assert (both.best_deg, both.counted) == (55.0, (True, True))
+    # a rushed raise stays set aside whatever its down leg did
+    kicked = assess_leg(Leg.RIGHT, [_moved(90.0, 80.0, RUSHED), _moved(70.0, 50.0)])
+    assert kicked.best_deg == 50.0
+    # the flag without a measured angle (the raised leg's angles missing then): the peak
+    unknown = replace(_raise(85.0, DOWN_LEG_MOVED), down_leg_tilt_deg=6.0)
+    assert assess_leg(Leg.RIGHT, [unknown]).best_deg == 85.0

@@ -17,11 +17,18 @@ from hipsense.tui.model import (
     SessionModel,
 )
 from hipsense.tui.screens.help import HELP_TEXT
-from hipsense.tui.text import FLAG_TEXTS, flag_words, link_line, set_summary, slr_leg_lines
+from hipsense.tui.text import (
+    FLAG_TEXTS,
+    flag_words,
+    link_line,
+    rep_words,
+    set_summary,
+    slr_leg_lines,
+)
 from hipsense.tui.widgets.gauge import gauge_top_deg
 from hipsense.tui.widgets.plot import PlotData, _draw, braille_rows
 
-from .fakes import link, set_update, slr
+from .fakes import link, rep, set_update, slr
 
 
 def test_braille_plot_draws_a_ramp_corner_to_corner() -> None:
@@ -123,6 +130,7 @@ def test_every_quality_flag_reads_the_same_after_a_rep_in_a_summary_and_in_the_h
         exercises.SLOW_LOWERING_MISSED,
         exercises.OFF_PLANE,
         exercises.NO_HOLD,
+        exercises.DOWN_LEG_MOVED,
     )
     assert set(FLAG_TEXTS) == set(flags)
     counts = (*((f, 2) for f in flags), ("outward", 1))
@@ -199,3 +207,17 @@ def test_a_rushed_slr_trial_shows_in_brackets_beside_the_best_without_it() -> No
     assert slr_leg_lines("right", kicked, 3)[1:3] == ["trials (80°)  70°  —", "best 70° · grade 3"]
     assert slr_leg_lines("right", slr("right", 80.0, 70.0), 3)[1] == "trials 80°  70°  —"
     assert "(brackets) was rushed" in HELP_TEXT
+
+
+def test_an_slr_trial_taken_where_the_other_leg_moved_says_so() -> None:
+    """With a sensor on the other thigh: the trial's value is where the down leg moved, and
+    the panel and the last rep say it in words."""
+    moved = replace(slr("right", 41.0, 70.0), trials_down_leg_moved=(True, False))
+    lines = slr_leg_lines("right", moved, 3)
+    assert lines[1:4] == ["trials 41°  70°  —", "trial 1: other leg moved", "best 70° · grade 2"]
+    assert all(len(line) <= 30 for line in lines)  # the panel's width at 80 columns
+    assert "other leg moved" not in "\n".join(slr_leg_lines("right", slr("right", 70.0), 3))
+    flagged = rep(2, exercise_id="slr", flags=(exercises.DOWN_LEG_MOVED,), peak=85.0)
+    last = replace(flagged, down_leg_moved_deg=41.0)
+    assert rep_words(last) == "other leg moved at 41°: measured there"
+    assert rep_words(rep(3, exercise_id="slr")) == "good rep"

@@ -354,6 +354,11 @@ def rep_json(rep: Rep) -> dict[str, Any]:
         "sparc": _num(rep.sparc, 3),
         "flags": list(rep.flags),
         "detected_s": _num(rep.detected_s, 3),
+        # SLR test with a sensor on the other thigh: the trial's value (the peak, or where
+        # the down leg moved); the down leg's check, null when it was not watched
+        "measured_deg": _num(rep.measured_deg),
+        "down_leg_tilt_deg": _num(rep.down_leg_tilt_deg),
+        "down_leg_moved_s": _num(rep.down_leg_moved_s, 3),
     }
 
 

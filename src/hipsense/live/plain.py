@@ -32,10 +32,12 @@ def describe(event: SessionEvent) -> str | None:
         return f"calibration {event.role}: {event.phase} {event.fraction:.0%} {event.message}"
     if isinstance(event, RepUpdate) and event.kind == "completed":
         flags = ",".join(event.flags) or "-"
+        moved = event.down_leg_moved_deg  # SLR: measured where the other leg moved
         return (
             f"rep {event.exercise_id} {event.leg} #{event.index} t={event.t_s:.2f}s"
             f" peak={_fmt(event.peak_deg)} rom={_fmt(event.rom_deg)}"
             f" dur={_fmt(event.duration_s, 's')} flags={flags}"
+            + ("" if moved is None else f" measured={_fmt(moved)}")
         )
     if isinstance(event, SetUpdate) and event.done:
         return (

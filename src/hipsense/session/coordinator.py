@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from hipsense.events import ExerciseChanged, SessionEvent, SetCounting, SetUpdate, SlrUpdate
 from hipsense.exercises import Exercise, Leg, Posture, get_exercise
 from hipsense.samples import SampleBatch
-from hipsense.session.pipeline import SensorPipeline
+from hipsense.session.down_leg import DownLegWatch
+from hipsense.session.pipeline import PipelineEvent, SensorPipeline
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.quality import Rep, summarise_set, symmetry_index
 from hipsense.signal.sensor_calibration import SensorCalibration
@@ -99,6 +100,7 @@ class Session:
         self.calibrations = dict(calibrations or {})
         self.sensor_calibrations = dict(sensor_calibrations or {})  # per role, six-face
         self.pipelines: dict[str, SensorPipeline] = {}
+        self._down_leg: DownLegWatch | None = None  # SLR: the other thigh's sensor
         self.finished_sets: list[FinishedSet] = []
         self._pending: list[SessionEvent] = []
         self.recording = False
@@ -120,8 +122,10 @@ class Session:
             return events
         if len(batch):
             self._fed(batch)
+            if self._down_leg is not None:
+                self._down_leg.add_samples(batch)
         before = pipe.detector.count
-        events += pipe.feed(batch)
+        events += self._watched(pipe, pipe.feed(batch))
         self._remember_calibration(pipe)
         if pipe.detector.count != before and pipe.leg is self.leg:
             events += self._set_events(pipe, done=False)
@@ -131,7 +135,7 @@ class Session:
         """End of input: close the running set and report it."""
         events = self.drain()
         for pipe in self.pipelines.values():
-            events += pipe.finish()
+            events += self._watched(pipe, pipe.finish())
         self.stop_set()
         return events + self.drain()
 
@@ -147,7 +151,8 @@ class Session:
 
     def start_set(self) -> None:
         for pipe in self._active():
-            self._pending += pipe.flush()  # rows held for a gap's check belong to this set
+            # rows held for a gap's check belong to this set
+            self._pending += self._watched(pipe, pipe.flush())
             if not pipe.counting or pipe.reps:
                 self._close_set(pipe)
                 pipe.new_set()
@@ -157,7 +162,8 @@ class Session:
     def stop_set(self) -> None:
         was_counting = self.counting
         for pipe in self._active():
-            self._pending += pipe.flush()  # rows held for a gap's check belong to this set
+            # rows held for a gap's check belong to this set
+            self._pending += self._watched(pipe, pipe.flush())
             if pipe.counting:
                 self._close_set(pipe)
                 pipe.new_set()
@@ -243,7 +249,7 @@ class Session:
 
     def _build_pipelines(self) -> None:
         for pipe in self.pipelines.values():  # rows held for a gap's check are shown first
-            self._pending += pipe.flush()
+            self._pending += self._watched(pipe, pipe.flush())
         single = len(self.rates_hz) == 1  # one sensor goes wherever the user straps it
         for role, rate_hz in self.rates_hz.items():
             leg = self.leg if single else leg_of_role(role, self.leg)
@@ -258,6 +264,14 @@ class Session:
                 known,
                 sensor_calibration=self.sensor_calibrations.get(role),
             )
+        legs = {role: pipe.leg for role, pipe in self.pipelines.items()}
+        self._down_leg = DownLegWatch.for_session(self.exercise, legs)
+
+    def _watched(self, pipe: SensorPipeline, events: list[PipelineEvent]) -> list[SessionEvent]:
+        """``pipe``'s events, its completed reps checked against the other thigh (SLR)."""
+        if self._down_leg is None or pipe.leg is not self.leg:
+            return list(events)
+        return self._down_leg.watch(pipe.reps, pipe.leg, events)
 
     def _active(self) -> list[SensorPipeline]:
         return [p for p in self.pipelines.values() if p.leg is self.leg]
@@ -338,6 +352,7 @@ class Session:
             change_deg=change,
             real_change=None if previous is None else change_is_real(previous, result.best_deg),
             trials_counted=result.counted,
+            trials_down_leg_moved=result.down_leg_moved,
         )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.exercises import (
+    DOWN_LEG_MOVED,
     NO_HOLD,
     OFF_PLANE,
     RUSHED,
@@ -55,6 +56,12 @@ class Rep:
     stay in the upper quarter of the range while nearly still, ``off_plane_deg`` the range of
     the secondary angle during the rep. ``flags`` holds quality flags and, for hip circles,
     the direction (``outward``/``inward``).
+
+    The SLR test with a second sensor on the other thigh watches that (down) leg during the
+    raise: ``down_leg_tilt_deg`` is its largest tilt from rest between the rep's start and
+    its peak (None: not watched), and when it moved (flag ``down-leg-moved``)
+    ``down_leg_moved_s`` is when and ``down_leg_moved_deg`` this leg's angle then: the trial
+    is measured there (``measured_deg``).
     """
 
     index: int
@@ -70,6 +77,20 @@ class Rep:
     sparc: float
     flags: tuple[str, ...]
     detected_s: float
+    down_leg_tilt_deg: float | None = None
+    down_leg_moved_s: float | None = None
+    down_leg_moved_deg: float | None = None
+
+    @property
+    def down_leg_moved(self) -> bool:
+        return DOWN_LEG_MOVED in self.flags and self.down_leg_moved_deg is not None
+
+    @property
+    def measured_deg(self) -> float:
+        """The rep's value as a test trial: the peak, or where the down leg moved."""
+        if self.down_leg_moved and self.down_leg_moved_deg is not None:
+            return self.down_leg_moved_deg
+        return self.peak_deg
 
 
 def _longest_run_s(t_s: FloatArray, mask: npt.NDArray[np.bool_]) -> float:

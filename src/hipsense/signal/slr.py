@@ -1,4 +1,4 @@
-"""Straight leg raise assessment: best peak per leg, FMS-like grade, left/right symmetry.
+"""Straight leg raise assessment: best trial per leg, FMS-like grade, left/right symmetry.
 
 Grade lines come from geometry. Supine, down leg flat, raised leg straight at thigh
 elevation θ: the ankle sits (thigh + shank) × cos θ along the floor from the hip. A vertical
@@ -64,25 +64,33 @@ class LegResult:
     grade: int
     passed: bool  # the door-jamb standard: ankle past mid-thigh
     counted: tuple[bool, ...] = ()  # per trial: whether it is one the best is taken from
+    down_leg_moved: tuple[bool, ...] = ()  # per trial: measured where the down leg moved
 
 
 def assess_leg(
     leg: Leg, trials: Iterable[Rep | float], lines: GradeLines = DEFAULT_LINES
 ) -> LegResult:
-    """Best of the trials (rep peaks or plain angles) graded against the lines.
+    """Best of the trials (rep values or plain angles) graded against the lines.
+
+    A trial's value is its peak, except where the down leg moved (flag ``down-leg-moved``, from
+    a second sensor on the other thigh): the tester stops there and measures the raised leg at
+    that moment, so that trial's value is the raised leg's angle when the down leg moved
+    (``Rep.measured_deg``). Such a trial still counts, with that value: it is the tester's
+    measurement, so a test where the down leg moved every time still gives an answer.
 
     A raise flagged rushed (swung up on momentum, no hold at the top) is no test trial: a
     kick can pass a line the leg cannot hold. It counts only while no controlled raise of
     that leg exists, so a first quick raise still gives an answer."""
     trials = list(trials)
-    peaks = tuple(float(t.peak_deg if isinstance(t, Rep) else t) for t in trials)
-    if not peaks:
+    values = tuple(float(t.measured_deg if isinstance(t, Rep) else t) for t in trials)
+    if not values:
         raise ValueError(f"no SLR trials for the {leg} leg: raise the leg at least once")
     controlled = tuple(not (isinstance(t, Rep) and RUSHED in t.flags) for t in trials)
-    counted = controlled if any(controlled) else (True,) * len(peaks)
-    best = max(p for p, c in zip(peaks, counted, strict=True) if c)
+    counted = controlled if any(controlled) else (True,) * len(values)
+    best = max(p for p, c in zip(values, counted, strict=True) if c)
     grade = fms_grade(best, lines)
-    return LegResult(leg, peaks, best, grade, grade == 3, counted)
+    moved = tuple(isinstance(t, Rep) and t.down_leg_moved for t in trials)
+    return LegResult(leg, values, best, grade, grade == 3, counted, moved)
 
 
 @dataclass(frozen=True)

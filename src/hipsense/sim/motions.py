@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from hipsense.exercises import Leg
@@ -20,7 +22,7 @@ def exercise_set(
     assert step.exercise_id is not None
     reps = step.reps
     if step.leg is not sensor_leg:
-        reps = tuple(_scaled(r, _OTHER_LEG_SCALE) for r in reps)
+        reps = tuple(_down_leg(r, sensor_leg) for r in reps)
     split = len(reps) if pause_after is None else pause_after
     runs = [(0, reps[:split]), (split, reps[split:])]
     for n, (first, run) in enumerate(runs):
@@ -47,6 +49,17 @@ def exercise_set(
                 original.peak_deg,
                 original.low_deg,
             )
+
+
+def _down_leg(rep: RepSpec, leg: Leg) -> RepSpec:
+    """What the down thigh (on ``leg``) does while the other leg performs ``rep``: it follows
+    the pelvis, plus the rep's down-leg fault (a lift, an outward roll) if it has one."""
+    follow = _scaled(rep, _OTHER_LEG_SCALE)
+    return replace(
+        follow,
+        peak_deg=follow.peak_deg + rep.down_leg_lift_deg,
+        twist_deg=follow.twist_deg + leg_sign(leg) * rep.down_leg_roll_deg,  # outward
+    )
 
 
 def _scaled(rep: RepSpec, factor: float) -> RepSpec:

@@ -33,6 +33,10 @@ class RepSpec:
     bottom); rest: at the bottom before the next rep. off_plane: secondary angle at the
     peak (circles: half-width of the circle in abduction); twist: long-axis rotation at
     the peak. clockwise: circle direction seen from the front.
+
+    down_leg_lift/down_leg_roll (supine raises): the other (down) leg's fault during this
+    rep's rise, on top of following the pelvis: its thigh lifts (the knee comes up) or rolls
+    outward by this much, reached with the raised leg's peak and undone on the way down.
     """
 
     peak_deg: float
@@ -44,6 +48,8 @@ class RepSpec:
     off_plane_deg: float = 0.0
     twist_deg: float = 0.0
     clockwise: bool = True
+    down_leg_lift_deg: float = 0.0
+    down_leg_roll_deg: float = 0.0
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hipsense.events import CalibrationPhase, LinkUpdate, RepUpdate, SetUpdate, SlrUpdate
-from hipsense.exercises import NO_HOLD, OFF_PLANE, RUSHED, SHORT_RANGE, SLOW_LOWERING_MISSED
+from hipsense.exercises import (
+    DOWN_LEG_MOVED,
+    NO_HOLD,
+    OFF_PLANE,
+    RUSHED,
+    SHORT_RANGE,
+    SLOW_LOWERING_MISSED,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ FLAG_TEXTS: dict[str, FlagText] = {
     SLOW_LOWERING_MISSED: FlagText("lower more slowly", "take at least 3 s on the way down"),
     OFF_PLANE: FlagText("stay in line", "keep the swing in one plane"),
     NO_HOLD: FlagText("hold at the top", "pause briefly at the highest point"),
+    DOWN_LEG_MOVED: FlagText("other leg moved", "keep the other leg flat on the floor"),
 }
 
 CALIBRATION_TITLES: dict[CalibrationPhase, str] = {
@@ -81,6 +89,15 @@ def rep_line(rep: RepUpdate) -> str:
     return " · ".join(parts)
 
 
+def rep_words(rep: RepUpdate) -> str:
+    """A completed rep's flags in words; where the other leg moved during an SLR, the angle
+    the raise is measured at then."""
+    words = flag_words(rep.flags)
+    if rep.down_leg_moved_deg is not None:
+        words += f" at {deg(rep.down_leg_moved_deg)}: measured there"
+    return words
+
+
 def set_summary(update: SetUpdate) -> list[str]:
     lines = [f"{update.leg.capitalize()} leg set: {update.rep_count} of {update.target_reps} reps"]
     if update.mean_rom_deg is not None:
@@ -131,6 +148,9 @@ def slr_leg_lines(leg: str, result: SlrUpdate | None, trials: int) -> list[str]:
     # The trials on their own line: after the title they wrapped at 80 columns, leaving the
     # third trial alone on the next line like another number.
     lines = [title, f"trials {'  '.join(peaks)}", f"best {deg(result.best_deg)}"]
+    moved = [str(i + 1) for i, m in enumerate(result.trials_down_leg_moved) if m]
+    if moved:  # those trials are measured where the other leg moved, not at their top
+        lines.insert(2, f"trial {', '.join(moved)}: other leg moved")
     if result.grade is not None:
         lines[-1] += f" · grade {result.grade}"
     if result.passed is not None:

@@ -8,7 +8,7 @@ from textual.widgets import Digits, Static
 
 from hipsense.routines import SLR_TRIALS_PER_LEG, SlrAssessment, symmetry_index_pct
 from hipsense.tui.model import LEGS, SessionModel
-from hipsense.tui.text import deg, flag_words, rep_line, set_summary, slr_leg_lines, symmetry_line
+from hipsense.tui.text import deg, rep_line, rep_words, set_summary, slr_leg_lines, symmetry_line
 from hipsense.tui.widgets import show_text
 
 
@@ -65,7 +65,7 @@ class RepPanel(Vertical):
         rep = model.last_rep
         if rep is None:
             return "Last rep: —"
-        words = flag_words(rep.flags)
+        words = rep_words(rep)
         colour = "green" if not rep.flags else "yellow"
         return f"{rep_line(rep)}\n[b {colour}]{words}[/]"
 
