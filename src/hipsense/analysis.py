@@ -15,6 +15,7 @@ again behind it with the new calibration (see ``recalibrations_in``).
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from hipsense.recording import CalibrationRecord, Marker
 from hipsense.samples import SampleBatch
 from hipsense.sensors import calibrations_in
 from hipsense.session import Session
+from hipsense.session.coordinator import SessionOptions
 from hipsense.set_marks import ExerciseMark, follow_marks_in, split_batch
 from hipsense.signal.angles import compute_angles
 from hipsense.signal.axis_check import apply_axes, check_axes
@@ -298,6 +300,7 @@ def analyze_stream(
     per_sample: bool = True,
     marks: Sequence[ExerciseMark] = (),
     recalibrate_at: Sequence[float] = (),
+    other_thigh: InputStream | None = None,
 ) -> AnalysisResult:
     """Reps from the live session, smoothed angles and orientation from offline fusion.
 
@@ -313,10 +316,19 @@ def analyze_stream(
 
     ``recalibrate_at``: where the live session recalibrated (``recalibrations_in``); the
     session recalibrates there as live did, and the per-sample results after it are fused
-    with the calibration it then finds (the result's ``calibration`` is the last one)."""
+    with the calibration it then finds (the result's ``calibration`` is the last one).
+
+    ``other_thigh``: the same recording's sensor on the other thigh, watched as live watches
+    it during straight leg raises (the down leg's check); its samples go nowhere else."""
     if any(m.switches for m in marks):
         return _analyze_sets(
-            source, exercise_id, leg, marks, progress, recalibrate_at=recalibrate_at
+            source,
+            exercise_id,
+            leg,
+            marks,
+            progress,
+            recalibrate_at=recalibrate_at,
+            other_thigh=other_thigh,
         )
     out, rate = _Output(sink), source.rate_hz
     batches = _sensor_calibrated(source)
@@ -330,7 +342,8 @@ def analyze_stream(
             out.add(alone.finish())
         return AnalysisResult("none", leg, rate, (), None, None, None, *out.arrays(), ())
     exercise = get_exercise(exercise_id)
-    session = Session(exercise_id, leg, {source.sensor_id: rate})
+    session = _session(source, exercise_id, leg, other_thigh)
+    batches = _watching(batches, other_thigh, session)
     if marks:  # sets started and stopped, as live
         batches = follow_marks_in(batches, session, marks)
     batches = _recalibrating(batches, session, recalibrate_at)
@@ -377,12 +390,14 @@ def _analyze_sets(
     progress: Progress | None,
     *,
     recalibrate_at: Sequence[float],
+    other_thigh: InputStream | None,
 ) -> AnalysisResult:
     """``analyze_stream`` of a recording of several drills: counts and summaries per set."""
     rate = source.rate_hz
-    session = Session(exercise_id, leg, {source.sensor_id: rate})
+    session = _session(source, exercise_id, leg, other_thigh)
     quality: list[QualityUpdate] = []
-    batches = follow_marks_in(_sensor_calibrated(source), session, marks)
+    watched = _watching(_sensor_calibrated(source), other_thigh, session)
+    batches = follow_marks_in(watched, session, marks)
     batches = _recalibrating(batches, session, recalibrate_at)
     visits: list[_Visit] = []  # the drills fed, in order, each with the sets it closed
     for i, batch in enumerate(batches):
@@ -428,6 +443,37 @@ def _analyze_sets(
         per_set=True,
         missing_sets=missing,
     )
+
+
+def _session(
+    source: InputStream, exercise_id: str, leg: Leg, other_thigh: InputStream | None
+) -> Session:
+    other = None if other_thigh is None else other_thigh.sensor_id
+    options = SessionOptions(other_thigh=other)
+    return Session(exercise_id, leg, {source.sensor_id: source.rate_hz}, options=options)
+
+
+def _watching(
+    batches: Iterable[SampleBatch], other_thigh: InputStream | None, session: Session
+) -> Iterator[SampleBatch]:
+    """The batches; before each, the other thigh's samples up to its end are given to the
+    session to watch (``Session.watch``), so each of its checks has them, as live had."""
+    if other_thigh is None:
+        yield from batches
+        return
+    others = other_thigh.batches()
+    pending = next(others, None)
+    for batch in batches:
+        until_s = float(batch.t_s[-1]) if len(batch) else -math.inf
+        while pending is not None and (not len(pending) or pending.t_s[0] <= until_s):
+            k = int(np.searchsorted(pending.t_s, until_s, side="right"))
+            if k < len(pending):  # it goes on after this batch: the rest waits
+                head, pending = split_batch(pending, k)
+                session.watch(head)
+                break
+            session.watch(pending)
+            pending = next(others, None)
+        yield batch
 
 
 @dataclass

@@ -33,6 +33,7 @@ from hipsense.exports import (
     write_reps_csv,
 )
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.session.down_leg import WATCHED_EXERCISES, other_thigh
 from hipsense.set_marks import (
     ExerciseMark,
     changing_marks,
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"hipsense: {loaded.path}: {drill}", file=sys.stderr)
         return 2
     exercise_id, leg, marks, note, recalibrations = drill
+    other = _other_thigh(args, loaded, exercise_id, leg, marks)
     several = any(m.switches for m in marks)
     if several and (args.angles_csv or args.orientation_csv or args.reps_csv):
         print(f"hipsense: {loaded.path}: {SEVERAL_NO_EXPORTS}", file=sys.stderr)
@@ -230,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
             per_sample=exports.wanted,  # the offline fusion only feeds these files
             marks=marks,
             recalibrate_at=recalibrations.at_s,
+            other_thigh=other,
         )
         exports.finish(angles=result.calibration_error is None)
     finally:
@@ -259,6 +262,23 @@ def run(args: argparse.Namespace) -> int:
     if any(not m.calibrated for m in result.missing_sets):  # as a drill that never calibrates
         return 2
     return 2 if loaded.damaged else 0
+
+
+def _other_thigh(
+    args: argparse.Namespace,
+    source: InputStream,
+    exercise_id: str,
+    leg: Leg,
+    marks: list[ExerciseMark],
+) -> InputStream | None:
+    """The recording's sensor on the other thigh, read alongside for the straight leg
+    raises' down-leg check (as the live session watched it); None without one."""
+    drills = {exercise_id, *(m.exercise_id for m in marks)}
+    if source.header is None or not drills & WATCHED_EXERCISES:
+        return None
+    sensors = [s.sensor_id for s in source.header.sensors]
+    other = other_thigh(sensors, source.sensor_id, leg)
+    return None if other is None else open_input(args.path, sensor_id=other, salvage=True)
 
 
 def _save(db: str | None, result: AnalysisResult, loaded: InputStream) -> None:

@@ -21,6 +21,9 @@ from hipsense.signal.slr import DEFAULT_LINES, GradeLines, assess_leg, change_is
 class SessionOptions:
     grade_lines: GradeLines = DEFAULT_LINES
     previous_slr_deg: dict[Leg, float] = field(default_factory=dict)  # from the history
+    # A sensor on the other thigh that has no pipeline here, only watched (``watch``) for the
+    # SLR's down leg: analyze of one sensor of a recording that has both thighs'.
+    other_thigh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,11 @@ class Session:
         if pipe.detector.count != before and pipe.leg is self.leg:
             events += self._set_events(pipe, done=False)
         return events
+
+    def watch(self, batch: SampleBatch) -> None:
+        """Samples of ``options.other_thigh``: kept for the SLR's down-leg check only."""
+        if self._down_leg is not None and len(batch):
+            self._down_leg.add_samples(batch)
 
     def finish(self) -> list[SessionEvent]:
         """End of input: close the running set and report it."""
@@ -265,6 +273,9 @@ class Session:
                 sensor_calibration=self.sensor_calibrations.get(role),
             )
         legs = {role: pipe.leg for role, pipe in self.pipelines.items()}
+        other = self.options.other_thigh
+        if other is not None and other not in legs:
+            legs[other] = leg_of_role(other, Leg.LEFT if self.leg is Leg.RIGHT else Leg.RIGHT)
         self._down_leg = DownLegWatch.for_session(self.exercise, legs)
 
     def _watched(self, pipe: SensorPipeline, events: list[PipelineEvent]) -> list[SessionEvent]:

@@ -4,17 +4,18 @@ The session hands every batch (``add_samples``) and every pipeline's events (``w
 ``DownLegWatch``. It keeps the last stretch of each sensor's accelerometer samples and
 angles, bounded by the longest rep plus the rest before it; when a rep of the raised leg is
 confirmed it checks the other thigh over that rep's start to its peak
-(``signal.down_leg``) and returns the rep, and its event, with the result. The peak is a
-second or more before a rep is confirmed, so the other sensor's samples (interleaved with
-the raised leg's, tens of ms late at most) are there: the result does not depend on how
-batches of the two sensors interleave. No samples from the other thigh over the raise
+(``signal.down_leg``) and returns the rep, and its event, with the result. The peak comes
+well before a rep is confirmed, and the check uses the other sensor's samples up to
+``LATE_S`` before the confirmation only (they arrive interleaved with the raised leg's,
+tens of ms late at most): the result does not depend on how batches of the two sensors
+interleave. No samples from the other thigh over the raise
 (disconnected, gaps, garbage): the rep is not watched and stays as it was.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,6 +30,10 @@ from hipsense.signal.quality import Rep
 FloatArray = npt.NDArray[np.float64]
 
 WATCHED_EXERCISES = frozenset({"slr", "assisted-slr"})
+# The other sensor's samples arrive up to tens of ms after the raised leg's: a check uses
+# only those older than this at the rep's confirmation, so replay and analyze (which have
+# them all) check on the same samples as live.
+LATE_S = 0.15
 MARGIN_S = 5.0  # kept beyond the longest rep and its rest: late batches, the peak's search
 
 
@@ -67,6 +72,14 @@ class _Roles:
 
     def other(self, leg: Leg) -> str | None:
         return next((r for r, g in self.legs.items() if g is not leg), None)
+
+
+def other_thigh(sensor_ids: Iterable[str], analysed: str, leg: Leg) -> str | None:
+    """Of a recording's sensors, the one on the thigh other than ``leg``'s (its role names
+    that leg, e.g. ``left_thigh``, as ``leg_of_role`` reads it), besides the ``analysed``
+    one; None if it has none."""
+    other = Leg.LEFT if leg is Leg.RIGHT else Leg.RIGHT
+    return next((s for s in sensor_ids if s != analysed and s.startswith(other.value)), None)
 
 
 class DownLegWatch:
@@ -140,6 +153,8 @@ class DownLegWatch:
         if peak_s is None:
             return None
         t_down, acc = self._acc[down].rows()
+        arrived = t_down <= rep.end_s - LATE_S  # what live has, however late the rest came
+        t_down, acc = t_down[arrived], acc[arrived]
         return check_down_leg(t_down, acc, t_up, flex_deg, start_s=rep.start_s, peak_s=peak_s)
 
 
