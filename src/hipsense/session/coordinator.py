@@ -264,6 +264,15 @@ class Session:
             known = self.calibrations.get((role, self.exercise.posture))
             if known is not None and known.leg is not leg:
                 known = None
+            old = self.pipelines.get(role)
+            if old is not None and known is not None and old.calibration is known:
+                # Same thigh, posture and mounting: the fusion runs on, only the drill's
+                # counting starts afresh. Started again mid-movement (the warm-up moves on as
+                # a set reaches its target), the filter's first attitude came from a moving
+                # leg's accelerometer, and a switch during a drive or swing lost 3-4 of the
+                # next 6-7 reps.
+                old.use_exercise(self.exercise)
+                continue
             self.pipelines[role] = SensorPipeline(
                 role,
                 rate_hz,

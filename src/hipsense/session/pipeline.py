@@ -103,6 +103,15 @@ class SensorPipeline:
     def new_set(self) -> None:
         self.detector = RepDetector(self.exercise, leg=self.leg)
 
+    def use_exercise(self, exercise: Exercise) -> None:
+        """Count ``exercise`` from now on, as a new pipeline would (same posture: the angles
+        carry on as they are)."""
+        if exercise.posture is not self.exercise.posture:
+            raise ValueError(f"{exercise.id} is not done {self.exercise.posture.value}")
+        self.exercise = exercise
+        self.new_set()
+        self.counting = True
+
     def feed(self, batch: SampleBatch) -> list[PipelineEvent]:
         if self.sensor_calibration is not None:
             batch = self.sensor_calibration.apply(batch)
