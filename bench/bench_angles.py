@@ -120,7 +120,7 @@ def _live(
     # The samples before the calibration, back-filled once it is known; then each batch with
     # its revisions (a gap bridged, an untrusted bridge repaired once checked)
     k = next(i for i, o in enumerate(out) if o.backfill is not None)
-    shown, first = Published(), out[k].backfill
+    shown, first = Published.for_posture(posture), out[k].backfill
     assert first is not None
     rows = [shown.add(o) for o in [first, *out[k + 1 :]]]
     rows += [r for r in [shown.finish()] if r is not None]

@@ -96,7 +96,8 @@ def pipeline_angles(
     keep = ~s.lost
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     pipe = AnglePipeline(s.rate_hz, ex_posture, s.leg)
-    shown, pre, rows = Published(), list[AngleBatch](), list[tuple[AngleBatch, float]]()
+    shown, pre = Published.for_posture(ex_posture), list[AngleBatch]()
+    rows = list[tuple[AngleBatch, float]]()
     start = np.inf
     for i in range(0, t.size, BATCH):
         ab = pipe.update(

@@ -93,7 +93,7 @@ class SensorPipeline:
         self.detector = RepDetector(exercise, leg=leg)
         self.counting = True
         self._backlog: list[tuple[FloatArray, FloatArray]] = []  # (t_s, quat) until calibrated
-        self._published = Published()  # holds an unchecked gap bridge's rows back
+        self._published = Published.for_posture(exercise.posture)  # an unchecked bridge's rows wait
         self._last_progress: CalibrationProgress | None = None
 
     @property
