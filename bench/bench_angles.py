@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +124,7 @@ def _live(
     assert first is not None
     rows = [shown.add(o) for o in [first, *out[k + 1 :]]]
     rows += [r for r in [shown.finish()] if r is not None]
+    rows = [replace(r, flexion_deg=r.shown_deg()[0], abduction_deg=r.shown_deg()[1]) for r in rows]
     t_all, flex_all, abd_all, quat_all, lost = (
         np.concatenate([getattr(r, f) for r in rows])
         for f in ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "bridged")

@@ -193,3 +193,22 @@ def test_an_slr_top_lost_in_a_burst_is_the_rep_s_peak_once_checked_at_rest() -> 
     reps = [r for f in session.finished_sets for r in f.reps]
     rep = next(r for r in reps if r.start_s < top.peak_s < r.end_s)
     assert abs(rep.peak_deg - top.peak_deg) < 1.0
+
+
+def test_rows_after_an_unchecked_bridge_are_counted_but_not_shown_off() -> None:
+    # Realistic knee drives (seed 10080 of the benchmark's sampling, 100 Hz): a 0.2 s burst
+    # as the leg set off after a foot strike, bridged up to 26 deg off, and no calm sample to
+    # check it while the drives went on. Shown as they stood, the app drew the leg 26 deg
+    # off; hidden outright, the reps inside those rows were lost.
+    s = benchmark_set("knee-drive", 10080, Conditions.realistic())
+    assert s.rate_hz == 100.0 and s.lost[round(15.75 * s.rate_hz)]
+    session = Session("knee-drive", s.leg, {"sim": s.rate_hz})
+    events = _run(session, s.batches(10))
+    shown = [e for e in events if isinstance(e, AngleUpdate)]
+    t = np.concatenate([e.t_s for e in shown])
+    flex = np.concatenate([e.flexion_deg for e in shown])
+    after = (t > 15.7) & (t < 16.7)
+    err = flex[after] - np.interp(t[after], s.t_s, s.flexion_deg)
+    assert np.isnan(err).any() and np.nanmax(np.abs(err)) < 4.0
+    truth = [r for r in s.reps if r.exercise_id == "knee-drive"]
+    assert sum(len(f.reps) for f in session.finished_sets) == len(truth)

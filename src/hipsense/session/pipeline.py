@@ -147,9 +147,8 @@ class SensorPipeline:
     def _show(self, rows: AngleBatch | None) -> list[PipelineEvent]:
         if rows is None or not len(rows):
             return []
-        events: list[PipelineEvent] = [
-            AngleUpdate(self.role, rows.t_s, rows.flexion_deg, rows.abduction_deg)
-        ]
+        # Rows after an unchecked bridge count but are not shown (``AngleBatch.unshown``).
+        events: list[PipelineEvent] = [AngleUpdate(self.role, rows.t_s, *rows.shown_deg())]
         return events + self._count(rows)
 
     def flush(self) -> list[PipelineEvent]:
@@ -169,6 +168,7 @@ class SensorPipeline:
         flex, abd = thigh_angles(quat, calibration)
         ok = np.isfinite(quat).all(axis=1)
         flex, abd = np.where(ok, flex, np.nan), np.where(ok, abd, np.nan)
+        hide = np.zeros(len(t), dtype=bool)  # rows after an unchecked bridge: counted only
         if backfill is not None:  # re-fused knowing the calibration: replaces what it covers
             older = t < backfill.t_s[0]
             # history: released whole, so no row of it is counted later by _show
@@ -176,7 +176,9 @@ class SensorPipeline:
             t = np.concatenate([t[older], shown.t_s])
             flex = np.concatenate([flex[older], shown.flexion_deg])
             abd = np.concatenate([abd[older], shown.abduction_deg])
-        events: list[PipelineEvent] = [AngleUpdate(self.role, t, flex, abd)]
+            hide = np.concatenate([hide[older], shown.unshown_rows()])
+        shown_flex, shown_abd = np.where(hide, np.nan, flex), np.where(hide, np.nan, abd)
+        events: list[PipelineEvent] = [AngleUpdate(self.role, t, shown_flex, shown_abd)]
         if self.exercise.posture is Posture.SUPINE:
             events += self._count_arrays(t, flex, abd)
         return events

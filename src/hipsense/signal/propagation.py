@@ -117,6 +117,8 @@ class GapPlan:
     """A check after an untrusted or blind bridge: re-anchors on a smaller mismatch."""
     hidden: BoolArray
     """Angles hidden until the check (after a blind gap)."""
+    unsure: BoolArray
+    """Standing, after an untrusted bridge until the check: angles counted, not shown."""
     quick: BoolArray
     """Fused with a short accelerometer time constant until the check."""
     trusted: BoolArray
@@ -238,7 +240,8 @@ class GapWatch:
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
         check, strict, hidden, quick = self._waits(trust, gap, kind)
-        return GapPlan(check, strict, hidden, quick, trusted_in, bridges)
+        unsure = quick & ~hidden if not lying else np.zeros(len(gap), dtype=bool)
+        return GapPlan(check, strict, hidden, unsure, quick, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
