@@ -221,3 +221,15 @@ def test_an_slr_trial_taken_where_the_other_leg_moved_says_so() -> None:
     last = replace(flagged, down_leg_moved_deg=41.0)
     assert rep_words(last) == "other leg moved at 41°: measured there"
     assert rep_words(rep(3, exercise_id="slr")) == "good rep"
+
+
+def test_the_angle_shown_is_none_while_the_newest_rows_are_not_shown() -> None:
+    # After a burst in fast motion the newest rows come as NaN until the bridge is checked:
+    # the big digits showed "nan"; they show "--" (None) and the last trace stays drawn.
+    model = SessionModel(["thigh"], "knee-drive", "left")
+    t = np.arange(10) / 100
+    flex = np.where(t < 0.05, 30.0, np.nan)
+    model.add_angles(AngleUpdate("thigh", t, flex, np.zeros_like(t)))
+    assert model.primary_angle("thigh") is None
+    model.add_angles(AngleUpdate("thigh", t + 0.1, np.full(10, 42.0), np.zeros(10)))
+    assert model.primary_angle("thigh") == 42.0

@@ -80,8 +80,9 @@ class AngleTrace:
         return self.flexion_deg if angle is Angle.FLEXION else self.abduction_deg
 
     def latest(self, angle: Angle) -> float | None:
+        """The newest angle, None while it is not shown (a burst's bridge not checked yet)."""
         values = self.values(angle)
-        return float(values[-1]) if values.size else None
+        return float(values[-1]) if values.size and np.isfinite(values[-1]) else None
 
 
 class SessionModel:
