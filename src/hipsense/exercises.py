@@ -25,6 +25,18 @@ class Leg(StrEnum):
     LEFT = "left"
     RIGHT = "right"
 
+    @property
+    def other(self) -> Leg:
+        return Leg.LEFT if self is Leg.RIGHT else Leg.RIGHT
+
+
+def leg_of_role(role: str, default: Leg) -> Leg:
+    """``right_thigh`` -> right, ``left_thigh`` -> left; any other role wears ``default``."""
+    for leg in Leg:
+        if role.startswith(leg.value):
+            return leg
+    return default
+
 
 class RepShape(StrEnum):
     """How one rep looks in the primary angle."""

@@ -42,8 +42,7 @@ def run_scan(args: argparse.Namespace) -> int:
 
 def _targets(specs: list[str], leg: Leg) -> dict[str, str]:
     """``NAME_OR_ADDRESS[=ROLE]``; without roles the first sensor wears the chosen leg."""
-    other = Leg.LEFT if leg is Leg.RIGHT else Leg.RIGHT
-    defaults = [f"{leg.value}_thigh", f"{other.value}_thigh"]
+    defaults = [f"{leg.value}_thigh", f"{leg.other.value}_thigh"]
     targets: dict[str, str] = {}
     for i, spec in enumerate(specs):
         target, _, role = spec.partition("=")

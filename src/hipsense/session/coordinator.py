@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from hipsense.events import ExerciseChanged, SessionEvent, SetCounting, SetUpdate, SlrUpdate
-from hipsense.exercises import Exercise, Leg, Posture, get_exercise
+from hipsense.exercises import Exercise, Leg, Posture, get_exercise, leg_of_role
 from hipsense.samples import SampleBatch
 from hipsense.session.down_leg import DownLegWatch
 from hipsense.session.pipeline import PipelineEvent, SensorPipeline
@@ -72,14 +72,6 @@ class FinishedSet:
     reps: tuple[Rep, ...]
     target_reps: int
     calibration: MountingCalibration | None
-
-
-def leg_of_role(role: str, default: Leg) -> Leg:
-    """``right_thigh`` -> right, ``left_thigh`` -> left; any other role wears ``default``."""
-    for leg in Leg:
-        if role.startswith(leg.value):
-            return leg
-    return default
 
 
 class Session:
@@ -181,7 +173,7 @@ class Session:
 
     def switch_leg(self) -> None:
         self.stop_set()
-        self.leg = Leg.LEFT if self.leg is Leg.RIGHT else Leg.RIGHT
+        self.leg = self.leg.other
         if len(self.pipelines) == 1:  # one sensor: it has moved to the other thigh
             self._build_pipelines()
         self._announce()
@@ -284,7 +276,7 @@ class Session:
         legs = {role: pipe.leg for role, pipe in self.pipelines.items()}
         other = self.options.other_thigh
         if other is not None and other not in legs:
-            legs[other] = leg_of_role(other, Leg.LEFT if self.leg is Leg.RIGHT else Leg.RIGHT)
+            legs[other] = leg_of_role(other, self.leg.other)
         self._down_leg = DownLegWatch.for_session(self.exercise, legs)
 
     def _watched(self, pipe: SensorPipeline, events: list[PipelineEvent]) -> list[SessionEvent]:

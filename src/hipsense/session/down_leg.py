@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.events import AngleUpdate, RepUpdate, SessionEvent
-from hipsense.exercises import DOWN_LEG_MOVED, Exercise, Leg
+from hipsense.exercises import DOWN_LEG_MOVED, Exercise, Leg, leg_of_role
 from hipsense.samples import SampleBatch
 from hipsense.signal.down_leg import REST_S, DownLegCheck, check_down_leg
 from hipsense.signal.quality import Rep
@@ -78,8 +78,7 @@ def other_thigh(sensor_ids: Iterable[str], analysed: str, leg: Leg) -> str | Non
     """Of a recording's sensors, the one on the thigh other than ``leg``'s (its role names
     that leg, e.g. ``left_thigh``, as ``leg_of_role`` reads it), besides the ``analysed``
     one; None if it has none."""
-    other = Leg.LEFT if leg is Leg.RIGHT else Leg.RIGHT
-    return next((s for s in sensor_ids if s != analysed and s.startswith(other.value)), None)
+    return next((s for s in sensor_ids if s != analysed and leg_of_role(s, leg) is leg.other), None)
 
 
 class DownLegWatch:

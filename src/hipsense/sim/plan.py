@@ -122,7 +122,7 @@ def plan_warmup(leg: Leg, rng: np.random.Generator, *, both_legs: bool = False) 
         steps.append(PlanStep("still", standing, leg, _u(rng, 2.5, 4.0)))
     steps.append(PlanStep("transition", Posture.SUPINE, leg, _u(rng, 4.0, 6.0)))
     steps.append(PlanStep("still", Posture.SUPINE, leg, _u(rng, 2.5, 4.0)))
-    legs = (leg, Leg.LEFT if leg is Leg.RIGHT else Leg.RIGHT) if both_legs else (leg,)
+    legs = (leg, leg.other) if both_legs else (leg,)
     for slr_leg in legs:
         steps.append(
             PlanStep(
