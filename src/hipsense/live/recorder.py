@@ -19,7 +19,6 @@ from hipsense.events import (
     ExerciseChanged,
     QualityUpdate,
     SessionEvent,
-    SetCounting,
 )
 from hipsense.fileperms import ensure_private_dir
 from hipsense.recording import RecordingHeader, RecordingWriter, SensorEntry
@@ -157,24 +156,20 @@ class SessionRecorder:
         start or stop, or a drill or leg picked, once, where the first sensor fed after it
         placed it (``exercise_marks`` reads no sensor)."""
         control, t = mark.control, mark.at_s
+        data: dict[str, object] = {"exercise": control.exercise_id, "leg": control.leg}
         if isinstance(control, Recalibrated):
-            data = {"exercise": control.exercise_id, "leg": control.leg}
             if len(self.session.rates_hz) > 1:
                 data["sensor"] = mark.sensor
             writer.write_marker("calibration-start", t_host_s=t, **data)
         elif not mark.first:
             return
-        elif isinstance(control, SetCounting):  # replay and analyze stop and start as here
-            kind = "set-start" if control.counting else "set-stop"
-            data = {"exercise": control.exercise_id, "leg": control.leg}
-            writer.write_marker(kind, t_host_s=t, **data, counting=control.counting)
         elif isinstance(control, ExerciseChanged):
-            writer.write_marker(
-                "set-start", t_host_s=t, exercise=control.exercise_id, leg=control.leg
-            )
-        else:  # the state a file starts in: whether a set was running then
-            data = {"exercise": control.exercise_id, "leg": control.leg}
-            writer.write_marker("set-start", t_host_s=t, **data, counting=control.counting)
+            writer.write_marker("set-start", t_host_s=t, **data)
+        else:  # a set started or stopped (replay and analyze follow it), or the state a file
+            # starts in: its drill and leg, whether a set was running then
+            starts = isinstance(control, SessionState) or control.counting
+            kind = "set-start" if starts else "set-stop"
+            writer.write_marker(kind, t_host_s=t, **data, counting=control.counting)
 
     def close(self) -> None:
         """Close the file, with the markers of the controls it has not had yet: those
