@@ -124,7 +124,11 @@ def _live(
     assert first is not None
     rows = [shown.add(o) for o in [first, *out[k + 1 :]]]
     rows += [r for r in [shown.finish()] if r is not None]
-    rows = [replace(r, flexion_deg=r.shown_deg()[0], abduction_deg=r.shown_deg()[1]) for r in rows]
+    shown_deg = [r.shown_deg() for r in rows]  # rows counted but not shown: NaN
+    rows = [
+        replace(r, flexion_deg=f, abduction_deg=a)
+        for r, (f, a) in zip(rows, shown_deg, strict=True)
+    ]
     t_all, flex_all, abd_all, quat_all, lost = (
         np.concatenate([getattr(r, f) for r in rows])
         for f in ("t_s", "flexion_deg", "abduction_deg", "quat_wxyz", "bridged")

@@ -117,8 +117,11 @@ class AngleBatch:
         return np.zeros(len(self), dtype=bool) if self.unshown is None else self.unshown
 
     def shown_deg(self) -> tuple[FloatArray, FloatArray]:
-        """(flexion, abduction) as shown: NaN where ``unshown``."""
-        hide = self.unshown_rows()
+        """(flexion, abduction) as shown: NaN where ``unshown`` (the arrays themselves in the
+        usual batch, which has no such row: no copy per batch)."""
+        if self.unshown is None or not self.unshown.any():
+            return self.flexion_deg, self.abduction_deg
+        hide = self.unshown
         return np.where(hide, np.nan, self.flexion_deg), np.where(hide, np.nan, self.abduction_deg)
 
     def __len__(self) -> int:
@@ -453,7 +456,7 @@ class AnglePipeline:
             self._history = _recent([*self._history, fed], HISTORY_S * self.rate_hz)
         progress = self._track(fed.t_s, gyr, raw, quat, valid)  # the mounting keeps raw neutral
         out = _batch(batch.t_s, quat, valid, calibration, checked.events, progress, offsets)
-        unsure = plan.unsure & valid
+        unsure = self._unsure(plan, valid)
         revision, held = self._repairs.revise(
             fed.t_s, x, bridges, (checked.valid & ~settling, valid), offsets, calibration, unsure
         )
@@ -510,7 +513,7 @@ class AnglePipeline:
             parts.append(part)
             usable = (f.checked.valid & ~f.settling, part[1])
             offsets = np.broadcast_to(offset, (len(f.t_s), 3))
-            unsure = f.plan.unsure & part[1]
+            unsure = self._unsure(f.plan, part[1])
             rev, held = repairs.revise(f.t_s, part[3], part[4], usable, offsets, calibration,
                                        unsure)  # fmt: skip
             revisions += [] if rev is None else [rev]
@@ -527,6 +530,14 @@ class AnglePipeline:
         out = _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
         revision = functools.reduce(_joined, revisions) if revisions else None
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
+
+    def _unsure(self, plan: GapPlan, valid: BoolArray) -> BoolArray:
+        """Standing, the valid rows after an untrusted bridge until its check (quick, not
+        hidden): counted, not shown (``AngleBatch.unshown``). Lying, a raise halts at its top,
+        where the lying rules check it within tenths of a second: shown as they stand."""
+        if self.posture is Posture.SUPINE:
+            return np.zeros(len(valid), dtype=bool)
+        return np.asarray(plan.quick & ~plan.hidden & valid)
 
     def _track(
         self, t_s: FloatArray, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray

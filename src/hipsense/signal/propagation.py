@@ -117,8 +117,6 @@ class GapPlan:
     """A check after an untrusted or blind bridge: re-anchors on a smaller mismatch."""
     hidden: BoolArray
     """Angles hidden until the check (after a blind gap)."""
-    unsure: BoolArray
-    """Standing, after an untrusted bridge until the check: angles counted, not shown."""
     quick: BoolArray
     """Fused with a short accelerometer time constant until the check."""
     trusted: BoolArray
@@ -240,8 +238,7 @@ class GapWatch:
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
         check, strict, hidden, quick = self._waits(trust, gap, kind)
-        unsure = quick & ~hidden if not lying else np.zeros(len(gap), dtype=bool)
-        return GapPlan(check, strict, hidden, unsure, quick, trusted_in, bridges)
+        return GapPlan(check, strict, hidden, quick, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
