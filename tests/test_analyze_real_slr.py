@@ -91,7 +91,8 @@ def test_one_bad_value_does_not_end_the_session(
     assert len(_analyze(path, capsys, exit_code=2)) == 30
     assert main(["analyze", str(path), "--exercise", "slr", "--leg", "right"]) == 2
     assert capsys.readouterr().err == (
-        f"hipsense: {path}: 1 row with an empty or non-finite value skipped as lost sample"
+        f"hipsense: {path}: 1 row with an empty, non-finite or impossible value skipped as lost"
+        " sample"
         " (first at line 3001)\n"
     )
 

@@ -201,7 +201,8 @@ def test_an_infinite_value_is_a_lost_sample_and_a_short_row_ends_the_data(
     series = read_imu_csv(path, salvage=True)
     assert series.t_s.tolist() == [0.0, 0.02] and series.error is not None
     assert series.warnings == (
-        "1 row with an empty or non-finite value skipped as lost sample (first at line 3)",
+        "1 row with an empty, non-finite or impossible value skipped as lost sample"
+        " (first at line 3)",
     )
 
 
@@ -215,12 +216,29 @@ def test_empty_and_non_finite_values_are_lost_samples_not_the_end(tmp_path: Path
     series = read_imu_csv(path)
     assert len(series) == 97 and series.error is None
     assert series.warnings == (
-        "3 rows with an empty or non-finite value skipped as lost samples (first at line 32)",
+        "3 rows with an empty, non-finite or impossible value skipped as lost samples"
+        " (first at line 32)",
     )
     assert [(g.missing_samples, g.skipped_rows) for g in series.gaps] == [(2, 2), (1, 1)]
     batches = to_uniform_batches(series)
     assert [b.lost_before for b in batches] == [0, 2, 1]
     assert sum(len(b) for b in batches) == 97
+
+
+def test_impossible_readings_are_lost_samples_but_large_times_are_not(tmp_path: Path) -> None:
+    """A logger's overflow sentinel (3.4e38) or a corrupt 1e300 is no reading: its row is a
+    lost sample like a NaN's. Epoch seconds in time_s are fine."""
+    rows = [f"{1.7e9 + k * 0.01:.2f},1,2,3,4,5,6" for k in range(100)]
+    rows[40] = rows[40].replace(",1,", ",3.4e38,", 1)
+    rows[70] = rows[70].replace(",5,", ",-1e300,", 1)
+    series = read_imu_csv(_csv(tmp_path, SI_HEADER + "\n" + "\n".join(rows) + "\n"))
+    assert len(series) == 98 and series.error is None
+    assert series.warnings == (
+        "2 rows with an empty, non-finite or impossible value skipped as lost samples"
+        " (first at line 42)",
+    )
+    assert np.abs(series.acc_mps2).max() < 10.0 and np.abs(series.gyr_radps).max() < 10.0
+    assert [(g.missing_samples, g.skipped_rows) for g in series.gaps] == [(1, 1), (1, 1)]
 
 
 def test_repeated_times_are_dropped_and_a_step_back_keeps_the_rows_before(
@@ -248,5 +266,6 @@ def test_one_bad_value_in_a_real_session_loses_one_sample(tmp_path: Path) -> Non
     series = read_imu_csv(_csv(tmp_path, "\n".join(rows) + "\n"))
     assert len(series) == len(rows) - 2 and series.error is None
     assert series.warnings == (
-        "1 row with an empty or non-finite value skipped as lost sample (first at line 3001)",
+        "1 row with an empty, non-finite or impossible value skipped as lost sample"
+        " (first at line 3001)",
     )

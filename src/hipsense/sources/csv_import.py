@@ -5,7 +5,8 @@ Columns (header row, any order, case-insensitive, other columns ignored): ``time
 optionally ``mag_{x,y,z}_ut``. UTF-8 with or without BOM, LF or CRLF, blank lines and
 spaces around cells tolerated.
 
-Damage: a sample with an empty or non-finite value (a NaN, an overflow) is a lost sample:
+Damage: a sample with an empty, non-finite or impossible value (a NaN, an overflow, a
+logger's 3.4e38 sentinel: over ``MAX_ABS_READING`` in any unit read here) is a lost sample:
 its row is skipped, leaving a gap like any lost sample, and one warning counts them. A row
 repeating the previous row's time is dropped with a warning. A time step backwards, a
 cell that is not a number or a short row ends the usable data there (an error; with
@@ -34,6 +35,10 @@ from hipsense.words import counted
 GAP_FACTOR = 1.5
 MIN_RATE_HZ = 1.0
 MAX_RATE_HZ = 10_000.0
+MAX_ABS_READING = 1e6
+"""No accelerometer, gyroscope or magnetometer reading comes near this in g, m/s², °/s,
+rad/s or µT; a larger one is a logger's overflow or a corrupt cell (and squared, it
+overflowed the checks downstream)."""
 FloatArray = npt.NDArray[np.float64]
 
 # (label, prefix, {unit suffix: factor to SI}) in order of preference.
@@ -237,15 +242,17 @@ def _loadtxt(rows: list[str], cols: list[int]) -> FloatArray:
 def _skip_bad_rows(
     data: FloatArray, lines: npt.NDArray[np.int64]
 ) -> tuple[FloatArray, npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
-    """Rows with an empty or non-finite value (lost samples) and rows repeating the
-    previous row's time, dropped with a warning each; with each row kept, how many bad
-    rows were skipped just before it (they make the gap there)."""
+    """Rows with an empty, non-finite or impossible value (lost samples) and rows repeating
+    the previous row's time, dropped with a warning each; with each row kept, how many bad
+    rows were skipped just before it (they make the gap there). The time column may be
+    large (epoch seconds); the readings may not (``MAX_ABS_READING``)."""
     warnings = []
-    bad = ~np.isfinite(data).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(data).all(axis=1) | (np.abs(data[:, 1:]) > MAX_ABS_READING).any(axis=1)
     if bad.any():
         count = int(bad.sum())
         warnings.append(
-            f"{counted(count, 'row')} with an empty or non-finite value skipped as lost"
+            f"{counted(count, 'row')} with an empty, non-finite or impossible value skipped as lost"
             f" sample{'s' if count > 1 else ''} (first at line {int(lines[np.argmax(bad)])})"
         )
     kept = np.flatnonzero(~bad)
