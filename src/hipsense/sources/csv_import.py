@@ -115,7 +115,7 @@ def read_imu_csv(path: str | os.PathLike[str], *, salvage: bool = False) -> ImuS
         else:
             problem = (
                 f"only {len(data)} of {len(rows)} data rows have usable values (the others"
-                " are empty, not finite or repeat a time): need at least two samples"
+                " are empty, not finite, impossible or repeat a time): need at least two samples"
             )
         raise CsvFormatError(name, problem, int(line_of[0]))
     if error is not None:
