@@ -344,6 +344,8 @@ def test_a_quick_filter_lying_down_is_not_pulled_past_the_top_by_the_raise_halti
     (1028, 1, 1.5),  # 200 Hz, after the first top hold taught an offset of 0.08 g (2.4 deg)
     (1005, 7, 1.0),  # 50 Hz, a raise begun in a burst, its 1.5 deg correction left alone (1.4)
     (9028, 3, 1.0),  # 50 Hz, a top lost whole in 0.4 s, checked only at rest 1.1 s on (3.75)
+    (13239, 7, 1.0),  # 100 Hz, a 1.2 s raise lost at its fastest, checked 1.35 s on (4.3 deg)
+    (13136, 7, 1.0),  # 100 Hz, the same in a 1.1 s raise (4.3 deg)
 ])  # fmt: skip
 def test_realistic_slr_tops_that_were_shown_off(seed: int, index: int, within_deg: float) -> None:
     # Sets of the benchmark's sampling (development seeds) whose top was shown off by the
