@@ -346,6 +346,7 @@ def test_a_quick_filter_lying_down_is_not_pulled_past_the_top_by_the_raise_halti
     (9028, 3, 1.0),  # 50 Hz, a top lost whole in 0.4 s, checked only at rest 1.1 s on (3.75)
     (13239, 7, 1.0),  # 100 Hz, a 1.2 s raise lost at its fastest, checked 1.35 s on (4.3 deg)
     (13136, 7, 1.0),  # 100 Hz, the same in a 1.1 s raise (4.3 deg)
+    (3020, 5, 1.0),  # 50 Hz, two bursts in one raise, the top in the second (2.75 deg)
 ])  # fmt: skip
 def test_realistic_slr_tops_that_were_shown_off(seed: int, index: int, within_deg: float) -> None:
     # Sets of the benchmark's sampling (development seeds) whose top was shown off by the
