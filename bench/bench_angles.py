@@ -8,7 +8,8 @@ the published trace with the lost samples it bridged; offline, the exported per-
 trace, received samples only; "vs received" against the highest received true sample;
 "reported rep peak": the peak the session's rep detector reports, live and in ``analyze``),
 and the automatic calibration's difference from the oracle (true mounting, same fusion,
-same data). Methods: hipsense live (streamed in 10-sample batches, guided calibration; the
+same data), with the error each carries at rest (the still phases, where the truth is
+plain). Methods: hipsense live (streamed in 10-sample batches, guided calibration; the
 samples before it back-filled as the session shows them),
 hipsense offline (acausal VQF, calibration from the recording), oracle (live fusion, true
 mounting) and a baseline (plain VQF defaults + a simple still-then-move calibration).
@@ -67,6 +68,9 @@ class Tally:
     """Per set: live RMSE against the truth minus the oracle's (what the calibration costs)."""
     cal_vs_swing_plane: list[float] = field(default_factory=list)
     """Per standing set: the calibration against the oracle turned to the person's swings."""
+    rest_err: dict[str, list[float]] = field(default_factory=dict)
+    """Per set: |mean error| against the truth over the still phases, where the truth is
+    plain (the leg at rest) and any difference is a tilt the method carries."""
     coverage: list[float] = field(default_factory=list)
     failures: int = 0
     per_seed: bool = False
@@ -204,6 +208,14 @@ def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
             peaks = _peak_errors(shown_t, shown, s) if m == "hipsense live" else None
             tally.add(m, tally.peak_err, peaks or _peak_errors(t, est, s))
             tally.add(m, tally.peak_err_received, _peak_errors(t, est, s, truth[:, None]))
+    still = np.zeros(len(t), bool)
+    for g in s.segments:
+        if g.kind == "still":
+            still |= (t >= g.start_s) & (t < g.end_s)
+    for m in ("hipsense live", "oracle live"):
+        ok = still & np.isfinite(results[m])
+        if ok.any():
+            tally.add(m, tally.rest_err, [abs(float(np.mean(results[m][ok] - truth[ok])))])
     live_rmse, oracle_rmse = tally.rmse["hipsense live"][-1], tally.rmse["oracle live"][-1]
     tally.cal_excess.append(live_rmse - oracle_rmse)
     if exercise_id == "slr":  # live and analyze report the same reps (one session)
@@ -313,6 +325,7 @@ def run_simulated(
         all_cal: list[float] = []
         all_excess: list[float] = []
         all_plane: list[float] = []
+        at_rest: dict[str, list[float]] = {}
         for exercise_id in exercises:
             tally = Tally(per_seed=per_seed)
             for seed in range(first_seed, first_seed + n_seeds):
@@ -320,6 +333,8 @@ def run_simulated(
             all_cal += tally.cal_vs_oracle
             all_excess += tally.cal_excess
             all_plane += tally.cal_vs_swing_plane
+            for m, errs in tally.rest_err.items():
+                tally.add(m, at_rest, errs)
             rows = [("RMSE mean/worst", tally.rmse)]
             if exercise_id == "slr":
                 rows.append(("peak err mean/max", tally.peak_err))
@@ -336,6 +351,9 @@ def run_simulated(
         print(f"calibration vs oracle RMSE [deg] mean/worst: {_stats(all_cal)}")
         print(f"  live RMSE minus the oracle's, against the truth [deg] mean/worst: "
               f"{_stats(all_excess)}")  # fmt: skip
+        print(f"  at rest (the still phases), |mean error| against the truth [deg] mean/worst:"
+              f" hipsense {_stats(at_rest.get('hipsense live', []))},"
+              f" oracle {_stats(at_rest.get('oracle live', []))}")  # fmt: skip
         if all_plane:
             print(f"  standing sets, against the oracle turned to the person's calibration swing"
                   f" plane [deg] mean/worst: {_stats(all_plane)}")  # fmt: skip
