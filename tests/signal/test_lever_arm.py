@@ -92,3 +92,32 @@ def test_the_anatomical_guess_finds_the_skin_side_from_the_thigh_axes(
         r_ts = mounting.r_ts @ flip  # rows: the thigh's axes in the sensor's frame
         truth = r_ts.T @ mounting.lever_arm_m
         np.testing.assert_allclose(lever_prior(r_ts, leg), truth, atol=1e-9)
+
+
+def _rest_then(turn: np.ndarray, tilt_deg: float, short_mg: float) -> tuple[np.ndarray, ...]:
+    """2 s standing still (up along sensor z), then the leg ``tilt_deg`` forward with the
+    gyro about x as ``turn`` (rad/s per sample) and |a| ``short_mg`` under g, then a swing
+    away and 2 s still again."""
+    g, rest = 9.80665, round(2 * RATE_HZ)
+    up = np.array([0.0, np.sin(np.radians(tilt_deg)), np.cos(np.radians(tilt_deg))])
+    n_turn, n_swing = len(turn), round(0.3 * RATE_HZ)
+    acc = np.vstack([np.tile([0.0, 0.0, g], (rest, 1)),
+                     np.tile(up * (g - short_mg * 1e-3 * g), (n_turn, 1)),
+                     np.tile([0.0, 0.0, g], (n_swing + rest, 1))])  # fmt: skip
+    gyr = np.zeros((len(acc), 3))
+    gyr[rest : rest + n_turn, 0] = turn
+    gyr[rest + n_turn : rest + n_turn + n_swing, 0] = 2.0
+    return acc, gyr, np.ones(len(acc), dtype=bool)
+
+
+def test_a_swing_turning_slowly_is_no_rest_but_a_held_pose_is() -> None:
+    """At a slow swing's turning point the gyro passes zero calmly, but its tangential
+    acceleration shortens |a| (24 mg at 27 deg of flexion): taken as rest, it taught a clean
+    sensor an offset of 6 mg across the thigh. A pose held as long, its gyro flat, teaches
+    the same shortfall as the offset along it."""
+    n = round(0.4 * RATE_HZ)
+    turning = np.radians(np.linspace(-11.0, 11.0, n))  # 55 deg/s^2 through zero
+    offset = RestOffset(RATE_HZ).learn(*_rest_then(turning, 27.0, 24.0))
+    assert np.abs(offset).max() < 0.1e-3 * 9.80665
+    held = RestOffset(RATE_HZ).learn(*_rest_then(np.zeros(n), 27.0, 24.0))
+    assert held[1] < -2e-3 * 9.80665  # the shortfall, along the held pose's forward tilt

@@ -186,6 +186,37 @@ class RestDetector:
         return np.asarray(run >= self.min_run + self.lag)
 
 
+class GyroTrend:
+    """The gyro's least-squares rate of change (rad/s^2, norm over the axes) over the ``n``
+    rows ending at a sample, the rows before the batch carried (the same sums for any batch
+    split); NaN where the window holds an unusable row or not enough rows yet."""
+
+    def __init__(self, n: int, rate_hz: float) -> None:
+        self.n = max(2, n)
+        k = np.arange(self.n) - (self.n - 1) / 2
+        self._weights = k / float(np.sum(k * k)) * rate_hz
+        self._window = np.full((self.n - 1, 3), np.nan)
+
+    def update(
+        self, gyr: FloatArray, ok: npt.NDArray[np.bool_], at: npt.NDArray[np.intp] | None = None
+    ) -> FloatArray:
+        """The trend at each of the batch's samples, or only at the indices ``at``."""
+        rows = np.vstack([self._window, np.where(ok[:, None], gyr, np.nan)])
+        self._window = rows[len(rows) - (self.n - 1) :]
+        windows = np.lib.stride_tricks.sliding_window_view(rows, self.n, axis=0)  # (N, 3, n)
+        if at is not None:
+            windows = windows[at]
+        return np.asarray(np.linalg.norm(windows @ self._weights, axis=1), dtype=np.float64)
+
+
+REST_TREND_RADPS2 = np.radians(8.0)
+"""A rest whose gyro changes faster than this over its calm run is a swing's slow turning
+point, not a rest: its tangential acceleration (1.3 rad/s^2 x 0.4 m, read as 24 mg off g at
+27 deg of flexion) taught a clean sensor an offset of 6 mg across the thigh, which tilted
+its fusion 0.35-0.39 deg (seeds 14001, 14008 of the benchmark's sampling). Still phases
+change by 0-4 deg/s^2 (clean) and 3-12 (with sway and wobble, 99th percentile)."""
+
+
 class RestOffset:
     """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
 
@@ -193,7 +224,9 @@ class RestOffset:
     the sample and ``confirm_s`` after it (this leaves out the brief standstill at a swing's
     turning point, where the angular acceleration peaks, and a motion's first samples, which
     the averaged gyro still passes: they taught a clean sensor offsets of 0.05 m/s^2; an SLR's
-    0.3-2 s hold at the top counts, and gives the offset along that direction too). u is the
+    0.3-2 s hold at the top counts, and gives the offset along that direction too), whose
+    gyro is steady over that run (``REST_TREND_RADPS2``: a slow turning point passes the
+    rest, not the trend). u is the
     measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
     rested in keep a zero offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
@@ -208,6 +241,7 @@ class RestOffset:
     ) -> None:
         self._detector = RestDetector(rate_hz, min_rest_s, confirm_s)
         self._lag = self._detector.lag
+        self._trend = GyroTrend(self._detector.min_run + self._lag, rate_hz)
         self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
         self._ridge = ridge_s * rate_hz * np.eye(3)
         self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
@@ -251,6 +285,9 @@ class RestOffset:
         (None when none did)."""
         n = len(acc_mps2)
         confirmed = self._detector.confirmed(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
+        at = np.flatnonzero(confirmed)
+        with np.errstate(invalid="ignore"):  # NaN: the window is not all usable rows
+            confirmed[at] = self._trend.update(gyr_radps, ok, at) < REST_TREND_RADPS2
         # Only confirmed samples change the sums: their terms are summed and solved, and
         # the offset is held in between (the same additions and solves as summing zeros for
         # the others, so the same bits).

@@ -20,6 +20,7 @@ from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.gap_fill import Expanded, GapBridges, gap_bridges
+from hipsense.signal.lever_arm import GyroTrend
 from hipsense.signal.orientation import (
     OrientationEstimator,
     quat_conjugate,
@@ -138,7 +139,7 @@ class GapWatch:
         self._calm_n = max(1, round(calm_s * rate_hz))
         self._left, self._kind, self._run = 0, 0, 0
         self._last_gyr = np.zeros(3)
-        self._window = np.full((self._calm_n - 1, 3), np.nan)  # the gyro rows before the batch
+        self._trend = GyroTrend(self._calm_n, rate_hz)  # the gyro rows before the batch kept
         # |a| at rest, learnt: an uncalibrated accelerometer can read 1 m/s^2 off g.
         self._rest_norm_zi = np.array([(1 - REST_NORM_ALPHA) * STANDARD_GRAVITY_MPS2])
 
@@ -198,17 +199,11 @@ class GapWatch:
         under ``LYING_TREND_RADPS2`` (the same sums for any batch split); all of them unless
         ``lying``. The rows before the batch are kept either way, so a drill lying down that
         follows a standing one judges its first samples by the rows just before them."""
-        n = self._calm_n
-        rows = np.vstack([self._window, np.where(ok[:, None], gyr, np.nan)])
-        self._window = rows[len(rows) - (n - 1) :]
-        if n < 2 or not lying:
+        if self._calm_n < 2 or not lying:
+            self._trend.update(gyr, ok, np.empty(0, dtype=np.intp))  # the rows carried only
             return np.ones(len(gyr), dtype=bool)
-        k = np.arange(n) - (n - 1) / 2
-        weights = k / float(np.sum(k * k)) * self.rate_hz
-        windows = np.lib.stride_tricks.sliding_window_view(rows, n, axis=0)  # (N, 3, n)
-        trend = np.linalg.norm(windows @ weights, axis=1)
         with np.errstate(invalid="ignore"):
-            return np.asarray(trend < LYING_TREND_RADPS2)
+            return np.asarray(self._trend.update(gyr, ok) < LYING_TREND_RADPS2)
 
     def plan(  # noqa: PLR0917
         self,
