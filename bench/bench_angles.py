@@ -10,8 +10,8 @@ trace, received samples only; "vs received" against the highest received true sa
 and the automatic calibration's difference from the oracle (true mounting, same fusion,
 same data), with the error each carries at rest (the still phases, where the truth is
 plain). Methods: hipsense live (streamed in 10-sample batches, guided calibration; the
-samples before it back-filled as the session shows them),
-hipsense offline (acausal VQF, calibration from the recording), oracle (live fusion, true
+samples before it back-filled as the session shows them), hipsense offline (acausal VQF
+with the session's calibration, as ``analyze`` exports it), oracle (live fusion, true
 mounting) and a baseline (plain VQF defaults + a simple still-then-move calibration).
 Then real supine SLRs (../shared/data/pt_exercises, Yurtman & Barshan 2022, CC BY 4.0).
 
@@ -111,10 +111,10 @@ Trace = tuple[np.ndarray, np.ndarray, np.ndarray]  # t, flexion, abduction
 
 def _live(
     s: SimSession, keep: np.ndarray, posture: Posture
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Trace]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Trace, MountingCalibration]:
     """What the session shows: (flexion, abduction, quaternions) at the received samples,
     then (t, flexion, abduction) of the whole published trace, lost samples it bridged
-    included."""
+    included, and the calibration it found."""
     pipe = AnglePipeline(s.rate_hz, posture, s.leg)
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
@@ -141,7 +141,7 @@ def _live(
     flex, abd, quat = np.full(len(t), np.nan), np.full(len(t), np.nan), np.full((len(t), 4), np.nan)
     at = np.searchsorted(t, t_all[rec])
     flex[at], abd[at], quat[at] = flex_all[rec], abd_all[rec], quat_all[rec]
-    return flex, abd, quat, (t_all, flex_all, abd_all)
+    return flex, abd, quat, (t_all, flex_all, abd_all), pipe.calibration
 
 
 def _swing_plane_mounting(s: SimSession) -> np.ndarray | None:
@@ -174,7 +174,7 @@ def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
     oracle = MountingCalibration.from_rotation(s.mounting.r_ts, ex.posture, s.leg)
     results: dict[str, np.ndarray] = {}
     try:
-        flex, abd, quat_live, trace = _live(s, keep, ex.posture)
+        flex, abd, quat_live, trace, calibration = _live(s, keep, ex.posture)
         results["hipsense live"] = (flex, abd)[pick]
         shown_t, shown = trace[0], trace[1 + pick]
         tally.coverage.append(float(np.mean(np.isfinite(flex[in_set]))))
@@ -188,7 +188,7 @@ def _evaluate(s: SimSession, exercise_id: str, tally: Tally) -> None:
             diff = results["hipsense live"] - thigh_angles(quat_live, turned)[pick]
             tally.cal_vs_swing_plane.append(float(np.sqrt(np.nanmean(diff[in_set] ** 2))))
         off = compute_angles(t, s.acc_mps2[keep], s.gyr_radps[keep], s.rate_hz,
-                             posture=ex.posture, leg=s.leg)  # fmt: skip
+                             posture=ex.posture, leg=s.leg, calibration=calibration)  # fmt: skip
         results["hipsense offline"] = (off.flexion_deg, off.abduction_deg)[pick]
     except CalibrationError:
         tally.failures += 1
