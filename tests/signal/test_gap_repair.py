@@ -384,3 +384,16 @@ def test_a_check_reads_its_calm_run_not_the_row_where_the_leg_sets_off() -> None
     after = (shown_t > 16.6) & (shown_t < 19.5)
     err = shown[after] - np.interp(shown_t[after], s.t_s, s.flexion_deg)
     assert np.nanmax(np.abs(err)) < 3.0
+
+
+def test_a_check_after_an_anchor_reads_only_rows_fused_since() -> None:
+    # Seed 15011 (50 Hz): a drive's whole lowering lost in a 0.4 s burst; the mean of what
+    # followed anchored the bridge (38 deg) and the filter, and the check at rest just after
+    # averaged rows fused before that jump with rows fused after: realigned to their mix,
+    # the resting leg was shown 19.6 deg off, still 11 deg off 2 s later.
+    s = benchmark_set("knee-drive", 15011, Conditions.realistic())
+    assert s.rate_hz == 50.0 and s.lost[round(18.1 * s.rate_hz)]
+    shown_t, shown = _self_calibrated_flexion(s, Posture.STANDING)
+    pause = (shown_t > 18.6) & (shown_t < 21.0)
+    err = shown[pause] - np.interp(shown_t[pause], s.t_s, s.flexion_deg)
+    assert np.nanmax(np.abs(err)) < 3.0

@@ -825,9 +825,11 @@ def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: Fl
 
 
 def _reanchor(state: BridgeState, estimator: OrientationEstimator, anchored: FloatArray) -> None:
-    """Put the filter's inclination at ``anchored``; a span opening next starts there."""
+    """Put the filter's inclination at ``anchored``; a span opening next starts there. The
+    rows a check averages start afresh: those fused before the jump are in the old frame."""
     estimator.realign(up_in_sensor(anchored[None, :])[0] * STANDARD_GRAVITY_MPS2)
     state.last_out = anchored
+    state.recent = np.empty((0, 3))
 
 
 def _angle_deg(q: FloatArray) -> float:
