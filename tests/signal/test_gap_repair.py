@@ -378,12 +378,7 @@ def test_a_check_reads_its_calm_run_not_the_row_where_the_leg_sets_off() -> None
     # Seed 10249 (100 Hz): the check after a burst came on the row where the next drive set
     # off; the body's push tilted that row's accelerometer 13 deg with |a| still close to g.
     # Realigned to it, the leg was shown 8.5 deg off, still 5 deg off resting 1.3 s later.
-    s = benchmark_set("knee-drive", 10249, Conditions.realistic())
-    assert s.rate_hz == 100.0 and s.lost[round(15.75 * s.rate_hz)]
-    shown_t, shown = _self_calibrated_flexion(s, Posture.STANDING)
-    after = (shown_t > 16.6) & (shown_t < 19.5)
-    err = shown[after] - np.interp(shown_t[after], s.t_s, s.flexion_deg)
-    assert np.nanmax(np.abs(err)) < 3.0
+    assert _knee_drive_error_deg(10249, lost_s=15.75, rate_hz=100.0, shown=(16.6, 19.5)) < 3.0
 
 
 def test_a_check_after_an_anchor_reads_only_rows_fused_since() -> None:
@@ -391,9 +386,18 @@ def test_a_check_after_an_anchor_reads_only_rows_fused_since() -> None:
     # followed anchored the bridge (38 deg) and the filter, and the check at rest just after
     # averaged rows fused before that jump with rows fused after: realigned to their mix,
     # the resting leg was shown 19.6 deg off, still 11 deg off 2 s later.
-    s = benchmark_set("knee-drive", 15011, Conditions.realistic())
-    assert s.rate_hz == 50.0 and s.lost[round(18.1 * s.rate_hz)]
-    shown_t, shown = _self_calibrated_flexion(s, Posture.STANDING)
-    pause = (shown_t > 18.6) & (shown_t < 21.0)
-    err = shown[pause] - np.interp(shown_t[pause], s.t_s, s.flexion_deg)
-    assert np.nanmax(np.abs(err)) < 3.0
+    assert _knee_drive_error_deg(15011, lost_s=18.1, rate_hz=50.0, shown=(18.6, 21.0)) < 3.0
+
+
+def _knee_drive_error_deg(
+    seed: int, *, lost_s: float, rate_hz: float, shown: tuple[float, float]
+) -> float:
+    """The worst error of the flexion shown between the ``shown`` times on the benchmark's
+    realistic knee-drive set ``seed`` (checked to be at ``rate_hz``, a sample lost at
+    ``lost_s``)."""
+    s = benchmark_set("knee-drive", seed, Conditions.realistic())
+    assert s.rate_hz == rate_hz and s.lost[round(lost_s * s.rate_hz)]
+    shown_t, flexion = _self_calibrated_flexion(s, Posture.STANDING)
+    window = (shown_t > shown[0]) & (shown_t < shown[1])
+    err = flexion[window] - np.interp(shown_t[window], s.t_s, s.flexion_deg)
+    return float(np.nanmax(np.abs(err)))
