@@ -161,7 +161,11 @@ def _raise_span(
         if _angle_deg(_still_up(acc[a:b]), up0) < p.rest_return_deg:
             stop = a
             if np.max(rise_deg[first.stop : a], initial=0.0) >= p.clear_raise_deg:
-                break
+                return slice(first.stop, stop)
+    # No return after a clear raise: the clear raise the recording ends in, if it holds one
+    # (its rest, just begun, is not a still phase yet), with the small ones before it.
+    if np.max(rise_deg[first.stop :], initial=0.0) >= p.clear_raise_deg:
+        stop = len(acc)
     return slice(first.stop, stop)
 
 

@@ -183,7 +183,19 @@ class CalibrationTracker:
                 return self._report(CalibrationPhase.STILL_AGAIN, trailing_s / p.min_still_s)
         elif trailing_s < p.still.min_still_s:
             return self._report(CalibrationPhase.MOVE, 0.5 if end > first_move else 0.0)
+        elif self._rise_deg(first_move, end) < p.clear_raise_deg:
+            # A small raise can wander sideways as much as it rises: its plane is no flexion
+            # axis. A 13 deg raise 14 deg off the sagittal plane set one, and the set's high
+            # raises read 1 % low (seed 15008). The next, clear raise joins it in the fit.
+            return self._report(CalibrationPhase.MOVE, 0.5)
         return self._finish()
+
+    def _rise_deg(self, first_move: int, end: int) -> float:
+        """Lying: how far (deg) the leg rose from its rest between these samples."""
+        acc = self._buf[:first_move, 3:6]
+        rest = np.mean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0)
+        cos = self._up[first_move:end] @ (rest / np.linalg.norm(rest))
+        return float(np.degrees(np.arccos(np.clip(np.min(cos, initial=1.0), -1.0, 1.0))))
 
     def _finish(self) -> CalibrationProgress:
         b = self._buf
