@@ -84,3 +84,19 @@ async def test_slr_test_on_both_legs_on_the_real_session() -> None:
             assert len(result.trial_peaks_deg) == 3
             assert f"best {result.best_deg:.0f}°" in text(app, f"#slr-{leg}")
         assert "Left/right SI" in text(app, "#slr-compare")
+
+
+async def test_a_frame_while_the_screen_has_no_widgets_waits_for_the_next() -> None:
+    # The frame timer can fire while the main screen is mounted but its widgets are not (as
+    # it is being built, or torn down when the app quits): under load that frame raised
+    # NoMatches. It now draws nothing and leaves the changes for the next frame.
+    session = Session("swing-forward", Leg.RIGHT, {ROLE: RATE_HZ})
+    feed = Lockstep(sets_on_each_leg("swing-forward", 6))
+    app = feed.app_for(session, mode="demo")
+    async with app.run_test() as pilot:
+        await feed.frame(pilot)
+        bar = app.main.query_one("StatusBar")
+        await bar.remove()
+        app.model.state_dirty = True
+        app.refresh_views()
+        assert app.model.state_dirty

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal, TypeVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 
 from hipsense.errors import HipsenseError
 from hipsense.events import (
@@ -130,9 +131,12 @@ class HipsenseApp(App[None]):
         model = self.model
         if not (model.angles_dirty or model.state_dirty) or not self.main.is_mounted:
             return
-        if model.state_dirty:
-            self.main.show_state(model, routine=self.routine, slr_test=self.slr_test)
-        drawn = self.main.show_angles(model)
+        try:
+            if model.state_dirty:
+                self.main.show_state(model, routine=self.routine, slr_test=self.slr_test)
+            drawn = self.main.show_angles(model)
+        except NoMatches:  # mounted, its widgets not (yet, or any more): the next frame draws
+            return
         model.state_dirty = False
         model.angles_dirty = not drawn
 
