@@ -352,8 +352,9 @@ class BridgeState:
         if gaps.size:
             self.recent = np.empty((0, 3))
             ok = ok & (np.arange(len(ok)) > gaps[-1])
-        if ok.any():
-            world = quat_rotate(quat[ok], acc[ok])
+        rows = np.flatnonzero(ok)[-self.calm_n :]  # only the kept ones: this runs per sample
+        if rows.size:
+            world = quat_rotate(quat[rows], acc[rows])
             world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
             self.recent = np.vstack([self.recent, world])[-self.calm_n :]
 
