@@ -14,7 +14,13 @@ from hipsense.events import (
 )
 from hipsense.exercises import Angle, Exercise, Leg, Posture
 from hipsense.samples import SampleBatch
-from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, thigh_angles
+from hipsense.signal.angles import (
+    AngleBatch,
+    AnglePipeline,
+    Published,
+    shown_angles,
+    thigh_angles,
+)
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.calibration_tracker import CalibrationProgress
 from hipsense.signal.quality import Rep
@@ -177,8 +183,7 @@ class SensorPipeline:
             flex = np.concatenate([flex[older], shown.flexion_deg])
             abd = np.concatenate([abd[older], shown.abduction_deg])
             hide = np.concatenate([hide[older], shown.unshown_rows()])
-        shown_flex, shown_abd = np.where(hide, np.nan, flex), np.where(hide, np.nan, abd)
-        events: list[PipelineEvent] = [AngleUpdate(self.role, t, shown_flex, shown_abd)]
+        events: list[PipelineEvent] = [AngleUpdate(self.role, t, *shown_angles(flex, abd, hide))]
         if self.exercise.posture is Posture.SUPINE:
             events += self._count_arrays(t, flex, abd)
         return events

@@ -90,6 +90,16 @@ class _Fed:
     settling: BoolArray
 
 
+def shown_angles(
+    flexion_deg: FloatArray, abduction_deg: FloatArray, unshown: BoolArray | None
+) -> tuple[FloatArray, FloatArray]:
+    """(flexion, abduction) as shown: NaN where ``unshown`` (the arrays themselves when no
+    row is: no copy)."""
+    if unshown is None or not unshown.any():
+        return flexion_deg, abduction_deg
+    return np.where(unshown, np.nan, flexion_deg), np.where(unshown, np.nan, abduction_deg)
+
+
 @dataclass(frozen=True, eq=False)
 class AngleBatch:
     t_s: FloatArray
@@ -124,10 +134,7 @@ class AngleBatch:
     def shown_deg(self) -> tuple[FloatArray, FloatArray]:
         """(flexion, abduction) as shown: NaN where ``unshown`` (the arrays themselves in the
         usual batch, which has no such row: no copy per batch)."""
-        if self.unshown is None or not self.unshown.any():
-            return self.flexion_deg, self.abduction_deg
-        hide = self.unshown
-        return np.where(hide, np.nan, self.flexion_deg), np.where(hide, np.nan, self.abduction_deg)
+        return shown_angles(self.flexion_deg, self.abduction_deg, self.unshown)
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
