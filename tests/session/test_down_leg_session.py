@@ -131,3 +131,23 @@ def test_the_down_leg_is_the_other_one_after_switching_legs() -> None:
     reps = session.finished_sets[-1].reps
     assert session.finished_sets[-1].leg.value == "left"
     assert [DOWN_LEG_MOVED in r.flags for r in reps] == [False, False, False, False, True]
+
+
+def test_picking_the_drill_again_just_before_a_raise_still_watches_it() -> None:
+    # Picking a drill rebuilt the watch and forgot the down thigh's samples: the raise right
+    # after it had no rest before it to measure the down leg's tilt from, and went unwatched.
+    sim = two_thighs(SEED, faults={BEST: {"down_leg_lift_deg": 6.0}})
+    picked_s = sim.up.reps[BEST].start_s + 0.2  # 0.08 s before the detector sees it begin
+    session, _ = run_session([])
+    picked = False
+    for batch in interleaved(sim):
+        if not picked and batch.t_s[0] >= picked_s:
+            session.select_exercise("slr")
+            picked = True
+        session.feed(batch)
+    session.finish()
+    assert picked
+    reps = [r for s in session.finished_sets for r in s.reps]
+    moved = [r for r in reps if r.start_s >= picked_s]
+    assert moved and moved[0].down_leg_tilt_deg is not None
+    assert DOWN_LEG_MOVED in moved[0].flags

@@ -277,7 +277,7 @@ class Session:
         other = self.options.other_thigh
         if other is not None and other not in legs:
             legs[other] = leg_of_role(other, self.leg.other)
-        self._down_leg = DownLegWatch.for_session(self.exercise, legs)
+        self._down_leg = DownLegWatch.for_session(self.exercise, legs, previous=self._down_leg)
 
     def _watched(self, pipe: SensorPipeline, events: list[PipelineEvent]) -> list[SessionEvent]:
         """``pipe``'s events, its completed reps checked against the other thigh (SLR)."""

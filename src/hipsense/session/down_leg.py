@@ -91,11 +91,22 @@ class DownLegWatch:
         self._angles = {role: _Track(keep_s) for role in legs}
 
     @classmethod
-    def for_session(cls, exercise: Exercise, legs: dict[str, Leg]) -> DownLegWatch | None:
-        """A watch when the exercise is a straight leg raise and both thighs carry a sensor."""
+    def for_session(
+        cls, exercise: Exercise, legs: dict[str, Leg], previous: DownLegWatch | None = None
+    ) -> DownLegWatch | None:
+        """A watch when the exercise is a straight leg raise and both thighs carry a sensor;
+        the ``previous`` watch's recent samples carried over (a drill picked again, or the
+        other raise: the first raise after it has the rest before it)."""
         if exercise.id not in WATCHED_EXERCISES or len(set(legs.values())) < 2:
             return None
-        return cls(exercise, legs)
+        watch = cls(exercise, legs)
+        if previous is not None:
+            for mine, theirs in ((watch._acc, previous._acc), (watch._angles, previous._angles)):
+                for role, track in mine.items():
+                    if role in theirs:
+                        theirs[role].keep_s = track.keep_s
+                        mine[role] = theirs[role]
+        return watch
 
     def add_samples(self, batch: SampleBatch) -> None:
         track = self._acc.get(batch.sensor_id)
