@@ -132,7 +132,8 @@ def _angle_deg(a: FloatArray, b: FloatArray) -> float:
     return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
 
 
-def _still_up(acc: FloatArray) -> FloatArray:
+def still_up(acc: FloatArray) -> FloatArray:
+    """The mean direction of these (still) accelerometer readings: the sensor's up."""
     return _unit(np.nanmean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0))
 
 
@@ -154,11 +155,11 @@ def _raise_span(
     A small first raise can wander sideways as much as it rises, so raises are taken until
     one reached ``clear_raise_deg``; the axis fit weights them by their rise.
     """
-    up0 = _still_up(acc[first])
+    up0 = still_up(acc[first])
     rise_deg = np.degrees(np.arccos(np.clip(up_s @ up0, -1.0, 1.0)))
     stop = len(acc)
     for a, b in later:
-        if _angle_deg(_still_up(acc[a:b]), up0) < p.rest_return_deg:
+        if _angle_deg(still_up(acc[a:b]), up0) < p.rest_return_deg:
             stop = a
             if np.max(rise_deg[first.stop : a], initial=0.0) >= p.clear_raise_deg:
                 return slice(first.stop, stop)
@@ -262,11 +263,11 @@ def calibrate_mounting(
     bias = np.mean(gyr[first], axis=0)  # at rest the gyro reads its bias
     still_idx = np.r_[first] if second is None else np.r_[first, second]
     still_motion_dps = float(np.degrees(np.sqrt(np.mean(np.sum((gyr[still_idx] - bias) ** 2, 1)))))
-    up0 = _still_up(acc[still_idx])
+    up0 = still_up(acc[still_idx])
     neutral = np.mean(acc[still_idx], axis=0)
     repeat_deg = 0.0
     if second is not None:
-        cos = float(_still_up(acc[first]) @ _still_up(acc[second]))
+        cos = float(still_up(acc[first]) @ still_up(acc[second]))
         repeat_deg = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     gyr_move = gyr[move] - bias
     axis, off_plane_deg, tilt_deg = _axis_and_metrics(gyr_move, up0, posture, params)

@@ -23,6 +23,7 @@ from hipsense.signal.calibration import (
     count_swings,
     mask_reach,
     span_s,
+    still_up,
 )
 from hipsense.signal.motion_phases import dominant_axis
 from hipsense.signal.orientation import up_in_sensor
@@ -149,9 +150,7 @@ class CalibrationTracker:
         if self.posture is Posture.SUPINE and span_s(t, 0, first_move, self.rate_hz) >= (
             REST_MEMORY_MIN_S
         ):
-            acc = self._buf[:first_move, 3:6]
-            up = np.mean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0)
-            self._rest_up = up / np.linalg.norm(up)
+            self._rest_up = still_up(self._buf[:first_move, 3:6])
         resting = self._resting(still)
         nxt = np.flatnonzero(resting[first_move:])
         drop = first_move + int(nxt[0]) if nxt.size else len(still)
@@ -192,9 +191,7 @@ class CalibrationTracker:
 
     def _rise_deg(self, first_move: int, end: int) -> float:
         """Lying: how far (deg) the leg rose from its rest between these samples."""
-        acc = self._buf[:first_move, 3:6]
-        rest = np.mean(acc / np.linalg.norm(acc, axis=1, keepdims=True), axis=0)
-        cos = self._up[first_move:end] @ (rest / np.linalg.norm(rest))
+        cos = self._up[first_move:end] @ still_up(self._buf[:first_move, 3:6])
         return float(np.degrees(np.arccos(np.clip(np.min(cos, initial=1.0), -1.0, 1.0))))
 
     def _finish(self) -> CalibrationProgress:
