@@ -501,7 +501,7 @@ class AnglePipeline:
         quat, failed, bridges = propagate(
             estimator, x, fed.checked.reset_before, plan.check, plan.strict, quick=plan.quick,
             bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
-            offset_step=offset_step, lying=self.posture is Posture.SUPINE,
+            offset_step=offset_step, lying=self.posture is Posture.SUPINE, doubtful=plan.doubtful,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -554,7 +554,7 @@ class AnglePipeline:
         where the lying rules check it within tenths of a second: shown as they stand."""
         if self.posture is Posture.SUPINE:
             return np.zeros(len(valid), dtype=bool)
-        return np.asarray(plan.quick & ~plan.hidden & valid)
+        return np.asarray(plan.quick & ~plan.hidden & ~plan.doubtful & valid)
 
     def _track(
         self, t_s: FloatArray, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -657,7 +657,7 @@ def _fuse(  # noqa: PLR0917
     quat, failed, bridges = propagate(
         causal, x, checked.reset_before, plan.check, plan.strict, quick=plan.quick,
         bridges=BridgeState(watch.calm_n), trusted=plan.trusted, early_n=_early_n(lever, rate_hz),
-        lying=posture is Posture.SUPINE,
+        lying=posture is Posture.SUPINE, doubtful=plan.doubtful,
     )  # fmt: skip
     valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)

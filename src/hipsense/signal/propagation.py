@@ -65,6 +65,20 @@ inclination back this fast (x4 the usual), so a wrong bridge is gone when they s
 MAX_SLOPE_TURN_DEG = 3.0
 """A bridge whose cubic departs this far from the straight line between the edge rates is
 untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it."""
+DOUBT_DEG = 4.0
+"""A bridge trusted by its length is doubtful, standing, where the leg's rate changed across
+it by so much that a start or stop inside it could put it this far off
+(``GapBridges.change_deg``): a drive setting off in a 0.1 s burst just after a foot strike
+was bridged 5.7 deg too far, and the fusion took 2.5 s at rest to bring it back (seed
+16001); one halting in a 0.2 s burst, 16 deg (seed 10298). Its span is tracked and checked
+as an untrusted bridge's, but its rows are fused at the usual pace and shown: most such
+bridges are right, and the quick fusion in a drive's swing moved 200 Hz sets by tenths of
+a degree..."""
+DOUBT_MIN_MEAN_DEG = 5.0
+"""...and its mean correction (``_mean_correction``) is taken only beyond this: the hip
+bobs as the foot lands, and on bridges that were right the mean read 3.4-3.6 deg."""
+DOUBTFUL = 3
+"""The kind of gap ``GapWatch.plan`` gives a doubtful bridge (0-2: ``plan``'s ``kind``)."""
 EARLY_S = 0.1
 """An untrusted bridge's error is first estimated from this much of what follows it..."""
 EARLY_RATE_RADPS = np.radians(60.0)
@@ -119,7 +133,10 @@ class GapPlan:
     hidden: BoolArray
     """Angles hidden until the check (after a blind gap)."""
     quick: BoolArray
-    """Fused with a short accelerometer time constant until the check."""
+    """Until the check: tracked as an untrusted bridge's span, and fused with a short
+    accelerometer time constant unless ``doubtful``."""
+    doubtful: BoolArray
+    """``quick`` after a doubtful bridge (``DOUBT_DEG``): fused at the usual pace, shown."""
     trusted: BoolArray
     """The accelerometer reads gravity alone (after a gap judged by the sample's spin-up into
     the next one): may anchor a span cut short by a gap."""
@@ -223,27 +240,32 @@ class GapWatch:
         angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
         (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
         the bridges are built from (invalid rows held) and the two rows fused before it.
-        ``lying``: a supine drill (no lever arm removes the leg's own acceleration).
+        ``lying``: a supine drill (no lever arm removes the leg's own acceleration, so a
+        doubtful bridge's mean cannot be taken: none is doubtful).
         """
         gap = np.asarray(missing) > 0
         bridges = gap_bridges(*fused, missing)
         steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
+        if not lying:
+            doubt = bridges.change_deg(self.rate_hz) > DOUBT_DEG
+            kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
-        check, strict, hidden, quick = self._waits(trust, gap, kind)
-        return GapPlan(check, strict, hidden, quick, trusted_in, bridges)
+        check, strict, hidden, quick, doubtful = self._waits(trust, gap, kind)
+        return GapPlan(check, strict, hidden, quick, doubtful, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check, strict, hidden, quick): after each gap (and the wait carried over from the
-        last batch), the samples up to its first ``trust``-ed one within ``max_wait_s``,
-        quick after an untrusted or blind bridge and hidden after a blind one, and the
-        check there (strict after an untrusted or blind bridge). One pass per gap."""
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check, strict, hidden, quick, doubtful): after each gap (and the wait carried over
+        from the last batch), the samples up to its first ``trust``-ed one within
+        ``max_wait_s``, quick after an untrusted, blind or doubtful bridge, hidden after a
+        blind one, doubtful after a doubtful one, and the check there (strict after any but a
+        trusted bridge). One pass per gap."""
         n = len(gap)
-        check, strict, hidden, quick = (np.zeros(n, dtype=bool) for _ in range(4))
+        check, strict, hidden, quick, doubtful = (np.zeros(n, dtype=bool) for _ in range(5))
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
         self._left, self._kind = 0, 0
@@ -252,11 +274,12 @@ class GapWatch:
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
             hidden[a:end], quick[a:end] = what == 2, what > 0
+            doubtful[a:end] = what == DOUBTFUL
             if found.size:
                 check[end - 1], strict[end - 1] = True, what > 0
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick
+        return check, strict, hidden, quick, doubtful
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
@@ -342,6 +365,7 @@ class BridgeState:
         # The filter's world-frame accelerometer directions of the latest received rows since
         # the last gap (at most ``calm_n``): a check reads their mean (``_check_fails``).
         self.recent = np.empty((0, 3))
+        self.doubtful = False  # the open span follows a doubtful bridge (``DOUBT_DEG``)
 
     def note_recent(
         self, quat: FloatArray, acc: FloatArray, ok: BoolArray, slot: BoolArray
@@ -358,10 +382,12 @@ class BridgeState:
             world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
             self.recent = np.vstack([self.recent, world])[-self.calm_n :]
 
-    def open(self, bias: FloatArray, gyr_before: FloatArray, shift_s: float) -> None:
+    def open(
+        self, bias: FloatArray, gyr_before: FloatArray, shift_s: float, *, doubtful: bool
+    ) -> None:
         """Open the next span from the filter's last output (as re-anchored), its output shift
         undone along the gyro before the span: the gyro path starts there, its sums afresh."""
-        self.bias = bias
+        self.bias, self.doubtful = bias, doubtful
         self.q_gyro = quat_multiply(self.last_out, quat_from_rotvec(-(gyr_before - bias) * shift_s))
         self.calm, self.trusted = np.empty((0, 3)), np.empty((0, 3))
         self.pending_steady = False
@@ -442,7 +468,9 @@ class _RowPlan:
     slot: BoolArray
     """A lost sample's slot."""
     quick: BoolArray
-    """Fused quickly (a slot: as the sample after it)."""
+    """In an untrusted bridge's span (a slot: as the sample after it)..."""
+    fast: BoolArray
+    """...and fused quickly: not after a doubtful bridge."""
     trusted: BoolArray
     """May anchor a span cut short by a gap (``GapPlan.trusted``)."""
     fuse_acc: BoolArray
@@ -472,15 +500,19 @@ def _row_plan(
     *,
     quick: BoolArray | None,
     trusted: BoolArray | None,
+    doubtful: BoolArray | None,
     lying: bool,
     carry: bool,
 ) -> _RowPlan:
     """The per-sample plan on the expanded rows; ``carry``: a span is open from the last
     batch."""
     rows, n = x.real_index, len(x.gyr_radps)
-    quick_x = np.zeros(n, dtype=bool)
+    owner = np.searchsorted(rows, np.arange(n))  # a slot: the sample after it
+    quick_x, doubt_x = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     if quick is not None and n:
-        quick_x = np.asarray(quick, dtype=bool)[np.searchsorted(rows, np.arange(n))]
+        quick_x = np.asarray(quick, dtype=bool)[owner]
+    if doubtful is not None and n:
+        doubt_x = np.asarray(doubtful, dtype=bool)[owner]
     trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
     reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
     received = _on_rows(x, True)
@@ -492,6 +524,7 @@ def _row_plan(
         real=received & x.acc_ok,
         slot=~received,
         quick=quick_x,
+        fast=quick_x & ~doubt_x,
         trusted=trusted_x,
         fuse_acc=fuse_acc,
         strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
@@ -533,7 +566,7 @@ def _cut_points(
     real_index, n = x.real_index, len(x.gyr_radps)
     resets = frozenset(real_index[np.flatnonzero(reset_before)].tolist())
     checks = frozenset((real_index[np.flatnonzero(check)] + 1).tolist()) - resets
-    switches = frozenset((np.flatnonzero(np.diff(rows.quick)) + 1).tolist())
+    switches = frozenset((np.flatnonzero(np.diff(rows.fast)) + 1).tolist())
     span_bounds = frozenset((np.flatnonzero(np.diff(rows.span)) + 1).tolist())
     steps: dict[int, FloatArray] = {}
     if offset_step is not None:
@@ -575,16 +608,18 @@ def propagate(
     early_n: int = 0,
     offset_step: FloatArray | None = None,
     lying: bool = False,
+    doubtful: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
 
     ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
     ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
-    ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant.
-    Through a quick span the attitude is also carried by the gyro alone from before the
-    gap; at its strict check the mean up of the calm samples gives the bridge's error, which
-    the filter is re-anchored to and which the caller spreads back over the span (``Bridges``).
+    ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant,
+    except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``). Through a quick span
+    the attitude is also carried by the gyro alone from before the gap; at its strict check
+    the mean up of the calm samples gives the bridge's error, which the filter is re-anchored
+    to and which the caller spreads back over the span (``Bridges``).
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
@@ -600,8 +635,8 @@ def propagate(
     state = bridges if bridges is not None else BridgeState(1)
     early_n = min(early_n, EARLY_ROWS)
     carry = state.open_span >= 0
-    rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted, lying=lying,
-                     carry=carry)  # fmt: skip
+    rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
+                     doubtful=doubtful, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
     cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early)
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
@@ -610,7 +645,7 @@ def propagate(
     parts: list[FloatArray] = []
     failed: list[int] = []
     for a, b in cuts.pieces:  # one gap or decision per piece, never one sample
-        _set_up_filter(estimator, cuts, rows.quick, a)
+        _set_up_filter(estimator, cuts, rows.fast, a)
         span = spans.enter(a, b)
         out = estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], rows.fuse_acc[a:b])
         parts.append(out)
@@ -635,7 +670,7 @@ def propagate(
     return quat_x[x.real_index], bad_rows[x.real_index], spans.bridges(quat_x)
 
 
-def _set_up_filter(estimator: OrientationEstimator, cuts: _Cuts, quick: BoolArray, a: int) -> None:
+def _set_up_filter(estimator: OrientationEstimator, cuts: _Cuts, fast: BoolArray, a: int) -> None:
     """Before the piece from row ``a``: a restart, or else the accelerometer offset's step (a
     restart starts from readings with the new offset removed); quick fusion on or off."""
     if a in cuts.resets:
@@ -643,7 +678,7 @@ def _set_up_filter(estimator: OrientationEstimator, cuts: _Cuts, quick: BoolArra
     elif a in cuts.steps:
         estimator.offset_changed(cuts.steps[a])
     if a == 0 or a in cuts.switches:
-        estimator.set_quick(QUICK_TAU_ACC_S if quick[a] else None)
+        estimator.set_quick(QUICK_TAU_ACC_S if fast[a] else None)
 
 
 def _check_fails(
@@ -716,7 +751,8 @@ class _Spans:
             return -1
         if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
             gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
-            state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s)
+            state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s,
+                       doubtful=bool(rows.quick[a] and not rows.fast[a]))  # fmt: skip
             if a == self._unchecked_from:
                 self._inherits[state.open_span] = state.bias
         self._span_id[a:b] = state.open_span
@@ -740,7 +776,8 @@ class _Spans:
         lever_removed = self._early_n > 0  # ``early_n`` is 0 without a lever arm
         mean = _mean_correction(state, estimator.rate_hz) if lever_removed else None
         if mean is not None and not at_check:
-            self._fixes.append(_anchor_span(state, estimator, mean, gyro, self._min_deg))
+            min_deg = max(self._min_deg, DOUBT_MIN_MEAN_DEG if state.doubtful else 0.0)
+            self._fixes.append(_anchor_span(state, estimator, mean, gyro, min_deg))
             self._closed.add(span)
             return False
         n = len(rows.span)
