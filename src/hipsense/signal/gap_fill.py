@@ -151,12 +151,15 @@ class GapBridges:
             turn_deg = np.where(self.start > 0, self._off_line_deg(slots, rate_hz), turn_deg)
         return np.asarray(turn_deg, dtype=np.float64)
 
-    def change_deg(self, rate_hz: float) -> FloatArray:
+    def start_stop_deg(self, rate_hz: float) -> FloatArray:
         """How far (deg) a start or stop inside each gap could put its bridge: the change of
         rate across it times half its length (a leg still for half the gap, then at the far
-        edge's rate, against the straight line)."""
+        edge's rate, against the straight line); 0 where neither edge is slow
+        (``STOP_RATE_RADPS``: a swing turning round in it, which the cubic follows)."""
         change = np.linalg.norm(self.gyr - self.left, axis=1)
-        return np.asarray(np.degrees(change * (self.missing + 1.0) / rate_hz / 2))
+        slow = np.minimum(np.linalg.norm(self.gyr, axis=1), np.linalg.norm(self.left, axis=1))
+        deg = np.degrees(change * (self.missing + 1.0) / rate_hz / 2)
+        return np.asarray(np.where(slow < STOP_RATE_RADPS, deg, 0.0), dtype=np.float64)
 
     def _off_line_deg(self, slots: FloatArray, rate_hz: float) -> FloatArray:
         """How far (deg) each gap's ``slots`` (their rates summed) turn from the line's."""

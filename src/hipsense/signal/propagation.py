@@ -68,8 +68,8 @@ untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg 
 DOUBT_DEG = 4.0
 """A bridge trusted by its length is doubtful, standing, where the leg's rate changed across
 it by so much that a start or stop inside it could put it this far off
-(``GapBridges.change_deg``): a drive setting off in a 0.1 s burst just after a foot strike
-was bridged 5.7 deg too far, and the fusion took 2.5 s at rest to bring it back (seed
+(``GapBridges.start_stop_deg``): a drive setting off in a 0.1 s burst just after a foot
+strike was bridged 5.7 deg too far, and the fusion took 2.5 s at rest to bring it back (seed
 16001); one halting in a 0.2 s burst, 16 deg (seed 10298). Its span is tracked and checked
 as an untrusted bridge's, but its rows are fused at the usual pace and shown: most such
 bridges are right, and the quick fusion in a drive's swing moved 200 Hz sets by tenths of
@@ -248,7 +248,7 @@ class GapWatch:
         steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
         if not lying:
-            doubt = bridges.change_deg(self.rate_hz) > DOUBT_DEG
+            doubt = bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG
             kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
