@@ -73,6 +73,22 @@ MAX_SHOWN_HOLD_LYING_S = MAX_HOLD_LYING_S
 its fastest is checked only once it is back down, 1.35 s after the burst; released after
 0.5 s, its top was shown, and its peak read, 4.3 deg low (seeds 13239 and 13136 of the
 benchmark's sampling, 100 Hz)."""
+
+
+@dataclass(frozen=True)
+class Holds:
+    """How long rows wait for a gap bridge's check before they are shown as they stand."""
+
+    any_s: float
+    """Any row (``Published``)..."""
+    fusion_s: float
+    """...and rows the fusion could show: not a blind gap's (``AnglePipeline``)."""
+
+
+HOLDS = {
+    Posture.STANDING: Holds(MAX_HOLD_S, MAX_SHOWN_HOLD_S),
+    Posture.SUPINE: Holds(MAX_HOLD_LYING_S, MAX_SHOWN_HOLD_LYING_S),
+}
 HISTORY_S = 120.0
 """Samples kept for fusing again once the calibration is known (it restarts after 60 s)."""
 
@@ -295,8 +311,8 @@ class Published:
 
     @classmethod
     def for_posture(cls, posture: Posture) -> Published:
-        """What a session shows for a drill in this posture (lying: ``MAX_HOLD_LYING_S``)."""
-        return cls(MAX_HOLD_LYING_S if posture is Posture.SUPINE else MAX_HOLD_S)
+        """What a session shows for a drill in this posture (``HOLDS``)."""
+        return cls(HOLDS[posture].any_s)
 
     def add(self, out: AngleBatch) -> AngleBatch:
         """The rows released by this batch (time order; ``bridged`` marks lost samples)."""
@@ -545,8 +561,7 @@ class AnglePipeline:
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
 
     def _new_repairs(self) -> _Repairs:
-        lying = self.posture is Posture.SUPINE
-        return _Repairs(self._gaps.calm_n, MAX_SHOWN_HOLD_LYING_S if lying else MAX_SHOWN_HOLD_S)
+        return _Repairs(self._gaps.calm_n, HOLDS[self.posture].fusion_s)
 
     def _unsure(self, plan: GapPlan, valid: BoolArray) -> BoolArray:
         """Standing, the valid rows after an untrusted bridge until its check (quick, not
