@@ -87,6 +87,8 @@ class CalibrationTracker:
         self._up = np.empty((0, 3))  # the fused up in the sensor frame
         self._still: BoolArray = np.zeros(0, dtype=bool)
         self._final = 0  # leading samples of ``_still`` that later samples cannot change
+        # The guide asked for the movement: the still phase lasted, as the samples then showed.
+        self._still_done = False
         self._reach = mask_reach(self.params, rate_hz)
         # Lying, where the leg rested before a false start (its accelerometer's direction).
         # The next still phase is often the top of the raise that cut the rest short (lost
@@ -123,6 +125,7 @@ class CalibrationTracker:
     def _restart(self, drop: int, problem: str) -> None:
         self._buf, self._up = self._buf[drop:], self._up[drop:]
         self._still, self._final = np.zeros(0, dtype=bool), 0  # its start moved: mask anew
+        self._still_done = False
         self._problem = problem
 
     def _still_mask(self) -> BoolArray:
@@ -166,7 +169,11 @@ class CalibrationTracker:
         moving = np.flatnonzero(~self._resting(still))
         first_move = int(moving[0]) if moving.size else len(still)
         held_s = span_s(t, 0, first_move, rate)
-        if held_s < p.min_still_s:
+        # Once the guide has asked for the movement, the still phase stands: the mask's
+        # windows see ahead, and the movement then draws its end back by up to 0.5 s (a raise
+        # begun at the prompt, after 2.27 s still, was a false start, seed 18021).
+        self._still_done |= held_s >= p.min_still_s
+        if not self._still_done:
             if moving.size and first_move < len(still):
                 self._false_start(still, first_move)
             return self._report(CalibrationPhase.STILL, min(1.0, held_s / p.min_still_s))
