@@ -173,7 +173,7 @@ class CalibrationTracker:
         # windows see ahead, and the movement then draws its end back by up to 0.5 s (a raise
         # begun at the prompt, after 2.27 s still, was a false start, seed 18021).
         self._still_done |= held_s >= p.min_still_s
-        if not self._still_done:
+        if not self._still_done or first_move == 0:
             if moving.size and first_move < len(still):
                 self._false_start(still, first_move)
             return self._report(CalibrationPhase.STILL, min(1.0, held_s / p.min_still_s))
