@@ -527,10 +527,7 @@ class AnglePipeline:
         """The samples before the calibration, fused again knowing what it taught: the gyro
         bias from the start (unknown, it tilted the first raise by up to 2 deg) and the latest
         accelerometer offset. The live filter continues from this state."""
-        estimator = OrientationEstimator(self.rate_hz, self._orientation.params)
-        bias = calibration.rest_gyr_radps
-        if bias is not None:
-            estimator.set_gyro_bias(bias)
+        estimator, bias = _knowing_still_bias(self.rate_hz, self._orientation.params, calibration)
         offset = np.zeros(3) if self._offset is None else self._offset.offset_mps2
         repairs = self._new_repairs()
         revisions: list[AngleBatch] = []
@@ -659,14 +656,10 @@ def _fuse(  # noqa: PLR0917
     checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
     checked = checker.check(t_s, acc_mps2, gyr_radps)
     lever = None if calibration is None else calibration.lever_arm_in_sensor_m
-    causal = OrientationEstimator(rate_hz, orientation)
     # The gyro bias the calibration's still phase measured, known from the first sample (as
     # the live session fuses its first samples again): unknown, a first raise with 0.4 s lost
     # in its hold was exported 2.2 deg high where the live trace had it right (seed 19013).
-    bias = np.zeros(3)
-    if calibration is not None and calibration.rest_gyr_radps is not None:
-        bias = np.asarray(calibration.rest_gyr_radps, dtype=np.float64)
-        causal.set_gyro_bias(bias)
+    causal, bias = _knowing_still_bias(rate_hz, orientation, calibration)
     kind = checker.gap_kind(checked)
     watch = GapWatch(rate_hz)
     held = hold_last_valid(gyr_radps, checked.valid, np.zeros(3))
@@ -693,15 +686,27 @@ def _fuse(  # noqa: PLR0917
         edges = np.diff(np.concatenate([[False], span])) != 0  # first rows in and after
         resets = checked.reset_before | checked.fast_gap_before | edges
         resets |= np.concatenate([[False], failed[:-1]])
+        gyr = x.gyr_radps if bias is None else x.gyr_radps - bias
         parts = [
-            estimate_orientation_offline(
-                x.gyr_radps[s] - bias, x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s]
-            )
+            estimate_orientation_offline(gyr[s], x.acc_mps2[s], rate_hz, orientation, x.acc_ok[s])
             for s in _segments(x, resets)
         ]
         quat = np.concatenate(parts)[x.real_index] if parts else np.empty((0, 4))
     quat = np.where(np.isfinite(repaired[:, :1]), repaired, quat)
     return quat, valid, checked.events
+
+
+def _knowing_still_bias(
+    rate_hz: float, params: OrientationParams, calibration: MountingCalibration | None
+) -> tuple[OrientationEstimator, FloatArray | None]:
+    """A new orientation filter set to the gyro bias the calibration's still phase measured,
+    and that bias (None: no calibration, or one that measured none)."""
+    estimator = OrientationEstimator(rate_hz, params)
+    known = None if calibration is None else calibration.rest_gyr_radps
+    bias = None if known is None else np.asarray(known, dtype=np.float64)
+    if bias is not None:
+        estimator.set_gyro_bias(bias)
+    return estimator, bias
 
 
 def _repaired(x: Expanded, bridges: Bridges) -> tuple[FloatArray, BoolArray]:
