@@ -247,7 +247,7 @@ class GapWatch:
         bridges = gap_bridges(*fused, missing)
         steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
-        if not lying:
+        if not lying and gap.any():  # the usual batch has no gap: nothing to doubt
             doubt = bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG
             kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
