@@ -154,6 +154,27 @@ def test_a_still_phase_the_guide_accepted_calibrates_offline_too() -> None:
     np.testing.assert_allclose(offline.r_ts, tracker.calibration.r_ts, atol=2e-3)
 
 
+def test_a_rest_cut_by_lost_samples_and_ended_in_one_batch_calibrates_before_the_set() -> None:
+    # Seed 10263 (realistic, 50 Hz): 2.3 s at rest after the swings, 0.4 s of it lost, and
+    # the batch bringing the rest's last samples brought the first knee drive too. The still
+    # mask's windows see the drive coming: the guide saw 1.5 s of rest and calibrated only
+    # in the set's pause, the first drives fused without the lever arm (3.9 deg off).
+    s = benchmark_set("knee-drive", 10263, Conditions.realistic())
+    rest, first_drive = s.segments[2], s.reps[0]
+    assert rest.kind == "still" and rest.end_s - rest.start_s < 2.4
+    assert s.lost[(s.t_s > rest.start_s) & (s.t_s < rest.end_s)].sum() >= 20
+    keep = ~s.lost
+    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
+    pipe = AnglePipeline(s.rate_hz, Posture.STANDING, s.leg)
+    seen = 0
+    while pipe.calibration is None and seen < len(t):
+        pipe.update(SampleBatch("sim", t[seen : seen + 10], acc[seen : seen + 10],
+                                gyr[seen : seen + 10]))  # fmt: skip
+        seen += 10
+    assert pipe.calibration is not None and t[seen - 1] < first_drive.end_s
+    assert pipe.calibration.lever_arm_in_sensor_m is not None
+
+
 def test_tracker_restarts_after_an_early_move_and_says_why() -> None:
     s = _session("swing-forward", Leg.RIGHT, 3)
     cut = int((s.segments[0].end_s - 0.8) * s.rate_hz)

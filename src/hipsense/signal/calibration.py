@@ -197,31 +197,32 @@ def _segments(  # noqa: PLR0917
             raise CalibrationError(_no_raise(0.0))
         return first, raised, None
     long_later = (r for r in later if span_s(t_s, *r, rate_hz) >= p.min_still_s)
-    as_seen = (r for r in later if _lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0]))
+    as_seen = (r for r in later if lasted_as_seen_then(gyr, acc, t_s, rate_hz, p, r[0]) is not None)
     last = next(long_later, None) or next(as_seen, None)
     if last is None:
         raise CalibrationError("stand still again for 2 s after the swings, then finish")
     return first, slice(first.stop, last[0]), slice(*last)
 
 
-def _lasted_as_seen_then(  # noqa: PLR0917
+def lasted_as_seen_then(  # noqa: PLR0917
     gyr: FloatArray,
     acc: FloatArray,
     t_s: FloatArray,
     rate_hz: float,
     p: CalibrationParams,
     start: int,
-) -> bool:
-    """Whether the still phase from ``start`` lasted ``min_still_s`` as the samples up to then
-    showed it, which is what the live guide judged. The still mask's accelerometer windows see
-    up to half a second ahead: a knee drive right after it took 0.47 s off a 2.25 s still
-    phase, which the guide had accepted, so ``analyze`` refused what live calibrated."""
+) -> int | None:
+    """Where (the end of the samples that showed it) the still phase from ``start`` had
+    lasted ``min_still_s`` as the samples up to then showed it, which is what the live guide
+    judges; None if it did not. The still mask's accelerometer windows see up to half a
+    second ahead: a knee drive right after it took 0.47 s off a 2.25 s still phase, which the
+    guide had accepted, so ``analyze`` refused what live calibrated."""
     stop = int(np.searchsorted(t_s, t_s[start] + p.min_still_s - 1.0 / rate_hz, side="left"))
     if stop >= len(t_s) or span_s(t_s, start, stop + 1, rate_hz) < p.min_still_s:
-        return False
+        return None
     seen = slice(max(0, start - mask_reach(p, rate_hz)), stop + 1)  # what the mask there needs
     then = calibration_still_mask(gyr[seen], acc[seen], rate_hz, p, t_s[seen])
-    return bool(then[start - seen.start :].all())
+    return stop + 1 if then[start - seen.start :].all() else None
 
 
 def _axis_and_metrics(
