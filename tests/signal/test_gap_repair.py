@@ -143,6 +143,24 @@ def test_a_leg_starting_inside_a_gap_is_bridged_still_then_speeding_up_as_after_
     assert turn == pytest.approx(_off_the_line_deg(rate, lost))
 
 
+def test_a_leg_coming_to_rest_and_setting_off_inside_a_gap_is_bridged_still_between() -> None:
+    # A drive comes down slowing by 0.5 rad/s per sample, the foot rests 8 periods and the
+    # next drive sets off speeding up by 0.8 rad/s per sample; lost from 1.5 rad/s on the
+    # way down to 1.6 rad/s on the way up (a 0.3 s burst at 50 Hz, the rest inside it). A
+    # cubic through those edges and slopes follows a swing turning round: it carried the leg
+    # on through the rest (seed 21287: 5.9 deg off in one 0.2 s burst).
+    down = np.maximum(4.0 - 0.5 * np.arange(9), 0.0)  # 4 rad/s to rest in 8 periods
+    up = -0.8 * np.arange(1, 9)  # the next drive, the other way round
+    rate = np.concatenate([down, np.zeros(8), up])
+    lost = slice(6, 20)  # from 1.0 rad/s down to -0.8: slowing 2 periods, 8 at rest, 4 up
+    x, turn = _bridged_on_one_axis(rate, 2, lost)
+    bridged = np.degrees(np.sum(x.gyr_radps[lost, 2]) / 50.0)
+    true = np.degrees(np.sum(rate[lost]) / 50.0)
+    assert bridged == pytest.approx(true, abs=0.2)
+    np.testing.assert_allclose(x.gyr_radps[:, 2], rate[: len(x.gyr_radps)], atol=1e-12)
+    assert turn == pytest.approx(_off_the_line_deg(rate, lost))
+
+
 def test_a_resting_leg_is_bridged_still_whatever_its_wobble_at_the_edges() -> None:
     # At rest the gyro swings +-0.35 rad/s (20 deg/s) at 12 Hz: soft-tissue wobble. Its
     # slope at a gap's edges is no motion of the leg; carried on as the cubic's slopes it

@@ -107,6 +107,36 @@ def _stop_inside(
     return np.asarray(np.where(ok, t_stop, 0.0), dtype=np.float64)
 
 
+def _rest_inside(
+    left: FloatArray,
+    right: FloatArray,
+    slope_in: FloatArray,
+    slope_out: FloatArray,
+    missing: IntArray,
+) -> FloatArray:
+    """(n, 2) per gap: where (sample periods from its left edge) the leg, slowing into it at
+    its left edge's rate of change, comes to rest, and where, traced back from its right
+    edge at the rate of change out of it, it sets off again; zeros unless both come slow
+    (``STOP_RATE_RADPS``) and the rest lies inside the gap, the first before the second
+    (``STOP_WITHIN``). A knee drive's foot landing and the next drive setting off in one
+    lost burst: the cubic, following a swing's turn, carried the leg on 5 deg through a
+    0.2 s rest (seed 21287)."""
+    n = len(missing)
+    span = missing + 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k_in = -np.sum(left * slope_in, axis=1) / np.sum(slope_in**2, axis=1)
+        k_out = np.sum(right * slope_out, axis=1) / np.sum(slope_out**2, axis=1)
+    k_in, k_out = np.nan_to_num(k_in, nan=-1.0), np.nan_to_num(k_out, nan=-1.0)
+    rest_in = left + np.maximum(k_in, 0.0)[:, None] * np.nan_to_num(slope_in)
+    rest_out = right - np.maximum(k_out, 0.0)[:, None] * np.nan_to_num(slope_out)
+    ok = (missing > 0) & (k_in > 0) & (k_out >= 0) & (k_in + k_out < STOP_WITHIN * span)
+    ok &= np.linalg.norm(rest_in, axis=1) < STOP_RATE_RADPS
+    ok &= np.linalg.norm(rest_out, axis=1) < STOP_RATE_RADPS
+    out = np.zeros((n, 2))
+    out[ok, 0], out[ok, 1] = k_in[ok], (span - k_out)[ok]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class GapBridges:
     """How one batch's gaps are bridged, worked out once (``gap_bridges``): the bridge that
@@ -132,6 +162,9 @@ class GapBridges:
     start: FloatArray
     """0, or how many sample periods before the gap's end the leg starts to move (0 where
     it stops)."""
+    rests: FloatArray
+    """(n, 2): 0, or where (sample periods into the gap) a leg moving on both sides of it
+    comes to rest in it, and where it sets off again (``_rest_inside``)."""
 
     def turn_deg(self, rate_hz: float) -> FloatArray:
         """How far (deg) each bridge turns away from the straight line between its edge
@@ -149,6 +182,13 @@ class GapBridges:
             out = np.nan_to_num(self.slope_known)
             slots = k * self.gyr - out * k * (k + 1) / 2 + (m - k) * self.left
             turn_deg = np.where(self.start > 0, self._off_line_deg(slots, rate_hz), turn_deg)
+        if self.rests.any():  # a leg coming to rest in the gap and setting off again
+            owner, steps = _numbered(self.missing)
+            span = (self.missing + 1.0).astype(np.float64)[owner][:, None]
+            slots = np.zeros_like(self.gyr)
+            np.add.at(slots, owner, _resting(self, owner, steps, span))
+            rest_deg = self._off_line_deg(slots, rate_hz)
+            turn_deg = np.where(self.rests[:, 0] > 0, rest_deg, turn_deg)
         return np.asarray(turn_deg, dtype=np.float64)
 
     def start_stop_deg(self, rate_hz: float) -> FloatArray:
@@ -168,9 +208,12 @@ class GapBridges:
         return np.asarray(np.degrees(np.linalg.norm(slots - line, axis=1) / rate_hz))
 
 
-def gap_bridges(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> GapBridges:
+def gap_bridges(
+    gyr: FloatArray, prev: FloatArray, missing_before: IntArray, *, rests: bool = True
+) -> GapBridges:
     """The bridges over the gaps before each of the batch's samples (``missing_before``
-    lost), from the gyro at their edges (``prev``: the two rows before the batch)."""
+    lost), from the gyro at their edges (``prev``: the two rows before the batch).
+    ``rests``: a leg may come to rest in a gap and set off again (``_rest_inside``)."""
     missing = np.asarray(missing_before, dtype=np.int64)
     left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
     slope_in, slope_known = _edge_slopes(gyr, prev, missing)
@@ -181,7 +224,10 @@ def gap_bridges(gyr: FloatArray, prev: FloatArray, missing_before: IntArray) -> 
     # rate traced back from the right edge at that edge's rate of change (unknown: none).
     back = -np.where(np.isfinite(slope_known), slope_known, 0.0)
     start = np.where(stop > 0, 0.0, _stop_inside(gyr, left, back, slope_in, missing))
-    return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start)
+    at_rest = _rest_inside(left, gyr, slope_in, slope_known, missing)
+    at_rest[(stop > 0) | (start > 0) | (not rests)] = 0.0  # a stop or a start alone: those
+    return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start,
+                      at_rest)  # fmt: skip
 
 
 def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> Expanded:
@@ -198,7 +244,8 @@ def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> E
     leg starts in the gap (at rest before it, speeding up after it): still until, traced back
     from the gap's end at the rate of change it had there, it meets the rate before the gap.
     A cubic sets off at once: knee drives setting off in 0.1 s bursts were bridged 1.5 deg
-    off each, and three in a row left a set 1.6 deg RMSE off.
+    off each, and three in a row left a set 1.6 deg RMSE off. And both, where the leg comes
+    to rest in the gap and sets off again (``_rest_inside``).
     """
     gyr, missing = bridges.gyr, bridges.missing
     if not missing.any():  # the usual batch: nothing lost, nothing to insert
@@ -206,8 +253,7 @@ def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> E
         return Expanded(gyr.copy(), acc.copy(), ok, np.arange(len(gyr), dtype=np.int64))
     counts = 1 + missing
     ends = np.cumsum(counts) - 1
-    owner = np.repeat(np.arange(len(gyr)), counts)
-    steps = (np.arange(int(counts.sum())) - np.repeat(ends - counts + 1, counts) + 1)[:, None]
+    owner, steps = _numbered(counts)
     span = counts[owner][:, None].astype(np.float64)  # sample periods from edge to edge
     gyr_x = _cubic(bridges, owner, steps / span, span)
     if bridges.stop.any():
@@ -216,6 +262,9 @@ def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> E
     if bridges.start.any():
         starting = _starting(bridges, owner, span - steps)
         gyr_x = np.where((bridges.start[owner] > 0)[:, None], starting, gyr_x)
+    if bridges.rests.any():
+        resting = _resting(bridges, owner, steps, span)
+        gyr_x = np.where((bridges.rests[owner, 0] > 0)[:, None], resting, gyr_x)
     real = np.zeros(len(owner), dtype=bool)
     real[ends] = True
     gyr_x[real] = gyr  # the real samples themselves, exactly
@@ -226,6 +275,14 @@ def insert_bridges(bridges: GapBridges, acc: FloatArray, acc_ok: BoolArray) -> E
         real_index=ends,
         stop_periods=bridges.stop if bridges.stop.any() else None,
     )
+
+
+def _numbered(counts: IntArray) -> tuple[IntArray, FloatArray]:
+    """Rows in runs of ``counts`` per sample: each row's sample, and its place in its run
+    (1 to the count, a column)."""
+    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, (np.arange(len(owner)) - first + 1.0).astype(np.float64)[:, None]
 
 
 def _cubic(b: GapBridges, owner: IntArray, s: FloatArray, span: FloatArray) -> FloatArray:
@@ -241,7 +298,7 @@ def _cubic(b: GapBridges, owner: IntArray, s: FloatArray, span: FloatArray) -> F
     )
 
 
-def _stopping(b: GapBridges, owner: IntArray, steps: IntArray) -> FloatArray:
+def _stopping(b: GapBridges, owner: IntArray, steps: FloatArray) -> FloatArray:
     """A leg stopping in the gap, ``steps`` sample periods into it: slowing on as it slowed
     into the gap until it reaches the rate after it, then keeping that rate."""
     slowing = b.left[owner] + steps * b.slope_in[owner]
@@ -253,6 +310,22 @@ def _starting(b: GapBridges, owner: IntArray, before_end: FloatArray) -> FloatAr
     rate before the gap until, traced back at the rate of change out of it, it moves."""
     moving = b.gyr[owner] - before_end * b.slope_known[owner]
     return np.asarray(np.where(before_end < b.start[owner][:, None], moving, b.left[owner]))
+
+
+def _resting(b: GapBridges, owner: IntArray, steps: FloatArray, span: FloatArray) -> FloatArray:
+    """A leg coming to rest in the gap and setting off again, ``steps`` sample periods into
+    it (``span``: from edge to edge): slowing on as it slowed into the gap, at rest (from
+    the rate it slowed to, to the rate it sets off from), then speeding up as it did out of
+    it."""
+    k_in, k_off = b.rests[owner, 0:1], b.rests[owner, 1:2]
+    slope_in, slope_out = np.nan_to_num(b.slope_in[owner]), np.nan_to_num(b.slope_known[owner])
+    slowing = b.left[owner] + steps * slope_in
+    moving = b.gyr[owner] - (span - steps) * slope_out
+    at_rest_in = b.left[owner] + k_in * slope_in
+    at_rest_out = b.gyr[owner] - (span - k_off) * slope_out
+    share = np.clip((steps - k_in) / np.maximum(k_off - k_in, 1e-9), 0.0, 1.0)
+    still = at_rest_in + share * (at_rest_out - at_rest_in)
+    return np.asarray(np.where(steps < k_in, slowing, np.where(steps > k_off, moving, still)))
 
 
 def expand_checked(

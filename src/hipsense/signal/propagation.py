@@ -244,7 +244,10 @@ class GapWatch:
         doubtful bridge's mean cannot be taken: none is doubtful).
         """
         gap = np.asarray(missing) > 0
-        bridges = gap_bridges(*fused, missing)
+        # Lying, a raise's top held in the gap is left to the cubic: untrusted, it is checked
+        # strictly at the hold, which re-anchors a top the raise's own acceleration tilted
+        # (no lever arm removes it); bridged at rest and trusted, a top was shown 0.95 deg off
+        bridges = gap_bridges(*fused, missing, rests=not lying)
         steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
         kind = np.where(gap & (kind == 0) & steep, 1, kind)
         if not lying and gap.any():  # the usual batch has no gap: nothing to doubt
