@@ -108,19 +108,17 @@ def _stop_inside(
 
 
 def _rest_inside(
-    left: FloatArray,
-    right: FloatArray,
-    slope_in: FloatArray,
-    slope_out: FloatArray,
-    missing: IntArray,
+    edges: tuple[FloatArray, FloatArray], slopes: tuple[FloatArray, FloatArray], missing: IntArray
 ) -> FloatArray:
     """(n, 2) per gap: where (sample periods from its left edge) the leg, slowing into it at
     its left edge's rate of change, comes to rest, and where, traced back from its right
-    edge at the rate of change out of it, it sets off again; zeros unless both come slow
+    edge at the rate of change out of it, it sets off again (``edges``: the rates at its
+    left and right edge, ``slopes``: their rates of change); zeros unless both come slow
     (``STOP_RATE_RADPS``) and the rest lies inside the gap, the first before the second
     (``STOP_WITHIN``). A knee drive's foot landing and the next drive setting off in one
     lost burst: the cubic, following a swing's turn, carried the leg on 5 deg through a
     0.2 s rest (seed 21287)."""
+    (left, right), (slope_in, slope_out) = edges, slopes
     n = len(missing)
     span = missing + 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,7 +222,7 @@ def gap_bridges(
     # rate traced back from the right edge at that edge's rate of change (unknown: none).
     back = -np.where(np.isfinite(slope_known), slope_known, 0.0)
     start = np.where(stop > 0, 0.0, _stop_inside(gyr, left, back, slope_in, missing))
-    at_rest = _rest_inside(left, gyr, slope_in, slope_known, missing)
+    at_rest = _rest_inside((left, gyr), (slope_in, slope_known), missing)
     at_rest[(stop > 0) | (start > 0) | (not rests)] = 0.0  # a stop or a start alone: those
     return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start,
                       at_rest)  # fmt: skip
