@@ -205,13 +205,13 @@ class CalibrationTracker:
         return float(np.degrees(np.arccos(np.clip(np.min(cos, initial=1.0), -1.0, 1.0))))
 
     def _stood_still_again(self, still: BoolArray, first_move: int) -> int | None:
-        """Standing, the end of the samples that showed the latest still phase after the
-        swings that the leg has left again lasting ``min_still_s`` (``lasted_as_seen_then``),
-        enough swings before it; else None. A batch's samples arrive together, and the mask's
-        windows see ahead: 2.3 s at rest after the swings, 0.4 s of it lost, then a knee drive
-        in the same batch as the rest's last samples, and the guide saw 1.5 s of rest and
-        waited for the set's pause to calibrate (seed 10263). (A still phase going on is the
-        usual path's.)"""
+        """Standing: how far to calibrate on, if the leg came to rest after the swings and
+        has moved again, that still phase having lasted ``min_still_s`` as its samples then
+        showed it (``lasted_as_seen_then``) and enough swings before it; else None (a still
+        phase going on is the usual path's). The batch completing a still phase may hold the
+        next movement too, which the mask's windows see ahead of: 2.3 s at rest after the
+        swings, 0.4 s of it lost, then a knee drive, and the guide saw 1.5 s of rest and
+        calibrated only in the set's pause, 6 s later (seed 10263)."""
         if self.posture is not Posture.STANDING:
             return None
         mine = still[first_move:]
