@@ -145,14 +145,14 @@ def test_a_leg_starting_inside_a_gap_is_bridged_still_then_speeding_up_as_after_
 
 def test_a_leg_coming_to_rest_and_setting_off_inside_a_gap_is_bridged_still_between() -> None:
     # A drive comes down slowing by 0.5 rad/s per sample, the foot rests 8 periods and the
-    # next drive sets off speeding up by 0.8 rad/s per sample; lost from 1.5 rad/s on the
-    # way down to 1.6 rad/s on the way up (a 0.3 s burst at 50 Hz, the rest inside it). A
-    # cubic through those edges and slopes follows a swing turning round: it carried the leg
-    # on through the rest (seed 21287: 5.9 deg off in one 0.2 s burst).
+    # next drive sets off speeding up by 0.8 rad/s per sample. 14 samples are lost (0.28 s at
+    # 50 Hz) between 1.5 rad/s on the way down and -3.2 rad/s on the way up, the rest inside
+    # them. A cubic through those edges and slopes follows a swing turning round: it carried
+    # the leg on through the rest (seed 21287: 5.9 deg off in one 0.2 s burst).
     down = np.maximum(4.0 - 0.5 * np.arange(9), 0.0)  # 4 rad/s to rest in 8 periods
     up = -0.8 * np.arange(1, 9)  # the next drive, the other way round
     rate = np.concatenate([down, np.zeros(8), up])
-    lost = slice(6, 20)  # from 1.0 rad/s down to -0.8: slowing 2 periods, 8 at rest, 4 up
+    lost = slice(6, 20)  # slowing 3 samples (1.0 rad/s to rest), 8 at rest, 3 speeding up
     x, turn = _bridged_on_one_axis(rate, 2, lost)
     bridged = np.degrees(np.sum(x.gyr_radps[lost, 2]) / 50.0)
     true = np.degrees(np.sum(rate[lost]) / 50.0)
