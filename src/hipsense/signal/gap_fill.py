@@ -217,6 +217,10 @@ def gap_bridges(
     slope_in, slope_known = _edge_slopes(gyr, prev, missing)
     # A slope out not known yet falls back to the straight line across the gap.
     slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(left, gyr, missing))
+    if not missing.any():  # the usual batch: no gap, no stop, start or rest in one
+        none = np.zeros(len(missing))
+        return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, none, none,
+                          np.zeros((len(missing), 2)))  # fmt: skip
     stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
     # A leg at rest before the gap that started in it: the stop run backwards in time, the
     # rate traced back from the right edge at that edge's rate of change (unknown: none).

@@ -248,11 +248,12 @@ class GapWatch:
         # strictly at the hold, which re-anchors a top the raise's own acceleration tilted
         # (no lever arm removes it); bridged at rest and trusted, a top was shown 0.95 deg off
         bridges = gap_bridges(*fused, missing, rests=not lying)
-        steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
-        kind = np.where(gap & (kind == 0) & steep, 1, kind)
-        if not lying and gap.any():  # the usual batch has no gap: nothing to doubt
-            doubt = bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG
-            kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
+        if gap.any():  # the usual batch has no gap: no bridge to judge
+            steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
+            kind = np.where(gap & (kind == 0) & steep, 1, kind)
+            if not lying:
+                doubt = bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG
+                kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
