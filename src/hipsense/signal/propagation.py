@@ -244,9 +244,10 @@ class GapWatch:
         doubtful bridge's mean cannot be taken: none is doubtful).
         """
         gap = np.asarray(missing) > 0
-        # Lying, a raise's top held in the gap is left to the cubic: untrusted, it is checked
-        # strictly at the hold, which re-anchors a top the raise's own acceleration tilted
-        # (no lever arm removes it); bridged at rest and trusted, a top was shown 0.95 deg off
+        # Lying, a raise's top held in the gap is left to the cubic. The check at the hold
+        # corrects only beyond LYING_MIN_CORRECTION_DEG, and the cubic's larger error took
+        # the fusion's own error at the top (the raise's acceleration, no lever arm to remove
+        # it) into that correction; bridged at rest, 0.95 deg was left below it (seed 31).
         bridges = gap_bridges(*fused, missing, rests=not lying)
         if gap.any():  # the usual batch has no gap: no bridge to judge
             steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
