@@ -150,7 +150,8 @@ class GapBridges:
     left: FloatArray
     """The rate at each gap's left edge (the row before)."""
     slope_in: FloatArray
-    """Gyro change per sample period into the gap (``_edge_slopes``)..."""
+    """Gyro change per sample period into the gap (``_edge_slopes``; the three slopes are
+    zeros in a batch without a gap, where nothing reads them)..."""
     slope_known: FloatArray
     """...and out of it, NaN where not known yet (the batch's last sample)..."""
     slope_out: FloatArray
@@ -214,20 +215,22 @@ def gap_bridges(
     ``rests``: a leg may come to rest in a gap and set off again (``_rest_inside``)."""
     missing = np.asarray(missing_before, dtype=np.int64)
     left = np.vstack([prev[-1:], gyr[:-1]]) if len(gyr) else gyr
+    if not missing.any():  # the usual batch (this runs per batch): no gap, no slope needed
+        flat, none = np.zeros_like(gyr), np.zeros(len(missing))
+        return GapBridges(gyr, prev, missing, left, flat, flat, flat, none, none,
+                          np.zeros((len(missing), 2)))  # fmt: skip
     slope_in, slope_known = _edge_slopes(gyr, prev, missing)
     # A slope out not known yet falls back to the straight line across the gap.
     slope_out = np.where(np.isfinite(slope_known), slope_known, _secant(left, gyr, missing))
-    if not missing.any():  # the usual batch: no gap, no stop, start or rest in one
-        none = np.zeros(len(missing))
-        return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, none, none,
-                          np.zeros((len(missing), 2)))  # fmt: skip
     stop = _stop_inside(left, gyr, slope_in, slope_known, missing)
     # A leg at rest before the gap that started in it: the stop run backwards in time, the
     # rate traced back from the right edge at that edge's rate of change (unknown: none).
     back = -np.where(np.isfinite(slope_known), slope_known, 0.0)
     start = np.where(stop > 0, 0.0, _stop_inside(gyr, left, back, slope_in, missing))
-    at_rest = _rest_inside((left, gyr), (slope_in, slope_known), missing)
-    at_rest[(stop > 0) | (start > 0) | (not rests)] = 0.0  # a stop or a start alone: those
+    at_rest = np.zeros((len(missing), 2))
+    if rests:
+        at_rest = _rest_inside((left, gyr), (slope_in, slope_known), missing)
+        at_rest[(stop > 0) | (start > 0)] = 0.0  # a stop or a start alone: those
     return GapBridges(gyr, prev, missing, left, slope_in, slope_known, slope_out, stop, start,
                       at_rest)  # fmt: skip
 
