@@ -118,7 +118,7 @@ def _live(
     pipe = AnglePipeline(s.rate_hz, posture, s.leg)
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
-           for i in range(0, len(t), 10)]  # fmt: skip
+           for i in range(0, len(t), 10)] + [pipe.flush()]  # fmt: skip
     if pipe.calibration is None:
         raise CalibrationError("live calibration never finished")
     # The samples before the calibration, back-filled once it is known; then each batch with

@@ -99,10 +99,9 @@ def pipeline_angles(
     shown, pre = Published.for_posture(ex_posture), list[AngleBatch]()
     rows = list[tuple[AngleBatch, float]]()
     start = np.inf
-    for i in range(0, t.size, BATCH):
-        ab = pipe.update(
-            SampleBatch("sim", t[i : i + BATCH], acc[i : i + BATCH], gyr[i : i + BATCH])
-        )
+    for i in range(0, t.size + BATCH, BATCH):  # then the sample left waiting after a gap
+        batch = SampleBatch("sim", t[i : i + BATCH], acc[i : i + BATCH], gyr[i : i + BATCH])
+        ab = pipe.update(batch) if i < t.size else pipe.flush()
         now = float(t[min(i + BATCH, t.size) - 1])
         if ab.backfill is not None:
             start = float(t[i + BATCH]) if i + BATCH < t.size else np.inf

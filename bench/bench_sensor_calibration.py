@@ -98,7 +98,7 @@ def live(s: SimSession, posture: object, *, rest_offset: bool = True) -> tuple[n
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     pipe = AnglePipeline(s.rate_hz, posture, s.leg, rest_offset=rest_offset)  # type: ignore[arg-type]
     out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
-           for i in range(0, len(t), 10)]  # fmt: skip
+           for i in range(0, len(t), 10)] + [pipe.flush()]  # fmt: skip
     flex = np.concatenate([o.flexion_deg for o in out])
     abd = np.concatenate([o.abduction_deg for o in out])
     return flex, abd
@@ -189,9 +189,9 @@ def mounting_vs_oracle(exercise_id: str, seed: int) -> tuple[float, float, float
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     pipe = AnglePipeline(s.rate_hz, ex.posture, s.leg)
     out = [pipe.update(SampleBatch("sim", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10]))
-           for i in range(0, len(t), 10)]  # fmt: skip
+           for i in range(0, len(t), 10)] + [pipe.flush()]  # fmt: skip
     back = next(o.backfill for o in out if o.backfill is not None)
-    out = [back, *(o for o in out if o.t_s[0] > back.t_s[-1])]
+    out = [back, *(o for o in out if len(o) and o.t_s[0] > back.t_s[-1])]
     auto = np.concatenate([(o.flexion_deg, o.abduction_deg)[pick] for o in out])
     quat = np.concatenate([o.quat_wxyz for o in out])
     oracle = thigh_angles(

@@ -71,32 +71,51 @@ def _lost_top(s: SimSession, index: int) -> tuple[TruthRep, np.ndarray]:
     return rep, keep
 
 
+# Seed 31's fourth raise is quick (1.3 s, no hold at its top). With nothing lost the fusion
+# shows that top 0.53 deg low (the raise's own acceleration, no lever arm removed lying):
+# the two tests below measure the bridge against that session, not against the truth.
+
+
 def test_an_slr_top_lost_in_a_burst_is_shown_bridged() -> None:
     s = _slr(31)
-    rep, keep = _lost_top(s, 3)  # a quick raise, no hold at the top
+    rep, keep = _lost_top(s, 3)
     cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
-    out = _shown(s, keep, cal)
+    out, whole = _shown(s, keep, cal), _shown(s, np.ones(len(s), dtype=bool), cal)
     assert np.all(np.diff(out.t_s) > 0)
     assert out.bridged is not None and out.bridged.sum() >= 20
     window = (out.t_s >= rep.start_s) & (out.t_s <= rep.end_s)
     received = window & ~out.bridged
     assert rep.peak_deg - np.nanmax(out.flexion_deg[received]) > 0.5  # the top really is lost
-    assert abs(np.nanmax(out.flexion_deg[window]) - rep.peak_deg) < 0.5
+    whole_top = np.nanmax(whole.flexion_deg[(whole.t_s >= rep.start_s) & (whole.t_s <= rep.end_s)])
+    assert abs(np.nanmax(out.flexion_deg[window]) - whole_top) < 0.05
     lost_t = s.t_s[~keep]
     np.testing.assert_allclose(out.t_s[out.bridged], lost_t, atol=1e-9)
 
 
-def test_the_session_reports_the_bridged_top_as_the_rep_peak() -> None:
+@pytest.mark.parametrize("batch_size", [2, 3, 5, 7, 8, 10])
+def test_a_top_lost_in_a_burst_is_reported_as_if_nothing_was_lost(batch_size: int) -> None:
+    # The bridge eases the leg into its top and out of it; the cubic came out 0.5 deg low or
+    # high of the session that lost nothing as the batches split (where the sample after
+    # the burst fell) and only 2, 7 and 11 samples at a time came near the truth.
     s = _slr(31)
     rep, keep = _lost_top(s, 3)
+    lost = _session_peak_deg(s, keep, rep, batch_size)
+    whole = _session_peak_deg(s, np.ones(len(s), dtype=bool), rep, batch_size)
+    assert abs(lost - whole) < 0.05
+
+
+def _session_peak_deg(s: SimSession, keep: np.ndarray, rep: TruthRep, batch_size: int) -> float:
+    """The peak a session (true mounting) reports for ``rep``, fed the ``keep`` samples
+    ``batch_size`` at a time."""
     cal = MountingCalibration.from_rotation(s.mounting.r_ts, Posture.SUPINE, Leg.RIGHT)
     pipe = SensorPipeline("s", 50.0, CATALOGUE["slr"], Leg.RIGHT, cal)
-    t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
-    for i in range(0, len(t), 7):
-        pipe.feed(SampleBatch("s", t[i : i + 7], acc[i : i + 7], gyr[i : i + 7]))
+    t, acc, gyr, n = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep], batch_size
+    for i in range(0, len(t), n):
+        pipe.feed(SampleBatch("s", t[i : i + n], acc[i : i + n], gyr[i : i + n]))
     pipe.finish()
     mine = [r for r in pipe.reps if r.start_s <= rep.end_s and r.end_s >= rep.start_s]
-    assert len(mine) == 1 and abs(mine[0].peak_deg - rep.peak_deg) < 0.5
+    assert len(mine) == 1
+    return mine[0].peak_deg
 
 
 def _bridged_on_one_axis(rate: np.ndarray, axis: int, lost: slice) -> tuple[Expanded, float]:

@@ -135,8 +135,10 @@ class SensorPipeline:
         return self.angles.calibration is not None
 
     def _feed(self, batch: SampleBatch) -> list[PipelineEvent]:
-        was_calibrated = self.calibration is not None
-        out = self.angles.update(batch)
+        was_calibrated = self.calibration is not None  # before the update that may calibrate
+        return self._taken(self.angles.update(batch), was_calibrated)
+
+    def _taken(self, out: AngleBatch, was_calibrated: bool) -> list[PipelineEvent]:
         events: list[PipelineEvent] = [
             QualityUpdate(self.role, e.kind, e.t_s, e.message) for e in out.events
         ]
@@ -158,9 +160,10 @@ class SensorPipeline:
         return events + self._count(rows)
 
     def flush(self) -> list[PipelineEvent]:
-        """Show (and count) the rows held for an unchecked gap bridge now, as they stand: the
-        set is being closed."""
-        return self._show(self._published.finish())
+        """Fuse the sample waiting for its successor, and show (and count) the rows held for an
+        unchecked gap bridge now, as they stand: the set is being closed."""
+        events = self._taken(self.angles.flush(), self.calibration is not None)
+        return events + self._show(self._published.finish())
 
     def finish(self) -> list[PipelineEvent]:
         return self.flush() + self._rep_events(self.detector.finish())

@@ -117,15 +117,11 @@ class SampleChecker:
                 self._open_runs.add(kind)
         return events
 
-    def check(
-        self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray, lost_before: int = 0
-    ) -> CheckedSamples:
-        p, n = self.params, len(t_s)
-        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
-        with np.errstate(invalid="ignore"):
-            sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
-            sat_gyr = (np.abs(gyr_radps) >= p.saturation_fraction * p.gyr_full_scale_radps).any(1)
-        saturated = finite & (sat_acc | sat_gyr)
+    def _steps(
+        self, t_s: FloatArray, finite: BoolArray, lost_before: int | IntArray
+    ) -> tuple[FloatArray, BoolArray, IntArray]:
+        """(time since the latest sample before, time going backwards, samples missing before
+        each); ``lost_before``: counted missing before the first sample, or before each."""
         last = np.nan if self._last_t_s is None else self._last_t_s
         # Compare with the latest time so far: one backwards glitch flags one sample only.
         t_ok = np.where(np.isfinite(t_s), t_s, np.nan)
@@ -134,9 +130,41 @@ class SampleChecker:
         period = 1.0 / self.rate_hz
         with np.errstate(invalid="ignore"):
             gap_steps = np.where(finite & ~backwards, np.rint(dt / period) - 1, 0).astype(np.int64)
-        gap_steps = np.where(dt > p.gap_factor * period, np.maximum(gap_steps, 1), 0)
-        if n:
-            gap_steps[0] = max(int(gap_steps[0]), lost_before)
+        gap_steps = np.where(dt > self.params.gap_factor * period, np.maximum(gap_steps, 1), 0)
+        if np.ndim(lost_before):
+            gap_steps = np.maximum(gap_steps, lost_before)
+        elif len(t_s):
+            gap_steps[0] = max(int(gap_steps[0]), int(lost_before))
+        return dt, backwards, gap_steps
+
+    def ends_after_gap(
+        self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray, lost_before: IntArray
+    ) -> bool:
+        """Whether ``check`` would bridge lost samples right before the batch's last sample
+        (a gap, not a time jump). Nothing is remembered."""
+        if not len(t_s):
+            return False
+        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
+        steps = int(self._steps(t_s, finite, lost_before)[2][-1])
+        return steps > 0 and not steps * (1.0 / self.rate_hz) > self.params.max_fill_s
+
+    def check(
+        self,
+        t_s: FloatArray,
+        acc_mps2: FloatArray,
+        gyr_radps: FloatArray,
+        lost_before: int | IntArray = 0,
+    ) -> CheckedSamples:
+        """``lost_before``: samples counted missing before the first sample, or before each."""
+        p = self.params
+        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
+        with np.errstate(invalid="ignore"):
+            sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
+            sat_gyr = (np.abs(gyr_radps) >= p.saturation_fraction * p.gyr_full_scale_radps).any(1)
+        saturated = finite & (sat_acc | sat_gyr)
+        last = np.nan if self._last_t_s is None else self._last_t_s
+        dt, backwards, gap_steps = self._steps(t_s, finite, lost_before)
+        period = 1.0 / self.rate_hz
         jump = gap_steps * period > p.max_fill_s
         fast = self._untrusted_gap(gyr_radps, np.asarray(gap_steps * period, float)) & ~jump
         runs = {
