@@ -102,9 +102,9 @@ def test_sensor_pipeline_applies_the_sensor_calibration_first() -> None:
     seen: list[SampleBatch] = []
     original = pipe.angles.update
 
-    def spy(batch: SampleBatch) -> AngleBatch:
+    def spy(batch: SampleBatch, *, last: bool = False) -> AngleBatch:
         seen.append(batch)
-        return original(batch)
+        return original(batch, last=last)
 
     pipe.angles.update = spy  # type: ignore[method-assign]
     acc = np.tile([0.4, -0.3, 0.6 + STANDARD_GRAVITY_MPS2], (5, 1))
