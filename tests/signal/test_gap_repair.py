@@ -502,6 +502,16 @@ def test_a_bridge_trusted_by_its_length_is_doubted_where_the_drive_starts_or_sto
     assert np.max(np.abs(err)) < 3.0
 
 
+def test_a_bridge_that_found_the_start_in_its_gap_is_not_doubted() -> None:
+    # Seed 21251 (200 Hz): a drive setting off in a 0.1 s burst, from rest. The bridge still
+    # until the rate traced back from the gap's end meets the rest is right within 0.1 deg;
+    # doubted, the mean of what followed (the drive's own push in it) read 4.3 deg and put
+    # the drive 5.4 deg low until the next drive.
+    err = _knee_drive_errors_deg(21251, lost_s=22.9, rate_hz=200.0, shown=(22.85, 24.5))
+    assert np.isfinite(err).all()
+    assert np.max(np.abs(err)) < 2.0  # 1 deg of it was there before the burst
+
+
 def _knee_drive_error_deg(
     seed: int, *, lost_s: float, rate_hz: float, shown: tuple[float, float]
 ) -> float:

@@ -171,6 +171,12 @@ class GapBridges:
     taper: float = 1.0
     """How the leg slows to such a rest and sets off from it (``gap_bridges``)."""
 
+    @property
+    def shaped(self) -> BoolArray:
+        """Per received sample: its gap's bridge stops, starts or rests in it (not the
+        cubic)."""
+        return np.asarray((self.stop > 0) | (self.start > 0) | (self.rests[:, 0] > 0))
+
     def turn_deg(self, rate_hz: float) -> FloatArray:
         """How far (deg) each bridge turns away from the straight line between its edge
         rates."""
