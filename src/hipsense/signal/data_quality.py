@@ -90,6 +90,12 @@ def _run_events(kind: DataQualityKind, mask: BoolArray, t_s: FloatArray) -> list
     ]
 
 
+def _finite(t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray) -> BoolArray:
+    return np.asarray(
+        np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
+    )
+
+
 class SampleChecker:
     """Streaming checker; ``check`` is vectorised over a batch and remembers the last time."""
 
@@ -144,8 +150,7 @@ class SampleChecker:
         (a gap, not a time jump). Nothing is remembered."""
         if not len(t_s):
             return False
-        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
-        steps = int(self._steps(t_s, finite, lost_before)[2][-1])
+        steps = int(self._steps(t_s, _finite(t_s, acc_mps2, gyr_radps), lost_before)[2][-1])
         return steps > 0 and not steps * (1.0 / self.rate_hz) > self.params.max_fill_s
 
     def check(
@@ -157,7 +162,7 @@ class SampleChecker:
     ) -> CheckedSamples:
         """``lost_before``: samples counted missing before the first sample, or before each."""
         p = self.params
-        finite = np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
+        finite = _finite(t_s, acc_mps2, gyr_radps)
         with np.errstate(invalid="ignore"):
             sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
             sat_gyr = (np.abs(gyr_radps) >= p.saturation_fraction * p.gyr_full_scale_radps).any(1)
