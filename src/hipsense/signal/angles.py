@@ -498,7 +498,8 @@ class AnglePipeline:
         sample after it gives. Live, notifications carry 1-2 samples, so the sample after a
         burst was often a batch's last; bridged without its slope, 118 realistic knee-drive
         sets read 0.894 deg fed 2 samples at a time against 0.876 fed 10 (5 and 4 sets over
-        1.5 deg); waiting, 0.854 either way. ``last``: nothing follows, nothing waits."""
+        1.5 deg); waiting, 0.855 and 0.856 (3 and 3). ``last``: nothing follows, nothing
+        waits."""
         arrived = _Arrived.of(batch)
         if self._waiting is not None:
             arrived, self._waiting = self._waiting.then(arrived), None
