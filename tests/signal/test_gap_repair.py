@@ -153,8 +153,8 @@ def test_a_leg_easing_into_a_rest_and_out_of_it_is_bridged_easing_when_the_taper
         assert bridges.rests[missing > 0, 0] > 0  # a rest inside the gap, both ways
         x = insert_bridges(bridges, np.zeros((len(got), 3)), np.ones(len(got), dtype=bool))
         worst[taper] = float(np.max(np.abs(np.cumsum(x.gyr_radps[:, 1] - rate)))) / 50.0
-    assert np.degrees(worst[2.0]) < 0.15  # a steady slowing rests the leg too soon:
-    assert np.degrees(worst[1.0]) > 0.5
+    assert np.degrees(worst[2.0]) < 0.15
+    assert np.degrees(worst[1.0]) > 0.5  # a steady slowing rests the leg too soon
 
 
 def test_a_leg_stopping_inside_a_gap_is_bridged_slowing_as_it_did_then_still() -> None:
@@ -452,7 +452,7 @@ def test_a_realistic_slr_set_is_fused_alike_for_any_batch_split() -> None:
 def test_the_fused_angles_do_not_depend_on_where_the_batches_end() -> None:
     # Live, a notification carries 1-2 samples, so the sample after a lost burst is often a
     # batch's last. Bridged at once, its gap lacked the rate's change out of it and took the
-    # straight line instead: seed 22020 (knee drives, 200 Hz, 20-sample bursts) fed 3 samples
+    # straight line instead: seed 22020 (knee drives, 100 Hz, 20-sample bursts) fed 3 samples
     # at a time read up to 9.7 deg apart from the same set fed 1 at a time.
     s = benchmark_set("knee-drive", 22020, Conditions.realistic())
     assert s.lost.sum() >= 60
