@@ -150,6 +150,10 @@ class SampleChecker:
         (a gap, not a time jump). Nothing is remembered."""
         if not len(t_s):
             return False
+        last = np.nan if self._last_t_s is None else self._last_t_s
+        step_s = float(t_s[-1]) - float(np.fmax.reduce(t_s[:-1], initial=last))
+        if not lost_before[-1] and step_s <= self.params.gap_factor / self.rate_hz:
+            return False  # the usual batch (this runs per batch): on time, nothing counted lost
         steps = int(self._steps(t_s, _finite(t_s, acc_mps2, gyr_radps), lost_before)[2][-1])
         return steps > 0 and not steps * (1.0 / self.rate_hz) > self.params.max_fill_s
 
