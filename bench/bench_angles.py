@@ -480,6 +480,21 @@ def _left_excursion_deg(acc: np.ndarray, gyr: np.ndarray, rate: float) -> tuple[
     return float(np.percentile(tilt, 50)), float(np.percentile(tilt, 95))
 
 
+NUISANCES = (
+    "gyro_noise", "gyro_bias", "acc_noise", "acc_bias", "soft_tissue", "sway",
+    "fidgets", "mid_set_pause", "random_mounting", "foot_impacts", "lost_fraction",
+)  # fmt: skip
+
+
+def _turn_off(nuisances: list[str]) -> None:
+    """Every condition without these nuisances. The sensor's errors and the lost bursts share
+    one random stream, drawn in that order: without lost bursts the sessions are otherwise the
+    same; without a sensor error the noise and the bursts are drawn again."""
+    off: dict[str, object] = {n: 0.0 if n == "lost_fraction" else False for n in nuisances}
+    for name, conditions in CONDITIONS.items():
+        CONDITIONS[name] = conditions.with_(**off)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=12, help="sets per exercise and condition")
@@ -490,11 +505,19 @@ def main() -> None:
     parser.add_argument("--exercise", nargs="+", choices=EXERCISES, default=list(EXERCISES))
     parser.add_argument("--simulated-only", action="store_true")
     parser.add_argument(
+        "--without",
+        nargs="+",
+        choices=NUISANCES,
+        default=[],
+        help="turn these nuisances off in every condition (what each one costs)",
+    )
+    parser.add_argument(
         "--per-seed",
         action="store_true",
         help="one line per seed, and truth vs the shown trace around its worst error",
     )
     args = parser.parse_args()
+    _turn_off(args.without)
     run_simulated(args.seeds, args.first_seed, args.condition, args.exercise, args.per_seed)
     if not args.simulated_only:
         run_lever_arm(min(args.seeds, 4))
