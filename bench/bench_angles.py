@@ -489,7 +489,8 @@ NUISANCES = (
 def _turn_off(nuisances: list[str]) -> None:
     """Every condition without these nuisances. The sensor's errors and the lost bursts share
     one random stream, drawn in that order: without lost bursts the sessions are otherwise the
-    same; without a sensor error the noise and the bursts are drawn again."""
+    same; without a sensor error the noise and the bursts are drawn again. Fidgets and pauses
+    change the session's timeline."""
     off: dict[str, object] = {n: 0.0 if n == "lost_fraction" else False for n in nuisances}
     for name, conditions in CONDITIONS.items():
         CONDITIONS[name] = conditions.with_(**off)
