@@ -123,12 +123,17 @@ class SampleChecker:
                 self._open_runs.add(kind)
         return events
 
+    @property
+    def _latest_t_s(self) -> float:
+        """The latest time checked so far (NaN before the first)."""
+        return np.nan if self._last_t_s is None else self._last_t_s
+
     def _steps(
         self, t_s: FloatArray, finite: BoolArray, lost_before: int | IntArray
     ) -> tuple[FloatArray, BoolArray, IntArray]:
         """(time since the latest sample before, time going backwards, samples missing before
         each); ``lost_before``: counted missing before the first sample, or before each."""
-        last = np.nan if self._last_t_s is None else self._last_t_s
+        last = self._latest_t_s
         # Compare with the latest time so far: one backwards glitch flags one sample only.
         t_ok = np.where(np.isfinite(t_s), t_s, np.nan)
         dt = t_ok - np.fmax.accumulate(np.concatenate([[last], t_ok]))[:-1]
@@ -150,12 +155,16 @@ class SampleChecker:
         (a gap, not a time jump). Nothing is remembered."""
         if not len(t_s):
             return False
-        last = np.nan if self._last_t_s is None else self._last_t_s
+        last = self._latest_t_s
         step_s = float(t_s[-1]) - float(np.fmax.reduce(t_s[:-1], initial=last))
         if not lost_before[-1] and step_s <= self.params.gap_factor / self.rate_hz:
             return False  # the usual batch (this runs per batch): on time, nothing counted lost
-        steps = int(self._steps(t_s, _finite(t_s, acc_mps2, gyr_radps), lost_before)[2][-1])
-        return steps > 0 and not steps * (1.0 / self.rate_hz) > self.params.max_fill_s
+        steps = self._steps(t_s, _finite(t_s, acc_mps2, gyr_radps), lost_before)[2][-1]
+        return bool(steps > 0 and not self._jumps(np.array([steps * (1.0 / self.rate_hz)]))[0])
+
+    def _jumps(self, gap_s: FloatArray) -> BoolArray:
+        """Gaps too long to bridge: the orientation restarts after them."""
+        return np.asarray(gap_s > self.params.max_fill_s)
 
     def check(
         self,
@@ -171,11 +180,11 @@ class SampleChecker:
             sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
             sat_gyr = (np.abs(gyr_radps) >= p.saturation_fraction * p.gyr_full_scale_radps).any(1)
         saturated = finite & (sat_acc | sat_gyr)
-        last = np.nan if self._last_t_s is None else self._last_t_s
+        last = self._latest_t_s
         dt, backwards, gap_steps = self._steps(t_s, finite, lost_before)
-        period = 1.0 / self.rate_hz
-        jump = gap_steps * period > p.max_fill_s
-        fast = self._untrusted_gap(gyr_radps, np.asarray(gap_steps * period, float)) & ~jump
+        gap_s = np.asarray(gap_steps * (1.0 / self.rate_hz), dtype=np.float64)
+        jump = self._jumps(gap_s)
+        fast = self._untrusted_gap(gyr_radps, gap_s) & ~jump
         runs = {
             DataQualityKind.NON_FINITE: ~finite,
             DataQualityKind.SATURATED: saturated,
