@@ -178,3 +178,18 @@ def test_an_offset_learnt_better_moves_the_estimate_at_once_as_if_removed_all_al
     np.testing.assert_allclose(shifted, fresh, atol=1e-3)  # 0.06 deg
     assert np.abs(left[:100] - fresh[:100]).max() > 0.01  # left to the filter: tau_acc
     np.testing.assert_allclose(ests[0].gyro_bias_radps, ests[2].gyro_bias_radps, atol=1e-5)
+
+
+def test_an_offset_learnt_right_after_a_realign_turns_the_estimate_by_its_own_tilt() -> None:
+    """``realign`` puts the low-passed reading on a unit vector: a step of 0.3 m/s^2 across
+    it is 1.75 deg of tilt at the reading's scale, not 17 deg at the unit vector's."""
+    est = OrientationEstimator(RATE_HZ)
+    reading = np.array([0.0, 0.0, 9.80665])
+    est.update(np.zeros((300, 3)), np.tile(reading, (300, 1)))
+    est.realign(reading / np.linalg.norm(reading))  # a gap check's mean direction
+    step = np.array([0.3, 0.0, 0.0])
+    before = up_in_sensor(est.update(np.zeros((1, 3)), reading[None]))[0]
+    est.offset_changed(step)
+    after = up_in_sensor(est.update(np.zeros((1, 3)), (reading - step)[None]))[0]
+    turned_deg = np.degrees(np.arccos(np.clip(before @ after, -1.0, 1.0)))
+    assert abs(turned_deg - np.degrees(np.arctan(0.3 / 9.80665))) < 0.05, turned_deg
