@@ -478,6 +478,7 @@ class AnglePipeline:
     ) -> None:
         self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
         self._offset = RestOffset(rate_hz) if rest_offset else None
+        self._knows(calibration)
         self._steps = OffsetSteps()
         self.calibration = calibration
         self._checker = SampleChecker(rate_hz, data_quality or DataQualityParams())
@@ -519,7 +520,8 @@ class AnglePipeline:
         checked = self._checker.check(*batch.samples)
         offsets, step = np.zeros_like(raw), None
         if self._offset is not None:  # the accelerometer's own offset, learnt at rest
-            offsets, step = self._steps.follow(self._offset.update(raw, gyr, checked.valid))
+            lost = (checked.missing_before > 0) | checked.reset_before
+            offsets, step = self._steps.follow(self._offset.update(raw, gyr, checked.valid, lost))
         acc = raw - offsets
         held_gyr = hold_last_valid(gyr, checked.valid, self._last_gyr[-1])
         lever = None if self.calibration is None else self.calibration.lever_arm_in_sensor_m
@@ -611,6 +613,15 @@ class AnglePipeline:
         revision = functools.reduce(_joined, revisions) if revisions else None
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
 
+    def _knows(self, calibration: MountingCalibration | None) -> None:
+        """The offset's windows count once the mounting is known (``RestOffset.mounted``),
+        those cut by lost samples once its lever arm is."""
+        if self._offset is None or calibration is None:
+            return
+        self._offset.mounted = True
+        if calibration.lever_arm_in_sensor_m is not None:
+            self._offset.lever_m = np.asarray(calibration.lever_arm_in_sensor_m, dtype=np.float64)
+
     def _new_repairs(self) -> _Repairs:
         return _Repairs(self._gaps.calm_n, HOLDS[self.posture].fusion_s)
 
@@ -630,6 +641,7 @@ class AnglePipeline:
         progress = self._tracker.update(gyr[valid], acc[valid], quat[valid], t_s[valid])
         if self._tracker.calibration is not None:
             self.calibration, self._tracker = self._tracker.calibration, None
+            self._knows(self.calibration)
         return progress
 
 
@@ -666,16 +678,17 @@ def compute_angles(
     lost samples bridged); live, rows already shown when a bridge that hid nothing is checked
     keep their first values, so the two can differ there;
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
-    offset = np.zeros(3)
-    if offline and rest_offset:
-        rest = RestOffset(rate_hz)
-        finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
-        offset = rest.learn(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool))
+    learn = offline and rest_offset
+    offset = (
+        _learnt_offset(t_s, acc_mps2, gyr_radps, rate_hz, calibration) if learn else np.zeros(3)
+    )
     if calibration is None:  # calibrate on a first pass, then fuse again with its lever arm
         quat, valid, _ = _fuse(t_s, acc_mps2 - offset, gyr_radps, rate_hz, offline,
                                orientation, data_quality, None, posture)  # fmt: skip
         calibration = calibrate_mounting(gyr_radps[valid], acc_mps2[valid], quat[valid], rate_hz,
                                          posture=posture, leg=leg, t_s=t_s[valid])  # fmt: skip
+        if learn:  # with the windows between rests (``RestOffset.mounted``)
+            offset = _learnt_offset(t_s, acc_mps2, gyr_radps, rate_hz, calibration)
     if not offline:
         pipe = AnglePipeline(
             rate_hz, posture, leg, calibration, orientation=orientation,
@@ -693,6 +706,25 @@ def compute_angles(
                                 orientation, data_quality, calibration, posture)  # fmt: skip
     offsets = np.broadcast_to(offset, (len(t_s), 3))
     return _batch(t_s, quat, valid, calibration, events, None, offsets)
+
+
+def _learnt_offset(
+    t_s: FloatArray,
+    acc_mps2: FloatArray,
+    gyr_radps: FloatArray,
+    rate_hz: float,
+    calibration: MountingCalibration | None,
+) -> FloatArray:
+    """The accelerometer offset learnt over a whole recording (``RestOffset``)."""
+    rest = RestOffset(rate_hz)
+    rest.mounted = calibration is not None
+    if calibration is not None and calibration.lever_arm_in_sensor_m is not None:
+        rest.lever_m = np.asarray(calibration.lever_arm_in_sensor_m, dtype=np.float64)
+    finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
+    with np.errstate(invalid="ignore"):  # NaN times: no window crosses them
+        steady = np.diff(t_s) < 1.5 / rate_hz
+    return rest.learn(acc_mps2, gyr_radps, np.asarray(finite, dtype=bool),
+                      np.concatenate([[False], ~steady]))  # fmt: skip
 
 
 def _fuse(  # noqa: PLR0917

@@ -20,6 +20,7 @@ from scipy.signal import lfilter
 
 from hipsense.exercises import Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.between_rests import RestWindows
 from hipsense.signal.thigh_frame import leg_sign
 
 FloatArray = npt.NDArray[np.float64]
@@ -245,16 +246,30 @@ class RestOffset:
         self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
         self._ridge = ridge_s * rate_hz * np.eye(3)
         self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
+        self._windows = RestWindows(rate_hz, self._lag)
+        self._rate_hz = float(rate_hz)
+        self.mounted = False
+        """Windows count once the mounting is known. Live, the calibration completes at a
+        batch's end, and the samples before are fused again with the offset then: a window
+        closing in that batch (the calibration swings') made the back-fill depend on where
+        the batches end."""
+        self.lever_m: FloatArray | None = None
+        """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
         self.offset_mps2 = np.zeros(3)
 
     def update(
-        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+        self,
+        acc_mps2: FloatArray,
+        gyr_radps: FloatArray,
+        ok: npt.NDArray[np.bool_],
+        lost: npt.NDArray[np.bool_] | None = None,
     ) -> FloatArray:
-        """Offsets (N, 3) to subtract from each sample: the estimate from rest samples so far."""
+        """Offsets (N, 3) to subtract from each sample: the estimate from rest samples so far.
+        ``lost``: samples after lost ones (or a time jump), which no window crosses."""
         n = len(acc_mps2)
         if n == 0:
             return np.zeros((0, 3))
-        rows, sums = self._accumulate(acc_mps2, gyr_radps, ok)
+        rows, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
         if sums is None:
             return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
         solved = self._solve(sums)
@@ -264,12 +279,16 @@ class RestOffset:
         return np.asarray(offsets, dtype=np.float64)
 
     def learn(
-        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+        self,
+        acc_mps2: FloatArray,
+        gyr_radps: FloatArray,
+        ok: npt.NDArray[np.bool_],
+        lost: npt.NDArray[np.bool_] | None = None,
     ) -> FloatArray:
         """The offset after these samples, as ``update(...)[-1]`` gives it, solved once (a
         whole recording: thousands of rest samples, one 3x3 solve instead of one each)."""
         if len(acc_mps2):
-            _, sums = self._accumulate(acc_mps2, gyr_radps, ok)
+            _, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
             if sums is not None:
                 self.offset_mps2 = self._solve(sums[-1:])[0]
         return self.offset_mps2.copy()
@@ -279,7 +298,11 @@ class RestOffset:
         return np.asarray(np.linalg.solve(info, sums[:, 9:, None])[:, :, 0], dtype=np.float64)
 
     def _accumulate(
-        self, acc_mps2: FloatArray, gyr_radps: FloatArray, ok: npt.NDArray[np.bool_]
+        self,
+        acc_mps2: FloatArray,
+        gyr_radps: FloatArray,
+        ok: npt.NDArray[np.bool_],
+        lost: npt.NDArray[np.bool_] | None,
     ) -> tuple[npt.NDArray[np.int64], FloatArray | None]:
         """Rows of this batch that confirmed a rest sample, and the running sums after each
         (None when none did)."""
@@ -299,6 +322,12 @@ class RestOffset:
         terms = self._terms(acc_mps2[wanted], ok[wanted])
         carried = np.vstack([self._pending, terms[len(fresh) :]])
         picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
+        lost = np.zeros(n, dtype=bool) if lost is None else lost
+        closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed)
+        for row, window in closed if self.mounted else []:  # closed by these rest samples
+            k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
+            known = self._solve((self._sums + picked[: k + 1].sum(axis=0))[None])[0]
+            picked[k] += window.terms(known, self.lever_m, self._rate_hz)
         self._pending = carried[len(carried) - lag :]
         if not rows.size:
             return rows, None
