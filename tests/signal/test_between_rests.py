@@ -42,7 +42,7 @@ def _sensor(theta: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def _mounted(lever_m: np.ndarray | None = None) -> RestOffset:
     """A learner whose mounting is known (the windows count), with this lever arm."""
     learner = RestOffset(RATE_HZ)
-    learner.mounted, learner.lever_m = True, lever_m
+    learner.mounting_known(None if lever_m is None else (lever_m[0], lever_m[1], lever_m[2]))
     return learner
 
 

@@ -614,13 +614,9 @@ class AnglePipeline:
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
 
     def _knows(self, calibration: MountingCalibration | None) -> None:
-        """The offset's windows count once the mounting is known (``RestOffset.mounted``),
-        those cut by lost samples once its lever arm is."""
-        if self._offset is None or calibration is None:
-            return
-        self._offset.mounted = True
-        if calibration.lever_arm_in_sensor_m is not None:
-            self._offset.lever_m = np.asarray(calibration.lever_arm_in_sensor_m, dtype=np.float64)
+        """The offset's windows between rests count once the mounting is known."""
+        if self._offset is not None and calibration is not None:
+            self._offset.mounting_known(calibration.lever_arm_in_sensor_m)
 
     def _new_repairs(self) -> _Repairs:
         return _Repairs(self._gaps.calm_n, HOLDS[self.posture].fusion_s)
@@ -717,9 +713,8 @@ def _learnt_offset(
 ) -> FloatArray:
     """The accelerometer offset learnt over a whole recording (``RestOffset``)."""
     rest = RestOffset(rate_hz)
-    rest.mounted = calibration is not None
-    if calibration is not None and calibration.lever_arm_in_sensor_m is not None:
-        rest.lever_m = np.asarray(calibration.lever_arm_in_sensor_m, dtype=np.float64)
+    if calibration is not None:
+        rest.mounting_known(calibration.lever_arm_in_sensor_m)
     finite = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_radps).all(axis=1)
     with np.errstate(invalid="ignore"):  # NaN times: no window crosses them
         steady = np.diff(t_s) < 1.5 / rate_hz

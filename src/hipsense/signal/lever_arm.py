@@ -9,7 +9,8 @@ causal (backward) derivative so live and one-shot agree.
 ``RestOffset`` estimates an uncalibrated accelerometer's offset b while in use: at rest
 |a| = |g up + b| ~ g + b.up, so every rest pose measures b along its up direction. The
 neutral posture's rest gives b along the neutral up, which is the part that tilts angles in
-proportion to sin(angle); holds at other angles (an SLR's top) add their directions.
+proportion to sin(angle); holds at other angles (an SLR's top) add their directions, and so
+does each motion between two rests, where the velocity returns to zero (``between_rests``).
 """
 
 from __future__ import annotations
@@ -228,8 +229,10 @@ class RestOffset:
     0.3-2 s hold at the top counts, and gives the offset along that direction too), whose
     gyro is steady over that run (``REST_TREND_RADPS2``: a slow turning point passes the
     rest, not the trend). u is the
-    measured direction a/|a|, whose error (|b|/g) enters only squared. Directions never
-    rested in keep a zero offset (the ridge).
+    measured direction a/|a|, whose error (|b|/g) enters only squared. Once the mounting is
+    known, each motion between two rests adds its own equation (``between_rests``), along its
+    mean up: forward of the standing up for a knee drive. Directions never seen keep a zero
+    offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
     """
 
@@ -256,6 +259,12 @@ class RestOffset:
         self.lever_m: FloatArray | None = None
         """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
         self.offset_mps2 = np.zeros(3)
+
+    def mounting_known(self, lever_m: tuple[float, float, float] | None) -> None:
+        """From now on the windows between rests count (``mounted``); with the mounting's
+        lever arm, those cut by lost samples too."""
+        self.mounted = True
+        self.lever_m = None if lever_m is None else np.asarray(lever_m, dtype=np.float64)
 
     def update(
         self,
