@@ -24,6 +24,7 @@ import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.row_buffer import RowBuffer
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -137,9 +138,7 @@ class RestWindows:
         self._min_n = max(2, round(MIN_WINDOW_S * rate_hz))
         self._max_n = max(self._min_n, round(MAX_SPAN_S * rate_hz))
         self._bias_n = max(1, round(BIAS_S * rate_hz))
-        self._chunks: list[FloatArray] = []  # rows: gyro, accelerometer, ok, lost before
-        self._buf_start = 0  # stream index of the buffer's first row
-        self._seen = 0
+        self._rows = RowBuffer(8)  # gyro, accelerometer, ok, lost before
         self._was_rest = False
         self._last_rest: int | None = None  # stream index of the latest rest sample
         self._run_start = 0  # stream index of the latest rest run's first sample
@@ -149,11 +148,10 @@ class RestWindows:
     ) -> list[tuple[int, Window]]:
         """(row, window) for each window a row of this batch closes. ``rest`` per row:
         whether the sample ``lag`` rows earlier is at rest."""
-        n, first = len(acc), self._seen
+        n, first = len(acc), self._rows.end
         if n == 0:
             return []
-        self._chunks.append(np.column_stack([gyr, acc, ok, lost]).astype(np.float64))
-        self._seen += n
+        self._rows.append(np.column_stack([gyr, acc, ok, lost]).astype(np.float64, copy=False))
         out = []
         prev = np.concatenate([[self._was_rest], rest[:-1]])
         for i in np.flatnonzero(rest != prev).tolist():  # a few run starts and ends
@@ -172,31 +170,21 @@ class RestWindows:
 
     def _window(self, start: int, stop: int) -> Window | None:
         """The window from rest sample ``start`` to ``stop``, if one."""
-        if not self._min_n <= stop - start <= self._max_n or start < self._buf_start:
+        if not self._min_n <= stop - start <= self._max_n or start < self._rows.start:
             return None
-        if len(self._chunks) != 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        rows = self._chunks[0]
-        window = rows[start - self._buf_start : stop + 1 - self._buf_start]
+        window = self._rows.rows(start, stop + 1)
         if not window[:, 6].all():
             return None
-        since = max(self._run_start, start + 1 - self._bias_n, self._buf_start)
-        rested = rows[since - self._buf_start : start + 1 - self._buf_start]
+        since = max(self._run_start, start + 1 - self._bias_n, self._rows.start)
+        rested = self._rows.rows(since, start + 1)
         return Window(window[:, 0:3], window[:, 3:6], window[:, 7] > 0,
                       rested[:, 0:3].mean(axis=0))  # fmt: skip
 
     def _trim(self) -> None:
         """Keep the rows a window may still need: from the rest before the latest rest sample
         while a window can still close on it, else the latest undetermined ones."""
-        undetermined = self._seen - self.lag
+        undetermined = self._rows.end - self.lag
         keep = undetermined - self._bias_n
         if self._last_rest is not None and undetermined - self._last_rest <= self._max_n:
             keep = min(keep, self._last_rest + 1 - self._bias_n)
-        n = keep - self._buf_start
-        while n > 0 and self._chunks:
-            if len(self._chunks[0]) <= n:
-                drop = len(self._chunks.pop(0))
-            else:
-                self._chunks[0], drop = self._chunks[0][n:], n
-            n -= drop
-            self._buf_start += drop
+        self._rows.drop_before(keep)

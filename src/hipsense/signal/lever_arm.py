@@ -250,7 +250,6 @@ class RestOffset:
         self._ridge = ridge_s * rate_hz * np.eye(3)
         self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
         self._windows = RestWindows(rate_hz, self._lag)
-        self._rate_hz = float(rate_hz)
         self.mounted = False
         """Windows count once the mounting is known. Live, the calibration completes at a
         batch's end, and the samples before are fused again with the offset then: a window
@@ -336,7 +335,7 @@ class RestOffset:
         for row, window in closed if self.mounted else []:  # closed by these rest samples
             k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
             known = self._solve((self._sums + picked[: k + 1].sum(axis=0))[None])[0]
-            picked[k] += window.terms(known, self.lever_m, self._rate_hz)
+            picked[k] += window.terms(known, self.lever_m, self._windows.rate_hz)
         self._pending = carried[len(carried) - lag :]
         if not rows.size:
             return rows, None

@@ -24,6 +24,7 @@ from scipy.ndimage import uniform_filter1d
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.lever_arm import RestDetector, skew
+from hipsense.signal.row_buffer import RowBuffer
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -157,11 +158,7 @@ class RestBiasTracker:
     def reset(self) -> None:
         """Forget the open run (the orientation restarts after a time jump)."""
         self._detector = RestDetector(self.rate_hz)
-        # The buffered samples' rows (gyro, accelerometer, ok) as the batches came: joined
-        # only when an estimate is due, so a batch does not copy the open run (up to 30 s).
-        self._chunks: list[FloatArray] = []
-        self._buf_start = 0  # stream index of the buffer's first sample
-        self._seen = 0
+        self._rows = RowBuffer(7)  # gyro, accelerometer, ok: the open run (up to 30 s)
         self._start: int | None = None  # stream index of the open run's first sample
         self._next = 0  # stream index before which its next estimate is due
         self._last = 0  # stream index its last estimate reached
@@ -169,18 +166,15 @@ class RestBiasTracker:
     def offset_changed(self, step_mps2: FloatArray) -> None:
         """The accelerometer offset removed grew by ``step_mps2``: the buffered samples become
         what they would have been (a step within a run would read as a tilt)."""
-        step = np.asarray(step_mps2, dtype=np.float64)
-        for chunk in self._chunks:
-            chunk[:, 3:6] -= step
+        self._rows.subtract(slice(3, 6), np.asarray(step_mps2, dtype=np.float64))
 
     def update(self, gyr: FloatArray, acc: FloatArray, ok: BoolArray) -> list[Handoff]:
         """The hand-offs due in this batch, in order."""
         n, lag = len(gyr), self._detector.lag
         if n == 0:
             return []
-        first = self._seen
-        self._chunks.append(np.column_stack([gyr, acc, ok]).astype(np.float64, copy=False))
-        self._seen += n
+        first = self._rows.end
+        self._rows.append(np.column_stack([gyr, acc, ok]).astype(np.float64, copy=False))
         rest = self._detector.confirmed(acc, gyr, ok)  # sample i confirms first + i - lag
         out: list[Handoff] = []
         edges = np.flatnonzero(np.diff(np.concatenate([[self._start is not None], rest])))
@@ -203,25 +197,12 @@ class RestBiasTracker:
             elif i < n:
                 self._start, self._run = stop, self._run + 1
                 self._next = stop + self._min_n
-        keep = self._start if self._start is not None else self._seen - lag
-        self._drop(keep - self._buf_start)
-        self._buf_start = max(self._buf_start, keep)
+        self._rows.drop_before(self._start if self._start is not None else self._rows.end - lag)
         return out
-
-    def _drop(self, n: int) -> None:
-        """Forget the buffer's first ``n`` rows (whole chunks, then the front of one)."""
-        while n > 0 and self._chunks:
-            if len(self._chunks[0]) <= n:
-                n -= len(self._chunks.pop(0))
-            else:
-                self._chunks[0] = self._chunks[0][n:]
-                n = 0
 
     def _estimate(self, stop: int, at: int) -> list[Handoff]:
         """The open run's estimate over its samples before ``stop``, due before ``at``."""
         assert self._start is not None
-        if len(self._chunks) != 1:  # join once: later estimates of the run reuse it
-            self._chunks = [np.concatenate([np.empty((0, 7)), *self._chunks])]
-        rows = self._chunks[0][self._start - self._buf_start : stop - self._buf_start]
+        rows = self._rows.rows(self._start, stop)
         found = still_bias(rows[:, 0:3], rows[:, 3:6], self.rate_hz, rows[:, 6] > 0)
         return [] if found is None else [Handoff(max(0, at), self._run, found)]
