@@ -181,8 +181,8 @@ def test_an_offset_learnt_better_moves_the_estimate_at_once_as_if_removed_all_al
 
 
 def test_an_offset_learnt_right_after_a_realign_turns_the_estimate_by_its_own_tilt() -> None:
-    """``realign`` puts the low-passed reading on a unit vector: a step of 0.3 m/s^2 across
-    it is 1.75 deg of tilt at the reading's scale, not 17 deg at the unit vector's."""
+    """A gap check realigns to a mean direction (a unit vector): a step of 0.3 m/s^2 across
+    it is 1.75 deg of tilt at the reading's scale, not 15 deg at the unit vector's."""
     est = OrientationEstimator(RATE_HZ)
     reading = np.array([0.0, 0.0, 9.80665])
     est.update(np.zeros((300, 3)), np.tile(reading, (300, 1)))

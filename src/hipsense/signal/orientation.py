@@ -257,9 +257,14 @@ class OrientationEstimator:
 
         Used after a gap the gyro could not bridge: VQF's low-passed accelerometer is put
         in steady state on the new reading, so the filter does not pull back to the old one.
+        Only the reading's direction counts (a gap check passes a mean direction): the
+        low-pass is put at g, the scale the readings that follow have and an offset step
+        (``offset_changed``) is taken in. On a unit vector, a 0.3 m/s^2 step across turned
+        the inclination 15 deg instead of 1.75.
         """
         st = self._vqf.state
         acc_i = quat_rotate(np.asarray(st["gyrQuat"]), np.asarray(acc_mps2, dtype=np.float64))
+        acc_i *= STANDARD_GRAVITY_MPS2 / np.linalg.norm(acc_i)
         acc_e = quat_rotate(np.asarray(st["accQuat"]), acc_i)
         u = acc_e / np.linalg.norm(acc_e)
         tilt = np.array([1.0 + u[2], u[1], -u[0], 0.0])  # shortest arc u -> z
@@ -271,14 +276,10 @@ class OrientationEstimator:
         at rest: the low-passed accelerometer becomes what it would be had the new offset been
         removed all along (at rest its inertial frame stands still), and the inclination turns
         with it, so the estimate keeps its relation to the reading and nothing looks like a
-        gyro bias to VQF (left to the filter, it took such a change for 1 deg/s of bias).
-        The step is taken in the low-pass's own scale: ``realign`` leaves it on a unit vector,
-        where a step of 0.3 m/s^2 across turned the inclination 17 deg instead of 1.7."""
+        gyro bias to VQF (left to the filter, it took such a change for 1 deg/s of bias)."""
         st = self._vqf.state
         old = np.asarray(st["lastAccLp"], dtype=np.float64)
-        scale = float(np.linalg.norm(old)) / STANDARD_GRAVITY_MPS2
-        step = np.asarray(step_mps2, dtype=np.float64) * scale
-        d_i = quat_rotate(np.asarray(st["gyrQuat"]), step)
+        d_i = quat_rotate(np.asarray(st["gyrQuat"]), np.asarray(step_mps2, dtype=np.float64))
         b = np.asarray(self._vqf.coeffs["accLpB"], dtype=np.float64)
         a = np.asarray(self._vqf.coeffs["accLpA"], dtype=np.float64)
         shift = [self._vqf.filterInitialState(float(-v), b, a) for v in d_i]
