@@ -574,6 +574,7 @@ class AnglePipeline:
             estimator, x, fed.checked.reset_before, plan.check, plan.strict, quick=plan.quick,
             bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
             offset_step=offset_step, lying=self.posture is Posture.SUPINE, doubtful=plan.doubtful,
+            watched=plan.watched,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -753,7 +754,7 @@ def _fuse(  # noqa: PLR0917
     quat, failed, bridges = propagate(
         causal, x, checked.reset_before, plan.check, plan.strict, quick=plan.quick,
         bridges=BridgeState(watch.calm_n), trusted=plan.trusted, early_n=_early_n(lever, rate_hz),
-        lying=posture is Posture.SUPINE, doubtful=plan.doubtful,
+        lying=posture is Posture.SUPINE, doubtful=plan.doubtful, watched=plan.watched,
     )  # fmt: skip
     valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)

@@ -84,7 +84,14 @@ first samples after it). Left to the fusion, it stood at rest for 1.2 s."""
 LYING_TAPER = 2.0
 """Lying, a leg eases into a rest inside a gap and out of it (``gap_bridges``' ``taper``)."""
 DOUBTFUL = 3
-"""The kind of gap ``GapWatch.plan`` gives a doubtful bridge (0-2: ``plan``'s ``kind``)."""
+"""The kind of gap ``GapWatch.plan`` gives a doubtful bridge (0-2: ``plan``'s ``kind``)..."""
+WATCHED = 4
+"""...and a trusted one, standing: a rest whose edges ring with the foot strike can hide the
+leg's rebound from its landing. Seed 20011 (100 Hz): 0.2 s lost 0.02 s after a drive
+landed, 3 and 9 deg/s at its edges, the thigh coming back 3 deg at up to 54 deg/s inside
+it; the next drive set off at once, and with no calm run to check it the bridge stood
+3.5-4.6 deg off for 2 s. Its span is tracked as a doubtful bridge's, fused and shown alike,
+and only its mean may correct it (``WATCHED_RULE``)."""
 EARLY_S = 0.1
 """An untrusted bridge's error is first estimated from this much of what follows it..."""
 EARLY_RATE_RADPS = np.radians(60.0)
@@ -103,6 +110,15 @@ TRUSTED_RATE_RADPS = np.radians(30.0)
 MIN_SHARE_TURN_DEG = 5.0
 """A bridge turning the leg this far gets its correction spread as it turned (``_ramp``)."""
 EARLY_ROWS = 64  # world-frame accelerometer rows kept per span for ``_early``
+WATCH_MEAN_S = 0.6
+"""A watched span's mean is read once it spans this long (``MEAN_MIN_S`` is for bridges
+known to be unsure), when the leg turns as slowly as it did after the gap: read at a drive's
+top 0.45 s after a rest, it found bridges that were right 2.7-3.0 deg off (seeds 25034,
+26125). On 900 realistic knee-drive sets 0.4 s and 0.8 s gave 0.7547 and 0.7540 deg mean,
+this 0.7531..."""
+WATCH_MIN_DEG = 2.5
+"""...and taken beyond this only (3 deg left 23243's bridge, 3.3 deg off, standing); below
+it the filter is left alone: it fused the span's accelerometer at its usual pace."""
 MEAN_MIN_S = 0.2
 """An untrusted bridge's error is measured from the mean of everything received since the
 gap (the accelerometer in the gyro-carried world frame, the lever arm's acceleration
@@ -116,6 +132,46 @@ MEAN_MAX_ERR_DEG = 1.0
 turns at the rate it turned at just after the gap again, typically at rest again after a
 drive. A drive halted in a 0.2 s gap at its top, resting 0.05 s (no calm check) and lowered,
 was shown 9 deg off for 0.4 s and corrected only by the quickened fusion."""
+
+
+@dataclass(frozen=True)
+class SpanRule:
+    """How a span is judged, by the bridge that opened it."""
+
+    early: bool
+    """Its first received rows may correct it at once (``_early``)."""
+    mean_min_s: float
+    """Its mean (``_mean_correction``) is read once it spans this long..."""
+    mean_min_deg: float
+    """...and taken beyond this (at least the posture's smallest correction)..."""
+    keep_filter: bool
+    """...else the filter is left alone (it fused the span's accelerometer at its usual pace)
+    instead of being put on the gyro-carried attitude."""
+    anchor_cut: bool
+    """Cut short by the next gap, it anchors on its latest trusted rows, and a span opened by
+    that gap inherits its unchecked filter (``_whole_over_rest``)."""
+    planned_mean: bool = False
+    """Its mean is read only at the first row sure of it, planned from the gyro before the
+    batch is fused (``_watched_mean_cuts``): the same row for any batch split. Otherwise it
+    is read after each piece fused."""
+    repairs_rows: bool = True
+    """Its rows are published as a bridge's (``Bridges``: held for its repair, then revised);
+    else as the filter fused them, its repair only the filter's re-anchoring from then on."""
+
+
+UNTRUSTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=0.0,
+                          keep_filter=False, anchor_cut=True)  # fmt: skip
+DOUBTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=DOUBT_MIN_MEAN_DEG,
+                        keep_filter=False, anchor_cut=True)  # fmt: skip
+WATCHED_RULE = SpanRule(early=False, mean_min_s=WATCH_MEAN_S, mean_min_deg=WATCH_MIN_DEG,
+                        keep_filter=True, anchor_cut=False, planned_mean=True,
+                        repairs_rows=False)  # fmt: skip
+"""A trusted bridge's span: left to the fusion and its own check unless its mean finds it
+clearly off, and shown as fused: it holds back no row (a trusted burst is common, and the
+display and the reps would wait 0.5 s after each). Neither an early estimate nor a cut
+span's few trusted rows are sure enough for a bridge with nothing wrong to see at its edges
+(a drive setting off just after a burst at rest read 6 deg in its last rows before the next
+burst, seed 25187)."""
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -142,7 +198,10 @@ class GapPlan:
     """Until the check: tracked as an untrusted bridge's span, and fused with a short
     accelerometer time constant unless ``doubtful``."""
     doubtful: BoolArray
-    """``quick`` after a doubtful bridge (``DOUBT_DEG``): fused at the usual pace, shown."""
+    """``quick`` after a doubtful or watched bridge (``DOUBT_DEG``, ``WATCHED``): fused at
+    the usual pace, shown..."""
+    watched: BoolArray
+    """...the watched ones (``WATCHED_RULE``)."""
     trusted: BoolArray
     """The accelerometer reads gravity alone (after a gap judged by the sample's spin-up into
     the next one): may anchor a span cut short by a gap."""
@@ -244,10 +303,11 @@ class GapWatch:
         ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
         untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
         angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
-        (a movement starting or stopping in the gap) is untrusted here. ``fused``: the gyro
-        the bridges are built from (invalid rows held) and the two rows fused before it.
-        ``lying``: a supine drill (no lever arm removes the leg's own acceleration, so a
-        doubtful bridge's mean cannot be taken: none is doubtful).
+        (a movement starting or stopping in the gap) is untrusted here; standing, the other
+        trusted ones are doubtful or watched. ``fused``: the gyro the bridges are built from
+        (invalid rows held) and the two rows fused before it. ``lying``: a supine drill (no
+        lever arm removes the leg's own acceleration, so a doubtful or watched bridge's mean
+        cannot be taken: none is).
         """
         gap = np.asarray(missing) > 0
         bridges = gap_bridges(*fused, missing, taper=LYING_TAPER if lying else 1.0)
@@ -257,22 +317,25 @@ class GapWatch:
             if not lying:
                 doubt = (bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG) & ~bridges.shaped
                 kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
+                kind = np.where(gap & (kind == 0), WATCHED, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
-        check, strict, hidden, quick, doubtful = self._waits(trust, gap, kind)
-        return GapPlan(check, strict, hidden, quick, doubtful, trusted_in, bridges)
+        check, strict, hidden, quick, doubtful, watched = self._waits(trust, gap, kind)
+        return GapPlan(check, strict, hidden, quick, doubtful, watched, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check, strict, hidden, quick, doubtful): after each gap (and the wait carried over
-        from the last batch), the samples up to its first ``trust``-ed one within
-        ``max_wait_s``, quick after an untrusted, blind or doubtful bridge, hidden after a
-        blind one, doubtful after a doubtful one, and the check there (strict after any but a
-        trusted bridge). One pass per gap."""
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check, strict, hidden, quick, doubtful, watched): after each gap (and the wait
+        carried over from the last batch), the samples up to its first ``trust``-ed one
+        within ``max_wait_s``, quick after any but a trusted bridge, hidden after a blind one,
+        doubtful after a doubtful or watched one, watched after a watched one, and the check
+        there (strict after an untrusted, blind or doubtful bridge). One pass per gap."""
         n = len(gap)
-        check, strict, hidden, quick, doubtful = (np.zeros(n, dtype=bool) for _ in range(5))
+        check, strict, hidden, quick, doubtful, watched = (
+            np.zeros(n, dtype=bool) for _ in range(6)
+        )
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
         self._left, self._kind = 0, 0
@@ -281,12 +344,12 @@ class GapWatch:
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
             hidden[a:end], quick[a:end] = what == 2, what > 0
-            doubtful[a:end] = what == DOUBTFUL
+            doubtful[a:end], watched[a:end] = what >= DOUBTFUL, what == WATCHED
             if found.size:
-                check[end - 1], strict[end - 1] = True, what > 0
+                check[end - 1], strict[end - 1] = True, 0 < what < WATCHED
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick, doubtful
+        return check, strict, hidden, quick, doubtful, watched
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
@@ -372,7 +435,7 @@ class BridgeState:
         # The filter's world-frame accelerometer directions of the latest received rows since
         # the last gap (at most ``calm_n``): a check reads their mean (``_check_fails``).
         self.recent = np.empty((0, 3))
-        self.doubtful = False  # the open span follows a doubtful bridge (``DOUBT_DEG``)
+        self.rule = UNTRUSTED_RULE  # the open span's, by the bridge that opened it
 
     def note_recent(
         self, quat: FloatArray, acc: FloatArray, ok: BoolArray, slot: BoolArray
@@ -390,11 +453,11 @@ class BridgeState:
             self.recent = np.vstack([self.recent, world])[-self.calm_n :]
 
     def open(
-        self, bias: FloatArray, gyr_before: FloatArray, shift_s: float, *, doubtful: bool
+        self, bias: FloatArray, gyr_before: FloatArray, shift_s: float, *, rule: SpanRule
     ) -> None:
         """Open the next span from the filter's last output (as re-anchored), its output shift
         undone along the gyro before the span: the gyro path starts there, its sums afresh."""
-        self.bias, self.doubtful = bias, doubtful
+        self.bias, self.rule = bias, rule
         self.q_gyro = quat_multiply(self.last_out, quat_from_rotvec(-(gyr_before - bias) * shift_s))
         self.calm, self.trusted = np.empty((0, 3)), np.empty((0, 3))
         self.pending_steady = False
@@ -477,7 +540,9 @@ class _RowPlan:
     quick: BoolArray
     """In an untrusted bridge's span (a slot: as the sample after it)..."""
     fast: BoolArray
-    """...and fused quickly: not after a doubtful bridge."""
+    """...and fused quickly: not after a doubtful or watched bridge..."""
+    watched: BoolArray
+    """...a watched one's (``WATCHED_RULE``)."""
     trusted: BoolArray
     """May anchor a span cut short by a gap (``GapPlan.trusted``)."""
     fuse_acc: BoolArray
@@ -508,6 +573,7 @@ def _row_plan(
     quick: BoolArray | None,
     trusted: BoolArray | None,
     doubtful: BoolArray | None,
+    watched: BoolArray | None,
     lying: bool,
     carry: bool,
 ) -> _RowPlan:
@@ -515,11 +581,10 @@ def _row_plan(
     batch."""
     rows, n = x.real_index, len(x.gyr_radps)
     owner = np.searchsorted(rows, np.arange(n))  # a slot: the sample after it
-    quick_x, doubt_x = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    if quick is not None and n:
-        quick_x = np.asarray(quick, dtype=bool)[owner]
-    if doubtful is not None and n:
-        doubt_x = np.asarray(doubtful, dtype=bool)[owner]
+    quick_x, doubt_x, watch_x = (
+        np.zeros(n, dtype=bool) if flags is None or not n else np.asarray(flags, dtype=bool)[owner]
+        for flags in (quick, doubtful, watched)
+    )
     trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
     reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
     received = _on_rows(x, True)
@@ -532,6 +597,7 @@ def _row_plan(
         slot=~received,
         quick=quick_x,
         fast=quick_x & ~doubt_x,
+        watched=quick_x & watch_x,
         trusted=trusted_x,
         fuse_acc=fuse_acc,
         strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
@@ -554,7 +620,8 @@ class _Cuts:
     checks: frozenset[int]
     """The row after a check (none before a restart): the piece before ends with it."""
     early: frozenset[int]
-    """The row after a span's ``early_n``-th received row (``_early``)."""
+    """The row after a span's ``early_n``-th received row (``_early``), or after a watched
+    span's first row sure of its mean (``_watched_mean_cuts``)."""
     pieces: tuple[tuple[int, int], ...]
     """(first, end) of each piece; a span's bounds cut too."""
 
@@ -584,22 +651,55 @@ def _cut_points(
     return _Cuts(resets, steps, switches, checks, early, pieces)
 
 
-def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
-    """The row after each span's ``early_n``-th received row (``seen`` of them already in a
-    span carried on from the last batch): its early estimate is due there."""
+def _received_in_span(rows: _RowPlan, seen: int) -> tuple[IntArray, IntArray]:
+    """Per row: the received rows so far in its run of rows (``seen`` of them already in a
+    span carried on from the last batch), and the row that run starts at."""
     n = len(rows.span)
-    if early_n <= 0 or not n:
-        return frozenset()
     idx = np.arange(n)
     first = np.concatenate([[True], rows.span[1:] != rows.span[:-1]])
     run_start = np.maximum.accumulate(np.where(first, idx, 0))
     got = rows.real.astype(np.int64)
     received = np.cumsum(got)
-    in_run = received - (received - got)[run_start]  # received so far in the span
+    in_run = received - (received - got)[run_start]
     if rows.carried:
         in_run += np.where(run_start == 0, seen, 0)
+    return np.asarray(in_run, dtype=np.int64), np.asarray(run_start, dtype=np.int64)
+
+
+def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
+    """The row after each span's ``early_n``-th received row (``seen`` of them already in a
+    span carried on from the last batch): its early estimate is due there."""
+    if early_n <= 0 or not len(rows.span):
+        return frozenset()
+    in_run, _ = _received_in_span(rows, seen)
     due = rows.real & (rows.span >= 0) & (in_run == early_n)
     return frozenset((np.flatnonzero(due) + 1).tolist())
+
+
+def _watched_mean_cuts(
+    x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float
+) -> frozenset[int]:
+    """The row after each watched span's first received row where its mean is sure enough
+    (``_mean_correction``'s bounds, ``WATCH_MEAN_S``): planned from the gyro before fusing,
+    so any batch split reads the mean at the same row."""
+    mine = rows.watched & rows.real & (rows.span >= 0)
+    if not mine.any():
+        return frozenset()
+    in_run, run_start = _received_in_span(rows, state.n_seen)
+    idx = np.arange(len(mine))
+    # Each run's first received row's gyro (a span carried on: its first row's, if it had one).
+    first_real = np.minimum.accumulate(np.where(rows.real, idx, len(idx))[::-1])[::-1]
+    gyr_first = x.gyr_radps[np.minimum(first_real[run_start], len(idx) - 1)]
+    if rows.carried and len(state.early):
+        gyr_first[run_start == 0] = state.early[0, 3:]
+    span_s = in_run / rate_hz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.linalg.norm(x.gyr_radps - gyr_first, axis=1)
+        tilt_deg = np.degrees(LEVER_MISS_M * change / span_s / STANDARD_GRAVITY_MPS2)
+    sure = (span_s >= WATCHED_RULE.mean_min_s) & (tilt_deg <= MEAN_MAX_ERR_DEG)
+    due = np.flatnonzero(mine & sure)
+    _, first = np.unique(rows.span[due], return_index=True)
+    return frozenset((due[first] + 1).tolist())
 
 
 def propagate(
@@ -616,6 +716,7 @@ def propagate(
     offset_step: FloatArray | None = None,
     lying: bool = False,
     doubtful: BoolArray | None = None,
+    watched: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
@@ -623,7 +724,8 @@ def propagate(
     ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
     ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
     ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant,
-    except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``). Through a quick span
+    except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``, or a ``watched`` one,
+    whose span is judged by ``WATCHED_RULE``). Through a quick span
     the attitude is also carried by the gyro alone from before the gap; at its strict check
     the mean up of the calm samples gives the bridge's error, which the filter is re-anchored
     to and which the caller spreads back over the span (``Bridges``).
@@ -643,11 +745,12 @@ def propagate(
     early_n = min(early_n, EARLY_ROWS)
     carry = state.open_span >= 0
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
-                     doubtful=doubtful, lying=lying, carry=carry)  # fmt: skip
+                     doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
-    cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early)
+    due = _watched_mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else frozenset()
+    cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early | due)
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
-    spans = _Spans(state, estimator, x, rows, early, early_n=early_n, min_deg=min_deg)
+    spans = _Spans(state, estimator, x, rows, (early, due), early_n=early_n, min_deg=min_deg)
     spans.close_carried()
     parts: list[FloatArray] = []
     failed: list[int] = []
@@ -717,18 +820,21 @@ class _Spans:
         estimator: OrientationEstimator,
         x: Expanded,
         rows: _RowPlan,
-        early: frozenset[int],
+        due: tuple[frozenset[int], frozenset[int]],
         *,
         early_n: int,
         min_deg: float,
     ) -> None:
+        """``due``: the rows after which an early estimate, and a watched span's mean, are
+        due (``_early_cuts``, ``_watched_mean_cuts``)."""
         self._state, self._estimator, self._x, self._rows = state, estimator, x, rows
-        self._early, self._early_n, self._min_deg = early, early_n, min_deg
+        (self._early, self._mean_due), self._early_n, self._min_deg = due, early_n, min_deg
         n = len(x.gyr_radps)
         self._span_id = np.full(n, -1, dtype=np.int64)
         self._quat_g = np.full((n, 4), np.nan)
         self._fixes: list[Fix] = []
         self._closed: set[int] = set()  # spans anchored on their mean: their rest is plain rows
+        self._plain: set[int] = set()  # spans whose rows are published as fused (``repairs_rows``)
         # A span cut short by the next gap and not anchored leaves the filter unchecked: the
         # span that gap opens starts from it (its row here), its gyro bias kept at opening.
         self._unchecked_from: int | None = None
@@ -742,7 +848,9 @@ class _Spans:
         state, slot = self._state, self._rows.slot
         if state.open_span < 0 or self._rows.carried:
             return
-        cut = bool(len(slot) and slot[0])
+        cut = bool(len(slot) and slot[0]) and state.rule.anchor_cut
+        if not state.rule.repairs_rows:
+            self._plain.add(state.open_span)
         filt, gyro = state.last_out, state.last_gyro_out
         fix = _resolve(state, self._estimator, False, filt, gyro, cut=cut, min_deg=self._min_deg)
         self._fixes.append(fix)
@@ -759,10 +867,12 @@ class _Spans:
         if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
             gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
             state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s,
-                       doubtful=bool(rows.quick[a] and not rows.fast[a]))  # fmt: skip
+                       rule=_rule(rows, a))  # fmt: skip
             if a == self._unchecked_from:
                 self._inherits[state.open_span] = state.bias
         self._span_id[a:b] = state.open_span
+        if not state.rule.repairs_rows:
+            self._plain.add(state.open_span)
         self._quat_g[a:b] = _gyro_path(
             state, x.gyr_radps[a:b], x.acc_mps2[a:b], rows.real[a:b], self._timing,
             rows.trusted[a:b],
@@ -778,19 +888,29 @@ class _Spans:
         rows, state, estimator = self._rows, self._state, self._estimator
         state.n_seen += int(rows.real[a:b].sum())
         at_check, gyro = bool(rows.strict_check[b - 1]), self._quat_g[b - 1]
-        if b in self._early and not at_check:
+        rule = state.rule
+        if b in self._early and not at_check and rule.early:
             _early(state, estimator, self._early_n, gyro)
-        lever_removed = self._early_n > 0  # ``early_n`` is 0 without a lever arm
-        mean = _mean_correction(state, estimator.rate_hz) if lever_removed else None
+        mean = None
+        if self._early_n <= 0:  # ``early_n`` is 0 without a lever arm: no mean can be taken
+            pass
+        elif rule.planned_mean:
+            mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
+        else:
+            mean = _mean_correction(state, estimator.rate_hz, rule.mean_min_s)
         if mean is not None and not at_check:
-            min_deg = max(self._min_deg, DOUBT_MIN_MEAN_DEG if state.doubtful else 0.0)
-            self._fixes.append(_anchor_span(state, estimator, mean, gyro, min_deg))
+            min_deg = max(self._min_deg, rule.mean_min_deg)
+            if rule.keep_filter and _angle_deg(mean) < min_deg:
+                state.open_span = -1
+                self._fixes.append(_meet(span, filt, gyro))
+            else:
+                self._fixes.append(_anchor_span(state, estimator, mean, gyro, min_deg))
             self._closed.add(span)
             return False
         n = len(rows.span)
         if not (at_check or (b < n and rows.span[b] != span)):
             return False
-        cut = b < n and bool(rows.slot[b])  # the next gap begins
+        cut = b < n and bool(rows.slot[b]) and rule.anchor_cut  # the next gap begins
         fix = _resolve(state, estimator, at_check, filt, gyro, cut=cut, min_deg=self._min_deg)
         self._fixes.append(fix)
         if cut and not fix.anchored:
@@ -798,12 +918,22 @@ class _Spans:
         return at_check and fix.anchored
 
     def bridges(self, quat_x: FloatArray) -> Bridges:
-        """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row."""
-        share = _ramp(self._x, self._rows.slot, self._span_id, self._estimator.rate_hz)
+        """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row. The
+        spans whose rows are published as fused are left out (``SpanRule.repairs_rows``)."""
+        span_id = np.where(np.isin(self._span_id, list(self._plain)), -1, self._span_id)
+        share = _ramp(self._x, self._rows.slot, span_id, self._estimator.rate_hz)
         for span, bias in self._inherits.items():
-            _whole_over_rest(share, self._x.gyr_radps, self._rows.slot, self._span_id == span, bias)
-        quat = np.where((self._span_id >= 0)[:, None], self._quat_g, quat_x)
-        return Bridges(quat, share, self._span_id, tuple(self._fixes))
+            _whole_over_rest(share, self._x.gyr_radps, self._rows.slot, span_id == span, bias)
+        quat = np.where((span_id >= 0)[:, None], self._quat_g, quat_x)
+        fixes = tuple(f for f in self._fixes if f.span not in self._plain)
+        return Bridges(quat, share, span_id, fixes)
+
+
+def _rule(rows: _RowPlan, a: int) -> SpanRule:
+    """The rule of the span opening at row ``a``."""
+    if rows.fast[a]:
+        return UNTRUSTED_RULE
+    return WATCHED_RULE if rows.watched[a] else DOUBTED_RULE
 
 
 def _resolve(
@@ -836,11 +966,12 @@ def _anchor_span(
     return Fix(span, correction, True)
 
 
-def _mean_correction(state: BridgeState, rate_hz: float) -> FloatArray | None:
-    """The span's error from the mean of its world-frame accelerometer (``MEAN_MIN_S``), or
-    None while what the lever arm's miss can tilt that mean by exceeds ``MEAN_MAX_ERR_DEG``."""
+def _mean_correction(state: BridgeState, rate_hz: float, min_s: float) -> FloatArray | None:
+    """The span's error from the mean of its world-frame accelerometer once it spans ``min_s``,
+    or None while what the lever arm's miss can tilt that mean by exceeds
+    ``MEAN_MAX_ERR_DEG``."""
     span_s = state.n_seen / rate_hz
-    if not len(state.early) or span_s < MEAN_MIN_S:
+    if not len(state.early) or span_s < min_s:
         return None
     rate_change = float(np.linalg.norm(state.gyr_latest - state.early[0, 3:]))
     tilt_deg = np.degrees(LEVER_MISS_M * rate_change / span_s / STANDARD_GRAVITY_MPS2)
