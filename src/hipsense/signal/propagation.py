@@ -114,8 +114,8 @@ WATCH_MEAN_S = 0.6
 """A watched span's mean is read once it spans this long (``MEAN_MIN_S`` is for bridges
 known to be unsure), when the leg turns as slowly as it did after the gap: read at a drive's
 top 0.45 s after a rest, it found bridges that were right 2.7-3.0 deg off (seeds 25034,
-26125). On 900 realistic knee-drive sets 0.4 s and 0.8 s gave 0.7547 and 0.7540 deg mean,
-this 0.7531..."""
+26125). Chosen on 900 realistic knee-drive sets with the span's rows held for the repair:
+0.4 s and 0.8 s gave 0.7547 and 0.7540 deg mean, this 0.7531..."""
 WATCH_MIN_DEG = 2.5
 """...and taken beyond this only (3 deg left 23243's bridge, 3.3 deg off, standing); below
 it the filter is left alone: it fused the span's accelerometer at its usual pace."""
