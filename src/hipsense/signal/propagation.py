@@ -892,12 +892,11 @@ class _Spans:
         if b in self._early and not at_check and rule.early:
             _early(state, estimator, self._early_n, gyro)
         mean = None
-        if self._early_n <= 0:  # ``early_n`` is 0 without a lever arm: no mean can be taken
-            pass
-        elif rule.planned_mean:
-            mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
-        else:
-            mean = _mean_correction(state, estimator.rate_hz, rule.mean_min_s)
+        if self._early_n > 0:  # ``early_n`` is 0 without a lever arm: no mean can be taken
+            if rule.planned_mean:
+                mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
+            else:
+                mean = _mean_correction(state, estimator.rate_hz, rule.mean_min_s)
         if mean is not None and not at_check:
             min_deg = max(self._min_deg, rule.mean_min_deg)
             if rule.keep_filter and _angle_deg(mean) < min_deg:
