@@ -672,7 +672,7 @@ def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
     if early_n <= 0 or not len(rows.span):
         return frozenset()
     in_run, _ = _received_in_span(rows, seen)
-    due = rows.real & (rows.span >= 0) & (in_run == early_n)
+    due = rows.real & (rows.span >= 0) & ~rows.watched & (in_run == early_n)  # none watched
     return frozenset((np.flatnonzero(due) + 1).tolist())
 
 
@@ -694,8 +694,7 @@ def _watched_mean_cuts(
         gyr_first[run_start == 0] = state.early[0, 3:]
     span_s = in_run / rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.linalg.norm(x.gyr_radps - gyr_first, axis=1)
-        tilt_deg = np.degrees(LEVER_MISS_M * change / span_s / STANDARD_GRAVITY_MPS2)
+        tilt_deg = _lever_tilt_deg(np.linalg.norm(x.gyr_radps - gyr_first, axis=1), span_s)
     sure = (span_s >= WATCHED_RULE.mean_min_s) & (tilt_deg <= MEAN_MAX_ERR_DEG)
     due = np.flatnonzero(mine & sure)
     _, first = np.unique(rows.span[due], return_index=True)
@@ -899,9 +898,8 @@ class _Spans:
                 mean = _mean_correction(state, estimator.rate_hz, rule.mean_min_s)
         if mean is not None and not at_check:
             min_deg = max(self._min_deg, rule.mean_min_deg)
-            if rule.keep_filter and _angle_deg(mean) < min_deg:
-                state.open_span = -1
-                self._fixes.append(_meet(span, filt, gyro))
+            if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
+                self._fixes.append(_resolve(state, estimator, False, filt, gyro))
             else:
                 self._fixes.append(_anchor_span(state, estimator, mean, gyro, min_deg))
             self._closed.add(span)
@@ -972,11 +970,21 @@ def _mean_correction(state: BridgeState, rate_hz: float, min_s: float) -> FloatA
     span_s = state.n_seen / rate_hz
     if not len(state.early) or span_s < min_s:
         return None
-    rate_change = float(np.linalg.norm(state.gyr_latest - state.early[0, 3:]))
-    tilt_deg = np.degrees(LEVER_MISS_M * rate_change / span_s / STANDARD_GRAVITY_MPS2)
+    tilt_deg = _lever_tilt_deg(float(np.linalg.norm(state.gyr_latest - state.early[0, 3:])), span_s)
     if tilt_deg > MEAN_MAX_ERR_DEG:
         return None
     return arc_to_up(state.acc_sum)
+
+
+def _lever_tilt_deg(
+    rate_change_radps: FloatArray | float, span_s: FloatArray | float
+) -> FloatArray:
+    """What the lever arm's miss (``LEVER_MISS_M``) can tilt a span's mean by (deg), its
+    rate having changed by ``rate_change_radps`` over ``span_s``."""
+    return np.asarray(
+        np.degrees(LEVER_MISS_M * rate_change_radps / span_s / STANDARD_GRAVITY_MPS2),
+        dtype=np.float64,
+    )
 
 
 def _early(state: BridgeState, estimator: OrientationEstimator, n: int, gyro: FloatArray) -> None:
