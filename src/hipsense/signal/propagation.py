@@ -77,7 +77,7 @@ a degree. A bridge that found the start or stop in its gap (``GapBridges.shaped`
 doubted: its shape holds it, and the mean reads the drive's own push (seed 21251, a drive
 setting off in a 0.1 s burst: the start bridge within 0.1 deg, its mean 4.3 deg off)..."""
 DOUBT_MIN_MEAN_DEG = 4.0
-"""...and its mean correction (``_mean_correction``) is taken only beyond this: the hip
+"""...and its mean correction (``_mean_cuts``) is taken only beyond this: the hip
 bobs as the foot lands, and on bridges that were right the mean read 3.4-3.6 deg. A bridge
 4.5 deg off read 4.1 (seed 16001, the rate's change out of the gap known: the drive's
 first samples after it). Left to the fusion, it stood at rest for 1.2 s."""
@@ -141,7 +141,7 @@ class SpanRule:
     early: bool
     """Its first received rows may correct it at once (``_early``)."""
     mean_min_s: float
-    """Its mean (``_mean_correction``) is read once it spans this long..."""
+    """Its mean is read once it spans this long (``_mean_cuts``)..."""
     mean_min_deg: float
     """...and taken beyond this (at least the posture's smallest correction)..."""
     keep_filter: bool
@@ -150,10 +150,6 @@ class SpanRule:
     anchor_cut: bool
     """Cut short by the next gap, it anchors on its latest trusted rows, and a span opened by
     that gap inherits its unchecked filter (``_whole_over_rest``)."""
-    planned_mean: bool = False
-    """Its mean is read only at the first row sure of it, planned from the gyro before the
-    batch is fused (``_watched_mean_cuts``): the same row for any batch split. Otherwise it
-    is read after each piece fused."""
     repairs_rows: bool = True
     """Its rows are published as a bridge's (``Bridges``: held for its repair, then revised);
     else as the filter fused them, its repair only the filter's re-anchoring from then on."""
@@ -164,8 +160,7 @@ UNTRUSTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=0.0,
 DOUBTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=DOUBT_MIN_MEAN_DEG,
                         keep_filter=False, anchor_cut=True)  # fmt: skip
 WATCHED_RULE = SpanRule(early=False, mean_min_s=WATCH_MEAN_S, mean_min_deg=WATCH_MIN_DEG,
-                        keep_filter=True, anchor_cut=False, planned_mean=True,
-                        repairs_rows=False)  # fmt: skip
+                        keep_filter=True, anchor_cut=False, repairs_rows=False)  # fmt: skip
 """A trusted bridge's span: left to the fusion and its own check unless its mean finds it
 clearly off, and shown as fused: it holds back no row (a trusted burst is common, and the
 display and the reps would wait 0.5 s after each). Neither an early estimate nor a cut
@@ -428,7 +423,6 @@ class BridgeState:
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
         self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
-        self.gyr_latest = np.zeros(3)  # the gyro of its latest received row (first: ``early``)
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
         self.last_gyro_out = np.array([1.0, 0.0, 0.0, 0.0])  # the gyro path's last output
@@ -487,7 +481,6 @@ def _gyro_path(  # noqa: PLR0917
     if real.any():
         world = quat_rotate(out[real], acc[real])
         state.acc_sum = state.acc_sum + world.sum(axis=0)
-        state.gyr_latest = gyr[real][-1]
         if len(state.early) < EARLY_ROWS:
             state.early = np.vstack([state.early, np.hstack([world, gyr[real]])])[:EARLY_ROWS]
         world /= np.maximum(np.linalg.norm(world, axis=1, keepdims=True), 1e-12)
@@ -620,8 +613,8 @@ class _Cuts:
     checks: frozenset[int]
     """The row after a check (none before a restart): the piece before ends with it."""
     early: frozenset[int]
-    """The row after a span's ``early_n``-th received row (``_early``), or after a watched
-    span's first row sure of its mean (``_watched_mean_cuts``)."""
+    """The row after a span's ``early_n``-th received row (``_early``), or after a
+    span's first row sure of its mean (``_mean_cuts``)."""
     pieces: tuple[tuple[int, int], ...]
     """(first, end) of each piece; a span's bounds cut too."""
 
@@ -676,13 +669,13 @@ def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
     return frozenset((np.flatnonzero(due) + 1).tolist())
 
 
-def _watched_mean_cuts(
-    x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float
-) -> frozenset[int]:
-    """The row after each watched span's first received row where its mean is sure enough
-    (``_mean_correction``'s bounds, ``WATCH_MEAN_S``): planned from the gyro before fusing,
-    so any batch split reads the mean at the same row."""
-    mine = rows.watched & rows.real & (rows.span >= 0)
+def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) -> frozenset[int]:
+    """The row after each span's first received row where its mean is sure enough: it spans
+    its rule's ``mean_min_s`` and what the lever arm's miss can tilt the mean by is within
+    ``MEAN_MAX_ERR_DEG``. Planned from the gyro before fusing, so any batch split reads the
+    mean at the same row: read after each piece fused instead, it came at a batch's end, and a
+    set fed 1 or 10 samples at a time was shown up to 1.9 deg apart (seed 20011)."""
+    mine = rows.real & (rows.span >= 0)
     if not mine.any():
         return frozenset()
     in_run, run_start = _received_in_span(rows, state.n_seen)
@@ -695,7 +688,8 @@ def _watched_mean_cuts(
     span_s = in_run / rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
         tilt_deg = _lever_tilt_deg(np.linalg.norm(x.gyr_radps - gyr_first, axis=1), span_s)
-    sure = (span_s >= WATCHED_RULE.mean_min_s) & (tilt_deg <= MEAN_MAX_ERR_DEG)
+    min_s = np.where(rows.watched, WATCHED_RULE.mean_min_s, MEAN_MIN_S)
+    sure = (span_s >= min_s) & (tilt_deg <= MEAN_MAX_ERR_DEG)
     due = np.flatnonzero(mine & sure)
     _, first = np.unique(rows.span[due], return_index=True)
     return frozenset((due[first] + 1).tolist())
@@ -732,7 +726,7 @@ def propagate(
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
     they show is taken at once (``_early``), and once the mean of the span so far is sure
-    enough, the span is anchored on it (``_mean_correction``). ``offset_step`` (per real
+    enough, the span is anchored on it (``_mean_cuts``). ``offset_step`` (per real
     sample, m/s^2): the accelerometer offset removed changed by this much from that sample
     on (``OrientationEstimator.offset_changed``).
     ``lying``: a supine drill (smaller corrections are taken, ``LYING_MIN_CORRECTION_DEG``;
@@ -746,7 +740,7 @@ def propagate(
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
                      doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
-    due = _watched_mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else frozenset()
+    due = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else frozenset()
     cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early | due)
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
     spans = _Spans(state, estimator, x, rows, (early, due), early_n=early_n, min_deg=min_deg)
@@ -824,8 +818,8 @@ class _Spans:
         early_n: int,
         min_deg: float,
     ) -> None:
-        """``due``: the rows after which an early estimate, and a watched span's mean, are
-        due (``_early_cuts``, ``_watched_mean_cuts``)."""
+        """``due``: the rows after which an early estimate, and a span's mean, are
+        due (``_early_cuts``, ``_mean_cuts``)."""
         self._state, self._estimator, self._x, self._rows = state, estimator, x, rows
         (self._early, self._mean_due), self._early_n, self._min_deg = due, early_n, min_deg
         n = len(x.gyr_radps)
@@ -890,12 +884,8 @@ class _Spans:
         rule = state.rule
         if b in self._early and not at_check and rule.early:
             _early(state, estimator, self._early_n, gyro)
-        mean = None
-        if self._early_n > 0:  # ``early_n`` is 0 without a lever arm: no mean can be taken
-            if rule.planned_mean:
-                mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
-            else:
-                mean = _mean_correction(state, estimator.rate_hz, rule.mean_min_s)
+        # No mean is due without a lever arm (``early_n`` 0): the leg's own acceleration stays.
+        mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
         if mean is not None and not at_check:
             min_deg = max(self._min_deg, rule.mean_min_deg)
             if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
@@ -961,19 +951,6 @@ def _anchor_span(
         correction = np.array([1.0, 0.0, 0.0, 0.0])
     _reanchor(state, estimator, quat_multiply(correction, gyro))
     return Fix(span, correction, True)
-
-
-def _mean_correction(state: BridgeState, rate_hz: float, min_s: float) -> FloatArray | None:
-    """The span's error from the mean of its world-frame accelerometer once it spans ``min_s``,
-    or None while what the lever arm's miss can tilt that mean by exceeds
-    ``MEAN_MAX_ERR_DEG``."""
-    span_s = state.n_seen / rate_hz
-    if not len(state.early) or span_s < min_s:
-        return None
-    tilt_deg = _lever_tilt_deg(float(np.linalg.norm(state.gyr_latest - state.early[0, 3:])), span_s)
-    if tilt_deg > MEAN_MAX_ERR_DEG:
-        return None
-    return arc_to_up(state.acc_sum)
 
 
 def _lever_tilt_deg(
