@@ -528,6 +528,29 @@ def test_a_watched_bridge_s_mean_is_taken_at_the_same_row_for_any_batch_split() 
     s = benchmark_set("knee-drive", 20011, Conditions.realistic())
     keep = ~(s.lost & (s.t_s > 21.6) & (s.t_s < 22.0))
     assert (~keep).sum() == 20
+    runs = _flexion_by_batch_size(s, keep, (1, 4, 10))
+    for flexion in runs[1:]:
+        np.testing.assert_allclose(flexion, runs[0], rtol=0, atol=1e-9)  # rounding only
+
+
+@pytest.mark.parametrize("seed", [20011, 23243])
+def test_every_bridge_s_mean_is_taken_at_the_same_row_for_any_batch_split(seed: int) -> None:
+    # Whole realistic knee-drive sets, every burst lost, with their fitted lever arm. The
+    # untrusted and doubtful spans' means were read when a piece ended, so at a batch's end:
+    # fed 1 or 10 samples at a time, the angles were up to 0.2 (20011) and 1.7 deg (23243)
+    # apart.
+    s = benchmark_set("knee-drive", seed, Conditions.realistic())
+    assert s.lost.sum() >= 60  # three bursts of 20 at least
+    runs = _flexion_by_batch_size(s, ~s.lost, (1, 10, 7))
+    for flexion in runs[1:]:
+        np.testing.assert_allclose(flexion, runs[0], rtol=0, atol=1e-9)  # rounding only
+
+
+def _flexion_by_batch_size(
+    s: SimSession, keep: npt.NDArray[np.bool_], sizes: tuple[int, ...]
+) -> list[npt.NDArray[np.float64]]:
+    """The flexion of the ``keep`` samples of a standing set fused live with the calibration
+    a first pass fitted (its lever arm checked), fed ``sizes`` samples at a time, per size."""
     t, acc, gyr = s.t_s[keep], s.acc_mps2[keep], s.gyr_radps[keep]
     fitting = AnglePipeline(s.rate_hz, Posture.STANDING, s.leg)
     for i in range(0, len(t), 10):
@@ -535,13 +558,12 @@ def test_a_watched_bridge_s_mean_is_taken_at_the_same_row_for_any_batch_split() 
     cal = fitting.calibration
     assert cal is not None and cal.lever_arm_in_sensor_m is not None
     runs = []
-    for n in (1, 4, 10):
+    for n in sizes:
         pipe = AnglePipeline(s.rate_hz, Posture.STANDING, s.leg, cal)
         outs = [pipe.update(SampleBatch("s", t[i : i + n], acc[i : i + n], gyr[i : i + n]))
                 for i in range(0, len(t), n)] + [pipe.flush()]  # fmt: skip
         runs.append(np.concatenate([o.flexion_deg for o in outs]))
-    for flexion in runs[1:]:
-        np.testing.assert_allclose(flexion, runs[0], rtol=0, atol=1e-9)  # rounding only
+    return runs
 
 
 def test_a_bridge_that_found_the_start_in_its_gap_is_not_doubted() -> None:
