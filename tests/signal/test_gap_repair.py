@@ -576,6 +576,14 @@ def test_a_bridge_that_found_the_start_in_its_gap_is_not_doubted() -> None:
     assert np.max(np.abs(err)) < 2.0  # 1 deg of it was there before the burst
 
 
+def test_a_trusted_bridge_after_an_unchecked_one_is_judged_as_that_one() -> None:
+    # Seed 22120 (100 Hz): 0.2 s lost as a drive's lowering set off, then 0.2 s lost again at
+    # rest 0.17 s later. The first bridge, 11 deg off, was cut short by the second burst with
+    # no steady row to anchor on; the second, trusted, was watched, its rows shown as fused and
+    # left to its mean 0.74 s on: the next drive was shown 10-12 deg low.
+    assert _knee_drive_error_deg(22120, lost_s=24.1, rate_hz=100.0, shown=(24.2, 25.2)) < 4.0
+
+
 def _knee_drive_error_deg(
     seed: int, *, lost_s: float, rate_hz: float, shown: tuple[float, float]
 ) -> float:

@@ -131,7 +131,12 @@ MEAN_MAX_ERR_DEG = 1.0
 """...so the mean is taken once what that miss can tilt it by is under this: when the leg
 turns at the rate it turned at just after the gap again, typically at rest again after a
 drive. A drive halted in a 0.2 s gap at its top, resting 0.05 s (no calm check) and lowered,
-was shown 9 deg off for 0.4 s and corrected only by the quickened fusion."""
+was shown 9 deg off for 0.4 s and corrected only by the quickened fusion..."""
+MEAN_HELD_S = 0.1
+"""...and has been for this long: not a drive's rate passing through it. Chosen on 900
+realistic knee-drive sets, the row planned before fusing (``_mean_cuts``): the first row
+under the bound gave 0.7735 deg mean, 0.05 s 0.7688, this 0.7634, 0.2 s 0.7620 (the
+display holds the span's rows longer)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class SpanRule:
     """Its first received rows may correct it at once (``_early``)."""
     mean_min_s: float
     """Its mean is read once it spans this long (``_mean_cuts``)..."""
+    mean_held_s: float
+    """...and the lever arm's bound has held this long..."""
     mean_min_deg: float
     """...and taken beyond this (at least the posture's smallest correction)..."""
     keep_filter: bool
@@ -155,12 +162,14 @@ class SpanRule:
     else as the filter fused them, its repair only the filter's re-anchoring from then on."""
 
 
-UNTRUSTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=0.0,
-                          keep_filter=False, anchor_cut=True)  # fmt: skip
-DOUBTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_min_deg=DOUBT_MIN_MEAN_DEG,
-                        keep_filter=False, anchor_cut=True)  # fmt: skip
-WATCHED_RULE = SpanRule(early=False, mean_min_s=WATCH_MEAN_S, mean_min_deg=WATCH_MIN_DEG,
-                        keep_filter=True, anchor_cut=False, repairs_rows=False)  # fmt: skip
+UNTRUSTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_held_s=MEAN_HELD_S,
+                          mean_min_deg=0.0, keep_filter=False, anchor_cut=True)  # fmt: skip
+DOUBTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_held_s=MEAN_HELD_S,
+                        mean_min_deg=DOUBT_MIN_MEAN_DEG, keep_filter=False,
+                        anchor_cut=True)  # fmt: skip
+WATCHED_RULE = SpanRule(early=False, mean_min_s=WATCH_MEAN_S, mean_held_s=0.0,
+                        mean_min_deg=WATCH_MIN_DEG, keep_filter=True, anchor_cut=False,
+                        repairs_rows=False)  # fmt: skip
 """A trusted bridge's span: left to the fusion and its own check unless its mean finds it
 clearly off, and shown as fused: it holds back no row (a trusted burst is common, and the
 display and the reps would wait 0.5 s after each). Neither an early estimate nor a cut
@@ -422,6 +431,7 @@ class BridgeState:
         self.pending_steady = False
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
+        self.sure_rows = 0  # its latest rows in a row within the mean's bound (``_mean_cuts``)
         self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
         self.last_out = np.array([1.0, 0.0, 0.0, 0.0])  # the filter's last output
         self.last_gyr = np.zeros(3)  # its gyro (to undo the output shift)
@@ -665,19 +675,27 @@ def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
     if early_n <= 0 or not len(rows.span):
         return frozenset()
     in_run, _ = _received_in_span(rows, seen)
-    due = rows.real & (rows.span >= 0) & ~rows.watched & (in_run == early_n)  # none watched
+    due = rows.real & (rows.span >= 0) & (in_run == early_n)
     return frozenset((np.flatnonzero(due) + 1).tolist())
 
 
-def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) -> frozenset[int]:
-    """The row after each span's first received row where its mean is sure enough: it spans
-    its rule's ``mean_min_s`` and what the lever arm's miss can tilt the mean by is within
-    ``MEAN_MAX_ERR_DEG``. Planned from the gyro before fusing, so any batch split reads the
-    mean at the same row: read after each piece fused instead, it came at a batch's end, and a
-    set fed 1 or 10 samples at a time was shown up to 1.9 deg apart (seed 20011)."""
+MeanDue = Mapping[tuple[float, float], frozenset[int]]
+"""Per rule's (``mean_min_s``, ``mean_held_s``): the rows after which a span's mean is due."""
+
+
+def _mean_cuts(
+    x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float
+) -> tuple[MeanDue, int]:
+    """The row after each span's first received row where its mean is sure enough, by each
+    rule it may be judged by: it spans the rule's ``mean_min_s``, and what the lever arm's
+    miss can tilt the mean by has been within ``MEAN_MAX_ERR_DEG`` for ``mean_held_s``; and
+    how many rows the bound has held for at the batch's end, in a span going on. Planned
+    from the gyro before fusing, so any batch split reads the mean at the same row: read
+    after each piece fused instead, it came at a batch's end, and a set fed 1 or 10 samples
+    at a time was shown up to 1.7 deg apart (seed 23243)."""
     mine = rows.real & (rows.span >= 0)
     if not mine.any():
-        return frozenset()
+        return {}, 0
     in_run, run_start = _received_in_span(rows, state.n_seen)
     idx = np.arange(len(mine))
     # Each run's first received row's gyro (a span carried on: its first row's, if it had one).
@@ -688,11 +706,27 @@ def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) 
     span_s = in_run / rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
         tilt_deg = _lever_tilt_deg(np.linalg.norm(x.gyr_radps - gyr_first, axis=1), span_s)
-    min_s = np.where(rows.watched, WATCHED_RULE.mean_min_s, MEAN_MIN_S)
-    sure = (span_s >= min_s) & (tilt_deg <= MEAN_MAX_ERR_DEG)
-    due = np.flatnonzero(mine & sure)
-    _, first = np.unique(rows.span[due], return_index=True)
-    return frozenset((due[first] + 1).tolist())
+    within = mine & (tilt_deg <= MEAN_MAX_ERR_DEG)
+    # Rows within the bound in a row (a span carried on: counted on from the last batch).
+    last_out = np.maximum(np.maximum.accumulate(np.where(within, -1, idx)), run_start - 1)
+    held = idx - last_out
+    if rows.carried:
+        held = held + np.where(last_out < 0, state.sure_rows, 0)
+    due: dict[tuple[float, float], frozenset[int]] = {}
+    # A watched span may be judged as the unchecked span it follows (``_Spans.enter``).
+    rules = (
+        (UNTRUSTED_RULE, within),
+        (DOUBTED_RULE, within),
+        (WATCHED_RULE, within & rows.watched),
+    )
+    for rule, where in rules:
+        if (rule.mean_min_s, rule.mean_held_s) in due:
+            continue
+        needed = max(1, round(rule.mean_held_s * rate_hz))
+        sure = np.flatnonzero(where & (span_s >= rule.mean_min_s) & (held >= needed))
+        _, first = np.unique(rows.span[sure], return_index=True)
+        due[rule.mean_min_s, rule.mean_held_s] = frozenset((sure[first] + 1).tolist())
+    return due, int(held[-1]) if rows.span[-1] >= 0 else 0
 
 
 def propagate(
@@ -740,8 +774,9 @@ def propagate(
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
                      doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
-    due = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else frozenset()
-    cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step, early=early | due)
+    due, sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else ({}, 0)
+    cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step,
+                       early=early.union(*due.values()))  # fmt: skip
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
     spans = _Spans(state, estimator, x, rows, (early, due), early_n=early_n, min_deg=min_deg)
     spans.close_carried()
@@ -767,6 +802,7 @@ def propagate(
             if not reanchored:  # else its span's repair put the filter right already
                 estimator.realign(seen)
             failed.append(b - 1)
+    state.sure_rows = sure_rows  # after the pieces: a span opened in them starts from none
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
@@ -813,7 +849,7 @@ class _Spans:
         estimator: OrientationEstimator,
         x: Expanded,
         rows: _RowPlan,
-        due: tuple[frozenset[int], frozenset[int]],
+        due: tuple[frozenset[int], MeanDue],
         *,
         early_n: int,
         min_deg: float,
@@ -831,6 +867,7 @@ class _Spans:
         # A span cut short by the next gap and not anchored leaves the filter unchecked: the
         # span that gap opens starts from it (its row here), its gyro bias kept at opening.
         self._unchecked_from: int | None = None
+        self._unchecked_rule = UNTRUSTED_RULE  # the rule of the span that left it so
         self._inherits: dict[int, FloatArray] = {}
         self._shift_s = estimator.params.output_shift_samples / estimator.rate_hz
         self._timing = np.array([1.0 / estimator.rate_hz, self._shift_s])
@@ -848,7 +885,7 @@ class _Spans:
         fix = _resolve(state, self._estimator, False, filt, gyro, cut=cut, min_deg=self._min_deg)
         self._fixes.append(fix)
         if cut and not fix.anchored:
-            self._unchecked_from = 0
+            self._unchecked_from, self._unchecked_rule = 0, state.rule
 
     def enter(self, a: int, b: int) -> int:
         """The span the piece ``a:b`` belongs to (-1: none), opened if it begins here; its
@@ -859,8 +896,10 @@ class _Spans:
             return -1
         if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
             gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
-            state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s,
-                       rule=_rule(rows, a))  # fmt: skip
+            rule = _rule(rows, a)
+            if a == self._unchecked_from and not rule.repairs_rows:
+                rule = self._unchecked_rule  # a watched span inherits an unchecked filter
+            state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s, rule=rule)
             if a == self._unchecked_from:
                 self._inherits[state.open_span] = state.bias
         self._span_id[a:b] = state.open_span
@@ -885,7 +924,8 @@ class _Spans:
         if b in self._early and not at_check and rule.early:
             _early(state, estimator, self._early_n, gyro)
         # No mean is due without a lever arm (``early_n`` 0): the leg's own acceleration stays.
-        mean = arc_to_up(state.acc_sum) if b in self._mean_due else None
+        due = self._mean_due.get((rule.mean_min_s, rule.mean_held_s), frozenset())
+        mean = arc_to_up(state.acc_sum) if b in due else None
         if mean is not None and not at_check:
             min_deg = max(self._min_deg, rule.mean_min_deg)
             if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
@@ -901,7 +941,7 @@ class _Spans:
         fix = _resolve(state, estimator, at_check, filt, gyro, cut=cut, min_deg=self._min_deg)
         self._fixes.append(fix)
         if cut and not fix.anchored:
-            self._unchecked_from = b
+            self._unchecked_from, self._unchecked_rule = b, rule
         return at_check and fix.anchored
 
     def bridges(self, quat_x: FloatArray) -> Bridges:
