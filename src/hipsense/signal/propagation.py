@@ -157,7 +157,8 @@ class SpanRule:
     instead of being put on the gyro-carried attitude."""
     anchor_cut: bool
     """Cut short by the next gap, it anchors on its latest trusted rows, and a span opened by
-    that gap inherits its unchecked filter (``_whole_over_rest``)."""
+    that gap inherits its unchecked filter (``_whole_over_rest``), and this rule if it would
+    only be watched."""
     repairs_rows: bool = True
     """Its rows are published as a bridge's (``Bridges``: held for its repair, then revised);
     else as the filter fused them, its repair only the filter's re-anchoring from then on."""
@@ -624,8 +625,8 @@ class _Cuts:
     checks: frozenset[int]
     """The row after a check (none before a restart): the piece before ends with it."""
     early: frozenset[int]
-    """The row after a span's ``early_n``-th received row (``_early``), or after a
-    span's first row sure of its mean (``_mean_cuts``)."""
+    """The row after a span's ``early_n``-th received row (``_early``), or after its first
+    row sure of its mean (``_mean_cuts``)."""
     pieces: tuple[tuple[int, int], ...]
     """(first, end) of each piece; a span's bounds cut too."""
 
@@ -680,8 +681,8 @@ def _early_cuts(rows: _RowPlan, early_n: int, seen: int) -> frozenset[int]:
     return frozenset((np.flatnonzero(due) + 1).tolist())
 
 
-MeanDue = Mapping[tuple[float, float], frozenset[int]]
-"""Per rule's (``mean_min_s``, ``mean_held_s``): the rows after which a span's mean is due."""
+MeanDue = Mapping[SpanRule, frozenset[int]]
+"""Per rule a span may be judged by: the rows after which its mean is due."""
 
 
 def _mean_cuts(
@@ -713,20 +714,14 @@ def _mean_cuts(
     held = idx - last_out
     if rows.carried:
         held = held + np.where(last_out < 0, state.sure_rows, 0)
-    due: dict[tuple[float, float], frozenset[int]] = {}
-    # A watched span may be judged as the unchecked span it follows (``_Spans.enter``).
-    rules = (
-        (UNTRUSTED_RULE, within),
-        (DOUBTED_RULE, within),
-        (WATCHED_RULE, within & rows.watched),
-    )
-    for rule, where in rules:
-        if (rule.mean_min_s, rule.mean_held_s) in due:
-            continue
+    due: dict[SpanRule, frozenset[int]] = {}
+    # Any span may be judged as an unchecked span it follows (``_Spans.enter``).
+    for rule, where in ((UNTRUSTED_RULE, within), (DOUBTED_RULE, within),
+                        (WATCHED_RULE, within & rows.watched)):  # fmt: skip
         needed = max(1, round(rule.mean_held_s * rate_hz))
         sure = np.flatnonzero(where & (span_s >= rule.mean_min_s) & (held >= needed))
         _, first = np.unique(rows.span[sure], return_index=True)
-        due[rule.mean_min_s, rule.mean_held_s] = frozenset((sure[first] + 1).tolist())
+        due[rule] = frozenset((sure[first] + 1).tolist())
     return due, int(held[-1]) if rows.span[-1] >= 0 else 0
 
 
@@ -775,7 +770,8 @@ def propagate(
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
                      doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
-    due, sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n > 0 else ({}, 0)
+    # The rows the mean's bound has held for at the end go on to the next batch.
+    due, state.sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n else ({}, 0)
     cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step,
                        early=early.union(*due.values()))  # fmt: skip
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
@@ -803,7 +799,6 @@ def propagate(
             if not reanchored:  # else its span's repair put the filter right already
                 estimator.realign(seen)
             failed.append(b - 1)
-    state.sure_rows = sure_rows  # after the pieces: a span opened in them starts from none
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
@@ -855,8 +850,8 @@ class _Spans:
         early_n: int,
         min_deg: float,
     ) -> None:
-        """``due``: the rows after which an early estimate, and a span's mean, are
-        due (``_early_cuts``, ``_mean_cuts``)."""
+        """``due``: the rows after which an early estimate, and a span's mean, are due
+        (``_early_cuts``, ``_mean_cuts``)."""
         self._state, self._estimator, self._x, self._rows = state, estimator, x, rows
         (self._early, self._mean_due), self._early_n, self._min_deg = due, early_n, min_deg
         n = len(x.gyr_radps)
@@ -925,8 +920,7 @@ class _Spans:
         if b in self._early and not at_check and rule.early:
             _early(state, estimator, self._early_n, gyro)
         # No mean is due without a lever arm (``early_n`` 0): the leg's own acceleration stays.
-        due = self._mean_due.get((rule.mean_min_s, rule.mean_held_s), frozenset())
-        mean = arc_to_up(state.acc_sum) if b in due else None
+        mean = arc_to_up(state.acc_sum) if b in self._mean_due.get(rule, ()) else None
         if mean is not None and not at_check:
             min_deg = max(self._min_deg, rule.mean_min_deg)
             if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
