@@ -584,6 +584,14 @@ def test_a_trusted_bridge_after_an_unchecked_one_is_judged_as_that_one() -> None
     assert _knee_drive_error_deg(22120, lost_s=24.1, rate_hz=100.0, shown=(24.2, 25.2)) < 4.0
 
 
+def test_a_bridge_s_mean_is_read_only_once_it_has_settled() -> None:
+    # Seed 21102 (200 Hz): a drive landing in a 0.1 s burst, doubted, its bridge right. 0.2 s
+    # on, the mean of what followed still carried the hip's change of velocity: it read
+    # 4.48 deg, past the doubtful bridge's 4 deg, and put the resting leg and the next drive
+    # 5.4 deg off. 0.03 s later it read 1.46 deg.
+    assert _knee_drive_error_deg(21102, lost_s=16.9, rate_hz=200.0, shown=(16.95, 19.0)) < 2.0
+
+
 def _knee_drive_error_deg(
     seed: int, *, lost_s: float, rate_hz: float, shown: tuple[float, float]
 ) -> float:
