@@ -267,7 +267,7 @@ class _Repairs:
     untrusted bridge's rows, held until its check corrects them."""
 
     def __init__(self, calm_n: int, max_shown_hold_s: float) -> None:
-        self.state = BridgeState(calm_n)
+        self.state = BridgeState(calm_n, max_shown_hold_s)
         self.held = _NO_ROWS
         self.last_t_s = np.nan
         self.max_shown_hold_s = max_shown_hold_s
@@ -753,7 +753,8 @@ def _fuse(  # noqa: PLR0917
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(
         causal, x, checked.reset_before, plan.check, plan.strict, quick=plan.quick,
-        bridges=BridgeState(watch.calm_n), trusted=plan.trusted, early_n=_early_n(lever, rate_hz),
+        bridges=BridgeState(watch.calm_n, HOLDS[posture].fusion_s), trusted=plan.trusted,
+        early_n=_early_n(lever, rate_hz),
         lying=posture is Posture.SUPINE, doubtful=plan.doubtful, watched=plan.watched,
     )  # fmt: skip
     valid = checked.valid & ~failed & ~plan.hidden & ~settling

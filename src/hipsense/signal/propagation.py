@@ -427,8 +427,11 @@ class Bridges:
 class BridgeState:
     """An untrusted bridge still waiting for its check, carried between batches."""
 
-    def __init__(self, calm_n: int) -> None:
+    def __init__(self, calm_n: int, mean_by_s: float = np.inf) -> None:
         self.calm_n = calm_n
+        # From this long after a span's first row its mean no longer waits to settle, only
+        # for the lever arm's bound: its held rows are shown from then (``_mean_cuts``).
+        self.mean_by_s = mean_by_s
         self.open_span, self.next_span = -1, 0
         self.q_gyro = np.array([1.0, 0.0, 0.0, 0.0])  # unshifted attitude, gyro only
         self.bias = np.zeros(3)
@@ -438,7 +441,10 @@ class BridgeState:
         self.pending_steady = False
         self.early = np.empty((0, 6))  # the span's first received rows: world-frame acc, gyro
         self.n_seen = 0  # the span's received rows so far
-        self.sure_rows = 0  # its latest rows in a row within the mean's bound (``_mean_cuts``)
+        self.n_rows = 0  # ...and all its rows, lost slots too
+        # Its latest rows in a row within the mean's bound, and within it settled too
+        # (``_mean_cuts``).
+        self.sure_rows = np.zeros(2, dtype=np.int64)
         # Its running sums of the latest rows (``_mean_settled``), the last row's frame.
         self.mean_sums = np.zeros((0, 3))
         self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
@@ -474,7 +480,7 @@ class BridgeState:
         self.q_gyro = quat_multiply(self.last_out, quat_from_rotvec(-(gyr_before - bias) * shift_s))
         self.calm, self.trusted = np.empty((0, 3)), np.empty((0, 3))
         self.pending_steady = False
-        self.early, self.n_seen = np.empty((0, 6)), 0
+        self.early, self.n_seen, self.n_rows = np.empty((0, 6)), 0, 0
         self.acc_sum = np.zeros(3)
         self.open_span, self.next_span = self.next_span, self.next_span + 1
 
@@ -694,17 +700,19 @@ MeanDue = Mapping[SpanRule, frozenset[int]]
 
 def _mean_cuts(
     x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float
-) -> tuple[MeanDue, int]:
+) -> tuple[MeanDue, IntArray]:
     """The row after each span's first received row where its mean is sure enough, by each
-    rule it may be judged by: it spans the rule's ``mean_min_s``, and what the lever arm's
-    miss can tilt the mean by has been within ``MEAN_MAX_ERR_DEG`` for ``mean_held_s``; and
-    how many rows the bound has held for at the batch's end, in a span going on. Planned
-    from the gyro before fusing, so any batch split reads the mean at the same row: read
-    after each piece fused instead, it came at a batch's end, and a set fed 1 or 10 samples
-    at a time was shown up to 1.7 deg apart (seed 23243)."""
+    rule it may be judged by: it spans the rule's ``mean_min_s``, what the lever arm's miss
+    can tilt the mean by has been within ``MEAN_MAX_ERR_DEG`` for ``mean_held_s``, and the
+    mean has settled as long (``_mean_settled``); from ``BridgeState.mean_by_s`` into a span
+    whose rows are held, when they are shown as they stand, the bound alone. Also how many
+    rows each has held for at the batch's end, in a span going on. Planned from the gyro
+    before fusing, so any batch split reads the mean at the same row: read after each piece
+    fused instead, it came at a batch's end, and a set fed 1 or 10 samples at a time was
+    shown up to 1.7 deg apart (seed 23243)."""
     mine = rows.real & (rows.span >= 0)
     if not (rows.span >= 0).any():
-        return {}, 0
+        return {}, np.zeros(2, dtype=np.int64)
     in_run, run_start = _received_in_span(rows, state.n_seen)
     idx = np.arange(len(mine))
     # Each run's first received row's gyro (a span carried on: its first row's, if it had one).
@@ -715,22 +723,33 @@ def _mean_cuts(
     span_s = in_run / rate_hz
     with np.errstate(divide="ignore", invalid="ignore"):
         tilt_deg = _lever_tilt_deg(np.linalg.norm(x.gyr_radps - gyr_first, axis=1), span_s)
-    within = mine & (tilt_deg <= MEAN_MAX_ERR_DEG)
-    within &= _mean_settled(x, rows, state, run_start, rate_hz)
-    # Rows within the bound in a row (a span carried on: counted on from the last batch).
-    last_out = np.maximum(np.maximum.accumulate(np.where(within, -1, idx)), run_start - 1)
-    held = idx - last_out
-    if rows.carried:
-        held = held + np.where(last_out < 0, state.sure_rows, 0)
+    bound = mine & (tilt_deg <= MEAN_MAX_ERR_DEG)
+    settled = bound & _mean_settled(x, rows, state, run_start, rate_hz)
+    carried_n = state.sure_rows if rows.carried else np.zeros(2, dtype=np.int64)
+    held = np.stack([_rows_held(bound, run_start, int(carried_n[0])),
+                     _rows_held(settled, run_start, int(carried_n[1]))])  # fmt: skip
+    # Rows so far in the span, lost slots too (the hold counts from its first).
+    span_rows = idx - run_start + 1 + np.where(run_start == 0, state.n_rows, 0) * rows.carried
+    late = span_rows >= state.mean_by_s * rate_hz - 0.5  # from the nearest row (none if inf)
     due: dict[SpanRule, frozenset[int]] = {}
     # Any span may be judged as an unchecked span it follows (``_Spans.enter``).
-    for rule, where in ((UNTRUSTED_RULE, within), (DOUBTED_RULE, within),
-                        (WATCHED_RULE, within & rows.watched)):  # fmt: skip
-        needed = max(1, round(rule.mean_held_s * rate_hz))
-        sure = np.flatnonzero(where & (span_s >= rule.mean_min_s) & (held >= needed))
-        _, first = np.unique(rows.span[sure], return_index=True)
-        due[rule] = frozenset((sure[first] + 1).tolist())
-    return due, int(held[-1]) if rows.span[-1] >= 0 else 0
+    for rule, where in ((UNTRUSTED_RULE, mine), (DOUBTED_RULE, mine),
+                        (WATCHED_RULE, mine & rows.watched)):  # fmt: skip
+        n = max(1, round(rule.mean_held_s * rate_hz))
+        # Only held rows (``repairs_rows``) set a deadline: a watched span waits to settle.
+        sure = (held[1] >= n) | (late & (held[0] >= n) & rule.repairs_rows)
+        at = np.flatnonzero(where & (span_s >= rule.mean_min_s) & sure)
+        _, first = np.unique(rows.span[at], return_index=True)
+        due[rule] = frozenset((at[first] + 1).tolist())
+    return due, held[:, -1] if rows.span[-1] >= 0 else np.zeros(2, dtype=np.int64)
+
+
+def _rows_held(within: BoolArray, run_start: IntArray, carried_n: int) -> IntArray:
+    """Per row: the rows up to it in a row ``within`` in its run (one carried on from the
+    last batch: ``carried_n`` more)."""
+    idx = np.arange(len(within))
+    last_out = np.maximum(np.maximum.accumulate(np.where(within, -1, idx)), run_start - 1)
+    return np.asarray(idx - last_out + np.where(last_out < 0, carried_n, 0), dtype=np.int64)
 
 
 def _mean_settled(
@@ -812,8 +831,9 @@ def propagate(
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
                      doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
-    # The rows the mean's bound has held for at the end go on to the next batch.
-    due, state.sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz) if early_n else ({}, 0)
+    due: MeanDue = {}
+    if early_n:  # no mean without a lever arm; the rows it held for go on to the next batch
+        due, state.sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz)
     cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step,
                        early=early.union(*due.values()))  # fmt: skip
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
@@ -957,6 +977,7 @@ class _Spans:
             return False
         rows, state, estimator = self._rows, self._state, self._estimator
         state.n_seen += int(rows.real[a:b].sum())
+        state.n_rows += b - a
         at_check, gyro = bool(rows.strict_check[b - 1]), self._quat_g[b - 1]
         rule = state.rule
         if b in self._early and not at_check and rule.early:
