@@ -8,7 +8,7 @@ the orientation) and reported as ``DataQualityEvent``s; nothing here raises on b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,22 @@ def _finite(t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray) -> Boo
     return np.asarray(
         np.isfinite(acc_mps2).all(1) & np.isfinite(gyr_radps).all(1) & np.isfinite(t_s)
     )
+
+
+class GapKind(IntEnum):
+    """How the bridge over a gap is treated (per sample, about the gap before it)."""
+
+    TRUSTED = 0
+    """Left to the fusion."""
+    UNTRUSTED = 1
+    """Re-anchored quickly until checked; its angles stay valid."""
+    BLIND = 2
+    """The same, its angles hidden until then."""
+    DOUBTFUL = 3
+    """Trusted by its length, doubted for a start or stop that may lie in it
+    (``GapWatch.plan``)."""
+    WATCHED = 4
+    """Trusted, standing: only the mean of what follows may correct it (``GapWatch.plan``)."""
 
 
 class SampleChecker:
@@ -206,8 +222,7 @@ class SampleChecker:
         )
 
     def gap_kind(self, checked: CheckedSamples) -> IntArray:
-        """Per sample: 0 a trusted bridge before it, 1 untrusted (re-anchor quickly), 2 blind
-        (hide until then)."""
+        """Per sample: the ``GapKind`` of the bridge before it, trusted, untrusted or blind."""
         blind = checked.missing_before > self.params.max_blind_gap_s * self.rate_hz
         return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
 

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.data_quality import GapKind
 from hipsense.signal.gap_fill import Expanded, GapBridges, gap_bridges
 from hipsense.signal.lever_arm import GyroTrend
 from hipsense.signal.orientation import (
@@ -83,15 +84,14 @@ bobs as the foot lands, and on bridges that were right the mean read 3.4-3.6 deg
 first samples after it). Left to the fusion, it stood at rest for 1.2 s."""
 LYING_TAPER = 2.0
 """Lying, a leg eases into a rest inside a gap and out of it (``gap_bridges``' ``taper``)."""
-DOUBTFUL = 3
-"""The kind of gap ``GapWatch.plan`` gives a doubtful bridge (0-2: ``plan``'s ``kind``)..."""
-WATCHED = 4
-"""...and a trusted one, standing: a rest whose edges ring with the foot strike can hide the
-leg's rebound from its landing. Seed 20011 (100 Hz): 0.2 s lost 0.02 s after a drive
-landed, 3 and 9 deg/s at its edges, the thigh coming back 3 deg at up to 54 deg/s inside
-it; the next drive set off at once, and with no calm run to check it the bridge stood
-3.5-4.6 deg off for 2 s. Its span is tracked as a doubtful bridge's, fused and shown alike,
-and only its mean may correct it (``WATCHED_RULE``)."""
+# A trusted bridge standing is at least watched (``GapKind.WATCHED``): a rest whose edges
+# ring with the foot strike can hide the leg's rebound from its landing. Seed 20011 (100 Hz):
+# 0.2 s lost 0.02 s after a drive landed, 3 and 9 deg/s at its edges, the thigh coming back
+# 3 deg at up to 54 deg/s inside it; the next drive set off at once, and with no calm run to
+# check it the bridge stood 3.5-4.6 deg off for 2 s. Its span is tracked as a doubtful
+# bridge's, fused and shown alike, and only its mean may correct it (``WATCHED_RULE``).
+STRICT_KINDS = frozenset({GapKind.UNTRUSTED, GapKind.BLIND, GapKind.DOUBTFUL})
+"""Bridges whose check is strict: it re-anchors on a smaller mismatch and closes the span."""
 EARLY_S = 0.1
 """An untrusted bridge's error is first estimated from this much of what follows it..."""
 EARLY_RATE_RADPS = np.radians(60.0)
@@ -209,7 +209,7 @@ class GapPlan:
     """Until the check: tracked as an untrusted bridge's span, and fused with a short
     accelerometer time constant unless ``doubtful``."""
     doubtful: BoolArray
-    """``quick`` after a doubtful or watched bridge (``DOUBT_DEG``, ``WATCHED``): fused at
+    """``quick`` after a doubtful or watched bridge (``DOUBT_DEG``, ``GapKind.WATCHED``): fused at
     the usual pace, shown..."""
     watched: BoolArray
     """...the watched ones (``WATCHED_RULE``)."""
@@ -311,9 +311,8 @@ class GapWatch:
     ) -> GapPlan:
         """The decisions per sample of the batch, and the bridges over its gaps (``GapPlan``).
 
-        ``missing``: samples lost before each. ``kind`` per gap: 0 a trusted bridge, 1
-        untrusted (re-anchor quickly until checked, angles stay valid), 2 blind (the same,
-        angles hidden until then). A trusted bridge whose cubic leans on steep edge slopes
+        ``missing``: samples lost before each. ``kind`` per gap: its ``GapKind``, trusted,
+        untrusted or blind. A trusted bridge whose cubic leans on steep edge slopes
         (a movement starting or stopping in the gap) is untrusted here; standing, the other
         trusted ones are doubtful or watched. ``fused``: the gyro the bridges are built from
         (invalid rows held) and the two rows fused before it. ``lying``: a supine drill (no
@@ -324,11 +323,11 @@ class GapWatch:
         bridges = gap_bridges(*fused, missing, taper=LYING_TAPER if lying else 1.0)
         if gap.any():  # the usual batch has no gap: no bridge to judge
             steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
-            kind = np.where(gap & (kind == 0) & steep, 1, kind)
+            kind = np.where(gap & (kind == GapKind.TRUSTED) & steep, GapKind.UNTRUSTED, kind)
             if not lying:
                 doubt = (bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG) & ~bridges.shaped
-                kind = np.where(gap & (kind == 0) & doubt, DOUBTFUL, kind)
-                kind = np.where(gap & (kind == 0), WATCHED, kind)
+                kind = np.where(gap & (kind == GapKind.TRUSTED) & doubt, GapKind.DOUBTFUL, kind)
+                kind = np.where(gap & (kind == GapKind.TRUSTED), GapKind.WATCHED, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
@@ -354,10 +353,11 @@ class GapWatch:
             stop = min(starts[k + 1][0] if k + 1 < len(starts) else n, a + wait)
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
-            hidden[a:end], quick[a:end] = what == 2, what > 0
-            doubtful[a:end], watched[a:end] = what >= DOUBTFUL, what == WATCHED
+            hidden[a:end], quick[a:end] = what == GapKind.BLIND, what != GapKind.TRUSTED
+            doubtful[a:end] = what in {GapKind.DOUBTFUL, GapKind.WATCHED}
+            watched[a:end] = what == GapKind.WATCHED
             if found.size:
-                check[end - 1], strict[end - 1] = True, 0 < what < WATCHED
+                check[end - 1], strict[end - 1] = True, what in STRICT_KINDS
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
         return check, strict, hidden, quick, doubtful, watched
