@@ -101,8 +101,12 @@ def _as_simulated(s: SimSession) -> SimSession:
     return s
 
 
-def condition_session(cname: str, exercise_id: str, seed: int) -> SimSession:
-    s = _session(exercise_id, seed, CONDITIONS[cname])
+def condition_session(
+    cname: str, exercise_id: str, seed: int, without: Sequence[str] = ()
+) -> SimSession:
+    """The benchmark's set ``seed`` of this exercise in condition ``cname``, the nuisances
+    ``without`` turned off (``_turned_off``)."""
+    s = _session(exercise_id, seed, _turned_off(CONDITIONS[cname], without))
     return PREPARE.get(cname, _as_simulated)(s)
 
 
@@ -314,7 +318,9 @@ def run_simulated(
     first_seed: int = 0,
     conditions: Sequence[str] = tuple(CONDITIONS),
     exercises: Sequence[str] = EXERCISES,
+    *,
     per_seed: bool = False,
+    without: Sequence[str] = (),
 ) -> None:
     for cname in conditions:
         print(
@@ -329,7 +335,8 @@ def run_simulated(
         for exercise_id in exercises:
             tally = Tally(per_seed=per_seed)
             for seed in range(first_seed, first_seed + n_seeds):
-                _evaluate(condition_session(cname, exercise_id, seed), exercise_id, tally)
+                s = condition_session(cname, exercise_id, seed, without)
+                _evaluate(s, exercise_id, tally)
             all_cal += tally.cal_vs_oracle
             all_excess += tally.cal_excess
             all_plane += tally.cal_vs_swing_plane
@@ -398,7 +405,7 @@ def _lever_rmse(s: SimSession, exercise_id: str, mode: str) -> float:
     return float(np.sqrt(np.mean((est[ok] - truth[ok]) ** 2)))
 
 
-def run_lever_arm(n_seeds: int) -> None:
+def run_lever_arm(n_seeds: int, without: Sequence[str] = ()) -> None:
     modes = ("none", "true", "estimated")
     print(
         "\n## lever-arm compensation (oracle mounting, live fusion; RMSE mean, swings/knee drives)"
@@ -408,7 +415,7 @@ def run_lever_arm(n_seeds: int) -> None:
         rows = [
             [_lever_rmse(s, ex, m) for m in modes]
             for ex in ("swing-forward", "knee-drive", "swing-lateral")
-            for s in (condition_session(cname, ex, seed) for seed in range(n_seeds))
+            for s in (condition_session(cname, ex, seed, without) for seed in range(n_seeds))
         ]
         print(f"{cname:<28}" + "".join(f"{v:11.3f}" for v in np.mean(rows, axis=0)))
 
@@ -486,14 +493,15 @@ NUISANCES = (
 )  # fmt: skip
 
 
-def _turn_off(nuisances: list[str]) -> None:
-    """Every condition without these nuisances. The sensor's errors and the lost bursts share
+def _turned_off(conditions: Conditions, nuisances: Sequence[str]) -> Conditions:
+    """The conditions without these nuisances. The sensor's errors and the lost bursts share
     one random stream, drawn in that order: without lost bursts the sessions are otherwise the
     same; without a sensor error the noise and the bursts are drawn again. Fidgets and pauses
     change the session's timeline."""
+    if not nuisances:
+        return conditions
     off: dict[str, object] = {n: 0.0 if n == "lost_fraction" else False for n in nuisances}
-    for name, conditions in CONDITIONS.items():
-        CONDITIONS[name] = conditions.with_(**off)
+    return conditions.with_(**off)
 
 
 def main() -> None:
@@ -518,10 +526,10 @@ def main() -> None:
         help="one line per seed, and truth vs the shown trace around its worst error",
     )
     args = parser.parse_args()
-    _turn_off(args.without)
-    run_simulated(args.seeds, args.first_seed, args.condition, args.exercise, args.per_seed)
+    run_simulated(args.seeds, args.first_seed, args.condition, args.exercise,
+                  per_seed=args.per_seed, without=args.without)  # fmt: skip
     if not args.simulated_only:
-        run_lever_arm(min(args.seeds, 4))
+        run_lever_arm(min(args.seeds, 4), args.without)
         run_real_slr()
 
 
