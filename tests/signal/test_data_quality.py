@@ -53,7 +53,7 @@ def test_sequence_counter_losses_are_gaps_too() -> None:
     checker = SampleChecker(RATE_HZ)
     checker.check(*_clean(10))
     t, acc, gyr = _clean(10, t0=0.1)
-    checked = checker.check(t, acc, gyr, lost_before=3)
+    checked = checker.check(t, acc, gyr, lost_before=np.array([3] + [0] * (len(t) - 1)))
     assert checked.missing_before[0] == 3 and _kinds(checked) == [DataQualityKind.GAP]
 
 

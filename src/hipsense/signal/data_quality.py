@@ -145,10 +145,10 @@ class SampleChecker:
         return np.nan if self._last_t_s is None else self._last_t_s
 
     def _steps(
-        self, t_s: FloatArray, finite: BoolArray, lost_before: int | IntArray
+        self, t_s: FloatArray, finite: BoolArray, lost_before: IntArray
     ) -> tuple[FloatArray, BoolArray, IntArray]:
         """(time since the latest sample before, time going backwards, samples missing before
-        each); ``lost_before``: counted missing before the first sample, or before each."""
+        each); ``lost_before``: counted missing before each."""
         last = self._latest_t_s
         # Compare with the latest time so far: one backwards glitch flags one sample only.
         t_ok = np.where(np.isfinite(t_s), t_s, np.nan)
@@ -158,11 +158,7 @@ class SampleChecker:
         with np.errstate(invalid="ignore"):
             gap_steps = np.where(finite & ~backwards, np.rint(dt / period) - 1, 0).astype(np.int64)
         gap_steps = np.where(dt > self.params.gap_factor * period, np.maximum(gap_steps, 1), 0)
-        if np.ndim(lost_before):
-            gap_steps = np.maximum(gap_steps, lost_before)
-        elif len(t_s):
-            gap_steps[0] = max(int(gap_steps[0]), int(lost_before))
-        return dt, backwards, gap_steps
+        return dt, backwards, np.maximum(gap_steps, lost_before)
 
     def ends_after_gap(
         self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray, lost_before: IntArray
@@ -187,10 +183,12 @@ class SampleChecker:
         t_s: FloatArray,
         acc_mps2: FloatArray,
         gyr_radps: FloatArray,
-        lost_before: int | IntArray = 0,
+        lost_before: IntArray | None = None,
     ) -> CheckedSamples:
-        """``lost_before``: samples counted missing before the first sample, or before each."""
+        """``lost_before``: samples counted missing before each (none if not given)."""
         p = self.params
+        if lost_before is None:
+            lost_before = np.zeros(len(t_s), dtype=np.int64)
         finite = _finite(t_s, acc_mps2, gyr_radps)
         with np.errstate(invalid="ignore"):
             sat_acc = (np.abs(acc_mps2) >= p.saturation_fraction * p.acc_full_scale_mps2).any(1)
