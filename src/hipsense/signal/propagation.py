@@ -714,14 +714,20 @@ def _mean_cuts(
     held = idx - last_out
     if rows.carried:
         held = held + np.where(last_out < 0, state.sure_rows, 0)
+    by_bounds: dict[tuple[float, float, bool], frozenset[int]] = {}
     due: dict[SpanRule, frozenset[int]] = {}
-    # Any span may be judged as an unchecked span it follows (``_Spans.enter``).
-    for rule, where in ((UNTRUSTED_RULE, within), (DOUBTED_RULE, within),
-                        (WATCHED_RULE, within & rows.watched)):  # fmt: skip
-        needed = max(1, round(rule.mean_held_s * rate_hz))
-        sure = np.flatnonzero(where & (span_s >= rule.mean_min_s) & (held >= needed))
-        _, first = np.unique(rows.span[sure], return_index=True)
-        due[rule] = frozenset((sure[first] + 1).tolist())
+    # Any span may be judged as an unchecked span it follows (``_Spans.enter``); rules with
+    # the same bounds share their rows (untrusted and doubted ones do).
+    for rule, watched_only in ((UNTRUSTED_RULE, False), (DOUBTED_RULE, False),
+                               (WATCHED_RULE, True)):  # fmt: skip
+        bounds = (rule.mean_min_s, rule.mean_held_s, watched_only)
+        if bounds not in by_bounds:
+            needed = max(1, round(rule.mean_held_s * rate_hz))
+            where = within & rows.watched if watched_only else within
+            sure = np.flatnonzero(where & (span_s >= rule.mean_min_s) & (held >= needed))
+            _, first = np.unique(rows.span[sure], return_index=True)
+            by_bounds[bounds] = frozenset((sure[first] + 1).tolist())
+        due[rule] = by_bounds[bounds]
     return due, int(held[-1]) if rows.span[-1] >= 0 else 0
 
 
