@@ -731,16 +731,22 @@ def _mean_cuts(
     # Rows so far in the span, lost slots too (the hold counts from its first).
     span_rows = idx - run_start + 1 + np.where(run_start == 0, state.n_rows, 0) * rows.carried
     late = span_rows >= state.mean_by_s * rate_hz - 0.5  # from the nearest row (none if inf)
+    by_bounds: dict[tuple[float, float, bool, bool], frozenset[int]] = {}
     due: dict[SpanRule, frozenset[int]] = {}
-    # Any span may be judged as an unchecked span it follows (``_Spans.enter``).
-    for rule, where in ((UNTRUSTED_RULE, mine), (DOUBTED_RULE, mine),
-                        (WATCHED_RULE, mine & rows.watched)):  # fmt: skip
-        n = max(1, round(rule.mean_held_s * rate_hz))
-        # Only held rows (``repairs_rows``) set a deadline: a watched span waits to settle.
-        sure = (held[1] >= n) | (late & (held[0] >= n) & rule.repairs_rows)
-        at = np.flatnonzero(where & (span_s >= rule.mean_min_s) & sure)
-        _, first = np.unique(rows.span[at], return_index=True)
-        due[rule] = frozenset((at[first] + 1).tolist())
+    # Any span may be judged as an unchecked span it follows (``_Spans.enter``); rules with
+    # the same bounds share their rows (untrusted and doubted ones do).
+    for rule, watched_only in ((UNTRUSTED_RULE, False), (DOUBTED_RULE, False),
+                               (WATCHED_RULE, True)):  # fmt: skip
+        bounds = (rule.mean_min_s, rule.mean_held_s, watched_only, rule.repairs_rows)
+        if bounds not in by_bounds:
+            n = max(1, round(rule.mean_held_s * rate_hz))
+            # Only held rows (``repairs_rows``) set a deadline: a watched span waits to settle.
+            sure = (held[1] >= n) | (late & (held[0] >= n) & rule.repairs_rows)
+            where = mine & rows.watched if watched_only else mine
+            at = np.flatnonzero(where & (span_s >= rule.mean_min_s) & sure)
+            _, first = np.unique(rows.span[at], return_index=True)
+            by_bounds[bounds] = frozenset((at[first] + 1).tolist())
+        due[rule] = by_bounds[bounds]
     return due, held[:, -1] if rows.span[-1] >= 0 else np.zeros(2, dtype=np.int64)
 
 
