@@ -135,8 +135,10 @@ was shown 9 deg off for 0.4 s and corrected only by the quickened fusion..."""
 MEAN_SETTLED_DEG = 1.0
 """...and the mean itself has turned at most this over ``MEAN_HELD_S``: at 0.2 s it still
 carries the hip's change of velocity, which the lever arm's bound does not see (seed 21102,
-200 Hz: a right bridge read 4.48 deg, and 1.46 deg 0.03 s later). On 900 realistic
-knee-drive sets (21000, 23000, 25000) it took the mean 0.7610 -> 0.7512 deg..."""
+200 Hz: a right bridge read 4.48 deg, and 1.46 deg 0.03 s later). It is waited for only
+until a held span's rows are shown (``BridgeState.mean_by_s``): for longer, reps were
+confirmed later (straight-leg marches' p95 0.31 s). Over 2,100 realistic knee-drive sets
+37 got better by more than 0.1 deg and 11 worse, 17 -> 14 sets over 1.5 deg..."""
 MEAN_HELD_S = 0.05
 """...and both have held for this long: not a drive's rate passing through it. Chosen on 900
 realistic knee-drive sets, the row planned before fusing (``_mean_cuts``): the first row
