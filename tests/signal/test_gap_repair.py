@@ -503,8 +503,8 @@ def test_a_check_after_an_anchor_reads_only_rows_fused_since() -> None:
 @pytest.mark.parametrize(("seed", "lost_s", "rate_hz", "shown", "limit_deg"), [
     (10298, 18.9, 100.0, (19.0, 20.5), 3.0),  # a drive halting in 0.2 s lost, 8.5 deg off
     # One setting off in 0.1 s, 6.6 deg off for 2 s. Its mean waits for the rest after the
-    # drive (0.7 s), past the 0.5 s its rows are held: 3.2 deg at worst (1.9 read at the
-    # drive's top, where it had not settled: ``MEAN_SETTLED_DEG``).
+    # drive (0.7 s): at the 0.5 s its rows are held the lever arm's bound does not hold
+    # either. 3.2 deg at worst (1.9 read at the drive's top, not settled: ``MEAN_SETTLED_DEG``).
     (16001, 23.3, 200.0, (23.4, 25.0), 3.5),
     (25233, 14.5, 100.0, (14.6, 17.0), 3.0),  # one landing in 0.2 s, its strike ringing
 ])  # fmt: skip
