@@ -446,7 +446,7 @@ class BridgeState:
         self.n_rows = 0  # ...and all its rows, lost slots too
         # Its latest rows in a row within the mean's bound, and within it settled too
         # (``_mean_cuts``).
-        self.sure_rows = np.zeros(2, dtype=np.int64)
+        self.bound_rows, self.settled_rows = 0, 0
         # Its running sums of the latest rows (``_mean_settled``), the last row's frame.
         self.mean_sums = np.zeros((0, 3))
         self.acc_sum = np.zeros(3)  # the span's world-frame accelerometer, summed
@@ -700,21 +700,20 @@ MeanDue = Mapping[SpanRule, frozenset[int]]
 """Per rule a span may be judged by: the rows after which its mean is due."""
 
 
-def _mean_cuts(
-    x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float
-) -> tuple[MeanDue, IntArray]:
+def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) -> MeanDue:
     """The row after each span's first received row where its mean is sure enough, by each
     rule it may be judged by: it spans the rule's ``mean_min_s``, what the lever arm's miss
     can tilt the mean by has been within ``MEAN_MAX_ERR_DEG`` for ``mean_held_s``, and the
     mean has settled as long (``_mean_settled``); from ``BridgeState.mean_by_s`` into a span
-    whose rows are held, when they are shown as they stand, the bound alone. Also how many
-    rows each has held for at the batch's end, in a span going on. Planned from the gyro
-    before fusing, so any batch split reads the mean at the same row: read after each piece
-    fused instead, it came at a batch's end, and a set fed 1 or 10 samples at a time was
-    shown up to 1.7 deg apart (seed 23243)."""
+    whose rows are held, when they are shown as they stand, the bound alone. How many rows
+    each has held for at the batch's end, in a span going on, is kept in ``state``. Planned
+    from the gyro before fusing, so any batch split reads the mean at the same row: read
+    after each piece fused instead, it came at a batch's end, and a set fed 1 or 10 samples
+    at a time was shown up to 1.7 deg apart (seed 23243)."""
     mine = rows.real & (rows.span >= 0)
     if not (rows.span >= 0).any():
-        return {}, np.zeros(2, dtype=np.int64)
+        state.bound_rows, state.settled_rows = 0, 0
+        return {}
     in_run, run_start = _received_in_span(rows, state.n_seen)
     idx = np.arange(len(mine))
     # Each run's first received row's gyro (a span carried on: its first row's, if it had one).
@@ -727,11 +726,11 @@ def _mean_cuts(
         tilt_deg = _lever_tilt_deg(np.linalg.norm(x.gyr_radps - gyr_first, axis=1), span_s)
     bound = mine & (tilt_deg <= MEAN_MAX_ERR_DEG)
     settled = bound & _mean_settled(x, rows, state, run_start, rate_hz)
-    carried_n = state.sure_rows if rows.carried else np.zeros(2, dtype=np.int64)
-    held = np.stack([_rows_held(bound, run_start, int(carried_n[0])),
-                     _rows_held(settled, run_start, int(carried_n[1]))])  # fmt: skip
+    carried = rows.carried
+    held_bound = _rows_held(bound, run_start, state.bound_rows if carried else 0)
+    held_settled = _rows_held(settled, run_start, state.settled_rows if carried else 0)
     # Rows so far in the span, lost slots too (the hold counts from its first).
-    span_rows = idx - run_start + 1 + np.where(run_start == 0, state.n_rows, 0) * rows.carried
+    span_rows = idx - run_start + 1 + np.where(run_start == 0, state.n_rows, 0) * carried
     late = span_rows >= state.mean_by_s * rate_hz - 0.5  # from the nearest row (none if inf)
     by_bounds: dict[tuple[float, float, bool, bool], frozenset[int]] = {}
     due: dict[SpanRule, frozenset[int]] = {}
@@ -743,13 +742,16 @@ def _mean_cuts(
         if bounds not in by_bounds:
             n = max(1, round(rule.mean_held_s * rate_hz))
             # Only held rows (``repairs_rows``) set a deadline: a watched span waits to settle.
-            sure = (held[1] >= n) | (late & (held[0] >= n) & rule.repairs_rows)
+            sure = (held_settled >= n) | (late & (held_bound >= n) & rule.repairs_rows)
             where = mine & rows.watched if watched_only else mine
             at = np.flatnonzero(where & (span_s >= rule.mean_min_s) & sure)
             _, first = np.unique(rows.span[at], return_index=True)
             by_bounds[bounds] = frozenset((at[first] + 1).tolist())
         due[rule] = by_bounds[bounds]
-    return due, held[:, -1] if rows.span[-1] >= 0 else np.zeros(2, dtype=np.int64)
+    going_on = rows.span[-1] >= 0
+    state.bound_rows = int(held_bound[-1]) if going_on else 0
+    state.settled_rows = int(held_settled[-1]) if going_on else 0
+    return due
 
 
 def _rows_held(within: BoolArray, run_start: IntArray, carried_n: int) -> IntArray:
@@ -840,8 +842,8 @@ def propagate(
                      doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
     due: MeanDue = {}
-    if early_n:  # no mean without a lever arm; the rows it held for go on to the next batch
-        due, state.sure_rows = _mean_cuts(x, rows, state, estimator.rate_hz)
+    if early_n:  # no mean without a lever arm
+        due = _mean_cuts(x, rows, state, estimator.rate_hz)
     cuts = _cut_points(x, rows, reset_before, check, offset_step=offset_step,
                        early=early.union(*due.values()))  # fmt: skip
     min_deg = LYING_MIN_CORRECTION_DEG if lying else STRICT_MISMATCH_DEG
