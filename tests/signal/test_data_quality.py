@@ -90,8 +90,11 @@ def test_garbage_never_crashes_and_never_becomes_an_angle(
 ) -> None:
     cal = MountingCalibration.from_rotation(np.eye(3), Posture.STANDING, Leg.RIGHT)
     pipe = AnglePipeline(RATE_HZ, Posture.STANDING, Leg.RIGHT, cal)
-    out = pipe.update(SampleBatch("s", t, acc, gyr))
+    # A last sample after a gap waits for the next batch: flushed, every sample is out.
+    outs = [pipe.update(SampleBatch("s", t, acc, gyr)), pipe.flush()]
+    valid, flexion, quat = (np.concatenate([getattr(o, f) for o in outs])
+                            for f in ("valid", "flexion_deg", "quat_wxyz"))  # fmt: skip
     bad = ~(np.isfinite(acc).all(1) & np.isfinite(gyr).all(1) & np.isfinite(t))
-    assert not out.valid[bad].any()
-    assert np.isnan(out.flexion_deg[~out.valid]).all()
-    assert np.isfinite(out.quat_wxyz).all()
+    assert not valid[bad].any()
+    assert np.isnan(flexion[~valid]).all()
+    assert np.isfinite(quat).all()
