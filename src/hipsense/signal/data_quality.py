@@ -222,7 +222,9 @@ class SampleChecker:
     def gap_kind(self, checked: CheckedSamples) -> IntArray:
         """Per sample: the ``GapKind`` of the bridge before it, trusted, untrusted or blind."""
         blind = checked.missing_before > self.params.max_blind_gap_s * self.rate_hz
-        return checked.fast_gap_before.astype(np.int64) + (checked.fast_gap_before & blind)
+        fast = checked.fast_gap_before
+        kind = np.where(fast, np.where(blind, GapKind.BLIND, GapKind.UNTRUSTED), GapKind.TRUSTED)
+        return np.asarray(kind, dtype=np.int64)
 
     def _untrusted_gap(self, gyr_radps: FloatArray, gap_s: FloatArray) -> BoolArray:
         if not (gap_s > 0).any():  # no gap: only the last rate is needed, for the next batch
