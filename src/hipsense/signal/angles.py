@@ -574,7 +574,7 @@ class AnglePipeline:
             estimator, x, fed.checked.reset_before, plan.check, plan.strict, quick=plan.quick,
             bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
             offset_step=offset_step, lying=self.posture is Posture.SUPINE, doubtful=plan.doubtful,
-            watched=plan.watched,
+            watched=plan.watched, leaning=plan.leaning,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -756,6 +756,7 @@ def _fuse(  # noqa: PLR0917
         bridges=BridgeState(watch.calm_n, HOLDS[posture].fusion_s), trusted=plan.trusted,
         early_n=_early_n(lever, rate_hz),
         lying=posture is Posture.SUPINE, doubtful=plan.doubtful, watched=plan.watched,
+        leaning=plan.leaning,
     )  # fmt: skip
     valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)

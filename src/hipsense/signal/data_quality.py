@@ -110,6 +110,9 @@ class GapKind(IntEnum):
     (``GapWatch.plan``)."""
     WATCHED = 4
     """Trusted, standing: only the mean of what follows may correct it (``GapWatch.plan``)."""
+    LEANING = 5
+    """Watched, its cubic leaning on its edges' slopes: its rows held for the repair
+    (``GapWatch.plan``)."""
 
 
 class SampleChecker:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +65,14 @@ QUICK_TAU_ACC_S = 0.5
 inclination back this fast (x4 the usual), so a wrong bridge is gone when they show again."""
 MAX_SLOPE_TURN_DEG = 3.0
 """A bridge whose cubic departs this far from the straight line between the edge rates is
-untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it."""
+untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it..."""
+LEAN_TURN_DEG = 2.0
+"""...and one departing this far, standing, has its watched span's rows held for the repair
+(``GapKind.LEANING``, ``LEANING_RULE``): the edge slopes are single sample differences, and
+at a foot strike they are its ringing. Seed 22002 (200 Hz): a drive landed in a 0.1 s
+burst, ringing at 53 deg/s and -21 deg/s per sample after it; the cubic rose to 96 deg/s
+between edges at 55 and turned 6.5 deg too far (2.6 deg from the line). Its mean, read 0.6
+s on, was right, and the rows before it had been shown 7.7 deg off."""
 DOUBT_DEG = 4.0
 """A bridge trusted by its length is doubtful, standing, where the leg's rate changed across
 it by so much that a start or stop inside it could put it this far off
@@ -185,6 +192,10 @@ display and the reps would wait 0.5 s after each). Neither an early estimate nor
 span's few trusted rows are sure enough for a bridge with nothing wrong to see at its edges
 (a drive setting off just after a burst at rest read 6 deg in its last rows before the next
 burst, seed 25187)."""
+LEANING_RULE = replace(WATCHED_RULE, repairs_rows=True)
+"""A leaning bridge's span (``GapKind.LEANING``): watched, its rows held for the repair as an
+untrusted bridge's are. Only some trusted bridges lean, so the display and the reps wait
+after those alone; the mean, read at 0.6 s, revises the rows still held then."""
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -214,7 +225,9 @@ class GapPlan:
     """``quick`` after a doubtful or watched bridge (``DOUBT_DEG``, ``GapKind.WATCHED``): fused at
     the usual pace, shown..."""
     watched: BoolArray
-    """...the watched ones (``WATCHED_RULE``)."""
+    """...the watched ones (``WATCHED_RULE``)..."""
+    leaning: BoolArray
+    """...those whose rows are held for the repair (``LEANING_RULE``)."""
     trusted: BoolArray
     """The accelerometer reads gravity alone (after a gap judged by the sample's spin-up into
     the next one): may anchor a span cut short by a gap."""
@@ -316,37 +329,41 @@ class GapWatch:
         ``missing``: samples lost before each. ``kind`` per gap: its ``GapKind``, trusted,
         untrusted or blind. A trusted bridge whose cubic leans on steep edge slopes
         (a movement starting or stopping in the gap) is untrusted here; standing, the other
-        trusted ones are doubtful or watched. ``fused``: the gyro the bridges are built from
-        (invalid rows held) and the two rows fused before it. ``lying``: a supine drill (no
-        lever arm removes the leg's own acceleration, so a doubtful or watched bridge's mean
-        cannot be taken: none is).
+        trusted ones are doubtful, leaning or watched. ``fused``: the gyro the bridges are
+        built from (invalid rows held) and the two rows fused before it. ``lying``: a supine
+        drill (no lever arm removes the leg's own acceleration, so a doubtful or watched
+        bridge's mean cannot be taken: none is).
         """
         gap = np.asarray(missing) > 0
         bridges = gap_bridges(*fused, missing, taper=LYING_TAPER if lying else 1.0)
         if gap.any():  # the usual batch has no gap: no bridge to judge
-            steep = bridges.turn_deg(self.rate_hz) > MAX_SLOPE_TURN_DEG
+            turn_deg = bridges.turn_deg(self.rate_hz)
+            steep = turn_deg > MAX_SLOPE_TURN_DEG
             kind = np.where(gap & (kind == GapKind.TRUSTED) & steep, GapKind.UNTRUSTED, kind)
             if not lying:
                 doubt = (bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG) & ~bridges.shaped
                 kind = np.where(gap & (kind == GapKind.TRUSTED) & doubt, GapKind.DOUBTFUL, kind)
+                leaning = turn_deg > LEAN_TURN_DEG
+                kind = np.where(gap & (kind == GapKind.TRUSTED) & leaning, GapKind.LEANING, kind)
                 kind = np.where(gap & (kind == GapKind.TRUSTED), GapKind.WATCHED, kind)
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
-        check, strict, hidden, quick, doubtful, watched = self._waits(trust, gap, kind)
-        return GapPlan(check, strict, hidden, quick, doubtful, watched, trusted_in, bridges)
+        waits = self._waits(trust, gap, kind)
+        return GapPlan(*waits, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check, strict, hidden, quick, doubtful, watched): after each gap (and the wait
-        carried over from the last batch), the samples up to its first ``trust``-ed one
-        within ``max_wait_s``, quick after any but a trusted bridge, hidden after a blind one,
-        doubtful after a doubtful or watched one, watched after a watched one, and the check
-        there (strict after an untrusted, blind or doubtful bridge). One pass per gap."""
+    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
+        """(check, strict, hidden, quick, doubtful, watched, leaning): after each gap (and
+        the wait carried over from the last batch), the samples up to its first ``trust``-ed
+        one within ``max_wait_s``, quick after any but a trusted bridge, hidden after a blind
+        one, doubtful after a doubtful, watched or leaning one, watched after a watched or
+        leaning one, leaning after a leaning one, and the check there (strict after an
+        untrusted, blind or doubtful bridge). One pass per gap."""
         n = len(gap)
-        check, strict, hidden, quick, doubtful, watched = (
-            np.zeros(n, dtype=bool) for _ in range(6)
+        check, strict, hidden, quick, doubtful, watched, leaning = (
+            np.zeros(n, dtype=bool) for _ in range(7)
         )
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
@@ -356,13 +373,14 @@ class GapWatch:
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
             hidden[a:end], quick[a:end] = what == GapKind.BLIND, what != GapKind.TRUSTED
-            doubtful[a:end] = what in {GapKind.DOUBTFUL, GapKind.WATCHED}
-            watched[a:end] = what == GapKind.WATCHED
+            doubtful[a:end] = what in {GapKind.DOUBTFUL, GapKind.WATCHED, GapKind.LEANING}
+            watched[a:end] = what in {GapKind.WATCHED, GapKind.LEANING}
+            leaning[a:end] = what == GapKind.LEANING
             if found.size:
                 check[end - 1], strict[end - 1] = True, what in STRICT_KINDS
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick, doubtful, watched
+        return check, strict, hidden, quick, doubtful, watched, leaning
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
@@ -562,7 +580,9 @@ class _RowPlan:
     fast: BoolArray
     """...and fused quickly: not after a doubtful or watched bridge..."""
     watched: BoolArray
-    """...a watched one's (``WATCHED_RULE``)."""
+    """...a watched one's (``WATCHED_RULE``)..."""
+    leaning: BoolArray
+    """...a leaning one's (``LEANING_RULE``)."""
     trusted: BoolArray
     """May anchor a span cut short by a gap (``GapPlan.trusted``)."""
     fuse_acc: BoolArray
@@ -594,6 +614,7 @@ def _row_plan(
     trusted: BoolArray | None,
     doubtful: BoolArray | None,
     watched: BoolArray | None,
+    leaning: BoolArray | None,
     lying: bool,
     carry: bool,
 ) -> _RowPlan:
@@ -601,9 +622,9 @@ def _row_plan(
     batch."""
     rows, n = x.real_index, len(x.gyr_radps)
     owner = np.searchsorted(rows, np.arange(n))  # a slot: the sample after it
-    quick_x, doubt_x, watch_x = (
+    quick_x, doubt_x, watch_x, lean_x = (
         np.zeros(n, dtype=bool) if flags is None or not n else np.asarray(flags, dtype=bool)[owner]
-        for flags in (quick, doubtful, watched)
+        for flags in (quick, doubtful, watched, leaning)
     )
     trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
     reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
@@ -618,6 +639,7 @@ def _row_plan(
         quick=quick_x,
         fast=quick_x & ~doubt_x,
         watched=quick_x & watch_x,
+        leaning=quick_x & lean_x,
         trusted=trusted_x,
         fuse_acc=fuse_acc,
         strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
@@ -737,11 +759,12 @@ def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) 
     # Any span may be judged as an unchecked span it follows (``_Spans.enter``); rules with
     # the same bounds share their rows (untrusted and doubted ones do).
     for rule, watched_only in ((UNTRUSTED_RULE, False), (DOUBTED_RULE, False),
-                               (WATCHED_RULE, True)):  # fmt: skip
+                               (WATCHED_RULE, True), (LEANING_RULE, True)):  # fmt: skip
         bounds = (rule.mean_min_s, rule.mean_held_s, watched_only, rule.repairs_rows)
         if bounds not in by_bounds:
             n = max(1, round(rule.mean_held_s * rate_hz))
-            # Only held rows (``repairs_rows``) set a deadline: a watched span waits to settle.
+            # Only held rows (``repairs_rows``) set a deadline: a watched span showing its rows
+            # waits to settle.
             sure = (held_settled >= n) | (late & (held_bound >= n) & rule.repairs_rows)
             where = mine & rows.watched if watched_only else mine
             at = np.flatnonzero(where & (span_s >= rule.mean_min_s) & sure)
@@ -811,6 +834,7 @@ def propagate(
     lying: bool = False,
     doubtful: BoolArray | None = None,
     watched: BoolArray | None = None,
+    leaning: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
@@ -819,7 +843,8 @@ def propagate(
     ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
     ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant,
     except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``, or a ``watched`` one,
-    whose span is judged by ``WATCHED_RULE``). Through a quick span
+    whose span is judged by ``WATCHED_RULE``, ``LEANING_RULE`` if ``leaning``). Through a
+    quick span
     the attitude is also carried by the gyro alone from before the gap; at its strict check
     the mean up of the calm samples gives the bridge's error, which the filter is re-anchored
     to and which the caller spreads back over the span (``Bridges``).
@@ -839,7 +864,8 @@ def propagate(
     early_n = min(early_n, EARLY_ROWS)
     carry = state.open_span >= 0
     rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
-                     doubtful=doubtful, watched=watched, lying=lying, carry=carry)  # fmt: skip
+                     doubtful=doubtful, watched=watched, leaning=leaning, lying=lying,
+                     carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
     due: MeanDue = {}
     if early_n:  # no mean without a lever arm
@@ -965,7 +991,7 @@ class _Spans:
         if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
             gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
             rule = _rule(rows, a)
-            if a == self._unchecked_from and not rule.repairs_rows:
+            if a == self._unchecked_from and rows.watched[a]:
                 rule = self._unchecked_rule  # a watched span inherits an unchecked filter
             state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s, rule=rule)
             if a == self._unchecked_from:
@@ -1028,6 +1054,8 @@ def _rule(rows: _RowPlan, a: int) -> SpanRule:
     """The rule of the span opening at row ``a``."""
     if rows.fast[a]:
         return UNTRUSTED_RULE
+    if rows.leaning[a]:
+        return LEANING_RULE
     return WATCHED_RULE if rows.watched[a] else DOUBTED_RULE
 
 
