@@ -71,7 +71,7 @@ LEAN_TURN_DEG = 2.0
 (``GapKind.LEANING``, ``LEANING_RULE``): the edge slopes are single sample differences, and
 at a foot strike they are its ringing. Seed 22002 (200 Hz): a drive landed in a 0.1 s
 burst, ringing at 53 deg/s and -21 deg/s per sample after it; the cubic rose to 96 deg/s
-between edges at 55 and turned 6.5 deg too far (2.6 deg from the line). Its mean, read 0.6
+between edges at 55 and turned 6.5 deg too far (2.07 deg from the line). Its mean, read 0.6
 s on, was right, and the rows before it had been shown 7.7 deg off."""
 DOUBT_DEG = 4.0
 """A bridge trusted by its length is doubtful, standing, where the leg's rate changed across
