@@ -844,10 +844,9 @@ def propagate(
     ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant,
     except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``, or a ``watched`` one,
     whose span is judged by ``WATCHED_RULE``, ``LEANING_RULE`` if ``leaning``). Through a
-    quick span
-    the attitude is also carried by the gyro alone from before the gap; at its strict check
-    the mean up of the calm samples gives the bridge's error, which the filter is re-anchored
-    to and which the caller spreads back over the span (``Bridges``).
+    quick span the attitude is also carried by the gyro alone from before the gap; at its
+    strict check the mean up of the calm samples gives the bridge's error, which the filter
+    is re-anchored to and which the caller spreads back over the span (``Bridges``).
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
