@@ -22,6 +22,7 @@ from hipsense.signal.data_quality import (
     CheckedSamples,
     DataQualityEvent,
     DataQualityParams,
+    GapKind,
     SampleChecker,
 )
 from hipsense.signal.gap_fill import Expanded, expand_checked, hold_last_valid
@@ -571,10 +572,10 @@ class AnglePipeline:
         plan = fed.plan
         x = expand_checked(fed.checked, plan.bridges, acc, lever_m, self.rate_hz)
         quat, failed, bridges = propagate(
-            estimator, x, fed.checked.reset_before, plan.check, plan.strict, quick=plan.quick,
-            bridges=repairs.state, trusted=plan.trusted, early_n=_early_n(lever_m, self.rate_hz),
-            offset_step=offset_step, lying=self.posture is Posture.SUPINE, doubtful=plan.doubtful,
-            watched=plan.watched, leaning=plan.leaning,
+            estimator, x, fed.checked.reset_before, plan.check, plan.strict,
+            waiting=plan.waiting, bridges=repairs.state, trusted=plan.trusted,
+            early_n=_early_n(lever_m, self.rate_hz), offset_step=offset_step,
+            lying=self.posture is Posture.SUPINE,
         )  # fmt: skip
         valid = fed.checked.valid & ~failed & ~plan.hidden & ~fed.settling
         last = np.vstack([fed.last_gyr, x.gyr_radps[x.real_index]])[-2:]  # as one-shot has it
@@ -628,7 +629,7 @@ class AnglePipeline:
         where the lying rules check it within tenths of a second: shown as they stand."""
         if self.posture is Posture.SUPINE:
             return np.zeros(len(valid), dtype=bool)
-        return np.asarray(plan.quick & ~plan.hidden & ~plan.doubtful & valid)
+        return np.asarray((plan.waiting == GapKind.UNTRUSTED) & valid)
 
     def _track(
         self, t_s: FloatArray, gyr: FloatArray, acc: FloatArray, quat: FloatArray, valid: BoolArray
@@ -752,11 +753,9 @@ def _fuse(  # noqa: PLR0917
     x = expand_checked(checked, plan.bridges, acc_mps2, lever, rate_hz)
     settling, _ = probation(checked.reset_before, 0, max(1, round(SETTLE_S * rate_hz)))
     quat, failed, bridges = propagate(
-        causal, x, checked.reset_before, plan.check, plan.strict, quick=plan.quick,
+        causal, x, checked.reset_before, plan.check, plan.strict, waiting=plan.waiting,
         bridges=BridgeState(watch.calm_n, HOLDS[posture].fusion_s), trusted=plan.trusted,
-        early_n=_early_n(lever, rate_hz),
-        lying=posture is Posture.SUPINE, doubtful=plan.doubtful, watched=plan.watched,
-        leaning=plan.leaning,
+        early_n=_early_n(lever, rate_hz), lying=posture is Posture.SUPINE,
     )  # fmt: skip
     valid = checked.valid & ~failed & ~plan.hidden & ~settling
     repaired, anchored = _repaired(x, bridges)

@@ -99,6 +99,12 @@ LYING_TAPER = 2.0
 # bridge's, fused and shown alike, and only its mean may correct it (``WATCHED_RULE``).
 STRICT_KINDS = frozenset({GapKind.UNTRUSTED, GapKind.BLIND, GapKind.DOUBTFUL})
 """Bridges whose check is strict: it re-anchors on a smaller mismatch and closes the span."""
+SHOWN_KINDS = (GapKind.DOUBTFUL, GapKind.WATCHED, GapKind.LEANING)
+"""Bridges whose span is tracked but fused at the usual pace and shown..."""
+WATCHED_KINDS = (GapKind.WATCHED, GapKind.LEANING)
+"""...and of those, the ones judged by their mean alone (``WATCHED_RULE``, ``LEANING_RULE``)."""
+NOT_WAITING = -1
+"""``GapPlan.waiting`` of a sample after no gap's wait."""
 EARLY_S = 0.1
 """An untrusted bridge's error is first estimated from this much of what follows it..."""
 EARLY_RATE_RADPS = np.radians(60.0)
@@ -216,23 +222,21 @@ class GapPlan:
     """The first trusted sample after a gap: its accelerometer checks the bridge."""
     strict: BoolArray
     """A check after an untrusted or blind bridge: re-anchors on a smaller mismatch."""
-    hidden: BoolArray
-    """Angles hidden until the check (after a blind gap)."""
-    quick: BoolArray
-    """Until the check: tracked as an untrusted bridge's span, and fused with a short
-    accelerometer time constant unless ``doubtful``."""
-    doubtful: BoolArray
-    """``quick`` after a doubtful or watched bridge (``DOUBT_DEG``, ``GapKind.WATCHED``): fused at
-    the usual pace, shown..."""
-    watched: BoolArray
-    """...the watched ones (``WATCHED_RULE``)..."""
-    leaning: BoolArray
-    """...those whose rows are held for the repair (``LEANING_RULE``)."""
+    waiting: IntArray
+    """Per sample: the ``GapKind`` of the bridge whose check it waits for, up to and with that
+    check (``NOT_WAITING`` after none). Waiting on any but a trusted bridge, the samples are
+    tracked as a span and, unless ``SHOWN_KINDS``, fused with a short accelerometer time
+    constant; after a blind one their angles are hidden."""
     trusted: BoolArray
     """The accelerometer reads gravity alone (after a gap judged by the sample's spin-up into
     the next one): may anchor a span cut short by a gap."""
     bridges: GapBridges
     """How each gap is bridged: built once, so the bridge judged is the bridge inserted."""
+
+    @property
+    def hidden(self) -> BoolArray:
+        """Angles hidden until the check (after a blind gap)."""
+        return np.asarray(self.waiting == GapKind.BLIND)
 
 
 class GapWatch:
@@ -349,22 +353,19 @@ class GapWatch:
         trusted, trusted_in = self._trusted(acc, gyr, ok, lying, gap)
         trust = self._calm(trusted, gap)
         trust &= self._settled(gyr, ok, lying)
-        waits = self._waits(trust, gap, kind)
-        return GapPlan(*waits, trusted_in, bridges)
+        check, strict, waiting = self._waits(trust, gap, kind)
+        return GapPlan(check, strict, waiting, trusted_in, bridges)
 
     def _waits(
         self, trust: BoolArray, gap: BoolArray, kind: IntArray
-    ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray, BoolArray]:
-        """(check, strict, hidden, quick, doubtful, watched, leaning): after each gap (and
-        the wait carried over from the last batch), the samples up to its first ``trust``-ed
-        one within ``max_wait_s``, quick after any but a trusted bridge, hidden after a blind
-        one, doubtful after a doubtful, watched or leaning one, watched after a watched or
-        leaning one, leaning after a leaning one, and the check there (strict after an
-        untrusted, blind or doubtful bridge). One pass per gap."""
+    ) -> tuple[BoolArray, BoolArray, IntArray]:
+        """(check, strict, waiting): after each gap (and the wait carried over from the last
+        batch), the samples up to its first ``trust``-ed one within ``max_wait_s`` wait with
+        the gap's kind, and the check is there (strict after an untrusted, blind or doubtful
+        bridge). One pass per gap."""
         n = len(gap)
-        check, strict, hidden, quick, doubtful, watched, leaning = (
-            np.zeros(n, dtype=bool) for _ in range(7)
-        )
+        check, strict = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        waiting = np.full(n, NOT_WAITING, dtype=np.int64)
         starts = [(0, self._left, self._kind)] if self._left > 0 else []
         starts += [(int(i), self._max_wait, int(kind[i])) for i in np.flatnonzero(gap)]
         self._left, self._kind = 0, 0
@@ -372,15 +373,12 @@ class GapWatch:
             stop = min(starts[k + 1][0] if k + 1 < len(starts) else n, a + wait)
             found = np.flatnonzero(trust[a:stop])
             end = a + int(found[0]) + 1 if found.size else stop
-            hidden[a:end], quick[a:end] = what == GapKind.BLIND, what != GapKind.TRUSTED
-            doubtful[a:end] = what in {GapKind.DOUBTFUL, GapKind.WATCHED, GapKind.LEANING}
-            watched[a:end] = what in {GapKind.WATCHED, GapKind.LEANING}
-            leaning[a:end] = what == GapKind.LEANING
+            waiting[a:end] = what
             if found.size:
                 check[end - 1], strict[end - 1] = True, what in STRICT_KINDS
             elif stop == n and a + wait > n:
                 self._left, self._kind = a + wait - n, what
-        return check, strict, hidden, quick, doubtful, watched, leaning
+        return check, strict, waiting
 
 
 def _mismatch(quat: FloatArray, acc: FloatArray, limit_deg: float) -> bool:
@@ -575,10 +573,9 @@ class _RowPlan:
     """Received, with a usable accelerometer."""
     slot: BoolArray
     """A lost sample's slot."""
-    quick: BoolArray
-    """In an untrusted bridge's span (a slot: as the sample after it)..."""
     fast: BoolArray
-    """...and fused quickly: not after a doubtful or watched bridge..."""
+    """In an untrusted bridge's span (a slot: as the sample after it), fused quickly: not
+    after a doubtful, watched or leaning bridge (``SHOWN_KINDS``)..."""
     watched: BoolArray
     """...a watched one's (``WATCHED_RULE``)..."""
     leaning: BoolArray
@@ -610,11 +607,8 @@ def _row_plan(
     check: BoolArray,
     strict: BoolArray,
     *,
-    quick: BoolArray | None,
+    waiting: IntArray | None,
     trusted: BoolArray | None,
-    doubtful: BoolArray | None,
-    watched: BoolArray | None,
-    leaning: BoolArray | None,
     lying: bool,
     carry: bool,
 ) -> _RowPlan:
@@ -622,10 +616,8 @@ def _row_plan(
     batch."""
     rows, n = x.real_index, len(x.gyr_radps)
     owner = np.searchsorted(rows, np.arange(n))  # a slot: the sample after it
-    quick_x, doubt_x, watch_x, lean_x = (
-        np.zeros(n, dtype=bool) if flags is None or not n else np.asarray(flags, dtype=bool)[owner]
-        for flags in (quick, doubtful, watched, leaning)
-    )
+    kind_x = np.full(n, NOT_WAITING) if waiting is None or not n else np.asarray(waiting)[owner]
+    quick_x = (kind_x != NOT_WAITING) & (kind_x != GapKind.TRUSTED)
     trusted_x = _on_rows(x, False if trusted is None else np.asarray(trusted, dtype=bool))
     reset_x = _on_rows(x, np.asarray(reset_before, dtype=bool))
     received = _on_rows(x, True)
@@ -636,10 +628,9 @@ def _row_plan(
     return _RowPlan(
         real=received & x.acc_ok,
         slot=~received,
-        quick=quick_x,
-        fast=quick_x & ~doubt_x,
-        watched=quick_x & watch_x,
-        leaning=quick_x & lean_x,
+        fast=quick_x & ~np.isin(kind_x, SHOWN_KINDS),
+        watched=np.isin(kind_x, WATCHED_KINDS),
+        leaning=kind_x == GapKind.LEANING,
         trusted=trusted_x,
         fuse_acc=fuse_acc,
         strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
@@ -826,25 +817,23 @@ def propagate(
     check: BoolArray,
     strict: BoolArray,
     *,
-    quick: BoolArray | None = None,
+    waiting: IntArray | None = None,
     bridges: BridgeState | None = None,
     trusted: BoolArray | None = None,
     early_n: int = 0,
     offset_step: FloatArray | None = None,
     lying: bool = False,
-    doubtful: BoolArray | None = None,
-    watched: BoolArray | None = None,
-    leaning: BoolArray | None = None,
 ) -> tuple[FloatArray, BoolArray, Bridges]:
     """Quaternions at the real samples, which real samples a failed bridge invalidates, and
     the repairs of untrusted bridges.
 
     ``reset_before`` / ``check`` are per real sample (gap too long / just after a gap);
     ``strict`` checks (after a gap during fast motion) re-anchor on a smaller mismatch;
-    ``quick`` samples (hidden after such a gap) fuse with a short accelerometer time constant,
-    except ``doubtful`` ones (after a doubtful bridge, ``DOUBT_DEG``, or a ``watched`` one,
-    whose span is judged by ``WATCHED_RULE``, ``LEANING_RULE`` if ``leaning``). Through a
-    quick span the attitude is also carried by the gyro alone from before the gap; at its
+    samples ``waiting`` for the check of any but a trusted bridge (``GapPlan.waiting``) fuse
+    with a short accelerometer time constant, except after a doubtful, watched or leaning one
+    (``SHOWN_KINDS``; a watched or leaning span is judged by ``WATCHED_RULE`` or
+    ``LEANING_RULE``). Through such a span the attitude is also carried by the gyro alone
+    from before the gap; at its
     strict check the mean up of the calm samples gives the bridge's error, which the filter
     is re-anchored to and which the caller spreads back over the span (``Bridges``).
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
@@ -862,9 +851,8 @@ def propagate(
     state = bridges if bridges is not None else BridgeState(1)
     early_n = min(early_n, EARLY_ROWS)
     carry = state.open_span >= 0
-    rows = _row_plan(x, reset_before, check, strict, quick=quick, trusted=trusted,
-                     doubtful=doubtful, watched=watched, leaning=leaning, lying=lying,
-                     carry=carry)  # fmt: skip
+    rows = _row_plan(x, reset_before, check, strict, waiting=waiting, trusted=trusted,
+                     lying=lying, carry=carry)  # fmt: skip
     early = _early_cuts(rows, early_n, state.n_seen)
     due: MeanDue = {}
     if early_n:  # no mean without a lever arm
