@@ -66,6 +66,13 @@ inclination back this fast (x4 the usual), so a wrong bridge is gone when they s
 MAX_SLOPE_TURN_DEG = 3.0
 """A bridge whose cubic departs this far from the straight line between the edge rates is
 untrusted: a knee drive starting inside a 0.2 s gap made the cubic dip 4-10 deg below it..."""
+SHAPED_TURN_DEG = 5.0
+"""...but standing, one that found the leg's stop, start or rest in its gap
+(``GapBridges.shaped``) only beyond this: its shape departs from the line by what the leg did
+there. Seed 21033 (200 Hz): a drive landing in a 0.1 s burst, its stop 0.2 deg off (the
+cubic 4.0), turned 3.0 deg from the line; untrusted, its rows were hidden for 1.6 s. Further
+off the line the shape is less sure: in 28053 (100 Hz, 6.8 deg) the stop was 2.7 deg off,
+and untrusted, its early estimate brought it within 2..."""
 LEAN_TURN_DEG = 2.0
 """...and one departing this far, standing, has its watched span's rows held for the repair
 (``GapKind.LEANING``, ``LEANING_RULE``): the edge slopes are single sample differences, and
@@ -339,10 +346,14 @@ class GapWatch:
         bridge's mean cannot be taken: none is).
         """
         gap = np.asarray(missing) > 0
-        bridges = gap_bridges(*fused, missing, taper=LYING_TAPER if lying else 1.0)
+        bridges = gap_bridges(
+            *fused, missing, taper=LYING_TAPER if lying else 1.0, ringing=not lying
+        )
         if gap.any():  # the usual batch has no gap: no bridge to judge
             turn_deg = bridges.turn_deg(self.rate_hz)
             steep = turn_deg > MAX_SLOPE_TURN_DEG
+            if not lying:
+                steep = np.where(bridges.shaped, turn_deg > SHAPED_TURN_DEG, steep)
             kind = np.where(gap & (kind == GapKind.TRUSTED) & steep, GapKind.UNTRUSTED, kind)
             if not lying:
                 doubt = (bridges.start_stop_deg(self.rate_hz) > DOUBT_DEG) & ~bridges.shaped
