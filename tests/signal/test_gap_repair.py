@@ -667,20 +667,19 @@ def test_a_bridge_whose_cubic_leans_on_a_foot_strike_s_ringing_is_held_for_its_r
     assert _knee_drive_error_deg(22002, lost_s=23.85, rate_hz=200.0, shown=(24.0, 25.0)) < 2.5
 
 
-def test_a_drive_landing_in_a_burst_is_bridged_to_its_stop_though_the_foot_strike_rings_on() -> (
-    None
-):
+def test_a_drive_landing_in_a_burst_is_bridged_to_its_stop_through_the_ringing() -> None:
     # Seed 25139 (200 Hz): a drive landing in a 0.1 s burst at 51 deg/s, its rate 16 deg/s
     # after it and still falling towards rest. Not at rest after it, the leg was bridged by
-    # the cubic, 2.7 deg past its landing, and shown up to 4.5 deg off until the pause (1.4
-    # of it there before the burst); bridged to its stop, 1.4 deg past.
+    # the cubic, 2.7 deg past its landing, and shown up to 4.5 deg off over the next second
+    # (1.4 of it there before the burst); bridged to its stop, 1.4 deg past.
     assert _knee_drive_error_deg(25139, lost_s=16.88, rate_hz=200.0, shown=(16.93, 18.0)) < 3.5
 
 
-def test_a_bridge_that_found_the_stop_in_its_gap_is_shown_standing_whatever_its_turn() -> None:
+def test_a_bridge_that_found_the_stop_in_its_gap_is_shown_though_it_turns_from_the_line() -> None:
     # Seed 21033 (200 Hz): a drive landing in a 0.1 s burst, from 119 to 2 deg/s. Its stop
     # is right within 0.2 deg but turns 3.0 deg from the straight line: untrusted for that,
-    # its rows were hidden for 1.6 s (the cubic, 4.0 deg off, left them up to 5 deg off).
+    # as a cubic is from 3 deg, its rows were hidden for 1.6 s (the cubic, 4.0 deg off, left
+    # them up to 5 deg off).
     err = _knee_drive_errors_deg(21033, lost_s=14.93, rate_hz=200.0, shown=(14.99, 17.0))
     assert np.isfinite(err).all()
     assert np.max(np.abs(err)) < 2.5
