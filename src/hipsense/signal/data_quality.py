@@ -175,9 +175,9 @@ class SampleChecker:
         if not lost_before[-1] and step_s <= self.params.gap_factor / self.rate_hz:
             return False  # the usual batch (this runs per batch): on time, nothing counted lost
         steps = self._steps(t_s, _finite(t_s, acc_mps2, gyr_radps), lost_before)[2][-1]
-        return bool(steps > 0 and not self._jumps(np.array([steps * (1.0 / self.rate_hz)]))[0])
+        return bool(steps > 0 and not self._jumps(steps * (1.0 / self.rate_hz)))
 
-    def _jumps(self, gap_s: FloatArray) -> BoolArray:
+    def _jumps(self, gap_s: FloatArray | float) -> BoolArray:
         """Gaps too long to bridge: the orientation restarts after them."""
         return np.asarray(gap_s > self.params.max_fill_s)
 

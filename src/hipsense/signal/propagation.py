@@ -964,6 +964,11 @@ class _Spans:
         self._shift_s = estimator.params.output_shift_samples / estimator.rate_hz
         self._timing = np.array([1.0 / estimator.rate_hz, self._shift_s])
 
+    def _note_plain(self) -> None:
+        """Publish the open span's rows as fused if its rule does not repair them."""
+        if not self._state.rule.repairs_rows:
+            self._plain.add(self._state.open_span)
+
     def close_carried(self) -> None:
         """Close the span left open by the last batch unless this batch carries it on (cut
         short by a gap if the batch opens with one)."""
@@ -971,8 +976,7 @@ class _Spans:
         if state.open_span < 0 or self._rows.carried:
             return
         cut = bool(len(slot) and slot[0]) and state.rule.anchor_cut
-        if not state.rule.repairs_rows:
-            self._plain.add(state.open_span)
+        self._note_plain()
         filt, gyro = state.last_out, state.last_gyro_out
         fix = _resolve(state, self._estimator, False, filt, gyro, cut=cut, min_deg=self._min_deg)
         self._fixes.append(fix)
@@ -995,8 +999,7 @@ class _Spans:
             if a == self._unchecked_from:
                 self._inherits[state.open_span] = state.bias
         self._span_id[a:b] = state.open_span
-        if not state.rule.repairs_rows:
-            self._plain.add(state.open_span)
+        self._note_plain()
         self._quat_g[a:b] = _gyro_path(
             state, x.gyr_radps[a:b], x.acc_mps2[a:b], rows.real[a:b], self._timing,
             rows.trusted[a:b],
