@@ -209,6 +209,14 @@ LEANING_RULE = replace(WATCHED_RULE, repairs_rows=True)
 """A leaning bridge's span (``GapKind.LEANING``): watched, its rows held for the repair as an
 untrusted bridge's are. Only some trusted bridges lean, so the display and the reps wait
 after those alone; the mean, read at 0.6 s, revises the rows still held then."""
+SPAN_RULES = {
+    GapKind.UNTRUSTED: UNTRUSTED_RULE,
+    GapKind.BLIND: UNTRUSTED_RULE,
+    GapKind.DOUBTFUL: DOUBTED_RULE,
+    GapKind.WATCHED: WATCHED_RULE,
+    GapKind.LEANING: LEANING_RULE,
+}
+"""The rule of a span, by the kind of the bridge that opened it."""
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -588,9 +596,10 @@ class _RowPlan:
     """In an untrusted bridge's span (a slot: as the sample after it), fused quickly: not
     after a doubtful, watched or leaning bridge (``SHOWN_KINDS``)..."""
     watched: BoolArray
-    """...a watched one's (``WATCHED_RULE``)..."""
-    leaning: BoolArray
-    """...a leaning one's (``LEANING_RULE``)."""
+    """...a watched or leaning one's (``WATCHED_KINDS``)."""
+    kind: IntArray
+    """The ``GapKind`` of the bridge whose span the row is in (``NOT_WAITING`` if none):
+    its rule (``SPAN_RULES``)."""
     trusted: BoolArray
     """May anchor a span cut short by a gap (``GapPlan.trusted``)."""
     fuse_acc: BoolArray
@@ -641,7 +650,7 @@ def _row_plan(
         slot=~received,
         fast=quick_x & ~np.isin(kind_x, SHOWN_KINDS),
         watched=np.isin(kind_x, WATCHED_KINDS),
-        leaning=kind_x == GapKind.LEANING,
+        kind=np.asarray(kind_x, dtype=np.int64),
         trusted=trusted_x,
         fuse_acc=fuse_acc,
         strict_check=_on_rows(x, np.asarray(strict, dtype=bool) & np.asarray(check, dtype=bool)),
@@ -844,9 +853,9 @@ def propagate(
     with a short accelerometer time constant, except after a doubtful, watched or leaning one
     (``SHOWN_KINDS``; a watched or leaning span is judged by ``WATCHED_RULE`` or
     ``LEANING_RULE``). Through such a span the attitude is also carried by the gyro alone
-    from before the gap; at its
-    strict check the mean up of the calm samples gives the bridge's error, which the filter
-    is re-anchored to and which the caller spreads back over the span (``Bridges``).
+    from before the gap; at its strict check the mean up of the calm samples gives the
+    bridge's error, which the filter is re-anchored to and which the caller spreads back over
+    the span (``Bridges``).
     A span cut short by the next gap before its check anchors on its ``trusted`` samples
     (per real sample: slow and steady), if it had any. ``early_n`` > 0 (the accelerometer has
     the lever arm's acceleration removed): after that many received samples, a clear error
@@ -1053,11 +1062,7 @@ class _Spans:
 
 def _rule(rows: _RowPlan, a: int) -> SpanRule:
     """The rule of the span opening at row ``a``."""
-    if rows.fast[a]:
-        return UNTRUSTED_RULE
-    if rows.leaning[a]:
-        return LEANING_RULE
-    return WATCHED_RULE if rows.watched[a] else DOUBTED_RULE
+    return SPAN_RULES[GapKind(int(rows.kind[a]))]
 
 
 def _resolve(
