@@ -369,7 +369,8 @@ class Published:
         return done
 
     def add_all(self, out: AngleBatch) -> AngleBatch:
-        """A batch of history (the calibration's back-fill): every row released now."""
+        """A batch nothing waits on (the calibration's back-fill, a whole recording at once):
+        every row released now."""
         done, held = self.add(out), self.finish()
         return done if held is None or not len(held) else _joined(done, held)
 
@@ -693,10 +694,7 @@ def compute_angles(
             data_quality=data_quality, rest_offset=rest_offset,
         )  # fmt: skip
         out = pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps), last=True)
-        shown = Published()
-        rows = functools.reduce(
-            _joined, [r for r in (shown.add(out), shown.finish()) if r is not None]
-        )
+        rows = Published().add_all(out)  # every row released: nothing follows to wait for
         got = _sliced(rows, ~_bridged(rows))  # the received samples, revised as shown
         return replace(out, flexion_deg=got.flexion_deg, abduction_deg=got.abduction_deg,
                        quat_wxyz=got.quat_wxyz, valid=got.valid)  # fmt: skip
