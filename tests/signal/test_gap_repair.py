@@ -14,8 +14,21 @@ from hipsense.session.pipeline import SensorPipeline
 from hipsense.signal.angles import AngleBatch, AnglePipeline, Published, compute_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.gap_fill import Expanded, gap_bridges, insert_bridges
-from hipsense.signal.orientation import quat_from_rotvec, quat_multiply, up_in_sensor
-from hipsense.signal.propagation import _running_product, arc_to_up, partial_rotation
+from hipsense.signal.orientation import (
+    OrientationEstimator,
+    quat_from_rotvec,
+    quat_multiply,
+    up_in_sensor,
+)
+from hipsense.signal.propagation import (
+    UNTRUSTED_RULE,
+    BridgeState,
+    Fix,
+    _resolve,
+    _running_product,
+    arc_to_up,
+    partial_rotation,
+)
 from hipsense.sim import Conditions, SimSession, TruthRep, plan_set, simulate
 
 
@@ -681,6 +694,38 @@ def test_a_bridge_that_found_the_stop_in_its_gap_is_shown_though_it_turns_from_t
     # as a cubic is from 3 deg, its rows were hidden for 1.6 s (the cubic, 4.0 deg off, left
     # them up to 5 deg off).
     err = _knee_drive_errors_deg(21033, lost_s=14.93, rate_hz=200.0, shown=(14.99, 17.0))
+    assert np.isfinite(err).all()
+    assert np.max(np.abs(err)) < 2.5
+
+
+def test_a_cut_span_s_lone_trusted_sample_may_confirm_its_bridge_not_move_it() -> None:
+    # Standing, a span cut short by the next gap is corrected by its trusted samples only if
+    # it has two; one alone may confirm the bridge (under the check's 2 deg), closing the span.
+    def closed(*tilts_deg: float) -> Fix:
+        state = BridgeState(10)
+        state.open(np.zeros(3), np.zeros(3), 0.0, rule=UNTRUSTED_RULE)
+        state.trusted = np.array([[np.sin(np.radians(d)), 0.0, np.cos(np.radians(d))]
+                                  for d in tilts_deg])  # fmt: skip
+        start = np.array([1.0, 0.0, 0.0, 0.0])
+        return _resolve(state, OrientationEstimator(100.0), False, start, start, cut=True,
+                        cut_rows=2)  # fmt: skip
+
+    def turn_deg(fix: Fix) -> float:
+        return float(np.degrees(2 * np.arccos(min(1.0, abs(fix.correction[0])))))
+
+    alone = closed(6.9)
+    assert not alone.anchored
+    confirming = closed(1.0)
+    assert confirming.anchored and turn_deg(confirming) == pytest.approx(0.0)
+    two = closed(6.8, 7.0)
+    assert two.anchored and turn_deg(two) == pytest.approx(6.9, abs=0.01)
+
+
+def test_a_span_cut_by_the_next_burst_is_not_moved_by_one_ringing_sample() -> None:
+    # Seed 26128 (100 Hz): a drive's top lost in a 0.2 s burst, the span cut 0.5 s on by the
+    # next. Its one trusted sample, in the ringing of the foot strike, asked 6.9 deg where
+    # the bridge was 1.4 deg off; taken, the span's rows were shown 7.3 deg off.
+    err = _knee_drive_errors_deg(26128, lost_s=21.75, rate_hz=100.0, shown=(21.9, 22.41))
     assert np.isfinite(err).all()
     assert np.max(np.abs(err)) < 2.5
 
