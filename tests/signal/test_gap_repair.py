@@ -730,6 +730,16 @@ def test_a_span_cut_by_the_next_burst_is_not_moved_by_one_ringing_sample() -> No
     assert np.max(np.abs(err)) < 2.5
 
 
+def test_a_doubted_bridge_after_a_cut_span_takes_a_smaller_mean() -> None:
+    # Seed 31115 (200 Hz): three bursts in 0.6 s, the last at a rest between drives, doubted
+    # and bridged 3.2 deg off, its span taking over the filter the cut span before it left
+    # unchecked. Its mean read 3.4 deg, under a doubted bridge's 4: left, the rows after it
+    # were shown up to 5.7 deg off for 2 s.
+    err = _knee_drive_errors_deg(31115, lost_s=16.7, rate_hz=200.0, shown=(17.4, 19.0))
+    assert np.isfinite(err).all()
+    assert np.max(np.abs(err)) < 3.0
+
+
 def _knee_drive_error_deg(
     seed: int, *, lost_s: float, rate_hz: float, shown: tuple[float, float]
 ) -> float:
