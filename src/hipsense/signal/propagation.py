@@ -106,11 +106,11 @@ bobs as the foot lands, and on bridges that were right the mean read 3.4-3.6 deg
 4.5 deg off read 4.1 (seed 16001, the rate's change out of the gap known: the drive's
 first samples after it). Left to the fusion, it stood at rest for 1.2 s..."""
 INHERITED_MEAN_MIN_DEG = 3.0
-"""...but from this where its span took over a filter that a span cut short by its burst
-left unchecked: no check has passed since the earlier burst, and the mean is the first.
-Seed 31115 (200 Hz): three bursts in 0.6 s, the last at a rest between drives, doubted and
-bridged 3.2 deg off; its mean read 3.4 deg and was left, and the set was shown up to 5.7
-deg off for 2.3 s (2.29 deg RMSE, 0.94 with the mean taken)."""
+"""...but from this where the span before it, cut short by its burst, left the filter
+unchecked and its span took that filter over: no check has passed since the earlier burst,
+and this mean is the first. Seed 31115 (200 Hz): three bursts in 0.6 s, the last at a rest
+between drives, doubted and bridged 3.2 deg off; its mean read 3.4 deg and was left, and the
+set was shown up to 5.7 deg off for 2.3 s (2.29 deg RMSE, 0.94 with the mean taken)."""
 LYING_TAPER = 2.0
 """Lying, a leg eases into a rest inside a gap and out of it (``gap_bridges``' ``taper``)."""
 # A trusted bridge standing is at least watched (``GapKind.WATCHED``): a rest whose edges
