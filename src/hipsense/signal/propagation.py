@@ -224,6 +224,11 @@ LEANING_RULE = replace(WATCHED_RULE, repairs_rows=True)
 """A leaning bridge's span (``GapKind.LEANING``): watched, its rows held for the repair as an
 untrusted bridge's are. Only some trusted bridges lean, so the display and the reps wait
 after those alone; the mean, read at 0.6 s, revises the rows still held then."""
+INHERITED_DOUBTED_RULE = replace(DOUBTED_RULE, mean_min_deg=INHERITED_MEAN_MIN_DEG)
+"""A doubted span that took over a filter left unchecked by the span before it, cut short
+(``INHERITED_MEAN_MIN_DEG``; ``_Spans.enter``)."""
+INHERITED_RULES = {DOUBTED_RULE: INHERITED_DOUBTED_RULE}
+"""The rule a span judged by a key here takes where it inherits an unchecked filter."""
 SPAN_RULES = {
     GapKind.UNTRUSTED: UNTRUSTED_RULE,
     GapKind.BLIND: UNTRUSTED_RULE,
@@ -507,7 +512,6 @@ class BridgeState:
         # the last gap (at most ``calm_n``): a check reads their mean (``_check_fails``).
         self.recent = np.empty((0, 3))
         self.rule = UNTRUSTED_RULE  # the open span's, by the bridge that opened it
-        self.inherited = False  # ...which took over a filter left unchecked (``_Spans.enter``)
 
     def note_recent(
         self, quat: FloatArray, acc: FloatArray, ok: BoolArray, slot: BoolArray
@@ -786,7 +790,8 @@ def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) 
     # Any span may be judged as an unchecked span it follows (``_Spans.enter``); rules with
     # the same bounds share their rows (untrusted and doubted ones do).
     for rule, watched_only in ((UNTRUSTED_RULE, False), (DOUBTED_RULE, False),
-                               (WATCHED_RULE, True), (LEANING_RULE, True)):  # fmt: skip
+                               (INHERITED_DOUBTED_RULE, False), (WATCHED_RULE, True),
+                               (LEANING_RULE, True)):  # fmt: skip
         bounds = (rule.mean_min_s, rule.mean_held_s, watched_only, rule.repairs_rows)
         if bounds not in by_bounds:
             n = max(1, round(rule.mean_held_s * rate_hz))
@@ -1022,11 +1027,13 @@ class _Spans:
         if rows.span_new[span] if a == 0 else rows.span[a - 1] != span:
             gyr_before = x.gyr_radps[a - 1] if a else state.last_gyr
             rule = _rule(rows, a)
-            if a == self._unchecked_from and rows.watched[a]:
-                rule = self._unchecked_rule  # a watched span inherits an unchecked filter
+            inherits = a == self._unchecked_from
+            if inherits:  # its mean is the first check since the earlier burst
+                if rows.watched[a]:
+                    rule = self._unchecked_rule  # a watched span is judged as the unchecked one
+                rule = INHERITED_RULES.get(rule, rule)
             state.open(self._estimator.gyro_bias_radps, gyr_before, self._shift_s, rule=rule)
-            state.inherited = a == self._unchecked_from
-            if state.inherited:
+            if inherits:
                 self._inherits[state.open_span] = state.bias
         self._span_id[a:b] = state.open_span
         self._note_plain()
@@ -1052,10 +1059,7 @@ class _Spans:
         # No mean is due without a lever arm (``early_n`` 0): the leg's own acceleration stays.
         mean = arc_to_up(state.acc_sum) if b in self._mean_due.get(rule, ()) else None
         if mean is not None and not at_check:
-            rule_deg = rule.mean_min_deg
-            if state.inherited:
-                rule_deg = min(rule_deg, INHERITED_MEAN_MIN_DEG)
-            min_deg = max(self._min_deg, rule_deg)
+            min_deg = max(self._min_deg, rule.mean_min_deg)
             if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
                 self._fixes.append(_resolve(state, estimator, False, filt, gyro))
             else:
