@@ -24,6 +24,7 @@ from hipsense.signal.propagation import (
     UNTRUSTED_RULE,
     BridgeState,
     Fix,
+    _check_fails,
     _resolve,
     _running_product,
     arc_to_up,
@@ -738,6 +739,43 @@ def test_a_doubted_bridge_after_a_cut_span_takes_a_smaller_mean() -> None:
     err = _knee_drive_errors_deg(31115, lost_s=16.7, rate_hz=200.0, shown=(17.4, 19.0))
     assert np.isfinite(err).all()
     assert np.max(np.abs(err)) < 3.0
+
+
+def _tilted_rows(*tilts_deg: float) -> npt.NDArray[np.float64]:
+    """Up directions tilted forward by these angles (world frame, one row each)."""
+    rad = np.radians(tilts_deg)
+    return np.stack([np.sin(rad), np.zeros(len(rad)), np.cos(rad)], axis=1)
+
+
+def test_a_check_reads_its_calm_run_without_the_push_of_a_leg_setting_off() -> None:
+    # A calm run's ten rows as seed 31224's (100 Hz), tilted one way: the last two read the
+    # leg's push as it set off. The whole run's mean is 3.4 deg off the filter's up, over a
+    # strict check's 2; the rest of it, 1.6. A run rocked by the soft tissue (as 23127's)
+    # reads its mean whole.
+    level = np.array([1.0, 0.0, 0.0, 0.0])
+    x = Expanded(np.zeros((1, 3)), np.array([[0.0, 0.0, 9.81]]), np.ones(1, dtype=bool),
+                 np.zeros(1, dtype=np.int64))  # fmt: skip
+
+    def realigned_deg(*tilts_deg: float) -> float | None:
+        seen = _check_fails(level, x, 0, _tilted_rows(*tilts_deg), strict=True)
+        return None if seen is None else float(np.degrees(np.arctan2(seen[0], seen[2])))
+
+    assert realigned_deg(2.6, 0.9, 1.4, 3.2, 2.0, 0.4, 1.3, 1.1, 7.8, 13.6) is None
+    pushed_later = realigned_deg(2.6, 2.9, 2.4, 3.2, 2.0, 2.4, 2.3, 2.1, 7.8, 13.6)
+    assert pushed_later == pytest.approx(2.49, abs=0.01)
+    rocked = realigned_deg(2.7, 5.9, 6.3, 5.1, 2.1, 0.2, 0.3, 2.5, 3.2, 4.4)
+    assert rocked == pytest.approx(3.27, abs=0.01)
+
+
+def test_a_check_as_the_next_drive_sets_off_does_not_tilt_the_set() -> None:
+    # Seed 31224 (100 Hz): a burst in a drive's fall, untrusted, its span anchored on its
+    # mean 0.5 s on (the bridge within 0.4 deg). Its rows stayed unshown until a calm run
+    # 1.9 s on, which ended as the next drive set off: its last rows read the push, and the
+    # strict check tilted the filter by the run's mean, 2.3 deg; the set was shown 2-2.9
+    # deg off for 1.8 s.
+    err = _knee_drive_errors_deg(31224, lost_s=14.1, rate_hz=100.0, shown=(16.16, 17.95))
+    assert np.isfinite(err).all()
+    assert np.max(np.abs(err)) < 1.5
 
 
 def _knee_drive_error_deg(
