@@ -248,6 +248,10 @@ SPAN_RULES = {
     GapKind.LEANING: LEANING_RULE,
 }
 """The rule of a span, by the kind of the bridge that opened it."""
+MEAN_RULES = tuple(dict.fromkeys([*SPAN_RULES.values(), *INHERITED_RULES.values()]))
+"""Every rule a span may be judged by (``_mean_cuts`` plans each one's mean)..."""
+WATCHED_RULES = frozenset(SPAN_RULES[kind] for kind in WATCHED_KINDS)
+"""...and those whose mean is read on watched rows only."""
 
 
 def probation(trigger: BoolArray, carried: int, n: int) -> tuple[BoolArray, int]:
@@ -800,9 +804,8 @@ def _mean_cuts(x: Expanded, rows: _RowPlan, state: BridgeState, rate_hz: float) 
     due: dict[SpanRule, frozenset[int]] = {}
     # Any span may be judged as an unchecked span it follows (``_Spans.enter``); rules with
     # the same bounds share their rows (untrusted and doubted ones do).
-    for rule, watched_only in ((UNTRUSTED_RULE, False), (DOUBTED_RULE, False),
-                               (INHERITED_DOUBTED_RULE, False), (WATCHED_RULE, True),
-                               (LEANING_RULE, True)):  # fmt: skip
+    for rule in MEAN_RULES:
+        watched_only = rule in WATCHED_RULES
         bounds = (rule.mean_min_s, rule.mean_held_s, watched_only, rule.repairs_rows)
         if bounds not in by_bounds:
             n = max(1, round(rule.mean_held_s * rate_hz))
