@@ -130,7 +130,8 @@ def _live(
     k = next(i for i, o in enumerate(out) if o.backfill is not None)
     shown, first = Published.for_posture(posture), out[k].backfill
     assert first is not None
-    rows = [shown.add(o) for o in [first, *out[k + 1 :]]]
+    rows = [shown.add_all(first)]  # released whole, as the session does (``SensorPipeline``)
+    rows += [shown.add(o) for o in out[k + 1 :]]
     rows += [r for r in [shown.finish()] if r is not None]
     shown_deg = [r.shown_deg() for r in rows]  # rows counted but not shown: NaN
     rows = [

@@ -79,7 +79,8 @@ def _self_calibrated_rows(
     back = outs[k].backfill
     assert back is not None
     shown = Published.for_posture(posture)
-    rows = [(shown.add(o), t[min(10 * i + 10, len(t)) - 1])
+    # The back-fill is released whole, as the session releases it (``SensorPipeline``).
+    rows = [(shown.add_all(back) if i == k else shown.add(o), t[min(10 * i + 10, len(t)) - 1])
             for i, o in enumerate([back, *outs[k + 1 :]], start=k)]  # fmt: skip
     rows += [(r, t[-1]) for r in [shown.finish()] if r is not None]
     return (np.concatenate([r.t_s for r, _ in rows]),
