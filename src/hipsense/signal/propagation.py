@@ -220,8 +220,8 @@ class SpanRule:
 UNTRUSTED_RULE = SpanRule(early=True, mean_min_s=MEAN_MIN_S, mean_held_s=MEAN_HELD_S,
                           mean_min_deg=MEAN_MAX_ERR_DEG, keep_filter=False,
                           anchor_cut=True)  # fmt: skip
-"""An untrusted bridge's span: its mean is taken beyond what the lever arm's miss can tilt
-it by (``MEAN_MAX_ERR_DEG``), not only beyond a calm check's 2 deg. Seed 33188 (100 Hz,
+"""An untrusted bridge's span: its mean is taken from what the lever arm's miss can tilt it
+by (``MEAN_MAX_ERR_DEG``), not from a calm check's 2 deg. Seed 33188 (100 Hz,
 sensor-calibrated): a 0.2 s burst in a drive's rise was bridged 2.5 deg off the true up. The
 mean, read at the rest after the drive, found 1.6 deg and was left, and the drive's rows
 were shown 2.3-3.6 deg off; taken, it leaves the bridge 0.9 deg off and the rows 0.7-2.0."""
