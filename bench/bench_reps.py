@@ -111,7 +111,7 @@ def pipeline_angles(
                 if back.revision is not None:
                     back = replace(back, revision=_blank(back.revision))
             rows = [(r, now) for r in pre if r.t_s[0] < back.t_s[0]]
-            rows.append((shown.add(back), now))
+            rows.append((shown.add_all(back), now))  # released whole, as the session does
         elif np.isfinite(start):
             rows.append((shown.add(ab), now))
         else:
