@@ -1009,7 +1009,8 @@ class _Spans:
         cut_rows: int,
     ) -> None:
         """``due``: the rows after which an early estimate, and a span's mean, are due
-        (``_early_cuts``, ``_mean_cuts``); ``cut_rows``: ``_resolve``'s."""
+        (``_early_cuts``, ``_mean_cuts``); ``min_deg`` and ``cut_rows``: ``_resolve``'s (a
+        mean's smallest correction is its rule's, ``SpanRule.mean_min_deg``)."""
         self._state, self._estimator, self._x, self._rows = state, estimator, x, rows
         (self._early, self._mean_due), self._early_n, self._min_deg = due, early_n, min_deg
         self._cut_rows = cut_rows
@@ -1149,7 +1150,8 @@ def _anchor_span(
     gyro: FloatArray, min_deg: float,
 ) -> Fix:  # fmt: skip
     """Close the open span with this correction of its gyro-carried attitude (none if under
-    ``min_deg``: within the accelerometer's bias) and put the filter there."""
+    ``min_deg``: within what its reading can tell, the accelerometer's bias at a calm check,
+    the lever arm's bound for a mean) and put the filter there."""
     span = state.open_span
     state.open_span = -1
     if _angle_deg(correction) < min_deg:
