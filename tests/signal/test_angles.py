@@ -204,7 +204,7 @@ def test_an_uncalibrated_accelerometer_offset_is_learnt_at_rest() -> None:
 
 
 def test_rest_offset_is_seen_along_each_rest_direction_for_any_batch_split() -> None:
-    from hipsense.signal.lever_arm import RestOffset
+    from hipsense.signal.rest_offset import RestOffset
 
     b = np.array([0.5, -0.3, 0.7])
     ups = [np.array([0.0, 0.0, 1.0]), np.array([np.sin(1.2), 0.0, np.cos(1.2)])]
@@ -250,7 +250,7 @@ def test_first_raise_is_back_filled_with_the_bias_the_calibration_learnt() -> No
 def test_a_motion_onset_after_rest_teaches_no_offset() -> None:
     """The averaged gyro lags a leg's spin-up: its first samples pass as calm, but their |a|
     carries the tangential acceleration. Rest is confirmed only by calm samples after it."""
-    from hipsense.signal.lever_arm import RestOffset
+    from hipsense.signal.rest_offset import RestOffset
 
     n_rest, n_up = 100, 30
     ramp = np.linspace(0.0, np.radians(60.0), n_up)  # 0 -> 60 deg/s in 0.3 s

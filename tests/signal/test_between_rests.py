@@ -7,7 +7,7 @@ from scipy.spatial.transform import Rotation
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
 from hipsense.signal.between_rests import carried_up
-from hipsense.signal.lever_arm import RestOffset
+from hipsense.signal.rest_offset import RestOffset
 
 RATE_HZ = 100.0
 LEVER_THIGH_M = np.array([0.075, 0.0, -0.2])  # hip -> sensor, thigh frame (x forward, z up)

@@ -26,7 +26,6 @@ from hipsense.signal.data_quality import (
     SampleChecker,
 )
 from hipsense.signal.gap_fill import Expanded, expand_checked, hold_last_valid
-from hipsense.signal.lever_arm import RestOffset
 from hipsense.signal.mounting import in_frame
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
@@ -46,6 +45,7 @@ from hipsense.signal.propagation import (
     probation,
     propagate,
 )
+from hipsense.signal.rest_offset import RestOffset
 from hipsense.signal.thigh_frame import angles_from_up
 
 FloatArray = npt.NDArray[np.float64]

@@ -1,4 +1,4 @@
-"""Accelerometer corrections before fusion: the lever arm and the in-use offset.
+"""Accelerometer corrections before fusion: the lever arm; and when the sensor rests.
 
 The sensor sits 15-25 cm from the hip: a swing adds w' x r + w x (w x r) to its reading.
 ``estimate_lever_arm`` fits r (hip joint centre -> sensor, sensor frame) by least squares
@@ -6,11 +6,8 @@ over the calibration swings, where a - g*up = [w']x r + [w]x^2 r, pulled towards
 anatomy puts it (``lever_prior``). ``compensate`` removes the term before fusion, with a
 causal (backward) derivative so live and one-shot agree.
 
-``RestOffset`` estimates an uncalibrated accelerometer's offset b while in use: at rest
-|a| = |g up + b| ~ g + b.up, so every rest pose measures b along its up direction. The
-neutral posture's rest gives b along the neutral up, which is the part that tilts angles in
-proportion to sin(angle); holds at other angles (an SLR's top) add their directions, and so
-does each motion between two rests, where the velocity returns to zero (``between_rests``).
+``RestDetector`` and ``GyroTrend`` tell rests from motion, for the accelerometer's in-use
+offset (``rest_offset``) and the gyro's rest bias (``rest_bias``).
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from scipy.signal import lfilter
 
 from hipsense.exercises import Leg
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.between_rests import RestWindows
 from hipsense.signal.thigh_frame import leg_sign
 
 FloatArray = npt.NDArray[np.float64]
@@ -134,7 +130,7 @@ CONFIRM_S = 0.1
 """A sample counts as rest only once this much calm followed it (the offsets lag by as much)."""
 
 
-def _norm(v: FloatArray) -> FloatArray:
+def row_norms(v: FloatArray) -> FloatArray:
     """Row norms of (N, 3): ``np.linalg.norm(v, axis=1)``'s float operations, less overhead."""
     squared = v * v
     return np.asarray(np.sqrt(squared[:, 0] + squared[:, 1] + squared[:, 2]), dtype=np.float64)
@@ -153,7 +149,8 @@ class RestDetector:
     before a sample and ``confirm_s`` after it (this leaves out the brief standstill at a
     swing's turning point, where the angular acceleration peaks, and a motion's first samples,
     which the averaged gyro still passes). Causal with carried state: any batch split gives
-    the same flags. Shared by ``RestOffset`` and the gyro's rest bias (``rest_bias``)."""
+    the same flags. Shared by the accelerometer's offset (``rest_offset``) and the gyro's
+    rest bias (``rest_bias``)."""
 
     def __init__(
         self, rate_hz: float, min_rest_s: float = 0.15, confirm_s: float = CONFIRM_S
@@ -170,14 +167,16 @@ class RestDetector:
         """Per sample i: whether sample i - ``lag`` is at rest (calm ``min_run`` samples up to
         it and ``lag`` samples after it)."""
         if ok.all():  # nothing to blank out
-            norm = _norm(acc)
+            norm = row_norms(acc)
         else:
             gyr = np.where(ok[:, None], gyr, 0.0)
-            norm = np.where(ok, _norm(np.where(ok[:, None], acc, 0.0)), 0.0)
+            norm = np.where(ok, row_norms(np.where(ok[:, None], acc, 0.0)), 0.0)
         gyr_avg, self._gyr_zi = _ema(gyr, self._alpha_gyr, self._gyr_zi)
         norm_avg, self._norm_zi = _ema(norm, self._alpha_norm, self._norm_zi)
         calm = (
-            ok & (_norm(gyr_avg) < REST_RATE_RADPS) & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
+            ok
+            & (row_norms(gyr_avg) < REST_RATE_RADPS)
+            & (np.abs(norm - norm_avg) < REST_NORM_DEV_MPS2)
         )
         idx = np.arange(len(calm))
         last_bad = np.maximum.accumulate(np.where(~calm, idx, -1))
@@ -217,139 +216,3 @@ point, not a rest: its tangential acceleration (1.3 rad/s^2 x 0.4 m, read as 24 
 27 deg of flexion) taught a clean sensor an offset of 6 mg across the thigh, which tilted
 its fusion 0.35-0.39 deg (seeds 14001, 14008 of the benchmark's sampling). Still phases
 change by 0-4 deg/s^2 (clean) and 3-12 (with sway and wobble, 99th percentile)."""
-
-
-class RestOffset:
-    """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
-
-    Rest (``RestDetector``): a slow gyro and a steady |a| for at least ``min_rest_s`` before
-    the sample and ``confirm_s`` after it (this leaves out the brief standstill at a swing's
-    turning point, where the angular acceleration peaks, and a motion's first samples, which
-    the averaged gyro still passes: they taught a clean sensor offsets of 0.05 m/s^2; an SLR's
-    0.3-2 s hold at the top counts, and gives the offset along that direction too), whose
-    gyro is steady over that run (``REST_TREND_RADPS2``: a slow turning point passes the
-    rest, not the trend). u is the
-    measured direction a/|a|, whose error (|b|/g) enters only squared. Once the mounting is
-    known, each motion between two rests adds its own equation (``between_rests``), along its
-    mean up: forward of the standing up for a knee drive. Directions never seen keep a zero
-    offset (the ridge).
-    Everything is causal with carried state, so any batch split gives identical offsets.
-    """
-
-    def __init__(
-        self,
-        rate_hz: float,
-        min_rest_s: float = 0.15,
-        ridge_s: float = 0.1,
-        confirm_s: float = CONFIRM_S,
-    ) -> None:
-        self._detector = RestDetector(rate_hz, min_rest_s, confirm_s)
-        self._lag = self._detector.lag
-        self._trend = GyroTrend(self._detector.min_run + self._lag, rate_hz)
-        self._pending = np.zeros((self._lag, 12))  # terms of samples not yet confirmed
-        self._ridge = ridge_s * rate_hz * np.eye(3)
-        self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
-        self._windows = RestWindows(rate_hz, self._lag)
-        self.mounted = False
-        """Windows count once the mounting is known. Live, the calibration completes at a
-        batch's end, and the samples before are fused again with the offset then: a window
-        closing in that batch (the calibration swings') made the back-fill depend on where
-        the batches end."""
-        self.lever_m: FloatArray | None = None
-        """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
-        self.offset_mps2 = np.zeros(3)
-
-    def mounting_known(self, lever_m: tuple[float, float, float] | None) -> None:
-        """From now on the windows between rests count (``mounted``); with the mounting's
-        lever arm, those cut by lost samples too."""
-        self.mounted = True
-        self.lever_m = None if lever_m is None else np.asarray(lever_m, dtype=np.float64)
-
-    def update(
-        self,
-        acc_mps2: FloatArray,
-        gyr_radps: FloatArray,
-        ok: npt.NDArray[np.bool_],
-        lost: npt.NDArray[np.bool_] | None = None,
-    ) -> FloatArray:
-        """Offsets (N, 3) to subtract from each sample: the estimate from rest samples so far.
-        ``lost``: samples after lost ones (or a time jump), which no window crosses."""
-        n = len(acc_mps2)
-        if n == 0:
-            return np.zeros((0, 3))
-        rows, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
-        if sums is None:
-            return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
-        solved = self._solve(sums)
-        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
-        offsets = np.vstack([self.offset_mps2[None, :], solved])[held]
-        self.offset_mps2 = offsets[-1]
-        return np.asarray(offsets, dtype=np.float64)
-
-    def learn(
-        self,
-        acc_mps2: FloatArray,
-        gyr_radps: FloatArray,
-        ok: npt.NDArray[np.bool_],
-        lost: npt.NDArray[np.bool_] | None = None,
-    ) -> FloatArray:
-        """The offset after these samples, as ``update(...)[-1]`` gives it, solved once (a
-        whole recording: thousands of rest samples, one 3x3 solve instead of one each)."""
-        if len(acc_mps2):
-            _, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
-            if sums is not None:
-                self.offset_mps2 = self._solve(sums[-1:])[0]
-        return self.offset_mps2.copy()
-
-    def _solve(self, sums: FloatArray) -> FloatArray:
-        info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
-        return np.asarray(np.linalg.solve(info, sums[:, 9:, None])[:, :, 0], dtype=np.float64)
-
-    def _accumulate(
-        self,
-        acc_mps2: FloatArray,
-        gyr_radps: FloatArray,
-        ok: npt.NDArray[np.bool_],
-        lost: npt.NDArray[np.bool_] | None,
-    ) -> tuple[npt.NDArray[np.int64], FloatArray | None]:
-        """Rows of this batch that confirmed a rest sample, and the running sums after each
-        (None when none did)."""
-        n = len(acc_mps2)
-        confirmed = self._detector.confirmed(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
-        at = np.flatnonzero(confirmed)
-        with np.errstate(invalid="ignore"):  # NaN: the window is not all usable rows
-            confirmed[at] = self._trend.update(gyr_radps, ok, at) < REST_TREND_RADPS2
-        # Only confirmed samples change the sums: their terms are summed and solved, and
-        # the offset is held in between (the same additions and solves as summing zeros for
-        # the others, so the same bits).
-        rows = np.flatnonzero(confirmed)
-        lag = self._lag
-        fresh = rows[rows >= lag] - lag  # confirmed samples of this batch
-        tail = np.arange(max(0, n - lag), n)  # still to be confirmed by later samples
-        wanted = np.concatenate((fresh, tail))
-        terms = self._terms(acc_mps2[wanted], ok[wanted])
-        carried = np.vstack([self._pending, terms[len(fresh) :]])
-        picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
-        lost = np.zeros(n, dtype=bool) if lost is None else lost
-        closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed)
-        for row, window in closed if self.mounted else []:  # closed by these rest samples
-            k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
-            known = self._solve((self._sums + picked[: k + 1].sum(axis=0))[None])[0]
-            picked[k] += window.terms(known, self.lever_m, self._windows.rate_hz)
-        self._pending = carried[len(carried) - lag :]
-        if not rows.size:
-            return rows, None
-        sums = np.cumsum(np.vstack([self._sums, picked]), axis=0)[1:]
-        self._sums = sums[-1]
-        return rows, sums
-
-    @staticmethod
-    def _terms(acc: FloatArray, ok: npt.NDArray[np.bool_]) -> FloatArray:
-        """Each sample's u u^T (9) and u (|a| - g) (3), u = a / |a|."""
-        terms = np.zeros((len(acc), 12))
-        a = np.where(ok[:, None], acc, np.nan)
-        norm = _norm(a)
-        u = a / np.where(norm > 0, norm, np.nan)[:, None]  # only rest samples are used
-        terms[:, :9] = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
-        terms[:, 9:] = u * (norm - STANDARD_GRAVITY_MPS2)[:, None]
-        return terms
