@@ -105,3 +105,19 @@ def test_a_window_cut_by_lost_samples_counts_with_the_lever_arm_at_its_edges() -
     blind = _mounted().learn(acc, gyr, ok, lost)  # no lever arm: such windows skipped
     assert abs((blind - OFFSET_MPS2) @ FORWARD_S) > 0.3
     assert abs((learnt - OFFSET_MPS2) @ FORWARD_S) < 0.03, learnt @ FORWARD_S
+
+
+def test_a_window_carries_the_up_with_the_still_run_s_bias_not_the_settling_s_mean() -> None:
+    """The thigh settles 3 deg forward in the last 0.8 s of a rest (slow enough to count as
+    rest), then drives for 4.8 s. The gyro's plain mean over that last second is 3 deg/s off
+    its bias: the carried up ends 14 deg off the accelerometer's and the window was skipped.
+    The still run's bias (``rest_bias``) sees the settling as a turn the accelerometer saw."""
+    rest, settle = np.zeros(round(2 * RATE_HZ)), round(0.8 * RATE_HZ)
+    settled = np.radians(3.0) * (1 - np.cos(np.pi * np.arange(settle) / settle)) / 2
+    t = np.arange(round(4.8 * RATE_HZ)) / RATE_HZ
+    drive = settled[-1] + np.radians(40.0) * (1 - np.cos(2 * np.pi * t / 1.2))
+    theta = np.concatenate([rest, settled, drive, np.full(len(rest), settled[-1])])
+    acc, gyr = _sensor(theta)
+    gyr += np.radians([0.8, -0.5, 0.6])  # the gyro's own bias
+    learnt = _mounted().learn(acc, gyr, np.ones(len(acc), dtype=bool))
+    assert abs((learnt - OFFSET_MPS2) @ FORWARD_S) < 0.04, learnt @ FORWARD_S

@@ -8,15 +8,19 @@ every world direction; along the vertical that is mean(up_S . a) - g = mean(up_S
 up_S the up direction in the sensor frame. A drive's window averages the directions the
 thigh passed through, forward of the standing up: with the rests, b in the sagittal plane.
 
-up_S is carried through the window by the gyro from the first rest's accelerometer. A
-constant tilt error in it (the offset's own, at that rest) multiplies the world
-acceleration, whose integral is zero: it enters only squared (0.5 mg for 3 deg). A drift
-from the gyro's bias enters with the window's net displacement, none for a leg that comes
-back to where it stood.
+up_S is carried through the window by the gyro from the first rest's accelerometer, less
+the bias the latest still run found without the body's sway (``rest_bias``): the plain mean
+over the swaying rest before a set was 3 deg/s off (seed 33188), carried up_S 15 deg off in
+its 4.8 s, and the mismatch check skipped the set's window. A constant tilt error in up_S
+(the offset's own, at that rest) multiplies the world acceleration, whose integral is zero:
+it enters only squared (0.5 mg for 3 deg). A drift from the gyro's bias enters with the
+window's net displacement, none for a leg that comes back to where it stood.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +28,7 @@ import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.rest_bias import Handoff
 from hipsense.signal.row_buffer import RowBuffer
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,7 +45,8 @@ MAX_SPAN_S = 30.0
 """A window cut by lost samples may be longer (only its first and last pieces count), up to
 this long: the samples kept for it stay bounded."""
 BIAS_S = 1.0
-"""The gyro's bias for the window: its mean over the rest before it, at most this long."""
+"""The gyro's bias for a window before any still run's is known: its mean over the rest
+before it, at most this long."""
 MAX_MISMATCH_DEG = 10.0
 """The gyro's up at the window's end against the accelerometer's there: further apart, the
 window is skipped."""
@@ -91,7 +97,8 @@ class Window:
     lost_before: BoolArray
     """Per sample: samples were lost just before it."""
     bias_radps: FloatArray
-    """The gyro's mean over the rest before the window."""
+    """The gyro's bias: the latest still run's (``rest_bias``), else the gyro's mean over
+    the rest before the window."""
 
     def terms(
         self, offset_mps2: FloatArray, lever_m: FloatArray | None, rate_hz: float
@@ -142,12 +149,21 @@ class RestWindows:
         self._was_rest = False
         self._last_rest: int | None = None  # stream index of the latest rest sample
         self._run_start = 0  # stream index of the latest rest run's first sample
+        self._bias: FloatArray | None = None  # the latest still run's, once one is known
 
     def closed(
-        self, acc: FloatArray, gyr: FloatArray, ok: BoolArray, lost: BoolArray, rest: BoolArray
+        self,
+        acc: FloatArray,
+        gyr: FloatArray,
+        ok: BoolArray,
+        lost: BoolArray,
+        rest: BoolArray,
+        *,
+        biases: Sequence[Handoff] = (),
     ) -> list[tuple[int, Window]]:
         """(row, window) for each window a row of this batch closes. ``rest`` per row:
-        whether the sample ``lag`` rows earlier is at rest."""
+        whether the sample ``lag`` rows earlier is at rest; ``biases``: the still runs' gyro
+        biases due in this batch (``RestBiasTracker``), in order."""
         n, first = len(acc), self._rows.end
         if n == 0:
             return []
@@ -159,26 +175,34 @@ class RestWindows:
             if not rest[i]:
                 self._last_rest = j - 1
                 continue
-            found = None if self._last_rest is None else self._window(self._last_rest, j)
+            bias = self._bias_at(biases, i)
+            found = None if self._last_rest is None else self._window(self._last_rest, j, bias)
             out += [] if found is None else [(i, found)]
             self._run_start = j
+        self._bias = self._bias_at(biases, n)
         self._was_rest = bool(rest[-1])
         if self._was_rest:
             self._last_rest = first + n - 1 - self.lag
         self._trim()
         return out
 
-    def _window(self, start: int, stop: int) -> Window | None:
-        """The window from rest sample ``start`` to ``stop``, if one."""
+    def _bias_at(self, biases: Sequence[Handoff], row: int) -> FloatArray | None:
+        """The latest still run's bias known at this row of the batch."""
+        due = bisect.bisect_right([h.at for h in biases], row)
+        return self._bias if due == 0 else np.asarray(biases[due - 1].rest.bias_radps)
+
+    def _window(self, start: int, stop: int, bias: FloatArray | None) -> Window | None:
+        """The window from rest sample ``start`` to ``stop``, if one; ``bias``: the gyro's
+        (None: its mean over the rest before the window)."""
         if not self._min_n <= stop - start <= self._max_n or start < self._rows.start:
             return None
         window = self._rows.rows(start, stop + 1)
         if not window[:, 6].all():
             return None
-        since = max(self._run_start, start + 1 - self._bias_n, self._rows.start)
-        rested = self._rows.rows(since, start + 1)
-        return Window(window[:, 0:3], window[:, 3:6], window[:, 7] > 0,
-                      rested[:, 0:3].mean(axis=0))  # fmt: skip
+        if bias is None:
+            since = max(self._run_start, start + 1 - self._bias_n, self._rows.start)
+            bias = self._rows.rows(since, start + 1)[:, 0:3].mean(axis=0)
+        return Window(window[:, 0:3], window[:, 3:6], window[:, 7] > 0, bias)
 
     def _trim(self) -> None:
         """Keep the rows a window may still need: from the rest before the latest rest sample

@@ -21,6 +21,7 @@ from hipsense.signal.lever_arm import (
     RestDetector,
     row_norms,
 )
+from hipsense.signal.rest_bias import RestBiasTracker
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -37,8 +38,9 @@ class RestOffset:
     rest, not the trend). u is the
     measured direction a/|a|, whose error (|b|/g) enters only squared. Once the mounting is
     known, each motion between two rests adds its own equation (``between_rests``), along its
-    mean up: forward of the standing up for a knee drive. Directions never seen keep a zero
-    offset (the ridge).
+    mean up: forward of the standing up for a knee drive. The gyro carries the up through a
+    window less the bias of the latest still run (``RestBiasTracker``, without the body's
+    sway). Directions never seen keep a zero offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
     """
 
@@ -56,6 +58,7 @@ class RestOffset:
         self._ridge = ridge_s * rate_hz * np.eye(3)
         self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
         self._windows = RestWindows(rate_hz, self._lag)
+        self._biases = RestBiasTracker(rate_hz)
         self.mounted = False
         """Windows count once the mounting is known. Live, the calibration completes at a
         batch's end, and the samples before are fused again with the offset then: a window
@@ -137,7 +140,8 @@ class RestOffset:
         carried = np.vstack([self._pending, terms[len(fresh) :]])
         picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
         lost = np.zeros(n, dtype=bool) if lost is None else lost
-        closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed)
+        biases = self._biases.update(gyr_radps, acc_mps2, ok)
+        closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed, biases=biases)
         for row, window in closed if self.mounted else []:  # closed by these rest samples
             k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
             known = self._solve((self._sums + picked[: k + 1].sum(axis=0))[None])[0]
