@@ -7,6 +7,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
+from hipsense.signal.lever_arm import RestDetector
 from hipsense.signal.orientation import HIPSENSE_PARAMS, OrientationEstimator
 from hipsense.signal.rest_bias import RestBiasTracker, still_bias
 
@@ -119,6 +120,28 @@ def test_hand_offs_do_not_depend_on_the_batch_split() -> None:
         across = _split(np.degrees(rest.bias_radps) - BIAS_DPS, TILTED_UP)[0]
         assert across < 2.5 * rest.sigma_tilt_dps
         assert across < 0.1 or rest.duration_s < 2.0
+
+
+def test_rests_handed_in_by_a_detector_like_the_tracker_s_give_the_same_hand_offs() -> None:
+    """The accelerometer's offset detects the same rests on the same samples: it hands its
+    flags in rather than have them found twice per batch."""
+    gyr, acc = _still_move_still(2)
+    ok = np.ones(len(gyr), dtype=bool)
+    own, told, detector = RestBiasTracker(RATE_HZ), RestBiasTracker(RATE_HZ), RestDetector(RATE_HZ)
+    assert told.detects_like(detector)
+    assert not told.detects_like(RestDetector(RATE_HZ, min_rest_s=0.3))
+    assert not told.detects_like(RestDetector(2 * RATE_HZ))
+    found, handed = [], []
+    for a in range(0, len(gyr), 37):
+        b = a + 37
+        found += own.update(gyr[a:b], acc[a:b], ok[a:b])
+        rest = detector.confirmed(acc[a:b], gyr[a:b], ok[a:b])
+        handed += told.update(gyr[a:b], acc[a:b], ok[a:b], rest)
+    assert len(found) >= 3
+    assert handed == found
+    moved = RestBiasTracker(RATE_HZ)  # flags that differ do change the hand-offs
+    never = [moved.update(gyr, acc, ok, np.zeros(len(gyr), dtype=bool))]
+    assert never == [[]]
 
 
 def test_an_offset_step_shifts_the_samples_the_open_run_buffered() -> None:

@@ -155,6 +155,7 @@ class RestDetector:
     def __init__(
         self, rate_hz: float, min_rest_s: float = 0.15, confirm_s: float = CONFIRM_S
     ) -> None:
+        self.rate_hz = float(rate_hz)
         self.min_run = max(1, round(min_rest_s * rate_hz))
         self.lag = max(0, round(confirm_s * rate_hz))
         self._alpha_gyr = 1.0 - np.exp(-1.0 / (0.05 * rate_hz))  # gyro noise only

@@ -163,19 +163,33 @@ class RestBiasTracker:
         self._next = 0  # stream index before which its next estimate is due
         self._last = 0  # stream index its last estimate reached
 
+    def detects_like(self, detector: RestDetector) -> bool:
+        """Whether ``detector`` flags the same rests as this tracker's own, on the same
+        samples (then its flags can be handed to ``update``)."""
+        mine = self._detector
+        return (detector.min_run, detector.lag, detector.rate_hz) == (
+            mine.min_run,
+            mine.lag,
+            mine.rate_hz,
+        )
+
     def offset_changed(self, step_mps2: FloatArray) -> None:
         """The accelerometer offset removed grew by ``step_mps2``: the buffered samples become
         what they would have been (a step within a run would read as a tilt)."""
         self._rows.subtract(slice(3, 6), np.asarray(step_mps2, dtype=np.float64))
 
-    def update(self, gyr: FloatArray, acc: FloatArray, ok: BoolArray) -> list[Handoff]:
-        """The hand-offs due in this batch, in order."""
+    def update(
+        self, gyr: FloatArray, acc: FloatArray, ok: BoolArray, rest: BoolArray | None = None
+    ) -> list[Handoff]:
+        """The hand-offs due in this batch, in order. ``rest``: a default ``RestDetector``'s
+        flags over these same samples, if the caller has them (not detected twice)."""
         n, lag = len(gyr), self._detector.lag
         if n == 0:
             return []
         first = self._rows.end
         self._rows.append(np.column_stack([gyr, acc, ok]).astype(np.float64, copy=False))
-        rest = self._detector.confirmed(acc, gyr, ok)  # sample i confirms first + i - lag
+        if rest is None:
+            rest = self._detector.confirmed(acc, gyr, ok)  # sample i confirms first + i - lag
         out: list[Handoff] = []
         edges = np.flatnonzero(np.diff(np.concatenate([[self._start is not None], rest])))
         for i in [*edges.tolist(), n]:  # a few run starts and ends per batch

@@ -59,6 +59,7 @@ class RestOffset:
         self._sums = np.zeros(12)  # sum u u^T (9), sum u (|a| - g) (3)
         self._windows = RestWindows(rate_hz, self._lag)
         self._biases = RestBiasTracker(rate_hz)
+        self._same_rests = self._biases.detects_like(self._detector)  # its rests: not twice
         self.mounted = False
         """Windows count once the mounting is known. Live, the calibration completes at a
         batch's end, and the samples before are fused again with the offset then: a window
@@ -125,6 +126,7 @@ class RestOffset:
         (None when none did)."""
         n = len(acc_mps2)
         confirmed = self._detector.confirmed(acc_mps2, gyr_radps, ok)  # sample i confirms i - lag
+        rest = confirmed.copy() if self._same_rests else None
         at = np.flatnonzero(confirmed)
         with np.errstate(invalid="ignore"):  # NaN: the window is not all usable rows
             confirmed[at] = self._trend.update(gyr_radps, ok, at) < REST_TREND_RADPS2
@@ -140,7 +142,7 @@ class RestOffset:
         carried = np.vstack([self._pending, terms[len(fresh) :]])
         picked = np.vstack([self._pending[rows[rows < lag]], terms[: len(fresh)]])
         lost = np.zeros(n, dtype=bool) if lost is None else lost
-        biases = self._biases.update(gyr_radps, acc_mps2, ok)
+        biases = self._biases.update(gyr_radps, acc_mps2, ok, rest)
         closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed, biases=biases)
         for row, window in closed if self.mounted else []:  # closed by these rest samples
             k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
