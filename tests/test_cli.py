@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -321,6 +322,34 @@ def test_the_sets_are_listed_once_the_app_closes() -> None:
     best = max(r.rom_deg for r in reps)
     assert line.startswith(f"set 1: knee-drive, right leg: {len(sim.reps)}/15 reps, ROM mean ")
     assert line.endswith(f", best {best:.1f}°")
+
+
+@pytest.mark.parametrize(("own", "kept"), [(None, "1"), ("2", "2")])
+def test_the_commands_run_numpy_s_blas_on_one_thread_unless_told_otherwise(
+    own: str | None, kept: str
+) -> None:
+    """Worker threads only spin on the pipeline's small matrices; OpenBLAS reads the setting
+    once, as numpy loads, so the command line must not load numpy before ``main``."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if own is not None:
+        env["OPENBLAS_NUM_THREADS"] = own
+    code = (
+        "import os, sys\n"
+        "from hipsense.cli import main\n"
+        "print('numpy' in sys.modules)\n"
+        "main(['analyze', sys.argv[1], '--exercise', 'none'])\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)\n"
+    )
+    recording = Path(__file__).parents[1] / "recordings" / "slr_right.jsonl.gz"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(recording)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    lines = done.stdout.splitlines()
+    assert [lines[0], lines[-1]] == ["False", f"{kept} True"], done.stderr
 
 
 class _ClosedPipe:
