@@ -26,6 +26,7 @@ from hipsense.signal.data_quality import (
     SampleChecker,
 )
 from hipsense.signal.gap_fill import Expanded, expand_checked, hold_last_valid
+from hipsense.signal.lever_arm import compensate
 from hipsense.signal.mounting import in_frame
 from hipsense.signal.orientation import (
     HIPSENSE_PARAMS,
@@ -138,6 +139,8 @@ class _Fed:
     last_gyr: FloatArray
     plan: GapPlan
     settling: BoolArray
+    first_row: int
+    """The stream row of its first sample (``RestOffset.offset_at``)."""
 
 
 def shown_angles(
@@ -491,6 +494,8 @@ class AnglePipeline:
         self._repairs = self._new_repairs()
         self._n_settle, self._settle_left = max(1, round(SETTLE_S * rate_hz)), 0
         self._history: list[_Fed] = []
+        self._calibrated_until_s = np.inf  # the calibration's last sample, once it is known
+        self._rows_fed = 0
         self._waiting: _Arrived | None = None
 
     def update(self, batch: SampleBatch, *, last: bool = False) -> AngleBatch:
@@ -534,7 +539,8 @@ class AnglePipeline:
         settling, self._settle_left = probation(
             checked.reset_before, self._settle_left, self._n_settle
         )
-        fed = _Fed(batch.t_s, gyr, raw, checked, self._last_gyr, plan, settling)
+        fed = _Fed(batch.t_s, gyr, raw, checked, self._last_gyr, plan, settling, self._rows_fed)
+        self._rows_fed += len(batch.t_s)
         quat, valid, self._last_gyr, x, bridges = self._fuse(
             fed, self._orientation, acc, lever, self._repairs, offset_step=step
         )
@@ -584,37 +590,99 @@ class AnglePipeline:
 
     def _fuse_again(self, calibration: MountingCalibration) -> AngleBatch:
         """The samples before the calibration, fused again knowing what it taught: the gyro
-        bias from the start (unknown, it tilted the first raise by up to 2 deg) and the latest
-        accelerometer offset. The live filter continues from this state."""
+        bias from the start (unknown, it tilted the first raise by up to 2 deg) and the
+        accelerometer offset learnt by the calibration's last sample. The samples after that
+        one (up to a batch) fuse as live fuses the next batch. The live filter continues from
+        this state."""
         estimator, bias = _knowing_still_bias(self.rate_hz, self._orientation.params, calibration)
-        offset = np.zeros(3) if self._offset is None else self._offset.offset_mps2
+        steps = OffsetSteps()
+        steps.applied = self._offset_at_calibration()
         repairs = self._new_repairs()
         revisions: list[AngleBatch] = []
         held: float | None = None
-        parts, unsures = [], []
+        parts, unsures, offsets = [], [], []
+        due = bias
         for f in self._history:
-            # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111)
-            part = self._fuse(f, estimator, f.raw_acc - offset, None, repairs)
+            offset, step = self._offsets_after_still(f, steps)
+            acc = f.raw_acc - offset
+            if due is not None and f.t_s[-1] >= self._calibrated_until_s:
+                self._bias_after_still(estimator, f, acc, due)
+                due = None
+            # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111);
+            # after them, as live fuses the samples that follow
+            acc = self._lever_after_still(f, acc, calibration.lever_arm_in_sensor_m)
+            part = self._fuse(f, estimator, acc, None, repairs, offset_step=step)
             parts.append(part)
             usable = (f.checked.valid & ~f.settling, part[1])
-            offsets = np.broadcast_to(offset, (len(f.t_s), 3))
             unsure = self._unsure(f.plan, part[1])
-            rev, held = repairs.revise(f.t_s, part[3], part[4], usable, offsets, calibration,
+            rev, held = repairs.revise(f.t_s, part[3], part[4], usable, offset, calibration,
                                        unsure)  # fmt: skip
             revisions += [] if rev is None else [rev]
             unsures.append(unsure)
-        self._steps.applied = offset  # the state fused with it
-        if bias is not None:  # VQF's motion estimate drifts during the swings: the still wins
-            estimator.set_gyro_bias(bias)
+            offsets.append(offset)
+        self._steps = steps  # the state fused with it
+        if due is not None:
+            estimator.set_gyro_bias(due)
         self._orientation, history, self._history = estimator, self._history, []
         self._repairs = repairs
         t = np.concatenate([f.t_s for f in history])
         quat = np.concatenate([p[0] for p in parts])
         valid = np.concatenate([p[1] for p in parts])
-        offsets = np.broadcast_to(offset, (len(t), 3))
-        out = _batch(t, quat, valid.astype(bool), calibration, (), None, offsets)
+        out = _batch(t, quat, valid.astype(bool), calibration, (), None, np.vstack(offsets))
         revision = functools.reduce(_joined, revisions) if revisions else None
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
+
+    def _offsets_after_still(
+        self, fed: _Fed, steps: OffsetSteps
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """(offset per row, steps) for the back-fill of ``fed``: the offset at the
+        calibration's last sample, then followed as live follows it (``OffsetSteps``)."""
+        offset = np.tile(steps.applied, (len(fed.t_s), 1))
+        after = np.flatnonzero(fed.t_s > self._calibrated_until_s)
+        if self._offset is None or not after.size:
+            return offset, None
+        step = np.zeros_like(offset)
+        learnt = self._offset.offsets_at(fed.first_row + after)
+        offset[after], step[after] = steps.follow(learnt)
+        return offset, step
+
+    def _offset_at_calibration(self) -> FloatArray:
+        """The accelerometer offset learnt up to the calibration's last sample (not the
+        batch's end: the same however the batches were cut)."""
+        if self._offset is None:
+            return np.zeros(3)
+        for f in reversed(self._history):
+            k = int(np.searchsorted(f.t_s, self._calibrated_until_s, side="right"))
+            if k:
+                at = np.array([f.first_row + k - 1])
+                return np.asarray(self._offset.offsets_at(at)[0], dtype=np.float64)
+        return self._offset.offset_mps2
+
+    def _lever_after_still(
+        self, fed: _Fed, acc: FloatArray, lever_m: tuple[float, float, float] | None
+    ) -> FloatArray:
+        """``acc`` with the lever arm's acceleration removed from the samples after the
+        calibration's last one, as the live fusion removes it from those after the batch that
+        completed it (``expand_checked``): the same samples, the same fusion, wherever the
+        batches end."""
+        after = fed.t_s > self._calibrated_until_s
+        if lever_m is None or not after.any():
+            return acc
+        b = fed.plan.bridges
+        done = compensate(acc, b.gyr, b.prev[-1], np.array(lever_m), self.rate_hz,
+                          no_history=fed.checked.missing_before > 0)  # fmt: skip
+        return np.where(after[:, None], done, acc)
+
+    def _bias_after_still(
+        self, estimator: OrientationEstimator, fed: _Fed, acc: FloatArray, bias: FloatArray
+    ) -> None:
+        """Set the still phases' gyro bias once the calibration's last sample is fused
+        (``fed`` holds it): VQF's motion estimate drifts during the swings, the still wins.
+        At that sample, not the batch's end: the samples after it fuse on from the bias set,
+        whether here or live after the back-fill, however the batches were cut."""
+        x = expand_checked(fed.checked, fed.plan.bridges, acc, None, self.rate_hz)
+        k = int(np.searchsorted(fed.t_s, self._calibrated_until_s, side="right"))
+        estimator.set_gyro_bias_after(bias, int(x.real_index[k - 1]) + 1 if k else 0)
 
     def _knows(self, calibration: MountingCalibration | None) -> None:
         """The offset's windows between rests count once the mounting is known."""
@@ -639,6 +707,8 @@ class AnglePipeline:
             return None
         progress = self._tracker.update(gyr[valid], acc[valid], quat[valid], t_s[valid])
         if self._tracker.calibration is not None:
+            until = self._tracker.calibrated_until_s
+            self._calibrated_until_s = np.inf if until is None else until
             self.calibration, self._tracker = self._tracker.calibration, None
             self._knows(self.calibration)
         return progress

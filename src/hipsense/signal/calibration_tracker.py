@@ -7,7 +7,7 @@ what each batch changed (vectorised), and emits ``CalibrationProgress`` for the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -98,6 +98,8 @@ class CalibrationTracker:
         # phases are taken as the rest only where the leg lies within a clear raise of it.
         self._rest_up: FloatArray | None = None
         self.calibration: MountingCalibration | None = None
+        self.calibrated_until_s: float | None = None
+        """The time of the calibration's last sample (its closing still phase's)."""
         self._problem: str | None = None
         self._text = _messages(posture, self.params.min_swings)
         self.progress = CalibrationProgress(
@@ -190,14 +192,24 @@ class CalibrationTracker:
                 return self._report(CalibrationPhase.MOVE, min(1.0, swings / p.min_swings))
             if trailing_s < p.min_still_s:
                 return self._report(CalibrationPhase.STILL_AGAIN, trailing_s / p.min_still_s)
-        elif trailing_s < p.still.min_still_s:
+            return self._finish(self._lasted(end, p))
+        if trailing_s < p.still.min_still_s:
             return self._report(CalibrationPhase.MOVE, 0.5 if end > first_move else 0.0)
-        elif self._rise_deg(first_move, end) < p.clear_raise_deg:
+        if self._rise_deg(first_move, end) < p.clear_raise_deg:
             # A small raise can wander sideways as much as it rises: its plane is no flexion
             # axis. A 13 deg raise 14 deg off the sagittal plane set one, and the set's high
             # raises read 1 % low (seed 15008). The next, clear raise joins it in the fit.
             return self._report(CalibrationPhase.MOVE, 0.5)
-        return self._finish()
+        return self._finish(self._lasted(end, replace(p, min_still_s=p.still.min_still_s)))
+
+    def _lasted(self, start: int, p: CalibrationParams) -> int | None:
+        """Where the closing still phase from ``start`` had lasted ``p.min_still_s``, as its
+        samples then showed it: the calibration ends there, not where the batch that showed it
+        ended (live gets a notification's samples per batch, analyze a tenth of a second: the
+        mounting, and all the angles, differed by 1e-4 deg). None (all samples) if the still
+        mask there differs from the one seen now."""
+        b = self._buf
+        return lasted_as_seen_then(b[:, 0:3], b[:, 3:6], b[:, 10], self.rate_hz, p, start)
 
     def _rise_deg(self, first_move: int, end: int) -> float:
         """Lying: how far (deg) the leg rose from its rest between these samples."""
@@ -243,6 +255,7 @@ class CalibrationTracker:
             keep = round(self.params.min_still_s * self.rate_hz)
             self._restart(max(0, len(b) - keep), str(exc))
             return self._report(CalibrationPhase.STILL, 0.0)
+        self.calibrated_until_s = float(b[-1, 10])
         self._buf, self._up, self._still = self._buf[:0], self._up[:0], self._still[:0]
         return self._report(CalibrationPhase.DONE, 1.0)
 

@@ -182,6 +182,7 @@ class OrientationEstimator:
         self._quick_tau_s: float | None = None
         self._rest = RestBiasTracker(self.rate_hz) if params.still_run_bias else None
         self._prior: tuple[int, FloatArray, FloatArray] | None = None  # run, bias, P before it
+        self._bias_due: tuple[int, FloatArray] | None = None  # (rows to go, bias) to set then
 
     def update(
         self,
@@ -194,18 +195,26 @@ class OrientationEstimator:
         if gyr.shape[0] == 0:
             return np.empty((0, 4))
         found = [] if self._rest is None else self._rest.update(gyr, acc, np.any(acc != 0, 1))
-        if not found:
+        events: list[tuple[int, Handoff | FloatArray]] = [(h.at, h) for h in found]
+        if self._bias_due is not None:
+            due, known = self._bias_due
+            self._bias_due = None if due < len(gyr) else (due - len(gyr), known)
+            events += [(due, known)] if due < len(gyr) else []
+        if not events:
             out = self._vqf.updateBatch(gyr, acc)
             return _shift(out, gyr, self.params.output_shift_samples / self.rate_hz)
+        events.sort(key=lambda e: e[0])  # stable: a hand-off before a bias set at its row
         quat, bias, done = [], [], 0
-        for at, handoff in [*((h.at, h) for h in found), (len(gyr), None)]:
+        for at, event in [*events, (len(gyr), None)]:
             if at > done:
                 part = self._vqf.updateBatch(gyr[done:at], acc[done:at])
                 quat.append(part["quat6D"])
                 bias.append(part["bias"])
                 done = at
-            if handoff is not None:
-                self._learn_rest_bias(handoff)
+            if isinstance(event, Handoff):
+                self._learn_rest_bias(event)
+            elif event is not None:
+                self.set_gyro_bias(event)
         out = {"quat6D": np.concatenate(quat), "bias": np.concatenate(bias)}
         return _shift(out, gyr, self.params.output_shift_samples / self.rate_hz)
 
@@ -235,6 +244,15 @@ class OrientationEstimator:
         bias = np.asarray(bias_radps, dtype=np.float64)
         self._vqf.setBiasEstimate(bias, float(np.radians(sigma_dps)))
         self._prior = None  # an open still run's next hand-off adds to this
+
+    def set_gyro_bias_after(self, bias_radps: npt.ArrayLike, rows: int) -> None:
+        """``set_gyro_bias`` once ``rows`` more samples are fused (at the row a calibration's
+        still phase ended, wherever the batches fed end)."""
+        known = np.asarray(bias_radps, dtype=np.float64)
+        if rows <= 0:
+            self.set_gyro_bias(known)
+        else:
+            self._bias_due = (rows, known)
 
     def _learn_rest_bias(self, handoff: Handoff) -> None:
         """Combine a still run's bias with VQF's estimate from before the run (Kalman update

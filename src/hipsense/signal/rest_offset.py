@@ -25,6 +25,10 @@ from hipsense.signal.rest_bias import RestBiasTracker
 
 FloatArray = npt.NDArray[np.float64]
 
+LOG_S = 10.0
+"""Until the mounting is known, the offset after each of the latest rows this long is kept
+(``offset_at``): the calibration's closing still phase ended at most a batch ago."""
+
 
 class RestOffset:
     """Streaming least-squares offset from rest samples: (sum u u^T + ridge) b = sum u (|a|-g).
@@ -68,12 +72,28 @@ class RestOffset:
         self.lever_m: FloatArray | None = None
         """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
         self.offset_mps2 = np.zeros(3)
+        self._fed = 0  # rows fed so far
+        self._log_rows = np.zeros(0, dtype=np.int64)  # unmounted: rows that changed the sums,
+        self._log_sums = np.zeros((0, 12))  # the sums after each,
+        self._log_base = np.zeros(12)  # and the sums before the first of them
 
     def mounting_known(self, lever_m: tuple[float, float, float] | None) -> None:
         """From now on the windows between rests count (``mounted``); with the mounting's
         lever arm, those cut by lost samples too."""
         self.mounted = True
         self.lever_m = None if lever_m is None else np.asarray(lever_m, dtype=np.float64)
+
+    def offsets_at(self, rows: npt.NDArray[np.int64]) -> FloatArray:
+        """The offsets (N, 3) after these stream rows (counting every sample fed), as
+        ``update`` gave them there: for the samples fused again once the calibration is
+        known, the same however the batches were cut. Rows of the latest ``LOG_S`` before the
+        mounting was known; later ones, the offset now."""
+        rows = np.asarray(rows, dtype=np.int64)
+        k = np.searchsorted(self._log_rows, rows, side="right")
+        sums = np.vstack([self._log_base[None], self._log_sums])[k]
+        out = self._solve(sums) if len(sums) else np.zeros((0, 3))
+        out[rows >= self._fed - 1] = self.offset_mps2
+        return np.asarray(out, dtype=np.float64)
 
     def update(
         self,
@@ -88,6 +108,9 @@ class RestOffset:
         if n == 0:
             return np.zeros((0, 3))
         rows, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
+        first, self._fed = self._fed, self._fed + n
+        if not self.mounted:
+            self._log(first + rows, sums)
         if sums is None:
             return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
         solved = self._solve(sums)
@@ -110,6 +133,16 @@ class RestOffset:
             if sums is not None:
                 self.offset_mps2 = self._solve(sums[-1:])[0]
         return self.offset_mps2.copy()
+
+    def _log(self, rows: npt.NDArray[np.int64], sums: FloatArray | None) -> None:
+        """Keep the sums after each of these rows, and those of the latest ``LOG_S``."""
+        if sums is not None:
+            self._log_rows = np.concatenate([self._log_rows, rows])
+            self._log_sums = np.vstack([self._log_sums, sums])
+        old = int(np.searchsorted(self._log_rows, self._fed - LOG_S * self._windows.rate_hz))
+        if old:
+            self._log_base = self._log_sums[old - 1]
+            self._log_rows, self._log_sums = self._log_rows[old:], self._log_sums[old:]
 
     def _solve(self, sums: FloatArray) -> FloatArray:
         info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
