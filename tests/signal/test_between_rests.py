@@ -121,3 +121,18 @@ def test_a_window_carries_the_up_with_the_still_run_s_bias_not_the_settling_s_me
     gyr += np.radians([0.8, -0.5, 0.6])  # the gyro's own bias
     learnt = _mounted().learn(acc, gyr, np.ones(len(acc), dtype=bool))
     assert abs((learnt - OFFSET_MPS2) @ FORWARD_S) < 0.04, learnt @ FORWARD_S
+
+
+def test_windows_closed_before_the_mounting_is_known_count_once_it_is() -> None:
+    """The calibration's swings are the first motion off the standing up, and their window
+    closes before the mounting is known: it waits, and counts then as if known all along."""
+    acc, gyr = _sensor(_drives())
+    ok = np.ones(len(acc), dtype=bool)
+    first = round(7.6 * RATE_HZ)  # the first set of drives and the rest after it
+    learner, known = RestOffset(RATE_HZ), _mounted()
+    learner.update(acc[:first], gyr[:first], ok[:first])
+    known.update(acc[:first], gyr[:first], ok[:first])
+    assert abs((learner.offset_mps2 - OFFSET_MPS2) @ FORWARD_S) > 0.3  # not counted yet
+    learner.mounting_known(None)
+    assert abs((known.offset_mps2 - OFFSET_MPS2) @ FORWARD_S) < 0.06
+    np.testing.assert_allclose(learner.offset_mps2, known.offset_mps2, atol=1e-4)

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hipsense.samples import STANDARD_GRAVITY_MPS2
-from hipsense.signal.between_rests import RestWindows
+from hipsense.signal.between_rests import RestWindows, Window
 from hipsense.signal.lever_arm import (
     CONFIRM_S,
     REST_TREND_RADPS2,
@@ -27,7 +27,10 @@ FloatArray = npt.NDArray[np.float64]
 
 LOG_S = 10.0
 """Until the mounting is known, the offset after each of the latest rows this long is kept
-(``offset_at``): the calibration's closing still phase ended at most a batch ago."""
+(``offsets_at``): the calibration's closing still phase ended at most a batch ago."""
+MAX_WAITING = 4
+"""Windows closed before the mounting is known wait for it, the latest this many: the
+calibration's swings and the still phases around them."""
 
 
 class RestOffset:
@@ -65,10 +68,9 @@ class RestOffset:
         self._biases = RestBiasTracker(rate_hz)
         self._same_rests = self._biases.detects_like(self._detector)  # its rests: not twice
         self.mounted = False
-        """Windows count once the mounting is known. Live, the calibration completes at a
-        batch's end, and the samples before are fused again with the offset then: a window
-        closing in that batch (the calibration swings') made the back-fill depend on where
-        the batches end."""
+        """Windows count once the mounting is known; those closed before wait for it
+        (``MAX_WAITING``), each with the offset known as it closed."""
+        self._waiting: list[tuple[Window, FloatArray]] = []
         self.lever_m: FloatArray | None = None
         """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
         self.offset_mps2 = np.zeros(3)
@@ -76,21 +78,30 @@ class RestOffset:
         self._log_rows = np.zeros(0, dtype=np.int64)  # unmounted: rows that changed the sums,
         self._log_sums = np.zeros((0, 12))  # the sums after each,
         self._log_base = np.zeros(12)  # and the sums before the first of them
+        self._late = np.zeros(12)  # the terms of the windows counted once the mounting was known
 
     def mounting_known(self, lever_m: tuple[float, float, float] | None) -> None:
         """From now on the windows between rests count (``mounted``); with the mounting's
         lever arm, those cut by lost samples too."""
         self.mounted = True
         self.lever_m = None if lever_m is None else np.asarray(lever_m, dtype=np.float64)
+        rate_hz = self._windows.rate_hz
+        for window, known in self._waiting:  # the calibration's swings: the first forward tilt
+            self._late = self._late + window.terms(known, self.lever_m, rate_hz)
+        if self._waiting:
+            self._sums = self._sums + self._late
+            self.offset_mps2 = self._solve(self._sums[None])[0]
+        self._waiting = []
 
     def offsets_at(self, rows: npt.NDArray[np.int64]) -> FloatArray:
         """The offsets (N, 3) after these stream rows (counting every sample fed), as
-        ``update`` gave them there: for the samples fused again once the calibration is
-        known, the same however the batches were cut. Rows of the latest ``LOG_S`` before the
-        mounting was known; later ones, the offset now."""
+        ``update`` gave them there, with the windows that waited for the mounting counted
+        (``mounting_known``): for the samples fused again once the calibration is known, the
+        same however the batches were cut. Rows of the latest ``LOG_S`` before the mounting
+        was known; later ones, the offset now."""
         rows = np.asarray(rows, dtype=np.int64)
         k = np.searchsorted(self._log_rows, rows, side="right")
-        sums = np.vstack([self._log_base[None], self._log_sums])[k]
+        sums = np.vstack([self._log_base[None], self._log_sums])[k] + self._late
         out = self._solve(sums) if len(sums) else np.zeros((0, 3))
         out[rows >= self._fed - 1] = self.offset_mps2
         return np.asarray(out, dtype=np.float64)
@@ -177,10 +188,13 @@ class RestOffset:
         lost = np.zeros(n, dtype=bool) if lost is None else lost
         biases = self._biases.update(gyr_radps, acc_mps2, ok, rest)
         closed = self._windows.closed(acc_mps2, gyr_radps, ok, lost, confirmed, biases=biases)
-        for row, window in closed if self.mounted else []:  # closed by these rest samples
+        for row, window in closed:  # closed by these rest samples
             k = int(np.searchsorted(rows, row))  # a rest sample's row: the sums so far
             known = self._solve((self._sums + picked[: k + 1].sum(axis=0))[None])[0]
-            picked[k] += window.terms(known, self.lever_m, self._windows.rate_hz)
+            if self.mounted:
+                picked[k] += window.terms(known, self.lever_m, self._windows.rate_hz)
+            else:
+                self._waiting = [*self._waiting, (window, known)][-MAX_WAITING:]
         self._pending = carried[len(carried) - lag :]
         if not rows.size:
             return rows, None
