@@ -45,7 +45,8 @@ class RestOffset:
     rest, not the trend). u is the
     measured direction a/|a|, whose error (|b|/g) enters only squared. Once the mounting is
     known, each motion between two rests adds its own equation (``between_rests``), along its
-    mean up: forward of the standing up for a knee drive. The gyro carries the up through a
+    mean up: forward of the standing up for a knee drive, and of the calibration's swings
+    (their window waits for the mounting, ``MAX_WAITING``). The gyro carries the up through a
     window less the bias of the latest still run (``RestBiasTracker``, without the body's
     sway). Directions never seen keep a zero offset (the ridge).
     Everything is causal with carried state, so any batch split gives identical offsets.
