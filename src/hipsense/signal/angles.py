@@ -140,7 +140,7 @@ class _Fed:
     plan: GapPlan
     settling: BoolArray
     first_row: int
-    """The stream row of its first sample (``RestOffset.offset_at``)."""
+    """The stream row of its first sample (``RestOffset.offsets_at``)."""
 
 
 def shown_angles(
