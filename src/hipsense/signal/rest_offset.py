@@ -22,11 +22,12 @@ from hipsense.signal.lever_arm import (
     row_norms,
 )
 from hipsense.signal.rest_bias import RestBiasTracker
+from hipsense.signal.row_buffer import RowBuffer
 
 FloatArray = npt.NDArray[np.float64]
 
 LOG_S = 10.0
-"""Until the mounting is known, the offset after each of the latest rows this long is kept
+"""Until the mounting is known, the sums after each of the latest rows this long are kept
 (``offsets_at``): the calibration's closing still phase ended at most a batch ago."""
 MAX_WAITING = 4
 """Windows closed before the mounting is known wait for it, the latest this many: the
@@ -76,9 +77,8 @@ class RestOffset:
         """Hip -> sensor (sensor frame), once known: windows cut by lost samples count."""
         self.offset_mps2 = np.zeros(3)
         self._fed = 0  # rows fed so far
-        self._log_rows = np.zeros(0, dtype=np.int64)  # unmounted: rows that changed the sums,
-        self._log_sums = np.zeros((0, 12))  # the sums after each,
-        self._log_base = np.zeros(12)  # and the sums before the first of them
+        self._log = RowBuffer(12)  # unmounted: the sums after each row, the latest ``LOG_S``
+        self._log_n = round(LOG_S * rate_hz)
         self._late = np.zeros(12)  # the terms of the windows counted once the mounting was known
 
     def mounting_known(self, lever_m: tuple[float, float, float] | None) -> None:
@@ -101,11 +101,13 @@ class RestOffset:
         same however the batches were cut. Rows of the latest ``LOG_S`` before the mounting
         was known; later ones, the offset now."""
         rows = np.asarray(rows, dtype=np.int64)
-        k = np.searchsorted(self._log_rows, rows, side="right")
-        sums = np.vstack([self._log_base[None], self._log_sums])[k] + self._late
-        out = self._solve(sums) if len(sums) else np.zeros((0, 3))
-        out[rows >= self._fed - 1] = self.offset_mps2
-        return np.asarray(out, dtype=np.float64)
+        log = self._log
+        now = (rows >= self._fed - 1) | (rows < log.start) | (rows >= log.end)
+        out = np.broadcast_to(self.offset_mps2, (len(rows), 3)).copy()
+        if not now.all():
+            kept = log.rows(log.start, log.end)[rows[~now] - log.start]
+            out[~now] = self._solve(kept + self._late)
+        return out
 
     def update(
         self,
@@ -119,14 +121,17 @@ class RestOffset:
         n = len(acc_mps2)
         if n == 0:
             return np.zeros((0, 3))
+        before = self._sums
         rows, sums = self._accumulate(acc_mps2, gyr_radps, ok, lost)
-        first, self._fed = self._fed, self._fed + n
+        self._fed += n
+        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
         if not self.mounted:
-            self._log(first + rows, sums)
+            known = before[None] if sums is None else np.vstack([before[None], sums])
+            self._log.append(known[held])
+            self._log.drop_before(self._log.end - self._log_n)
         if sums is None:
             return np.broadcast_to(self.offset_mps2, (n, 3)).copy()
         solved = self._solve(sums)
-        held = np.searchsorted(rows, np.arange(n), side="right")  # solved rows up to each
         offsets = np.vstack([self.offset_mps2[None, :], solved])[held]
         self.offset_mps2 = offsets[-1]
         return np.asarray(offsets, dtype=np.float64)
@@ -145,16 +150,6 @@ class RestOffset:
             if sums is not None:
                 self.offset_mps2 = self._solve(sums[-1:])[0]
         return self.offset_mps2.copy()
-
-    def _log(self, rows: npt.NDArray[np.int64], sums: FloatArray | None) -> None:
-        """Keep the sums after each of these rows, and those of the latest ``LOG_S``."""
-        if sums is not None:
-            self._log_rows = np.concatenate([self._log_rows, rows])
-            self._log_sums = np.vstack([self._log_sums, sums])
-        old = int(np.searchsorted(self._log_rows, self._fed - LOG_S * self._windows.rate_hz))
-        if old:
-            self._log_base = self._log_sums[old - 1]
-            self._log_rows, self._log_sums = self._log_rows[old:], self._log_sums[old:]
 
     def _solve(self, sums: FloatArray) -> FloatArray:
         info = sums[:, :9].reshape(-1, 3, 3) + self._ridge
