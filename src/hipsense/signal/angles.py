@@ -603,14 +603,15 @@ class AnglePipeline:
         parts, unsures, offsets = [], [], []
         due = bias
         for f in self._history:
-            offset, step = self._offsets_after_still(f, steps)
+            after = int(np.searchsorted(f.t_s, self._calibrated_until_s, side="right"))
+            offset, step = self._offsets_after_still(f, steps, after)
             acc = f.raw_acc - offset
             if due is not None and f.t_s[-1] >= self._calibrated_until_s:
-                self._bias_after_still(estimator, f, acc, due)
+                self._bias_after_still(estimator, f, acc, due, after)
                 due = None
             # No lever arm: fitted on these very swings, it made the state worse (seeds 100-111);
             # after them, as live fuses the samples that follow
-            acc = self._lever_after_still(f, acc, calibration.lever_arm_in_sensor_m)
+            acc = self._lever_after_still(f, acc, calibration.lever_arm_in_sensor_m, after)
             part = self._fuse(f, estimator, acc, None, repairs, offset_step=step)
             parts.append(part)
             usable = (f.checked.valid & ~f.settling, part[1])
@@ -633,17 +634,17 @@ class AnglePipeline:
         return replace(out, revision=revision, held_from_s=held, unshown=np.concatenate(unsures))
 
     def _offsets_after_still(
-        self, fed: _Fed, steps: OffsetSteps
+        self, fed: _Fed, steps: OffsetSteps, after: int
     ) -> tuple[FloatArray, FloatArray | None]:
         """(offset per row, steps) for the back-fill of ``fed``: the offset at the
-        calibration's last sample, then followed as live follows it (``OffsetSteps``)."""
+        calibration's last sample, then, from row ``after`` on, followed as live follows it
+        (``OffsetSteps``)."""
         offset = np.tile(steps.applied, (len(fed.t_s), 1))
-        after = np.flatnonzero(fed.t_s > self._calibrated_until_s)
-        if self._offset is None or not after.size:
+        if self._offset is None or after == len(fed.t_s):
             return offset, None
         step = np.zeros_like(offset)
-        learnt = self._offset.offsets_at(fed.first_row + after)
-        offset[after], step[after] = steps.follow(learnt)
+        learnt = self._offset.offsets_at(fed.first_row + np.arange(after, len(fed.t_s)))
+        offset[after:], step[after:] = steps.follow(learnt)
         return offset, step
 
     def _offset_at_calibration(self) -> FloatArray:
@@ -659,30 +660,33 @@ class AnglePipeline:
         return self._offset.offset_mps2
 
     def _lever_after_still(
-        self, fed: _Fed, acc: FloatArray, lever_m: tuple[float, float, float] | None
+        self, fed: _Fed, acc: FloatArray, lever_m: tuple[float, float, float] | None, after: int
     ) -> FloatArray:
-        """``acc`` with the lever arm's acceleration removed from the samples after the
-        calibration's last one, as the live fusion removes it from those after the batch that
-        completed it (``expand_checked``): the same samples, the same fusion, wherever the
-        batches end."""
-        after = fed.t_s > self._calibrated_until_s
-        if lever_m is None or not after.any():
+        """``acc`` with the lever arm's acceleration removed from row ``after`` on (the
+        samples after the calibration's last one), as the live fusion removes it from those
+        after the batch that completed it (``expand_checked``): the same samples, the same
+        fusion, wherever the batches end."""
+        if lever_m is None or after == len(fed.t_s):
             return acc
         b = fed.plan.bridges
         done = compensate(acc, b.gyr, b.prev[-1], np.array(lever_m), self.rate_hz,
                           no_history=fed.checked.missing_before > 0)  # fmt: skip
-        return np.where(after[:, None], done, acc)
+        return np.vstack([acc[:after], done[after:]])
 
     def _bias_after_still(
-        self, estimator: OrientationEstimator, fed: _Fed, acc: FloatArray, bias: FloatArray
+        self,
+        estimator: OrientationEstimator,
+        fed: _Fed,
+        acc: FloatArray,
+        bias: FloatArray,
+        after: int,
     ) -> None:
         """Set the still phases' gyro bias once the calibration's last sample is fused
         (``fed`` holds it): VQF's motion estimate drifts during the swings, the still wins.
         At that sample, not the batch's end: the samples after it fuse on from the bias set,
         whether here or live after the back-fill, however the batches were cut."""
         x = expand_checked(fed.checked, fed.plan.bridges, acc, None, self.rate_hz)
-        k = int(np.searchsorted(fed.t_s, self._calibrated_until_s, side="right"))
-        estimator.set_gyro_bias_after(bias, int(x.real_index[k - 1]) + 1 if k else 0)
+        estimator.set_gyro_bias_after(bias, int(x.real_index[after - 1]) + 1 if after else 0)
 
     def _knows(self, calibration: MountingCalibration | None) -> None:
         """The offset's windows between rests count once the mounting is known."""
