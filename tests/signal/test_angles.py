@@ -8,6 +8,7 @@ from hipsense.samples import SampleBatch
 from hipsense.signal.angles import AnglePipeline, compute_angles, thigh_angles
 from hipsense.signal.calibration import MountingCalibration
 from hipsense.signal.thigh_frame import rot_x, rot_y, rot_z, thigh_rotation
+from hipsense.sim import SimSession
 
 RATE_HZ = 100.0
 BODY_IN_WORLD = {Posture.STANDING: np.eye(3), Posture.SUPINE: rot_y(-np.pi / 2)}
@@ -262,10 +263,10 @@ def test_a_motion_onset_after_rest_teaches_no_offset() -> None:
     assert np.abs(offsets).max() < 0.005
 
 
-def _published(pipe: AnglePipeline, s: object, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _published(pipe: AnglePipeline, s: SimSession, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(t, flexion) of every sample as last published, the back-fill included, fed ``size``
     samples at a time."""
-    t, acc, gyr = s.t_s, s.acc_mps2, s.gyr_radps  # type: ignore[attr-defined]
+    t, acc, gyr = s.t_s, s.acc_mps2, s.gyr_radps
     times, flex = [], []
     for i in range(0, len(t), size):
         out = pipe.update(SampleBatch("s", t[i : i + size], acc[i : i + size], gyr[i : i + size]))
