@@ -40,6 +40,7 @@ from hipsense.signal.propagation import (
     EARLY_S,
     Bridges,
     BridgeState,
+    Fix,
     GapPlan,
     GapWatch,
     partial_rotation,
@@ -270,11 +271,13 @@ class _Repairs:
     """Turns each batch's gap bridges into revisions: lost slots carried by the gyro, and an
     untrusted bridge's rows, held until its check corrects them."""
 
-    def __init__(self, calm_n: int, max_shown_hold_s: float) -> None:
-        self.state = BridgeState(calm_n, max_shown_hold_s)
+    def __init__(self, calm_n: int, holds: Holds, *, revise_shown: bool = False) -> None:
+        self.state = BridgeState(calm_n, holds.fusion_s)
         self.held = _NO_ROWS
         self.last_t_s = np.nan
-        self.max_shown_hold_s = max_shown_hold_s
+        self.holds, self.revise_shown = holds, revise_shown
+        # Rows before this time have been released (``Published``), as of the last sample.
+        self.released_s = -np.inf
 
     def revise(  # noqa: PLR0917
         self,
@@ -290,10 +293,11 @@ class _Repairs:
         checked, and as shown now (a bridge whose wait ran out keeps hidden what it hid)."""
         n, real_rows = len(bridges.span_x), x.real_index
         if n == 0:
-            return None, (float(self.held.t_s[0]) if len(self.held) else None)
+            return None, (self.released_s if len(self.held) else None)
         open_span = bool((bridges.span_x >= 0).any())
         if n == len(real_rows) and not (len(self.held) or bridges.fixes or open_span):
             self.last_t_s = float(t_s[-1])  # no lost slot, no open bridge: nothing to revise
+            self.released_s = float(np.fmax(self.released_s, np.nextafter(t_s[-1], np.inf)))
             return None, None
         owner = np.searchsorted(real_rows, np.arange(n))
         prev_row = np.concatenate([[-1], real_rows])[owner]
@@ -310,10 +314,16 @@ class _Repairs:
                      valid[1][owner] & known, bridged, offsets[owner], bridges.span_x,
                      unsure[owner])  # fmt: skip
         out = [rows.take(bridged & (bridges.span_x < 0))]  # a trusted bridge's lost samples
-        pending = self.held.then(rows.take(bridges.span_x >= 0))
+        new_rows = np.flatnonzero(bridges.span_x >= 0)
+        pending = self.held.then(rows.take(new_rows))
+        # The received sample each pending row came with (-1: an earlier batch)
+        arrival = np.concatenate([np.full(len(self.held), -1),
+                                  np.searchsorted(real_rows, new_rows)])  # fmt: skip
+        released_before = self._released(t_s, pending, arrival, bridges.fixes, real_rows)
         for fix in bridges.fixes:
             mine = pending.span == fix.span
-            r = pending.take(mine)
+            # Rows released before the sample that decided it stay as they were shown.
+            r = pending.take(mine & (pending.t_s >= released_before[fix.span]))
             quat = quat_multiply(partial_rotation(fix.correction, r.share), r.quat)
             ok = r.valid if fix.anchored else r.shown
             unsure_after = np.zeros(len(r), dtype=bool) if fix.anchored else r.unsure
@@ -321,12 +331,9 @@ class _Repairs:
                              unsure_after))  # fmt: skip
             pending = pending.take(~mine)
         self.held = pending
-        # Held back until the bridge is checked (``Published`` caps the wait): shown at once,
-        # a drive's top halted in a 0.2 s gap stayed 9 deg off until the correction.
-        held_from = float(pending.t_s[0]) if len(pending) else None
-        hides = bool(np.any(pending.valid & ~pending.shown & ~pending.bridged))
-        if held_from is not None and not hides and len(t_s):
-            held_from = max(held_from, float(t_s[-1]) - self.max_shown_hold_s)
+        # Held back until the bridge is checked, at most ``holds``: shown at once, a drive's
+        # top halted in a 0.2 s gap stayed 9 deg off until the correction.
+        held_from = self.released_s if len(pending) else None
         rev = _Rows(*(np.concatenate([getattr(r, f) for r in out]) for f in _ROW_FIELDS))
         rev = rev.take(np.isfinite(rev.t_s))
         if not len(rev):
@@ -334,6 +341,42 @@ class _Repairs:
         rev = rev.take(np.argsort(rev.t_s, kind="stable"))
         b = _batch(rev.t_s, rev.quat, rev.valid, calibration, (), None, rev.offsets)
         return replace(b, bridged=rev.bridged, unshown=rev.unsure), held_from
+
+    def _released(
+        self,
+        t_s: FloatArray,
+        pending: _Rows,
+        arrival: IntArray,
+        fixes: tuple[Fix, ...],
+        real_rows: IntArray,
+    ) -> dict[int, float]:
+        """Per fix's span: the time rows had been released before by the sample that decided
+        it; ``released_s`` moves on to the batch's last sample. A bridge's rows are released
+        once held ``holds`` (by their span's first row), in sample time, not at a batch's end:
+        checked at batch ends, a revision arriving as the wait ran out changed the rows in
+        one batching and not in another (5 of 8 realistic knee-drive sets read up to 8 deg
+        apart fed 10 or 19 samples at a time)."""
+        n = len(t_s)
+        decided = {f.span: int(np.searchsorted(real_rows, f.at_row)) for f in reversed(fixes)}
+        start, hides = np.full(n, np.inf), np.zeros(n, dtype=bool)
+        hiding = pending.valid & ~pending.shown & ~pending.bridged
+        for span in np.unique(pending.span):
+            mine = pending.span == span
+            gone = decided.get(int(span), n)  # its rows leave before the release there
+            first = max(int(arrival[mine].min()), 0)
+            start[first:gone] = np.fmin(start[first:gone], np.fmin.reduce(pending.t_s[mine]))
+            if hiding[mine].any():
+                hid = max(int(arrival[mine & hiding].min()), 0)
+                hides[hid:gone] = True
+        holds = self.holds
+        wait_s = np.where(hides, holds.any_s, min(holds.any_s, holds.fusion_s))
+        everything = np.nextafter(t_s, np.inf)  # nothing held: every row so far
+        cut = np.where(np.isfinite(start), np.fmax(start, t_s - wait_s), everything)
+        marks = np.fmax.accumulate(np.concatenate([[self.released_s], cut]))
+        self.released_s = float(marks[-1])
+        if self.revise_shown:
+            return dict.fromkeys(decided, -np.inf)
+        return {span: float(marks[j]) for span, j in decided.items()}  # marks[j]: before row j
 
 
 class Published:
@@ -480,8 +523,13 @@ class AnglePipeline:
         orientation: OrientationParams = HIPSENSE_PARAMS,
         data_quality: DataQualityParams | None = None,
         rest_offset: bool = True,
+        revise_shown: bool = False,
     ) -> None:
+        """``revise_shown``: every gap bridge's check revises all its rows, also those its
+        wait (``HOLDS``) released before it (the one-shot ``compute_angles``); live, those
+        stay as they were shown."""
         self.rate_hz, self.posture, self.leg = float(rate_hz), posture, leg
+        self._revise_shown = revise_shown
         self._offset = RestOffset(rate_hz) if rest_offset else None
         self._knows(calibration)
         self._steps = OffsetSteps()
@@ -562,7 +610,7 @@ class AnglePipeline:
         held = self._repairs.held
         none = np.zeros(0)
         return AngleBatch(none, none, none, np.zeros((0, 4)), np.zeros(0, dtype=bool),
-                          held_from_s=float(held.t_s[0]) if len(held) else None)  # fmt: skip
+                          held_from_s=self._repairs.released_s if len(held) else None)  # fmt: skip
 
     def _fuse(
         self,
@@ -694,7 +742,7 @@ class AnglePipeline:
             self._offset.mounting_known(calibration.lever_arm_in_sensor_m)
 
     def _new_repairs(self) -> _Repairs:
-        return _Repairs(self._gaps.calm_n, HOLDS[self.posture].fusion_s)
+        return _Repairs(self._gaps.calm_n, HOLDS[self.posture], revise_shown=self._revise_shown)
 
     def _unsure(self, plan: GapPlan, valid: BoolArray) -> BoolArray:
         """Standing, the valid rows after an untrusted bridge until its check (quick, not
@@ -748,8 +796,8 @@ def compute_angles(
     """Angles for a whole recording (``analyze``). Without a calibration, the recording must
     start with the calibration routine. ``offline=False`` gives the live fusion with every
     gap bridge's check applied (at the received samples, as revised; ``revision`` has the
-    lost samples bridged); live, rows already shown when a bridge that hid nothing is checked
-    keep their first values, so the two can differ there;
+    lost samples bridged); live, rows whose wait for their bridge's check ran out (``HOLDS``)
+    keep the values first shown, so the two can differ there;
     offline, the accelerometer offset learnt from all rest periods applies throughout."""
     learn = offline and rest_offset
     offset = (
@@ -765,7 +813,7 @@ def compute_angles(
     if not offline:
         pipe = AnglePipeline(
             rate_hz, posture, leg, calibration, orientation=orientation,
-            data_quality=data_quality, rest_offset=rest_offset,
+            data_quality=data_quality, rest_offset=rest_offset, revise_shown=True,
         )  # fmt: skip
         out = pipe.update(SampleBatch("offline", t_s, acc_mps2, gyr_radps), last=True)
         rows = Published().add_all(out)  # every row released: nothing follows to wait for

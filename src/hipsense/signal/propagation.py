@@ -488,6 +488,9 @@ class Fix:
     anchored: bool
     """True at a calm check (the accelerometer's up); False when the wait ran out (the
     filter's own estimate, re-anchored quickly, is then the end point)."""
+    at_row: int = 0
+    """The batch's expanded row whose arrival decided it (a lost slot's: the received sample
+    after it): the same sample however the batches were cut."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -1044,7 +1047,7 @@ class _Spans:
         filt, gyro = state.last_out, state.last_gyro_out
         fix = _resolve(state, self._estimator, False, filt, gyro, cut=cut, min_deg=self._min_deg,
                        cut_rows=self._cut_rows)  # fmt: skip
-        self._fixes.append(fix)
+        self._fixes.append(fix)  # decided by this batch's first sample
         if cut and not fix.anchored:
             self._unchecked_from, self._unchecked_rule = 0, state.rule
 
@@ -1092,9 +1095,10 @@ class _Spans:
         if mean is not None and not at_check:
             min_deg = rule.mean_min_deg
             if rule.keep_filter and _angle_deg(mean) < min_deg:  # met where it is: no anchor
-                self._fixes.append(_resolve(state, estimator, False, filt, gyro))
+                fix = _resolve(state, estimator, False, filt, gyro)
             else:
-                self._fixes.append(_anchor_span(state, estimator, mean, gyro, min_deg))
+                fix = _anchor_span(state, estimator, mean, gyro, min_deg)
+            self._fixes.append(replace(fix, at_row=b - 1))
             self._closed.add(span)
             return False
         n = len(rows.span)
@@ -1103,7 +1107,7 @@ class _Spans:
         cut = b < n and bool(rows.slot[b]) and rule.anchor_cut  # the next gap begins
         fix = _resolve(state, estimator, at_check, filt, gyro, cut=cut, min_deg=self._min_deg,
                        cut_rows=self._cut_rows)  # fmt: skip
-        self._fixes.append(fix)
+        self._fixes.append(replace(fix, at_row=b - 1 if at_check else b))  # b: where it ended
         if cut and not fix.anchored:
             self._unchecked_from, self._unchecked_rule = b, rule
         return at_check and fix.anchored
