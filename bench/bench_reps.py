@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/bench_reps.py [--sets N]
 
 Simulated sets (hipsense.sim, realistic conditions: random mounting, sensor errors, sway,
-soft-tissue wobble, 2 % packet loss in bursts, a 2-3 s pause mid-set, fidgets after the set)
+soft-tissue wobble, 2 % packet loss in bursts of 20 samples, a 2-3 s pause mid-set, fidgets
+after the set; sampled at 50, 100 and 200 Hz in turn, so a burst lasts 0.4, 0.2 or 0.1 s)
 are analysed two ways, each streamed in 100 ms batches exactly as live:
 - "pipeline": the real AnglePipeline (calibrates itself from the recording's calibration
   routine) feeding the RepDetector what the session shows (``Published``: lost samples
@@ -56,8 +57,9 @@ from hipsense.sim import Conditions, PlanStep, SessionPlan, SimSession, plan_set
 
 ROOT = Path(__file__).resolve().parents[1]
 PT_DATA = ROOT.parent / "shared" / "data" / "pt_exercises"
-RATE_HZ = 100.0
-BATCH = 10  # samples per live batch (100 ms)
+RATE_HZ = 100.0  # the nuisance-only sessions'
+RATES_HZ = (50.0, 100.0, 200.0)  # the simulated sets', in turn
+BATCH_S = 0.1  # a live batch
 PIPELINE, NO_LOSS, TRUTH = "pipeline", "pipeline, no loss", "truth+err"
 BASELINE = "baseline (VQF + still-then-move + find_peaks)"
 MODES = (PIPELINE, NO_LOSS, TRUTH, BASELINE)
@@ -99,12 +101,13 @@ def pipeline_angles(
     shown, pre = Published.for_posture(ex_posture), list[AngleBatch]()
     rows = list[tuple[AngleBatch, float]]()
     start = np.inf
-    for i in range(0, t.size + BATCH, BATCH):  # then the sample left waiting after a gap
-        batch = SampleBatch("sim", t[i : i + BATCH], acc[i : i + BATCH], gyr[i : i + BATCH])
+    n = batch_size(s.rate_hz)
+    for i in range(0, t.size + n, n):  # then the sample left waiting after a gap
+        batch = SampleBatch("sim", t[i : i + n], acc[i : i + n], gyr[i : i + n])
         ab = pipe.update(batch) if i < t.size else pipe.flush()
-        now = float(t[min(i + BATCH, t.size) - 1])
+        now = float(t[min(i + n, t.size) - 1])
         if ab.backfill is not None:
-            start = float(t[i + BATCH]) if i + BATCH < t.size else np.inf
+            start = float(t[i + n]) if i + n < t.size else np.inf
             back = ab.backfill
             if ex_posture is not Posture.SUPINE:  # standing, the calibration swings are not reps
                 back = _blank(back)
@@ -123,6 +126,11 @@ def pipeline_angles(
                         for f in ("t_s", "flexion_deg", "abduction_deg"))  # fmt: skip
     when = np.concatenate([np.full(len(r), w) for r, w in rows])
     return t_all, flex, abd, start, when
+
+
+def batch_size(rate_hz: float) -> int:
+    """Samples per live batch at this rate."""
+    return max(1, round(BATCH_S * rate_hz))
 
 
 def _blank(b: AngleBatch) -> AngleBatch:
@@ -144,16 +152,17 @@ def truth_err_angles(
 
 def stream(
     ex: Exercise, t: np.ndarray, p: np.ndarray, q: np.ndarray, *, start_s: float, leg: Leg,
-    shown_at: np.ndarray | None = None,
+    shown_at: np.ndarray | None = None, batch: int = 10,
 ) -> tuple[list[Rep], list[float], int]:  # fmt: skip
-    """Feed the detector in live batches from ``start_s``: reps, emission times, retracted.
-    ``shown_at``: when each row reached the detector (held-back rows later than their time)."""
+    """Feed the detector ``batch`` rows at a time from ``start_s``: reps, emission times,
+    retracted. ``shown_at``: when each row reached the detector (held-back rows later than
+    their time)."""
     det = RepDetector(ex, leg=leg)
     announced: list[float] = []
     idx = np.flatnonzero(t >= start_s)
     when = t if shown_at is None else shown_at
-    for i in range(0, idx.size, BATCH):
-        sl = idx[i : i + BATCH]
+    for i in range(0, idx.size, batch):
+        sl = idx[i : i + batch]
         for e in det.update(t[sl], p[sl], q[sl]):
             if isinstance(e, RepCompleted):
                 announced.append(float(np.max(when[sl])))
@@ -219,11 +228,12 @@ def sim_sets(
             seed = SEED0 + 97 * k + zlib.crc32(ex_id.encode()) % 97
             rng = np.random.default_rng(seed)
             leg = Leg.RIGHT if k % 2 else Leg.LEFT
+            rate_hz = RATES_HZ[k % len(RATES_HZ)]
             plan = plan_set(ex_id, leg, int(rng.integers(12, 19)), rng)
             for mode in MODES:
                 no_loss = Conditions.realistic().with_(lost_fraction=0.0)
                 cond = no_loss if mode == NO_LOSS else Conditions.realistic()
-                s = simulate(plan, rate_hz=RATE_HZ, seed=seed, conditions=cond)
+                s = simulate(plan, rate_hz=rate_hz, seed=seed, conditions=cond)
                 if mode == BASELINE:
                     tallies[(ex_id, mode)].add(*score_baseline(s, ex_id), [], 0, 0)
                     continue
@@ -238,8 +248,9 @@ def sim_sets(
                 p, q = _angles(ex, flex, abd)
                 start_s = start if mode == TRUTH else 0.0
                 reps, emitted, retracted = stream(
-                    ex, t, p, q, start_s=start_s, leg=leg, shown_at=shown_at
-                )
+                    ex, t, p, q, start_s=start_s, leg=leg, shown_at=shown_at,
+                    batch=batch_size(rate_hz),
+                )  # fmt: skip
                 n_true, n_found, lat, false = score(s, ex_id, reps, emitted)
                 tallies[(ex_id, mode)].add(n_true, n_found, lat, retracted, false)
                 if mode == NO_LOSS:
@@ -326,7 +337,9 @@ def main() -> None:
     tallies = {(e, m): Tally() for e in CATALOGUE for m in MODES}
     flags: dict[str, Counter[str]] = {e: Counter() for e in CATALOGUE}
     sim_sets(args.sets, tallies, flags)
-    print(f"## Simulated sets (12-18 reps, realistic conditions, seeds {SEED0}+)\n")
+    rates = "/".join(f"{r:.0f}" for r in RATES_HZ)
+    print(f"## Simulated sets (12-18 reps, realistic conditions, {rates} Hz in turn,"
+          f" seeds {SEED0}+)\n")  # fmt: skip
     print("| exercise | angles | sets | exact | max abs err | p95 latency s | retracted"
           " | reps outside sets | calibration failed |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
