@@ -503,9 +503,6 @@ class Bridges:
     share_x: FloatArray
     span_x: IntArray
     fixes: tuple[Fix, ...]
-    after_mean_x: BoolArray | None = None
-    """Rows after a span anchored on its mean (its rows revised), still waiting for its
-    check (None: none)."""
 
 
 class BridgeState:
@@ -539,7 +536,6 @@ class BridgeState:
         # the last gap (at most ``calm_n``): a check reads their mean (``_check_fails``).
         self.recent = np.empty((0, 3))
         self.rule = UNTRUSTED_RULE  # the open span's, by the bridge that opened it
-        self.mean_anchored = False  # the last span was anchored on its mean
 
     def note_recent(
         self, quat: FloatArray, acc: FloatArray, ok: BoolArray, slot: BoolArray
@@ -567,7 +563,6 @@ class BridgeState:
         self.pending_steady = False
         self.early, self.n_seen, self.n_rows = np.empty((0, 6)), 0, 0
         self.acc_sum = np.zeros(3)
-        self.mean_anchored = False
         self.open_span, self.next_span = self.next_span, self.next_span + 1
 
 
@@ -934,11 +929,9 @@ def propagate(
     spans.close_carried()
     parts: list[FloatArray] = []
     failed: list[int] = []
-    after_mean = np.zeros(len(x.gyr_radps), dtype=bool)
     for a, b in cuts.pieces:  # one gap or decision per piece, never one sample
         _set_up_filter(estimator, cuts, rows.fast, a)
         span = spans.enter(a, b)
-        after_mean[a:b] = state.mean_anchored  # a mean closes a piece: none of its rows
         out = estimator.update(x.gyr_radps[a:b], x.acc_mps2[a:b], rows.fuse_acc[a:b])
         parts.append(out)
         state.note_recent(out, x.acc_mps2[a:b], x.acc_ok[a:b], rows.slot[a:b])
@@ -959,7 +952,7 @@ def propagate(
     quat_x = np.concatenate(parts) if parts else np.empty((0, 4))
     bad_rows = np.zeros(len(quat_x), dtype=bool)
     bad_rows[failed] = True
-    return quat_x[x.real_index], bad_rows[x.real_index], spans.bridges(quat_x, after_mean)
+    return quat_x[x.real_index], bad_rows[x.real_index], spans.bridges(quat_x)
 
 
 def _set_up_filter(estimator: OrientationEstimator, cuts: _Cuts, fast: BoolArray, a: int) -> None:
@@ -1105,7 +1098,6 @@ class _Spans:
                 fix = _resolve(state, estimator, False, filt, gyro)
             else:
                 fix = _anchor_span(state, estimator, mean, gyro, min_deg)
-                state.mean_anchored = True
             self._fixes.append(replace(fix, at_row=b - 1))
             self._closed.add(span)
             return False
@@ -1120,7 +1112,7 @@ class _Spans:
             self._unchecked_from, self._unchecked_rule = b, rule
         return at_check and fix.anchored
 
-    def bridges(self, quat_x: FloatArray, after_mean_x: BoolArray | None = None) -> Bridges:
+    def bridges(self, quat_x: FloatArray) -> Bridges:
         """The batch's ``Bridges``, ``quat_x``: the filter's output per expanded row. The
         spans whose rows are published as fused are left out (``SpanRule.repairs_rows``)."""
         span_id = np.where(np.isin(self._span_id, list(self._plain)), -1, self._span_id)
@@ -1129,7 +1121,7 @@ class _Spans:
             _whole_over_rest(share, self._x.gyr_radps, self._rows.slot, span_id == span, bias)
         quat = np.where((span_id >= 0)[:, None], self._quat_g, quat_x)
         fixes = tuple(f for f in self._fixes if f.span not in self._plain)
-        return Bridges(quat, share, span_id, fixes, after_mean_x)
+        return Bridges(quat, share, span_id, fixes)
 
 
 def _rule(rows: _RowPlan, a: int) -> SpanRule:
