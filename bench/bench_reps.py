@@ -57,8 +57,7 @@ from hipsense.sim import Conditions, PlanStep, SessionPlan, SimSession, plan_set
 
 ROOT = Path(__file__).resolve().parents[1]
 PT_DATA = ROOT.parent / "shared" / "data" / "pt_exercises"
-RATE_HZ = 100.0  # the nuisance-only sessions'
-RATES_HZ = (50.0, 100.0, 200.0)  # the simulated sets', in turn
+RATES_HZ = (50.0, 100.0, 200.0)  # the simulated sets' and nuisance sessions', in turn
 BATCH_S = 0.1  # a live batch
 PIPELINE, NO_LOSS, TRUTH = "pipeline", "pipeline, no loss", "truth+err"
 BASELINE = "baseline (VQF + still-then-move + find_peaks)"
@@ -271,13 +270,15 @@ def nuisance_sessions(n: int) -> dict[str, int]:
             steps = [*cal.steps[:-1], PlanStep("still", posture, leg, 2.0)]
             for _ in range(8):
                 steps += [PlanStep("fidget", posture, leg), PlanStep("still", posture, leg, 2.0)]
-            s = simulate(SessionPlan(leg, posture, tuple(steps)), rate_hz=RATE_HZ, seed=k,
+            s = simulate(SessionPlan(leg, posture, tuple(steps)), seed=k,
+                         rate_hz=RATES_HZ[k % len(RATES_HZ)],
                          conditions=Conditions.realistic())  # fmt: skip
             t, flex, abd, _, _ = pipeline_angles(s, posture)
             quiet_from = max(g.end_s for g in s.segments if g.kind in ("set", "calibration-swings"))
             for ex_id in ex_ids:
                 p, q = _angles(get_exercise(ex_id), flex, abd)
-                reps, _, _ = stream(get_exercise(ex_id), t, p, q, start_s=quiet_from + 0.5, leg=leg)
+                reps, _, _ = stream(get_exercise(ex_id), t, p, q, start_s=quiet_from + 0.5,
+                                    leg=leg, batch=batch_size(s.rate_hz))  # fmt: skip
                 false += len(reps)
         out[f"{posture.value} still + fidgets ({n} sessions x {len(ex_ids)} exercises)"] = false
     return out
